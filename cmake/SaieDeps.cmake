@@ -1,0 +1,15 @@
+# SaieDeps.cmake — every third-party dependency, all from Debian packages (see README).
+find_package(PkgConfig REQUIRED)
+# No CMake package for SystemC on Debian; do not use the prefix SYSTEMC (breaks Verilator).
+pkg_check_modules(PC_SYSTEMC REQUIRED IMPORTED_TARGET systemc tlm)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(Boost REQUIRED)
+find_package(GTest REQUIRED)
+find_package(Threads REQUIRED)
+if(SAIE_WITH_TORCH)
+  find_package(Torch REQUIRED)
+endif()

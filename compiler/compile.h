@@ -1,0 +1,40 @@
+// compile.h — the compiler's entry point: Graph + ArrayConfig -> Program.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compiler/ir/graph.h"
+#include "hw/config/array_config.h"
+#include "hw/isa/program.h"
+
+namespace saie::compiler {
+
+struct CompileOptions {
+  bool dense = false;  // ignore masks: store and compute every block (baseline for comparison)
+};
+
+struct LayerReport {        // per phase, for the listing and the CLI
+  std::string name;
+  std::string op;
+  std::string split;        // e.g. "W 2 cols x COUT 2 rows, 7 bands of 2 rows"
+  uint64_t dense_macs = 0, actual_macs = 0;
+  uint64_t weight_bytes = 0, metadata_bytes = 0;
+  uint64_t core_mem_peak = 0, memtile_peak = 0;
+};
+
+struct CompileResult {
+  isa::Program program;
+  std::vector<LayerReport> layers;
+  std::string schedule_listing;  // paper vocabulary (LOAD/LOADW/LOADFM/LOADWM/COMP/WRITEFM/WRITE)
+};
+
+struct CompileError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Runs the passes (fuse-relu, ...) on a copy of g and lowers it. Throws CompileError with a
+// one-line message naming the layer when something cannot be mapped.
+CompileResult compile(const ir::Graph& g, const config::ArrayConfig& cfg, const CompileOptions& opt = {});
+
+}  // namespace saie::compiler

@@ -1,0 +1,75 @@
+// graph.h — the compiler's IR: a quantised CNN as plain values (no LibTorch, no SystemC).
+//
+// The bundle reader (compiler/import) produces a Graph; passes (compiler/passes) rewrite it;
+// the reference executor (compiler/reference) runs it; lowering turns it into an isa::Program.
+// Tensors are int8 HWC (batch 1), symmetric quantisation (real = scale * q, zero point 0).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace saie::ir {
+
+enum class OpKind { Input, Conv, Fc, MaxPool, AvgPool, Add, Relu };
+const char* op_name(OpKind k);             // "input", "conv", "fc", "maxpool", "avgpool", "add", "relu"
+OpKind op_from_name(const std::string& s);  // throws std::invalid_argument on unknown names
+
+struct Shape {
+  uint32_t h = 1, w = 1, c = 1;
+  uint64_t elements() const { return uint64_t{h} * w * c; }
+  bool operator==(const Shape& o) const { return h == o.h && w == o.w && c == o.c; }
+};
+
+// Block mask over the Cout x Cin block grid: rows = ceil(cout/bo), cols = ceil(cin/bi).
+// 1 = block stored/computed, 0 = block is all zero. Explicit (never inferred from zeros).
+struct BlockMask {
+  uint32_t bo = 8, bi = 8;
+  uint32_t rows = 0, cols = 0;
+  std::vector<uint8_t> bits;  // row-major rows x cols
+  bool at(uint32_t r, uint32_t c) const { return bits[size_t{r} * cols + c] != 0; }
+  uint32_t nnz() const;
+  double sparsity() const;  // fraction of zero blocks
+};
+
+struct Node {
+  std::string name;
+  OpKind op = OpKind::Input;
+  std::vector<int> inputs;  // indices of producer nodes (earlier in Graph::nodes)
+  Shape out;                // output shape (HWC)
+  float out_scale = 1.0f;   // output quantisation scale
+
+  // Conv / Fc / pools
+  uint32_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+  bool relu = false;  // fused ReLU on the output (Conv, Fc, Add)
+
+  // Conv / Fc: int8 weights OHWI [cout][kh][kw][cin]; Fc is stored as a conv whose kernel
+  // covers its whole input (kh = in.h, kw = in.w), i.e. weights [cout][in.h][in.w][in.c].
+  std::vector<int8_t> weight;
+  std::vector<float> weight_scales;  // per output channel
+  std::vector<int32_t> bias;         // int32, scale = in_scale * weight_scale[oc]
+  bool sparse = false;               // true: `mask` applies; false: dense (e.g. first conv)
+  BlockMask mask;
+};
+
+struct Provenance {
+  std::string dataset;
+  std::string model;
+  double float_accuracy = -1;  // on the test set, -1 = unknown
+  std::string notes;
+};
+
+struct Graph {
+  std::string name;
+  std::vector<Node> nodes;  // topological order; nodes[0] is the Input
+  int output = -1;          // index of the output node
+  uint32_t block_o = 8, block_i = 8;
+  Provenance provenance;
+
+  const Node& input() const { return nodes.at(0); }
+  // Checks structure, shapes, weight sizes, masks (including that masked-out blocks are zero).
+  // Throws std::runtime_error naming the node on the first problem.
+  void validate() const;
+};
+
+}  // namespace saie::ir

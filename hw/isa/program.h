@@ -1,0 +1,201 @@
+// program.h — the compiled program that the compiler emits and the simulator runs (plain C++, no SystemC).
+//
+// One definition of the format, shared by compiler/ and hw/. Semantics are documented in
+// docs/program-format.md; read that before changing anything here.
+//
+// Tile coordinates follow mlir-aie: row 0 = shim (array interface), row 1 = memtile,
+// rows 2 .. 2+core_rows-1 = compute tiles. Addresses are byte addresses in the tile's own
+// memory (DDR addresses for shim BDs). All multi-byte values in memories are little-endian.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace saie::isa {
+
+inline constexpr uint16_t kFormatMajor = 1;
+inline constexpr uint16_t kFormatMinor = 0;
+
+struct TileId {
+  uint8_t col = 0;
+  uint8_t row = 0;  // 0 shim, 1 memtile, >=2 compute
+  bool operator==(const TileId& o) const { return col == o.col && row == o.row; }
+  bool operator!=(const TileId& o) const { return !(*this == o); }
+  bool operator<(const TileId& o) const { return col != o.col ? col < o.col : row < o.row; }
+};
+enum class TileKind : uint8_t { Shim = 0, Mem = 1, Core = 2 };
+inline TileKind tile_kind(TileId t) { return t.row == 0 ? TileKind::Shim : t.row == 1 ? TileKind::Mem : TileKind::Core; }
+
+enum class DmaDir : uint8_t { MM2S = 0, S2MM = 1 };  // MM2S: memory -> stream; S2MM: stream -> memory
+
+// One address-generation dimension. dims[0] is the innermost. size in elements of the
+// dimension below (dims[0].size counts bytes), stride in bytes.
+struct DmaDim {
+  uint32_t size = 1;
+  int32_t stride = 0;
+};
+
+inline constexpr int16_t kNoLock = -1;
+inline constexpr int16_t kNoNextBd = -1;
+
+// A buffer descriptor. One "execution" of a BD = `iter_count` repetitions; repetition i
+//   1. if acq_lock >= 0: waits until lock[acq_lock] >= acq_value, then lock -= acq_value
+//   2. moves the bytes addressed by addr + i*iter_stride + sum_d(idx_d * dims[d].stride)
+//      (innermost dims[0]; total bytes per repetition = product of dims[d].size, d < ndims)
+//   3. if rel_lock >= 0: lock[rel_lock] += rel_value
+// Then the channel continues with next_bd (or the task ends, see DmaTask).
+struct BufferDescriptor {
+  uint16_t id = 0;  // BD index in the tile (must be < tile's BD count)
+  uint64_t addr = 0;
+  uint8_t ndims = 1;  // 1..4 (core tiles and shim: up to 3; memtile: up to 4)
+  std::array<DmaDim, 4> dims{};
+  uint32_t iter_count = 1;  // >= 1
+  int64_t iter_stride = 0;  // bytes added to addr per repetition
+  int16_t acq_lock = kNoLock;
+  uint8_t acq_value = 0;
+  int16_t rel_lock = kNoLock;
+  uint8_t rel_value = 0;
+  int16_t next_bd = kNoNextBd;
+  uint64_t bytes_per_repetition() const {
+    uint64_t n = 1;
+    for (int d = 0; d < ndims; ++d) n *= dims[d].size;
+    return n;
+  }
+};
+
+// Started by the controller at the start of a phase: the channel runs BDs starting at
+// start_bd following next_bd, and stops after `bd_executions` BD executions (chains may be
+// cyclic, e.g. A->B->A for ping-pong) or when next_bd == -1, whichever comes first.
+struct DmaTask {
+  TileId tile;
+  DmaDir dir = DmaDir::MM2S;
+  uint8_t channel = 0;
+  uint16_t start_bd = 0;
+  uint32_t bd_executions = 1;
+};
+
+// A circuit-switched stream connection from one MM2S channel to one or more S2MM channels
+// (more than one = broadcast: every destination receives every byte; the slowest one sets the pace).
+struct StreamEndpoint {
+  TileId tile;
+  uint8_t channel = 0;
+};
+struct Route {
+  StreamEndpoint src;               // an MM2S channel
+  std::vector<StreamEndpoint> dsts;  // S2MM channels
+};
+
+struct LockInit {
+  TileId tile;
+  uint8_t lock = 0;
+  uint8_t value = 0;  // 0..63 (6-bit semaphore)
+};
+
+// ---- Core compute ops -------------------------------------------------------------
+// All addresses are byte offsets in the core's 64 KiB data memory. Tensors are HWC int8
+// (channels innermost). Channel counts are multiples of 8 unless noted.
+enum class CoreOpKind : uint8_t {
+  Acquire = 0,   // wait lock >= value, then lock -= value
+  Release = 1,   // lock += value
+  Conv = 2,      // block-sparse int8 convolution (valid: the input tile already holds padding)
+  MaxPool = 3,
+  AvgPool = 4,
+  Add = 5,       // element-wise add of two int8 tensors with rescale
+};
+
+// Conv: out[oh][ow][oc] = requant(bias[oc] + sum over stored blocks, kernel window, 8 cin of
+//   in[oh*sh+ky][ow*sw+kx][ci] * w[oc][ky][kx][ci])
+// Weights at w_addr in the compact block format (docs/program-format.md "Compact weights"):
+//   u16 block_rows, u16 block_cols, u16 kh, u16 kw, u16 row_ptr[block_rows+1],
+//   u16 col_idx[nnz], zero pad to a multiple of 4 bytes, then nnz blocks of
+//   8 (cout) x kh x kw x 8 (cin) int8, in row_ptr order.
+// Requant params at qp_addr: per output channel {int32 bias, int32 mult, int32 shift}
+//   (12 bytes each, out_c entries): y = clamp(round_shift((acc) * mult, shift)), relu -> max(y,0).
+struct ConvArgs {
+  uint32_t in_addr = 0, in_h = 0, in_w = 0, in_c = 0;
+  uint32_t out_addr = 0, out_h = 0, out_w = 0, out_c = 0;
+  uint32_t w_addr = 0, qp_addr = 0;
+  uint8_t kh = 1, kw = 1, stride_h = 1, stride_w = 1;
+  uint8_t relu = 0;
+};
+// MaxPool / AvgPool over a valid window (no padding), channels c (any count).
+// AvgPool: y = clamp(round_shift(sum * mult, shift)).
+struct PoolArgs {
+  uint32_t in_addr = 0, in_h = 0, in_w = 0, c = 0;
+  uint32_t out_addr = 0, out_h = 0, out_w = 0;
+  uint8_t kh = 1, kw = 1, stride_h = 1, stride_w = 1;
+  int32_t mult = 1, shift = 0;
+};
+// Add: y[i] = clamp(round_shift(a[i]*mult_a + b[i]*mult_b, shift)), relu -> max(y,0).
+struct AddArgs {
+  uint32_t a_addr = 0, b_addr = 0, out_addr = 0, n = 0;
+  int32_t mult_a = 1, mult_b = 1, shift = 0;
+  uint8_t relu = 0;
+};
+
+struct CoreOp {
+  CoreOpKind kind = CoreOpKind::Acquire;
+  uint8_t lock = 0;   // Acquire / Release
+  uint8_t value = 0;  // Acquire / Release
+  ConvArgs conv;      // Conv
+  PoolArgs pool;      // MaxPool / AvgPool
+  AddArgs add;        // Add
+  std::string label;  // free text shown in traces, e.g. "conv2 band 3"
+};
+
+struct CoreProgram {
+  TileId tile;
+  std::vector<CoreOp> ops;  // run once, in order, when the phase starts
+};
+
+// ---- Phases ------------------------------------------------------------------------
+// A phase is one layer (or part of one). The controller, per phase: writes lock initial
+// values, routes and BDs (cost: control.phase_setup_cycles + control.bd_setup_cycles per BD),
+// starts every DmaTask and CoreProgram at the same time, and waits until all of them have
+// finished. Phases run strictly in order. Locks, routes and BDs do not carry over.
+struct TileBds {
+  TileId tile;
+  std::vector<BufferDescriptor> bds;
+};
+struct Phase {
+  std::string name;   // e.g. "conv2"
+  uint32_t layer = 0; // index of the graph layer this phase implements
+  std::vector<LockInit> locks;
+  std::vector<Route> routes;
+  std::vector<TileBds> bds;
+  std::vector<DmaTask> tasks;
+  std::vector<CoreProgram> cores;
+  uint64_t dense_macs = 0;   // MACs if every block were computed (statistics only)
+  uint64_t actual_macs = 0;  // MACs of the stored (non-zero) blocks (statistics only)
+};
+
+// A DDR region the host fills before running (weights, biases, compact metadata).
+struct DdrSegment {
+  uint64_t addr = 0;
+  std::vector<uint8_t> bytes;
+};
+
+// Where the host puts one input image and finds the output (quantised int8, HWC).
+struct TensorPort {
+  uint64_t addr = 0;        // DDR address of element [0][0][0] (the interior, past any padding)
+  uint32_t h = 0, w = 0, c = 0;  // logical shape written/read
+  uint32_t row_pitch = 0;   // bytes between rows (>= w*pitch_c)
+  uint32_t pitch_c = 0;     // bytes per pixel (channels incl. padding, >= c)
+  float scale = 1.0f;       // real = scale * int8 value (symmetric, zero point 0)
+};
+
+struct Program {
+  uint16_t major = kFormatMajor, minor = kFormatMinor;
+  uint8_t columns = 0, core_rows = 0, mem_rows = 1;
+  std::string name;              // network name
+  uint64_t ddr_bytes_needed = 0; // highest DDR address used + 1
+  TensorPort input, output;
+  // DDR starts zeroed (so padding borders of activation buffers read as zero, and are never
+  // written); the host then copies ddr_init once, and per inference writes the input.
+  std::vector<DdrSegment> ddr_init;
+  std::vector<Phase> phases;
+};
+
+}  // namespace saie::isa

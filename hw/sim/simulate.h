@@ -1,0 +1,37 @@
+// simulate.h — run a Program on the SystemC/TLM-2.0 array model (one call per process:
+// SystemC allows one elaboration per process).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hw/config/array_config.h"
+#include "hw/isa/program.h"
+#include "traces/summary.h"
+#include "traces/trace.h"
+
+namespace saie::hw {
+
+struct SimOptions {
+  uint64_t max_cycles = 0;                 // 0 = no limit; else stop with an error past this
+  std::function<void(uint32_t done, uint32_t total)> progress;  // called after each inference
+};
+
+struct SimResult {
+  std::vector<std::vector<int8_t>> outputs;  // per inference: output.h*w*c int8 (HWC, logical c)
+  traces::RunSummary summary;
+  bool ok = false;            // all inferences completed
+  int exit_code = 0;          // 0 ok, 3 deadlock, 4 max-cycles exceeded, 2 program rejected
+  std::string error;          // one line when !ok (deadlock report may be multi-line in summary)
+};
+
+// Validates the program against the config (resource counts, addresses in range; rejects with
+// a message naming tile and resource), builds the array, runs all inferences. inputs: one
+// int8 HWC tensor (input.h*w*c, logical channels) per inference.
+SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
+                   const std::vector<std::vector<int8_t>>& inputs, const SimOptions& opt,
+                   traces::TraceRecorder& rec);
+
+}  // namespace saie::hw

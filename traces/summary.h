@@ -1,0 +1,39 @@
+// summary.h — the result of one simulation run, as written to summary.json.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "traces/trace.h"
+
+namespace saie::traces {
+
+struct PhaseSummary {
+  std::string name;
+  uint32_t layer = 0;
+  uint64_t cycles = 0;          // summed over all inferences of the run
+  uint64_t core_busy_cycles = 0;  // summed over cores and inferences (compute ops only)
+  uint64_t dense_macs = 0, actual_macs = 0;  // per inference
+};
+
+struct RunSummary {
+  std::string program;          // program name
+  std::string config;           // config name
+  double clock_hz = 1e9;
+  uint32_t inferences = 0;
+  uint64_t total_cycles = 0;
+  uint64_t cycles_per_inference = 0;      // total_cycles / inferences
+  uint64_t core_compute_cycles = 0;       // summed over cores, all inferences
+  double core_utilisation = 0;            // core_compute_cycles / (cores * total_cycles)
+  uint64_t bytes_ddr_to_mem = 0, bytes_mem_to_ddr = 0;    // all inferences
+  uint64_t bytes_mem_to_core = 0, bytes_core_to_mem = 0;
+  std::vector<PhaseSummary> phases;
+  // Optional: filled by the driver when it compares against the reference executor.
+  int bit_exact = -1;                     // -1 unknown, else number of bit-exact outputs
+  int compared = 0;
+  bool deadlock = false;
+  std::string deadlock_report;
+};
+
+}  // namespace saie::traces
