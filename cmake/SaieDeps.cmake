@@ -13,3 +13,23 @@ find_package(Threads REQUIRED)
 if(SAIE_WITH_TORCH)
   find_package(Torch REQUIRED)
 endif()
+
+# saie_glob_library(NAME DIRS d1 d2 ... LIBS l1 l2 ...): a static library from every .cpp in
+# the given folders (relative to the current source dir). Folders are globbed with
+# CONFIGURE_DEPENDS so adding a file needs no CMake edit.
+function(saie_glob_library name)
+  cmake_parse_arguments(L "" "" "DIRS;LIBS" ${ARGN})
+  set(srcs)
+  foreach(d ${L_DIRS})
+    file(GLOB s CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${d}/*.cpp)
+    list(APPEND srcs ${s})
+  endforeach()
+  if(NOT srcs)
+    set(stub ${CMAKE_CURRENT_BINARY_DIR}/${name}_empty.cpp)
+    file(WRITE ${stub} "// no sources yet\n")
+    set(srcs ${stub})
+  endif()
+  add_library(${name} STATIC ${srcs})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ${L_LIBS})
+endfunction()
