@@ -10,6 +10,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace saie::config {
 
@@ -73,6 +74,7 @@ struct ControlConfig {
 struct ArrayConfig {
   int schema_version = kSchemaVersion;
   std::string name;
+  std::string description;  // free text (optional in the file)
   uint32_t columns = 2;
   uint32_t core_rows = 2;
   uint32_t mem_rows = 1;
@@ -97,5 +99,19 @@ ArrayConfig parse_config_json(const std::string& text, const std::string& origin
 ArrayConfig load_config(const std::string& name_or_path);
 // Resolved config as JSON text (with units), loadable again by parse_config_json.
 std::string to_json(const ArrayConfig& cfg);
+// Names of the presets in SAIE_CONFIG_DIR (file stems, sorted).
+std::vector<std::string> list_presets();
+
+// Field-by-field equality (doubles compared exactly: to_json/parse round trips are exact).
+bool operator==(const DmaResources& a, const DmaResources& b);
+bool operator==(const CoreCosts& a, const CoreCosts& b);
+bool operator==(const CoreTileConfig& a, const CoreTileConfig& b);
+bool operator==(const MemTileConfig& a, const MemTileConfig& b);
+bool operator==(const ShimTileConfig& a, const ShimTileConfig& b);
+bool operator==(const StreamConfig& a, const StreamConfig& b);
+bool operator==(const DdrConfig& a, const DdrConfig& b);
+bool operator==(const ControlConfig& a, const ControlConfig& b);
+bool operator==(const ArrayConfig& a, const ArrayConfig& b);
+inline bool operator!=(const ArrayConfig& a, const ArrayConfig& b) { return !(a == b); }
 
 }  // namespace saie::config

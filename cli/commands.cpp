@@ -1,0 +1,294 @@
+// commands.cpp — the driver's subcommands: wiring of trainer, compiler, simulator and sinks.
+#include "cli/commands.h"
+
+#include <fmt/core.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+
+#include "compiler/compile.h"
+#include "compiler/import/bundle_io.h"
+#include "compiler/reference/reference_executor.h"
+#include "hw/config/array_config.h"
+#include "hw/isa/program_io.h"
+#include "hw/sim/simulate.h"
+#include "traces/sinks.h"
+#include "trainer/data/idx.h"
+#ifdef SAIE_WITH_TORCH
+#include "trainer/train_pipeline.h"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace saie::cli {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void progress(const std::string& line) {
+  std::fprintf(stderr, "[sparseaie] %s\n", line.c_str());
+  std::fflush(stderr);
+}
+
+void ensure_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(fmt::format("cannot create folder '{}': {}", dir, ec.message()));
+}
+
+std::string dataset_dir_or_default(const std::string& d) { return d.empty() ? data::default_dataset_dir() : d; }
+
+// The program's input port says how the host quantises a 0..255 image: q = round(pixel/255/scale).
+// (Same formula as reference::quantize_image, which needs the graph; the program carries the scale.)
+std::vector<int8_t> quantize_for_program(const isa::Program& p, const data::Dataset& ds, uint32_t i) {
+  const auto& in = p.input;
+  if (in.h != ds.rows || in.w != ds.cols || in.c != 1)
+    throw std::runtime_error(fmt::format("program input is {}x{}x{}, the dataset has {}x{}x1 images", in.h, in.w, in.c, ds.rows, ds.cols));
+  std::vector<int8_t> t(size_t{in.h} * in.w);
+  const uint8_t* px = ds.image(i);
+  for (size_t k = 0; k < t.size(); ++k) {
+    double q = std::nearbyint((px[k] / 255.0) / in.scale);
+    t[k] = static_cast<int8_t>(std::clamp(q, -128.0, 127.0));
+  }
+  return t;
+}
+
+struct SimOutcome {
+  int exit_code = kOk;
+  traces::RunSummary summary;
+  double accuracy = -1;      // simulated outputs vs labels
+  double ref_accuracy = -1;  // reference executor on eval_images
+  int bit_exact = -1, compared = 0;
+  double wall_s = 0;
+};
+
+// Simulates `images` test images, compares with the reference (if a bundle is given), writes
+// every output file into a.out_dir. One call per process (SystemC: one elaboration).
+SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program& prog, const SimulateArgs& a,
+                              const std::optional<ir::Graph>& graph, const std::string& label) {
+  SimOutcome o;
+  ensure_dir(a.out_dir);
+  traces::write_file_atomic(a.out_dir + "/config.json", config::to_json(cfg));
+
+  const data::Dataset test = data::load_fashion_mnist(dataset_dir_or_default(a.dataset_dir), "test",
+                                                      std::max(a.images, graph ? a.eval_images : 0u));
+  if (test.count < a.images) throw std::runtime_error(fmt::format("only {} test images available", test.count));
+  std::vector<std::vector<int8_t>> inputs;
+  for (uint32_t i = 0; i < a.images; ++i) inputs.push_back(quantize_for_program(prog, test, i));
+
+  traces::TraceRecorder rec;
+  rec.record_events = a.trace;
+  hw::SimOptions so;
+  so.max_cycles = a.max_cycles;
+  so.progress = [&](uint32_t done, uint32_t total) {
+    if (done == total || done % 4 == 0) progress(fmt::format("{}: simulated {}/{} images", label, done, total));
+  };
+  progress(fmt::format("{}: simulating {} images on {} ({}x{})", label, a.images, cfg.name, cfg.columns, cfg.core_rows));
+  auto t0 = std::chrono::steady_clock::now();
+  hw::SimResult r = hw::simulate(cfg, prog, inputs, so, rec);
+  o.wall_s = seconds_since(t0);
+  o.summary = r.summary;
+  if (!r.ok) {
+    o.exit_code = r.exit_code ? r.exit_code : kError;
+    traces::write_summary(o.summary, rec, a.out_dir + "/summary.json");
+    if (!r.summary.deadlock_report.empty()) std::fprintf(stderr, "%s\n", r.summary.deadlock_report.c_str());
+    std::fprintf(stderr, "error: %s\n", r.error.c_str());
+    return o;
+  }
+
+  int correct = 0;
+  for (uint32_t i = 0; i < a.images; ++i) correct += reference::argmax(r.outputs[i]) == test.labels[i];
+  o.accuracy = double(correct) / a.images;
+
+  if (graph) {
+    int exact = 0;
+    for (uint32_t i = 0; i < a.images; ++i) exact += reference::run(*graph, inputs[i]) == r.outputs[i];
+    o.bit_exact = exact;
+    o.compared = static_cast<int>(a.images);
+    o.summary.bit_exact = exact;
+    o.summary.compared = o.compared;
+    if (a.eval_images > 0) {
+      int ok = 0;
+      for (uint32_t i = 0; i < a.eval_images; ++i)
+        ok += reference::argmax(reference::run(*graph, reference::quantize_image(*graph, test.image(i)))) == test.labels[i];
+      o.ref_accuracy = double(ok) / a.eval_images;
+    }
+  }
+
+  traces::write_summary(o.summary, rec, a.out_dir + "/summary.json");
+  if (a.trace) {
+    traces::write_perfetto(rec, cfg.clock_hz, a.out_dir + "/trace.json");
+    traces::write_bandwidth_csv(rec, a.bin_cycles, a.out_dir + "/bandwidth.csv");
+    if (a.vcd) traces::write_vcd(rec, cfg.clock_hz, a.vcd_scopes, a.out_dir + "/waves.vcd");
+  }
+  if (graph && o.bit_exact != o.compared) o.exit_code = kMismatch;
+  return o;
+}
+
+void print_sim(const SimOutcome& o, const config::ArrayConfig& cfg, const SimulateArgs& a) {
+  const auto& s = o.summary;
+  double us = s.cycles_per_inference / cfg.clock_hz * 1e6;
+  fmt::print("simulated images        : {}\n", s.inferences);
+  if (o.ref_accuracy >= 0) fmt::print("int8 reference accuracy : {:.4f} ({} test images)\n", o.ref_accuracy, a.eval_images);
+  fmt::print("simulated accuracy      : {:.4f} ({} test images)\n", o.accuracy, s.inferences);
+  if (o.bit_exact >= 0)
+    fmt::print("bit-exact vs reference  : {}/{} {}\n", o.bit_exact, o.compared, o.bit_exact == o.compared ? "(all equal)" : "(MISMATCH)");
+  fmt::print("cycles per inference    : {} ({:.2f} us at {:.3g} GHz)\n", s.cycles_per_inference, us, cfg.clock_hz / 1e9);
+  fmt::print("core compute cycles     : {} (utilisation {:.1f}%)\n", s.core_compute_cycles, 100.0 * s.core_utilisation);
+  fmt::print("bytes DDR->mem / mem->DDR / mem->core / core->mem: {} / {} / {} / {}\n", s.bytes_ddr_to_mem,
+             s.bytes_mem_to_ddr, s.bytes_mem_to_core, s.bytes_core_to_mem);
+  fmt::print("simulation wall time    : {:.2f} s ({:.2f} M cycles/s)\n", o.wall_s,
+             o.wall_s > 0 ? s.total_cycles / o.wall_s / 1e6 : 0.0);
+}
+
+std::optional<ir::Graph> maybe_bundle(const std::string& dir) {
+  if (dir.empty()) return std::nullopt;
+  return import::read_bundle(dir);
+}
+
+compiler::CompileResult compile_bundle(const ir::Graph& g, const config::ArrayConfig& cfg, bool dense) {
+  compiler::CompileOptions opt;
+  opt.dense = dense;
+  return compiler::compile(g, cfg, opt);
+}
+
+void write_compiled(const compiler::CompileResult& cr, const config::ArrayConfig& cfg, const std::string& dir) {
+  ensure_dir(dir);
+  isa::write_program_file(cr.program, dir + "/program.bin");
+  traces::write_file_atomic(dir + "/program.txt", isa::listing(cr.program));
+  traces::write_file_atomic(dir + "/schedule.txt", cr.schedule_listing);
+  traces::write_file_atomic(dir + "/config.json", config::to_json(cfg));
+}
+
+void print_layers(const compiler::CompileResult& cr) {
+  fmt::print("{:<10} {:<8} {:>12} {:>12} {:>10} {:>8}  {}\n", "layer", "op", "dense MACs", "MACs", "weights B", "meta B", "split");
+  for (const auto& l : cr.layers)
+    fmt::print("{:<10} {:<8} {:>12} {:>12} {:>10} {:>8}  {}\n", l.name, l.op, l.dense_macs, l.actual_macs, l.weight_bytes,
+               l.metadata_bytes, l.split);
+}
+
+}  // namespace
+
+int cmd_train(const TrainArgs& a) {
+#ifdef SAIE_WITH_TORCH
+  trainer::TrainOptions o;
+  o.out_dir = a.out_dir;
+  o.dataset_dir = dataset_dir_or_default(a.dataset_dir);
+  o.model = a.model;
+  o.dense_epochs = a.dense_epochs;
+  o.finetune_epochs = a.finetune_epochs;
+  o.train_limit = a.train_limit;
+  o.test_limit = a.test_limit;
+  o.sparsity = a.sparsity;
+  o.lr = a.lr;
+  o.batch_size = a.batch_size;
+  o.seed = a.seed;
+  o.threads = a.threads;
+  o.progress = progress;
+  trainer::TrainReport r = trainer::train_and_export(o);
+  fmt::print("dense float accuracy    : {:.4f}\n", r.dense_float_accuracy);
+  fmt::print("sparse float accuracy   : {:.4f} (block sparsity {:.1f}%, masks held: {})\n", r.sparse_float_accuracy,
+             100.0 * r.achieved_sparsity, r.masks_held ? "yes" : "NO");
+  fmt::print("training time           : {:.1f} s\n", r.seconds);
+  fmt::print("bundle                  : {}\n", a.out_dir);
+  return r.masks_held ? kOk : kError;
+#else
+  (void)a;
+  throw std::runtime_error("this sparseaie was built without LibTorch (SAIE_WITH_TORCH=OFF): 'train' is unavailable");
+#endif
+}
+
+int cmd_compile(const CompileArgs& a) {
+  ir::Graph g = import::read_bundle(a.bundle_dir);
+  config::ArrayConfig cfg = config::load_config(a.config);
+  auto cr = compile_bundle(g, cfg, a.dense);
+  write_compiled(cr, cfg, a.out_dir);
+  print_layers(cr);
+  fmt::print("program                 : {}/program.bin ({} phases), listing program.txt, schedule schedule.txt\n", a.out_dir,
+             cr.program.phases.size());
+  return kOk;
+}
+
+int cmd_simulate(const SimulateArgs& a) {
+  isa::Program prog = isa::read_program_file(a.program_path);
+  config::ArrayConfig cfg = config::load_config(a.config);
+  auto graph = maybe_bundle(a.bundle_dir);
+  SimOutcome o = simulate_and_write(cfg, prog, a, graph, "simulate");
+  if (o.exit_code == kOk || o.exit_code == kMismatch) print_sim(o, cfg, a);
+  return o.exit_code;
+}
+
+int cmd_run(const RunArgs& a) {
+  ir::Graph g = import::read_bundle(a.compile.bundle_dir);
+  config::ArrayConfig cfg = config::load_config(a.compile.config);
+  fmt::print("network                 : {} (float accuracy {:.4f} from the bundle)\n", g.name, g.provenance.float_accuracy);
+  progress("compiling sparse program");
+  auto sparse = compile_bundle(g, cfg, false);
+  write_compiled(sparse, cfg, a.simulate.out_dir + "/program");
+  print_layers(sparse);
+
+  // The dense baseline runs in a child process: SystemC allows one simulation per process.
+  std::optional<traces::RunSummary> dense_summary;
+  uint64_t dense_cycles = 0, dense_compute = 0;
+  if (a.dense_baseline) {
+    progress("compiling dense baseline program");
+    auto dense = compile_bundle(g, cfg, true);
+    write_compiled(dense, cfg, a.simulate.out_dir + "/dense/program");
+    std::fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork failed for the dense baseline simulation");
+    if (pid == 0) {
+      SimulateArgs d = a.simulate;
+      d.out_dir = a.simulate.out_dir + "/dense";
+      d.eval_images = 0;
+      int code = kError;
+      try {
+        code = simulate_and_write(cfg, dense.program, d, g, "dense baseline").exit_code;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: dense baseline: %s\n", e.what());
+      }
+      std::fflush(nullptr);
+      _exit(code);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : kError;
+    if (code != kOk) {
+      std::fprintf(stderr, "error: dense baseline simulation failed (exit %d)\n", code);
+      return code;
+    }
+    std::ifstream in(a.simulate.out_dir + "/dense/summary.json");
+    nlohmann::json j = nlohmann::json::parse(in);
+    dense_cycles = j.at("cycles_per_inference").get<uint64_t>();
+    dense_compute = j.at("core_compute_cycles").get<uint64_t>();
+  }
+
+  SimOutcome o = simulate_and_write(cfg, sparse.program, a.simulate, g, "sparse");
+  if (o.exit_code != kOk && o.exit_code != kMismatch) return o.exit_code;
+  fmt::print("\n== {} on {} ==\n", g.name, cfg.name);
+  fmt::print("float accuracy          : {:.4f} (trainer, full test set)\n", g.provenance.float_accuracy);
+  print_sim(o, cfg, a.simulate);
+  if (a.dense_baseline) {
+    const auto& s = o.summary;
+    fmt::print("dense  cycles/inference : {}  core compute cycles {}\n", dense_cycles, dense_compute);
+    fmt::print("sparse cycles/inference : {}  core compute cycles {}\n", s.cycles_per_inference, s.core_compute_cycles);
+    fmt::print("speedup (end to end)    : {:.2f}x   (core compute) {:.2f}x\n",
+               s.cycles_per_inference ? double(dense_cycles) / s.cycles_per_inference : 0.0,
+               s.core_compute_cycles ? double(dense_compute) / s.core_compute_cycles : 0.0);
+  }
+  fmt::print("outputs                 : {}/ (summary.json config.json trace.json bandwidth.csv{})\n", a.simulate.out_dir,
+             a.simulate.vcd ? " waves.vcd" : "");
+  return o.exit_code;
+}
+
+}  // namespace saie::cli

@@ -1,0 +1,33 @@
+// target_model.cpp — per-kind resource lookups over the ArrayConfig.
+#include "compiler/target/target_model.h"
+
+namespace saie::target {
+
+const config::DmaResources& TargetModel::dma(isa::TileKind k) const {
+  switch (k) {
+    case isa::TileKind::Shim: return cfg_.shim.dma;
+    case isa::TileKind::Mem: return cfg_.memtile.dma;
+    case isa::TileKind::Core: break;
+  }
+  return cfg_.core.dma;
+}
+
+uint32_t TargetModel::channels(isa::TileKind k, isa::DmaDir d) const {
+  const auto& r = dma(k);
+  return d == isa::DmaDir::MM2S ? r.mm2s_channels : r.s2mm_channels;
+}
+
+uint64_t TargetModel::memory_bytes(isa::TileKind k) const {
+  switch (k) {
+    case isa::TileKind::Shim: return cfg_.ddr.size_bytes;
+    case isa::TileKind::Mem: return cfg_.memtile.memory_bytes;
+    case isa::TileKind::Core: break;
+  }
+  return cfg_.core.data_memory_bytes;
+}
+
+std::string TargetModel::tile_name(isa::TileId t) {
+  return "tile(" + std::to_string(t.col) + "," + std::to_string(t.row) + ")";
+}
+
+}  // namespace saie::target

@@ -1,0 +1,57 @@
+// target_model.h — queries over an ArrayConfig that lowering needs (tile ids, memory sizes,
+// channel/BD/lock counts, bandwidths), in the spirit of mlir-aie's AIETargetModel.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "hw/config/array_config.h"
+#include "hw/isa/program.h"
+
+namespace saie::target {
+
+class TargetModel {
+ public:
+  explicit TargetModel(const config::ArrayConfig& cfg) : cfg_(cfg) {}
+
+  const config::ArrayConfig& config() const { return cfg_; }
+  uint32_t columns() const { return cfg_.columns; }
+  uint32_t core_rows() const { return cfg_.core_rows; }
+
+  // Tile ids (mlir-aie numbering: row 0 shim, row 1 memtile, rows 2.. cores).
+  isa::TileId shim(uint32_t col) const { return tile(col, 0); }
+  isa::TileId memtile(uint32_t col) const { return tile(col, 1); }
+  isa::TileId core(uint32_t col, uint32_t core_row) const { return tile(col, 2 + core_row); }
+
+  // Per-kind resources.
+  const config::DmaResources& dma(isa::TileKind k) const;
+  uint32_t channels(isa::TileKind k, isa::DmaDir d) const;
+  uint32_t bds(isa::TileKind k) const { return dma(k).bds; }
+  uint32_t locks(isa::TileKind k) const { return dma(k).locks; }
+  // Address-generation dimensions a BD of this tile kind may use (memtile 4, others 3).
+  uint32_t max_bd_dims(isa::TileKind k) const { return k == isa::TileKind::Mem ? 4 : 3; }
+  // Bytes of local memory (cores: data memory; memtile: its SRAM; shim: DDR size).
+  uint64_t memory_bytes(isa::TileKind k) const;
+  uint64_t core_memory_bytes() const { return cfg_.core.data_memory_bytes; }
+  uint64_t memtile_memory_bytes() const { return cfg_.memtile.memory_bytes; }
+
+  // Bandwidths in bytes per cycle.
+  double stream_bytes_per_cycle() const { return cfg_.stream.bytes_per_cycle; }
+  double ddr_read_bytes_per_cycle() const { return cfg_.ddr.read_bytes_per_cycle; }
+  double ddr_write_bytes_per_cycle() const { return cfg_.ddr.write_bytes_per_cycle; }
+  uint32_t macs_per_cycle() const { return cfg_.core.costs.macs_per_cycle; }
+
+  // Largest lock value (6-bit semaphore).
+  static constexpr uint32_t kMaxLockValue = 63;
+
+  // Human-readable tile name, e.g. "tile(1,2)".
+  static std::string tile_name(isa::TileId t);
+
+ private:
+  static isa::TileId tile(uint32_t col, uint32_t row) {
+    return isa::TileId{static_cast<uint8_t>(col), static_cast<uint8_t>(row)};
+  }
+  const config::ArrayConfig& cfg_;
+};
+
+}  // namespace saie::target

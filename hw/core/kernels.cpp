@@ -1,0 +1,292 @@
+// kernels.cpp — int8 conv / pool / add on a core's data memory and their cycle cost (see kernels.h).
+#include "hw/core/kernels.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+
+#include "hw/isa/quant_math.h"
+
+namespace saie::hw {
+namespace {
+
+constexpr uint64_t kU64Max = std::numeric_limits<uint64_t>::max();
+
+// Saturating multiply: sizes are products of u32 fields and must not wrap past a bounds check.
+uint64_t mul_sat(uint64_t a, uint64_t b) {
+  if (a != 0 && b > kU64Max / a) return kU64Max;
+  return a * b;
+}
+uint64_t add_sat(uint64_t a, uint64_t b) { return b > kU64Max - a ? kU64Max : a + b; }
+uint64_t ceil_div(uint64_t a, uint64_t b) {
+  if (b == 0) b = 1;  // a lane count of 0 is treated as 1 (documented in kernels.h)
+  return a / b + (a % b != 0 ? 1 : 0);
+}
+
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Throws std::out_of_range unless [addr, addr + bytes) lies inside [0, mem_size).
+void check_range(const char* op, const char* what, uint64_t addr, uint64_t bytes, size_t mem_size) {
+  if (addr > mem_size || bytes > mem_size - addr) {
+    std::string end = bytes == kU64Max ? std::string("overflow") : hex(add_sat(addr, bytes));
+    throw std::out_of_range(std::string(op) + ": " + what + " bytes [" + hex(addr) + ", " + end +
+                            ") outside data memory of " + std::to_string(mem_size) + " bytes");
+  }
+}
+
+[[noreturn]] void bad_arg(const char* op, const std::string& why) {
+  throw std::invalid_argument(std::string(op) + ": " + why);
+}
+
+uint16_t rd_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+int32_t rd_i32(const uint8_t* p) {
+  uint32_t v = static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+               (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
+  return static_cast<int32_t>(v);
+}
+int8_t as_i8(uint8_t b) { return static_cast<int8_t>(b); }
+
+void check_shift(const char* op, const std::string& where, int32_t shift) {
+  if (shift < 0 || shift > 62) bad_arg(op, where + " shift " + std::to_string(shift) + " outside [0, 62]");
+}
+
+// Shared by conv and pool: window geometry.
+std::string window_error(uint32_t in_h, uint32_t in_w, uint32_t out_h, uint32_t out_w, uint8_t kh, uint8_t kw,
+                         uint8_t sh, uint8_t sw) {
+  if (kh == 0 || kw == 0) return "kernel " + std::to_string(kh) + "x" + std::to_string(kw) + " has a zero side";
+  if (sh == 0 || sw == 0) return "stride " + std::to_string(sh) + "x" + std::to_string(sw) + " has a zero side";
+  if (out_h == 0 || out_w == 0) return "output " + std::to_string(out_h) + "x" + std::to_string(out_w) + " is empty";
+  uint64_t need_h = uint64_t{out_h - 1} * sh + kh, need_w = uint64_t{out_w - 1} * sw + kw;
+  if (need_h > in_h || need_w > in_w)
+    return "output " + std::to_string(out_h) + "x" + std::to_string(out_w) + " needs input " + std::to_string(need_h) +
+           "x" + std::to_string(need_w) + " but input is " + std::to_string(in_h) + "x" + std::to_string(in_w);
+  return "";
+}
+
+}  // namespace
+
+// ---- static helpers ---------------------------------------------------------------------
+
+std::string conv_args_error(const isa::ConvArgs& a) {
+  if (a.in_c == 0 || a.in_c % 8 != 0) return "in_c " + std::to_string(a.in_c) + " is not a positive multiple of 8";
+  if (a.out_c == 0 || a.out_c % 8 != 0) return "out_c " + std::to_string(a.out_c) + " is not a positive multiple of 8";
+  if (a.out_c / 8 > 0xFFFF || a.in_c / 8 > 0xFFFF) return "channel count exceeds the u16 block index";
+  return window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w);
+}
+
+std::string pool_args_error(const isa::PoolArgs& a) {
+  if (a.c == 0) return "c is 0";
+  return window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w);
+}
+
+uint64_t conv_input_bytes(const isa::ConvArgs& a) { return mul_sat(mul_sat(a.in_h, a.in_w), a.in_c); }
+uint64_t conv_output_bytes(const isa::ConvArgs& a) { return mul_sat(mul_sat(a.out_h, a.out_w), a.out_c); }
+uint64_t conv_weight_header_bytes(const isa::ConvArgs& a) { return 8 + 2 * (uint64_t{a.out_c / 8} + 1); }
+uint64_t conv_qp_bytes(const isa::ConvArgs& a) { return uint64_t{kRequantRecordBytes} * a.out_c; }
+
+uint64_t conv_cycles(const isa::ConvArgs& a, uint64_t stored_blocks, const config::CoreCosts& costs) {
+  const uint64_t pixels = uint64_t{a.out_h} * a.out_w;
+  const uint64_t ppc = std::max<uint64_t>(1, costs.macs_per_cycle / 64);  // pixels per 4x8x8 MAC cycle
+  const uint64_t per_block = ceil_div(pixels, ppc) * a.kh * a.kw + costs.block_overhead_cycles;
+  return costs.op_prologue_cycles + stored_blocks * per_block + ceil_div(pixels * a.out_c, costs.requant_lanes);
+}
+
+uint64_t pool_cycles(const isa::PoolArgs& a, const config::CoreCosts& costs) {
+  const uint64_t work = uint64_t{a.out_h} * a.out_w * a.c * a.kh * a.kw;
+  return costs.op_prologue_cycles + ceil_div(work, costs.pool_lanes);
+}
+
+uint64_t add_cycles(const isa::AddArgs& a, const config::CoreCosts& costs) {
+  return costs.op_prologue_cycles + ceil_div(a.n, costs.add_lanes);
+}
+
+// ---- conv --------------------------------------------------------------------------------
+
+KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, const config::CoreCosts& costs) {
+  static const char* op = "conv";
+  if (std::string e = conv_args_error(a); !e.empty()) bad_arg(op, e);
+  check_range(op, "input", a.in_addr, conv_input_bytes(a), mem_size);
+  check_range(op, "output", a.out_addr, conv_output_bytes(a), mem_size);
+  check_range(op, "qp", a.qp_addr, conv_qp_bytes(a), mem_size);
+
+  // Compact weight header: u16 block_rows, block_cols, kh, kw.
+  check_range(op, "weights header", a.w_addr, 8, mem_size);
+  const uint8_t* w = mem + a.w_addr;
+  const uint32_t block_rows = rd_u16(w), block_cols = rd_u16(w + 2), wkh = rd_u16(w + 4), wkw = rd_u16(w + 6);
+  if (block_rows * 8 != a.out_c)
+    bad_arg(op, "weights block_rows " + std::to_string(block_rows) + " != out_c/8 " + std::to_string(a.out_c / 8));
+  if (block_cols * 8 != a.in_c)
+    bad_arg(op, "weights block_cols " + std::to_string(block_cols) + " != in_c/8 " + std::to_string(a.in_c / 8));
+  if (wkh != a.kh || wkw != a.kw)
+    bad_arg(op, "weights kernel " + std::to_string(wkh) + "x" + std::to_string(wkw) + " != args kernel " +
+                    std::to_string(a.kh) + "x" + std::to_string(a.kw));
+
+  check_range(op, "weights row_ptr", uint64_t{a.w_addr} + 8, 2 * (uint64_t{block_rows} + 1), mem_size);
+  std::vector<uint32_t> row_ptr(block_rows + 1);
+  for (uint32_t r = 0; r <= block_rows; ++r) row_ptr[r] = rd_u16(w + 8 + 2 * r);
+  if (row_ptr[0] != 0) bad_arg(op, "weights row_ptr[0] is " + std::to_string(row_ptr[0]) + ", not 0");
+  for (uint32_t r = 0; r < block_rows; ++r)
+    if (row_ptr[r + 1] < row_ptr[r]) bad_arg(op, "weights row_ptr decreases at block row " + std::to_string(r));
+  const uint32_t nnz = row_ptr[block_rows];
+
+  const uint64_t col_off = 8 + 2 * (uint64_t{block_rows} + 1);
+  check_range(op, "weights col_idx", a.w_addr + col_off, 2 * uint64_t{nnz}, mem_size);
+  std::vector<uint32_t> col_idx(nnz);
+  for (uint32_t s = 0; s < nnz; ++s) col_idx[s] = rd_u16(w + col_off + 2 * s);
+
+  const uint64_t meta = (col_off + 2 * uint64_t{nnz} + 3) / 4 * 4;  // zero padding to 4 bytes
+  const uint64_t block_bytes = 64 * uint64_t{a.kh} * a.kw;          // [8 cout][kh][kw][8 cin]
+  check_range(op, "weights blocks", a.w_addr + meta, block_bytes * nnz, mem_size);
+  const uint8_t* blocks = w + meta;
+
+  // Every stored block must name an existing input-channel block, once per block row.
+  std::vector<uint32_t> seen(block_cols, ~0u);
+  for (uint32_t br = 0; br < block_rows; ++br)
+    for (uint32_t s = row_ptr[br]; s < row_ptr[br + 1]; ++s) {
+      if (col_idx[s] >= block_cols)
+        bad_arg(op, "weights col_idx[" + std::to_string(s) + "] = " + std::to_string(col_idx[s]) +
+                        " >= block_cols " + std::to_string(block_cols));
+      if (seen[col_idx[s]] == br)
+        bad_arg(op, "weights block row " + std::to_string(br) + " stores block column " +
+                        std::to_string(col_idx[s]) + " twice");
+      seen[col_idx[s]] = br;
+    }
+
+  // Requant records {bias, mult, shift} per output channel.
+  std::vector<int32_t> bias(a.out_c), mult(a.out_c), shift(a.out_c);
+  for (uint32_t oc = 0; oc < a.out_c; ++oc) {
+    const uint8_t* q = mem + a.qp_addr + uint64_t{kRequantRecordBytes} * oc;
+    bias[oc] = rd_i32(q);
+    mult[oc] = rd_i32(q + 4);
+    shift[oc] = rd_i32(q + 8);
+    check_shift(op, "qp record " + std::to_string(oc), shift[oc]);
+  }
+
+  // Accumulate block by block (zero blocks are never visited), then requantise.
+  const uint32_t pixels = a.out_h * a.out_w;
+  std::vector<int64_t> acc(uint64_t{pixels} * a.out_c);
+  for (uint32_t p = 0; p < pixels; ++p)
+    std::copy(bias.begin(), bias.end(), acc.begin() + uint64_t{p} * a.out_c);
+  const uint8_t* in = mem + a.in_addr;
+  for (uint32_t br = 0; br < block_rows; ++br) {
+    for (uint32_t s = row_ptr[br]; s < row_ptr[br + 1]; ++s) {
+      const uint8_t* blk = blocks + block_bytes * s;
+      const uint64_t cin0 = uint64_t{col_idx[s]} * 8;
+      for (uint32_t oh = 0; oh < a.out_h; ++oh) {
+        for (uint32_t ow = 0; ow < a.out_w; ++ow) {
+          int64_t* out_acc = &acc[(uint64_t{oh} * a.out_w + ow) * a.out_c + uint64_t{br} * 8];
+          for (uint32_t co = 0; co < 8; ++co) {
+            int64_t sum = 0;
+            for (uint32_t ky = 0; ky < a.kh; ++ky) {
+              for (uint32_t kx = 0; kx < a.kw; ++kx) {
+                const uint8_t* x =
+                    in + ((uint64_t{oh} * a.stride_h + ky) * a.in_w + uint64_t{ow} * a.stride_w + kx) * a.in_c + cin0;
+                const uint8_t* wv = blk + ((uint64_t{co} * a.kh + ky) * a.kw + kx) * 8;
+                for (uint32_t ci = 0; ci < 8; ++ci) sum += int64_t{as_i8(x[ci])} * as_i8(wv[ci]);
+              }
+            }
+            out_acc[co] += sum;
+          }
+        }
+      }
+    }
+  }
+  uint8_t* out = mem + a.out_addr;
+  for (uint64_t i = 0; i < acc.size(); ++i) {
+    const uint32_t oc = static_cast<uint32_t>(i % a.out_c);
+    out[i] = static_cast<uint8_t>(isa::requantize(acc[i], mult[oc], shift[oc], a.relu != 0));
+  }
+
+  KernelResult r;
+  r.blocks = nnz;
+  r.macs = uint64_t{nnz} * pixels * a.kh * a.kw * 64;
+  r.cycles = conv_cycles(a, nnz, costs);
+  return r;
+}
+
+// ---- pools -------------------------------------------------------------------------------
+
+namespace {
+
+template <typename Reduce>
+KernelResult run_pool(const char* op, uint8_t* mem, size_t mem_size, const isa::PoolArgs& a,
+                      const config::CoreCosts& costs, Reduce reduce) {
+  if (std::string e = pool_args_error(a); !e.empty()) bad_arg(op, e);
+  check_range(op, "input", a.in_addr, mul_sat(mul_sat(a.in_h, a.in_w), a.c), mem_size);
+  check_range(op, "output", a.out_addr, mul_sat(mul_sat(a.out_h, a.out_w), a.c), mem_size);
+  const uint8_t* in = mem + a.in_addr;
+  std::vector<uint8_t> out(uint64_t{a.out_h} * a.out_w * a.c);  // written at the end (in/out may overlap)
+  for (uint32_t oh = 0; oh < a.out_h; ++oh)
+    for (uint32_t ow = 0; ow < a.out_w; ++ow)
+      for (uint32_t c = 0; c < a.c; ++c) {
+        const uint8_t* base = in + (uint64_t{oh} * a.stride_h * a.in_w + uint64_t{ow} * a.stride_w) * a.c + c;
+        out[(uint64_t{oh} * a.out_w + ow) * a.c + c] = static_cast<uint8_t>(reduce(base));
+      }
+  std::copy(out.begin(), out.end(), mem + a.out_addr);
+  KernelResult r;
+  r.cycles = pool_cycles(a, costs);
+  return r;
+}
+
+}  // namespace
+
+KernelResult run_maxpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs) {
+  return run_pool("maxpool", mem, mem_size, a, costs, [&a](const uint8_t* base) {
+    int8_t m = -128;
+    for (uint32_t ky = 0; ky < a.kh; ++ky)
+      for (uint32_t kx = 0; kx < a.kw; ++kx)
+        m = std::max(m, as_i8(base[(uint64_t{ky} * a.in_w + kx) * a.c]));
+    return m;
+  });
+}
+
+KernelResult run_avgpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs) {
+  check_shift("avgpool", "args", a.shift);
+  return run_pool("avgpool", mem, mem_size, a, costs, [&a](const uint8_t* base) {
+    int64_t sum = 0;
+    for (uint32_t ky = 0; ky < a.kh; ++ky)
+      for (uint32_t kx = 0; kx < a.kw; ++kx) sum += as_i8(base[(uint64_t{ky} * a.in_w + kx) * a.c]);
+    return isa::saturate_int8(isa::round_shift(sum * a.mult, a.shift));
+  });
+}
+
+// ---- add ---------------------------------------------------------------------------------
+
+KernelResult run_add(uint8_t* mem, size_t mem_size, const isa::AddArgs& a, const config::CoreCosts& costs) {
+  static const char* op = "add";
+  check_shift(op, "args", a.shift);
+  check_range(op, "input a", a.a_addr, a.n, mem_size);
+  check_range(op, "input b", a.b_addr, a.n, mem_size);
+  check_range(op, "output", a.out_addr, a.n, mem_size);
+  std::vector<uint8_t> out(a.n);
+  for (uint32_t i = 0; i < a.n; ++i) {
+    int64_t y = isa::round_shift(int64_t{as_i8(mem[a.a_addr + uint64_t{i}])} * a.mult_a +
+                                     int64_t{as_i8(mem[a.b_addr + uint64_t{i}])} * a.mult_b,
+                                 a.shift);
+    if (a.relu) y = std::max<int64_t>(y, 0);
+    out[i] = static_cast<uint8_t>(isa::saturate_int8(y));
+  }
+  std::copy(out.begin(), out.end(), mem + a.out_addr);
+  KernelResult r;
+  r.cycles = add_cycles(a, costs);
+  return r;
+}
+
+KernelResult run_compute_op(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, const config::CoreCosts& costs) {
+  switch (op.kind) {
+    case isa::CoreOpKind::Conv: return run_conv(mem, mem_size, op.conv, costs);
+    case isa::CoreOpKind::MaxPool: return run_maxpool(mem, mem_size, op.pool, costs);
+    case isa::CoreOpKind::AvgPool: return run_avgpool(mem, mem_size, op.pool, costs);
+    case isa::CoreOpKind::Add: return run_add(mem, mem_size, op.add, costs);
+    default: break;
+  }
+  throw std::invalid_argument("run_compute_op: op '" + op.label + "' of kind " +
+                              std::to_string(static_cast<int>(op.kind)) + " is not a compute op");
+}
+
+}  // namespace saie::hw

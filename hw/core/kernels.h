@@ -1,0 +1,91 @@
+// kernels.h — the int8 compute of one AIE2 core on its local data memory, with its cycle cost (plain C++).
+//
+// These functions are the functional + timing model of the core's compute ops (isa::CoreOpKind
+// Conv / MaxPool / AvgPool / Add). They work on the core's data memory as raw bytes, read their
+// operands at the addresses in the op's args, write the result there, and return the cycles the
+// op takes. The SystemC core model calls them and waits `cycles`; nothing here knows about time.
+// Semantics: docs/program-format.md "Compute ops" and the comments in hw/isa/program.h.
+//
+// Timing model (cycles, all from config::CoreCosts; P = out_h*out_w output pixels):
+//   Conv     cycles = op_prologue_cycles
+//                   + sum over STORED blocks ( ceil(P / ppc) * kh * kw + block_overhead_cycles )
+//                   + ceil(P * out_c / requant_lanes)
+//            where ppc = max(1, macs_per_cycle / 64) pixels per cycle: one 4x8x8 MAC per cycle
+//            (4 pixels x 8 cin x 8 cout = 256 MACs at the AIE-ML default) covers one kernel tap of
+//            one 8x8 block for ppc pixels. Zero blocks cost nothing.
+//            macs = stored_blocks * P * kh * kw * 64; blocks = stored_blocks.
+//   MaxPool / AvgPool  cycles = op_prologue_cycles + ceil(out_h*out_w*c*kh*kw / pool_lanes)
+//   Add      cycles = op_prologue_cycles + ceil(n / add_lanes)
+//   (pools and add report macs = 0, blocks = 0). A lane count of 0 is treated as 1.
+//
+// Errors: an operand outside [0, mem_size) throws std::out_of_range; inconsistent args or a
+// malformed compact-weight header throws std::invalid_argument. Messages are one line naming
+// the op and the byte range / field. Nothing is written to memory when an op throws.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hw/config/array_config.h"
+#include "hw/isa/program.h"
+
+namespace saie::hw {
+
+struct KernelResult {
+  uint64_t cycles = 0;  // core cycles the op takes (timing model above)
+  uint64_t macs = 0;    // int8 multiply-accumulates actually performed (conv only)
+  uint64_t blocks = 0;  // stored 8x8 blocks computed (conv only)
+};
+
+// Block-sparse int8 convolution (valid, input already padded). Visits block row -> stored
+// blocks -> output pixels -> kernel window -> 8 cin, as the hardware does.
+KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, const config::CoreCosts& costs);
+// Max pool over a valid window; any channel count.
+KernelResult run_maxpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs);
+// Average pool: y = saturate_int8(round_shift(window_sum * mult, shift)).
+KernelResult run_avgpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs);
+// Element-wise add: y = saturate_int8(round_shift(a*mult_a + b*mult_b, shift)), relu -> max(y, 0).
+KernelResult run_add(uint8_t* mem, size_t mem_size, const isa::AddArgs& a, const config::CoreCosts& costs);
+
+// Dispatch on op.kind (Conv / MaxPool / AvgPool / Add); Acquire/Release throw std::invalid_argument.
+KernelResult run_compute_op(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, const config::CoreCosts& costs);
+
+// Convenience overloads on a whole data memory.
+inline KernelResult run_conv(std::vector<uint8_t>& mem, const isa::ConvArgs& a, const config::CoreCosts& c) {
+  return run_conv(mem.data(), mem.size(), a, c);
+}
+inline KernelResult run_maxpool(std::vector<uint8_t>& mem, const isa::PoolArgs& a, const config::CoreCosts& c) {
+  return run_maxpool(mem.data(), mem.size(), a, c);
+}
+inline KernelResult run_avgpool(std::vector<uint8_t>& mem, const isa::PoolArgs& a, const config::CoreCosts& c) {
+  return run_avgpool(mem.data(), mem.size(), a, c);
+}
+inline KernelResult run_add(std::vector<uint8_t>& mem, const isa::AddArgs& a, const config::CoreCosts& c) {
+  return run_add(mem.data(), mem.size(), a, c);
+}
+inline KernelResult run_compute_op(std::vector<uint8_t>& mem, const isa::CoreOp& op, const config::CoreCosts& c) {
+  return run_compute_op(mem.data(), mem.size(), op, c);
+}
+
+// Cycle formulas alone (the same ones the kernels use), e.g. for estimates and tests.
+uint64_t conv_cycles(const isa::ConvArgs& a, uint64_t stored_blocks, const config::CoreCosts& costs);
+uint64_t pool_cycles(const isa::PoolArgs& a, const config::CoreCosts& costs);
+uint64_t add_cycles(const isa::AddArgs& a, const config::CoreCosts& costs);
+
+// Static argument checks shared with the program checker: "" when consistent, else a one-line
+// reason (e.g. "in_c 12 is not a multiple of 8"). Conv: in_c/out_c positive multiples of 8,
+// kh/kw/strides >= 1, out_h/out_w >= 1 and the last window inside the input
+// ((out_h-1)*stride_h + kh <= in_h, same for w). Pools: c >= 1, same window rule.
+std::string conv_args_error(const isa::ConvArgs& a);
+std::string pool_args_error(const isa::PoolArgs& a);
+
+// Byte sizes of the operands, for extent checks: [addr, addr + bytes).
+uint64_t conv_input_bytes(const isa::ConvArgs& a);    // in_h*in_w*in_c
+uint64_t conv_output_bytes(const isa::ConvArgs& a);   // out_h*out_w*out_c
+uint64_t conv_weight_header_bytes(const isa::ConvArgs& a);  // 8 + 2*(out_c/8 + 1): up to row_ptr
+uint64_t conv_qp_bytes(const isa::ConvArgs& a);       // 12 * out_c
+inline constexpr uint32_t kRequantRecordBytes = 12;   // {int32 bias, int32 mult, int32 shift}
+
+}  // namespace saie::hw

@@ -1,0 +1,43 @@
+// model_spec.h — the trainer's CNNs as plain layer lists (torch-free), shared by the LibTorch
+// module, pruning, calibration and bundle export so all of them agree on names and shapes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace saie::trainer {
+
+enum class LayerKind { Conv, MaxPool, AvgPool, Add, Fc };
+
+struct LayerSpec {
+  std::string name;
+  LayerKind kind = LayerKind::Conv;
+  std::vector<std::string> inputs;  // producer layer names, or "input" for the network input
+  uint32_t cin = 0, cout = 0;       // Conv/Fc channels (Fc: cin = channels of its input tensor)
+  uint32_t kernel = 1, stride = 1, pad = 0;  // square kernels (Conv, pools)
+  bool relu = false;                // fused ReLU on the output (Conv, Add)
+  bool prunable = false;            // gets a block mask (every Conv/Fc except the first conv)
+};
+
+struct TensorShape {
+  uint32_t h = 1, w = 1, c = 1;  // HWC
+};
+
+struct ModelSpec {
+  std::string name;
+  TensorShape input{28, 28, 1};
+  std::vector<LayerSpec> layers;  // topological order; the last layer is the output
+
+  // Index of the layer called `name`, -1 for "input"; throws std::runtime_error if unknown.
+  int index_of(const std::string& name) const;
+  // Output shape of every layer (same order as layers); throws on inconsistent channels.
+  std::vector<TensorShape> shapes() const;
+};
+
+// "small-resnet" (the demo) or "tiny" (fast tests). No BatchNorm on purpose: the int8 bundle has
+// no normalisation op and folding BN would blur the block masks the trainer exports.
+// Throws std::runtime_error("unknown model ...") for other names.
+ModelSpec make_model_spec(const std::string& model);
+
+}  // namespace saie::trainer
