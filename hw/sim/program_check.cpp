@@ -1,0 +1,307 @@
+// program_check.cpp — static validation of a Program against an ArrayConfig (see program_check.h).
+#include "hw/sim/program_check.h"
+
+#include <cstdio>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "hw/core/kernels.h"
+
+namespace saie::hw {
+
+std::string describe(const isa::TileId& t) {
+  return "tile(" + std::to_string(unsigned{t.col}) + "," + std::to_string(unsigned{t.row}) + ")";
+}
+
+namespace {
+
+using isa::TileId;
+using isa::TileKind;
+
+// Wide signed arithmetic for address extents: sizes (u32) x strides (i32) summed over four dims
+// plus iter_count (u32) x iter_stride (i64) can exceed int64.
+using Wide = __int128;
+
+std::string wide_str(Wide v) {
+  if (v >= 0 && v <= static_cast<Wide>(UINT64_MAX)) return std::to_string(static_cast<uint64_t>(v));
+  if (v < 0 && v >= static_cast<Wide>(INT64_MIN)) return std::to_string(static_cast<int64_t>(v));
+  return v < 0 ? "<-2^63" : ">2^64";
+}
+
+const char* kind_name(TileKind k) {
+  switch (k) {
+    case TileKind::Shim: return "shim";
+    case TileKind::Mem: return "memtile";
+    default: return "core";
+  }
+}
+
+const char* dir_name(isa::DmaDir d) { return d == isa::DmaDir::MM2S ? "MM2S" : "S2MM"; }
+
+const char* op_name(isa::CoreOpKind k) {
+  switch (k) {
+    case isa::CoreOpKind::Acquire: return "acquire";
+    case isa::CoreOpKind::Release: return "release";
+    case isa::CoreOpKind::Conv: return "conv";
+    case isa::CoreOpKind::MaxPool: return "maxpool";
+    case isa::CoreOpKind::AvgPool: return "avgpool";
+    case isa::CoreOpKind::Add: return "add";
+  }
+  return "unknown";
+}
+
+class Checker {
+ public:
+  Checker(const isa::Program& p, const config::ArrayConfig& c) : p_(p), c_(c) {}
+
+  void run() {
+    check_geometry();
+    check_ddr();
+    for (size_t i = 0; i < p_.phases.size(); ++i) {
+      const isa::Phase& ph = p_.phases[i];
+      where_ = "phase " + std::to_string(i) + " '" + ph.name + "': ";
+      check_phase(ph);
+    }
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& msg) const { throw ProgramError("program check: " + where_ + msg); }
+
+  const config::DmaResources& dma(TileKind k) const {
+    return k == TileKind::Shim ? c_.shim.dma : k == TileKind::Mem ? c_.memtile.dma : c_.core.dma;
+  }
+  uint64_t memory_bytes(TileKind k) const {
+    return k == TileKind::Shim ? c_.ddr.size_bytes : k == TileKind::Mem ? c_.memtile.memory_bytes
+                                                                         : c_.core.data_memory_bytes;
+  }
+  const char* memory_name(TileKind k) const {
+    return k == TileKind::Shim ? "DDR" : k == TileKind::Mem ? "memtile memory" : "data memory";
+  }
+
+  // ---- program level ----
+
+  void check_geometry() {
+    where_ = "program: ";
+    if (c_.mem_rows != 1) fail("config mem_rows " + std::to_string(c_.mem_rows) + " unsupported (must be 1)");
+    if (p_.columns != c_.columns || p_.core_rows != c_.core_rows || p_.mem_rows != c_.mem_rows)
+      fail("geometry columns=" + std::to_string(p_.columns) + " core_rows=" + std::to_string(p_.core_rows) +
+           " mem_rows=" + std::to_string(p_.mem_rows) + " differs from config '" + c_.name +
+           "' columns=" + std::to_string(c_.columns) + " core_rows=" + std::to_string(c_.core_rows) +
+           " mem_rows=" + std::to_string(c_.mem_rows));
+  }
+
+  void check_ddr_extent(const std::string& what, Wide lo, Wide hi) {
+    const Wide size = c_.ddr.size_bytes;
+    if (lo < 0 || hi >= size)
+      fail(what + " bytes [" + wide_str(lo) + ", " + wide_str(hi) + "] outside DDR of " +
+           std::to_string(c_.ddr.size_bytes) + " bytes");
+  }
+
+  void check_port(const char* name, const isa::TensorPort& t) {
+    if (t.h == 0 || t.w == 0 || t.c == 0) return;  // nothing read or written
+    if (t.pitch_c < t.c)
+      fail(std::string(name) + " port pitch_c " + std::to_string(t.pitch_c) + " < c " + std::to_string(t.c));
+    if (uint64_t{t.row_pitch} < uint64_t{t.w} * t.pitch_c)
+      fail(std::string(name) + " port row_pitch " + std::to_string(t.row_pitch) + " < w*pitch_c " +
+           std::to_string(uint64_t{t.w} * t.pitch_c));
+    const Wide lo = t.addr;
+    const Wide hi = lo + Wide(t.h - 1) * t.row_pitch + Wide(t.w - 1) * t.pitch_c + t.c - 1;
+    check_ddr_extent(std::string(name) + " port", lo, hi);
+  }
+
+  void check_ddr() {
+    where_ = "program: ";
+    if (p_.ddr_bytes_needed > c_.ddr.size_bytes)
+      fail("ddr_bytes_needed " + std::to_string(p_.ddr_bytes_needed) + " exceeds DDR of " +
+           std::to_string(c_.ddr.size_bytes) + " bytes");
+    for (size_t i = 0; i < p_.ddr_init.size(); ++i) {
+      const isa::DdrSegment& s = p_.ddr_init[i];
+      if (s.bytes.empty()) continue;
+      check_ddr_extent("ddr_init segment " + std::to_string(i), Wide(s.addr), Wide(s.addr) + s.bytes.size() - 1);
+    }
+    check_port("input", p_.input);
+    check_port("output", p_.output);
+  }
+
+  // ---- phase level ----
+
+  void check_tile(const TileId& t, const std::string& what) {
+    if (t.col >= c_.columns || t.row >= 2 + c_.core_rows)
+      fail(what + " " + describe(t) + " outside the array (" + std::to_string(c_.columns) + " columns, rows 0.." +
+           std::to_string(1 + c_.core_rows) + ")");
+  }
+
+  void check_lock_id(const TileId& t, int lock, const std::string& what) {
+    const uint32_t n = dma(isa::tile_kind(t)).locks;
+    if (lock < 0 || static_cast<uint32_t>(lock) >= n)
+      fail(describe(t) + " " + what + " lock " + std::to_string(lock) + " out of range (" +
+           kind_name(isa::tile_kind(t)) + " has " + std::to_string(n) + " locks)");
+  }
+
+  void check_channel(const TileId& t, isa::DmaDir dir, unsigned ch, const std::string& what) {
+    const config::DmaResources& r = dma(isa::tile_kind(t));
+    const uint32_t n = dir == isa::DmaDir::MM2S ? r.mm2s_channels : r.s2mm_channels;
+    if (ch >= n)
+      fail(describe(t) + " " + what + " " + dir_name(dir) + " channel " + std::to_string(ch) + " out of range (" +
+           kind_name(isa::tile_kind(t)) + " has " + std::to_string(n) + ")");
+  }
+
+  void check_bd(const TileId& t, const isa::BufferDescriptor& bd) {
+    const TileKind k = isa::tile_kind(t);
+    const std::string who = describe(t) + " BD " + std::to_string(bd.id) + ": ";
+    const unsigned max_dims = k == TileKind::Mem ? 4 : 3;
+    if (bd.ndims < 1 || bd.ndims > max_dims)
+      fail(who + "ndims " + std::to_string(bd.ndims) + " outside 1.." + std::to_string(max_dims) + " for a " +
+           kind_name(k) + " tile");
+    if (bd.iter_count < 1) fail(who + "iter_count is 0");
+    if (bd.acq_lock != isa::kNoLock) check_lock_id(t, bd.acq_lock, "BD " + std::to_string(bd.id) + " acquire");
+    if (bd.rel_lock != isa::kNoLock) check_lock_id(t, bd.rel_lock, "BD " + std::to_string(bd.id) + " release");
+    Wide lo = bd.addr, hi = bd.addr;
+    for (unsigned d = 0; d < bd.ndims; ++d) {
+      if (bd.dims[d].size == 0) fail(who + "dim " + std::to_string(d) + " size is 0");
+      const Wide span = Wide(bd.dims[d].size - 1) * bd.dims[d].stride;
+      (span < 0 ? lo : hi) += span;
+    }
+    const Wide iter_span = Wide(bd.iter_count - 1) * bd.iter_stride;
+    (iter_span < 0 ? lo : hi) += iter_span;
+    const uint64_t mem = memory_bytes(k);
+    if (lo < 0 || hi >= Wide(mem))
+      fail(who + "touches bytes [" + wide_str(lo) + ", " + wide_str(hi) + "] outside " + memory_name(k) + " of " +
+           std::to_string(mem) + " bytes");
+  }
+
+  void check_extent(const TileId& t, const std::string& who, const char* what, uint64_t addr, uint64_t bytes) {
+    const uint64_t mem = c_.core.data_memory_bytes;
+    if (addr > mem || bytes > mem - addr)
+      fail(who + what + " bytes [" + std::to_string(addr) + ", +" + std::to_string(bytes) +
+           ") outside data memory of " + std::to_string(mem) + " bytes");
+  }
+
+  void check_core_op(const TileId& t, size_t idx, const isa::CoreOp& op) {
+    const std::string who = describe(t) + " op " + std::to_string(idx) + " (" + op_name(op.kind) +
+                            (op.label.empty() ? std::string() : " '" + op.label + "'") + "): ";
+    switch (op.kind) {
+      case isa::CoreOpKind::Acquire:
+      case isa::CoreOpKind::Release:
+        check_lock_id(t, op.lock, std::string("op ") + std::to_string(idx) + " " + op_name(op.kind));
+        if (op.value > 63) fail(who + "lock value " + std::to_string(op.value) + " > 63");
+        break;
+      case isa::CoreOpKind::Conv: {
+        const isa::ConvArgs& a = op.conv;
+        if (std::string e = conv_args_error(a); !e.empty()) fail(who + e);
+        check_extent(t, who, "input", a.in_addr, conv_input_bytes(a));
+        check_extent(t, who, "output", a.out_addr, conv_output_bytes(a));
+        check_extent(t, who, "weights header", a.w_addr, conv_weight_header_bytes(a));
+        check_extent(t, who, "requant records", a.qp_addr, conv_qp_bytes(a));
+        break;
+      }
+      case isa::CoreOpKind::MaxPool:
+      case isa::CoreOpKind::AvgPool: {
+        const isa::PoolArgs& a = op.pool;
+        if (std::string e = pool_args_error(a); !e.empty()) fail(who + e);
+        check_extent(t, who, "input", a.in_addr, uint64_t{a.in_h} * a.in_w * a.c);
+        check_extent(t, who, "output", a.out_addr, uint64_t{a.out_h} * a.out_w * a.c);
+        if (op.kind == isa::CoreOpKind::AvgPool && (a.shift < 0 || a.shift > 62))
+          fail(who + "shift " + std::to_string(a.shift) + " outside [0, 62]");
+        break;
+      }
+      case isa::CoreOpKind::Add: {
+        const isa::AddArgs& a = op.add;
+        check_extent(t, who, "input a", a.a_addr, a.n);
+        check_extent(t, who, "input b", a.b_addr, a.n);
+        check_extent(t, who, "output", a.out_addr, a.n);
+        if (a.shift < 0 || a.shift > 62) fail(who + "shift " + std::to_string(a.shift) + " outside [0, 62]");
+        break;
+      }
+      default:
+        fail(who + "unknown op kind " + std::to_string(static_cast<int>(op.kind)));
+    }
+  }
+
+  void check_phase(const isa::Phase& ph) {
+    for (const isa::LockInit& l : ph.locks) {
+      check_tile(l.tile, "lock init on");
+      check_lock_id(l.tile, l.lock, "init");
+      if (l.value > 63)
+        fail(describe(l.tile) + " lock " + std::to_string(l.lock) + " init value " + std::to_string(l.value) + " > 63");
+    }
+
+    // BDs, gathered per tile (a tile may appear in several TileBds entries).
+    std::map<TileId, std::set<uint16_t>> bd_ids;
+    for (const isa::TileBds& tb : ph.bds) {
+      check_tile(tb.tile, "BDs on");
+      const uint32_t n = dma(isa::tile_kind(tb.tile)).bds;
+      for (const isa::BufferDescriptor& bd : tb.bds) {
+        if (bd.id >= n)
+          fail(describe(tb.tile) + " BD " + std::to_string(bd.id) + " out of range (" +
+               kind_name(isa::tile_kind(tb.tile)) + " has " + std::to_string(n) + " BDs)");
+        if (!bd_ids[tb.tile].insert(bd.id).second)
+          fail(describe(tb.tile) + " BD " + std::to_string(bd.id) + " defined twice");
+      }
+    }
+    for (const isa::TileBds& tb : ph.bds)
+      for (const isa::BufferDescriptor& bd : tb.bds) {
+        check_bd(tb.tile, bd);
+        if (bd.next_bd != isa::kNoNextBd &&
+            (bd.next_bd < 0 || bd_ids[tb.tile].count(static_cast<uint16_t>(bd.next_bd)) == 0))
+          fail(describe(tb.tile) + " BD " + std::to_string(bd.id) + ": next_bd " + std::to_string(bd.next_bd) +
+               " is not a BD of this tile");
+      }
+
+    // Routes: one MM2S source each, S2MM destinations used at most once per phase.
+    using Endpoint = std::pair<TileId, unsigned>;
+    std::set<Endpoint> srcs, dsts;
+    for (size_t i = 0; i < ph.routes.size(); ++i) {
+      const isa::Route& r = ph.routes[i];
+      const std::string what = "route " + std::to_string(i) + " source";
+      check_tile(r.src.tile, what);
+      check_channel(r.src.tile, isa::DmaDir::MM2S, r.src.channel, what);
+      if (!srcs.insert({r.src.tile, r.src.channel}).second)
+        fail(describe(r.src.tile) + " MM2S channel " + std::to_string(r.src.channel) + " is the source of two routes");
+      if (r.dsts.empty()) fail("route " + std::to_string(i) + " from " + describe(r.src.tile) + " has no destination");
+      for (const isa::StreamEndpoint& d : r.dsts) {
+        const std::string dwhat = "route " + std::to_string(i) + " destination";
+        check_tile(d.tile, dwhat);
+        check_channel(d.tile, isa::DmaDir::S2MM, d.channel, dwhat);
+        if (!dsts.insert({d.tile, d.channel}).second)
+          fail(describe(d.tile) + " S2MM channel " + std::to_string(d.channel) + " is the destination of two routes");
+      }
+    }
+
+    // Tasks.
+    std::set<std::tuple<TileId, int, unsigned>> task_channels;
+    for (const isa::DmaTask& t : ph.tasks) {
+      const std::string what = std::string("task on");
+      check_tile(t.tile, what);
+      check_channel(t.tile, t.dir, t.channel, "task");
+      const std::string who = describe(t.tile) + " " + dir_name(t.dir) + " channel " + std::to_string(t.channel);
+      if (!task_channels.insert({t.tile, static_cast<int>(t.dir), t.channel}).second) fail(who + " has two tasks");
+      auto it = bd_ids.find(t.tile);
+      if (it == bd_ids.end() || it->second.count(t.start_bd) == 0)
+        fail(who + " task start_bd " + std::to_string(t.start_bd) + " is not a BD of this tile");
+      const std::set<Endpoint>& routed = t.dir == isa::DmaDir::MM2S ? srcs : dsts;
+      if (routed.count({t.tile, t.channel}) == 0) fail(who + " has a task but no route");
+    }
+
+    // Core programs.
+    std::set<TileId> cores;
+    for (const isa::CoreProgram& cp : ph.cores) {
+      check_tile(cp.tile, "core program on");
+      if (isa::tile_kind(cp.tile) != TileKind::Core)
+        fail("core program on " + describe(cp.tile) + ", a " + kind_name(isa::tile_kind(cp.tile)) + " tile");
+      if (!cores.insert(cp.tile).second) fail(describe(cp.tile) + " has two core programs");
+      for (size_t i = 0; i < cp.ops.size(); ++i) check_core_op(cp.tile, i, cp.ops[i]);
+    }
+  }
+
+  const isa::Program& p_;
+  const config::ArrayConfig& c_;
+  std::string where_;
+};
+
+}  // namespace
+
+void check_program(const isa::Program& prog, const config::ArrayConfig& cfg) { Checker(prog, cfg).run(); }
+
+}  // namespace saie::hw

@@ -1,0 +1,90 @@
+// demo_pipeline_test.cpp — the main job as a user runs it, through the sparseaie driver:
+// train a tiny model briefly, compile it, simulate it (and its dense baseline) and check that
+// the simulated outputs equal the reference executor bit for bit and that sparsity pays.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string driver() { return std::string(SAIE_BINARY_DIR) + "/cli/sparseaie"; }
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("saie_e2e_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+int sh(const std::string& cmd) {
+  int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+
+}  // namespace
+
+#ifdef SAIE_WITH_TORCH
+TEST(DemoPipeline, TrainCompileSimulateIsBitExactAndSparseIsFaster) {
+  ASSERT_TRUE(fs::exists(driver())) << "build the sparseaie target first";
+  fs::path d = fresh_dir("pipeline");
+  const std::string bundle = (d / "bundle").string();
+  ASSERT_EQ(sh(driver() + " train --model tiny --out " + bundle +
+               " --dense-epochs 1 --finetune-epochs 1 --train-limit 2000 --test-limit 500 > " + (d / "train.log").string() + " 2>&1"),
+            0);
+  ASSERT_TRUE(fs::exists(d / "bundle" / "model.json"));
+  ASSERT_TRUE(fs::exists(d / "bundle" / "weights.safetensors"));
+
+  ASSERT_EQ(sh(driver() + " run " + bundle + " --config paper-2x2 --images 3 --eval-images 50 --vcd --outdir " +
+               (d / "run").string() + " > " + (d / "run.log").string() + " 2>&1"),
+            0);
+  for (const char* f : {"summary.json", "config.json", "trace.json", "bandwidth.csv", "waves.vcd"})
+    EXPECT_TRUE(fs::exists(d / "run" / f)) << f;
+
+  auto sparse = read_json(d / "run" / "summary.json");
+  auto dense = read_json(d / "run" / "dense" / "summary.json");
+  EXPECT_EQ(sparse.at("compared").get<int>(), 3);
+  EXPECT_EQ(sparse.at("bit_exact").get<int>(), 3);
+  EXPECT_EQ(dense.at("bit_exact").get<int>(), 3);
+  const auto sc = sparse.at("core_compute_cycles").get<uint64_t>();
+  const auto dc = dense.at("core_compute_cycles").get<uint64_t>();
+  EXPECT_GT(sc, 0u);
+  EXPECT_LT(sc, dc) << "sparse program should spend fewer core compute cycles than the dense one";
+  EXPECT_GT(sparse.at("total_cycles").get<uint64_t>(), 0u);
+  fs::remove_all(d);
+}
+#endif
+
+TEST(DemoPipeline, BadInputsGiveOneLineErrorsAndNonZeroExit) {
+  ASSERT_TRUE(fs::exists(driver()));
+  fs::path d = fresh_dir("bad");
+  fs::create_directories(d / "empty_bundle");
+  EXPECT_NE(sh(driver() + " compile " + (d / "empty_bundle").string() + " --out " + (d / "o").string() + " 2> " +
+               (d / "err.txt").string()),
+            0);
+  std::ifstream err(d / "err.txt");
+  std::string line, all;
+  int lines = 0;
+  while (std::getline(err, line)) { ++lines; all += line; }
+  EXPECT_EQ(lines, 1) << all;
+  EXPECT_NE(all.find("error:"), std::string::npos) << all;
+
+  {
+    std::ofstream bad(d / "bad.bin");
+    bad << "not a program";
+  }
+  EXPECT_NE(sh(driver() + " simulate " + (d / "bad.bin").string() + " --outdir " + (d / "s").string() + " 2>/dev/null"), 0);
+  EXPECT_NE(sh(driver() + " compile --nonsense 2>/dev/null"), 0);
+  EXPECT_EQ(sh(driver() + " run --help > /dev/null"), 0);
+  fs::remove_all(d);
+}
