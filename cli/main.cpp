@@ -28,7 +28,7 @@ void add_simulate_options(CLI::App* app, saie::cli::SimulateArgs& s, bool with_p
 
 }  // namespace
 
-int sc_main(int argc, char** argv) {
+extern "C" int sc_main(int argc, char** argv) {  // C linkage, as SystemC declares it
   using namespace saie::cli;
   CLI::App app{"sparseaie — weight block sparsity from LibTorch training to a simulated AMD AIE2 array"};
   app.require_subcommand(1);

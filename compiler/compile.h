@@ -1,6 +1,8 @@
 // compile.h — the compiler's entry point: Graph + ArrayConfig -> Program.
 #pragma once
 
+#include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,9 @@ namespace saie::compiler {
 
 struct CompileOptions {
   bool dense = false;  // ignore masks: store and compute every block (baseline for comparison)
+  // Cap on the band height (output rows per core compute op); 0 = the tallest band whose
+  // double buffers fit core memory. Smaller bands pipeline LOADFM / COMP / WRITEFM.
+  uint32_t max_band_rows = 0;
 };
 
 struct LayerReport {        // per phase, for the listing and the CLI

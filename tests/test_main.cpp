@@ -3,7 +3,7 @@
 // always wins, plus an sc_main that is never called but satisfies the link.
 #include <gtest/gtest.h>
 
-int sc_main(int, char**) { return 0; }
+extern "C" int sc_main(int, char**) { return 0; }  // C linkage: libsystemc.so calls sc_main unmangled
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);

@@ -19,7 +19,7 @@ const char* dtype_name(DType d);             // "I8", "I32", "F32", ...
 DType dtype_from_name(const std::string& s);  // throws SafetensorsError on unknown names
 size_t dtype_bytes(DType d);
 
-struct Tensor {
+struct RawTensor {
   DType dtype = DType::U8;
   std::vector<uint64_t> shape;  // empty = scalar
   std::vector<uint8_t> data;    // raw little-endian bytes, size = elements * dtype_bytes
@@ -28,7 +28,7 @@ struct Tensor {
 
 struct SafetensorsFile {
   std::map<std::string, std::string> metadata;  // "__metadata__" (string values only)
-  std::map<std::string, Tensor> tensors;        // by name; written in this (sorted) order
+  std::map<std::string, RawTensor> tensors;        // by name; written in this (sorted) order
 };
 
 // Parses a whole file image; `what` names the source in error messages. Rejects: fewer than 8
@@ -42,15 +42,17 @@ std::vector<uint8_t> serialize_safetensors(const SafetensorsFile& f);
 void write_safetensors(const SafetensorsFile& f, const std::string& path);
 
 // Typed views and builders (host must be little-endian, checked at compile time).
-Tensor make_i8(const std::vector<int8_t>& v, std::vector<uint64_t> shape);
-Tensor make_i32(const std::vector<int32_t>& v, std::vector<uint64_t> shape);
-Tensor make_f32(const std::vector<float>& v, std::vector<uint64_t> shape);
-std::vector<int8_t> as_i8(const Tensor& t);    // throws SafetensorsError when dtype differs
-std::vector<int32_t> as_i32(const Tensor& t);
-std::vector<float> as_f32(const Tensor& t);
+RawTensor make_i8(const std::vector<int8_t>& v, std::vector<uint64_t> shape);
+RawTensor make_i32(const std::vector<int32_t>& v, std::vector<uint64_t> shape);
+RawTensor make_f32(const std::vector<float>& v, std::vector<uint64_t> shape);
+std::vector<int8_t> as_i8(const RawTensor& t);    // throws SafetensorsError when dtype differs
+std::vector<int32_t> as_i32(const RawTensor& t);
+std::vector<float> as_f32(const RawTensor& t);
 
 // Reads/writes a whole file as bytes (write: tmp + rename). Throw SafetensorsError naming the path.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
 void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
+// Plain write (no rename); removes the partial file on failure.
+void write_file_bytes(const std::string& path, const std::vector<uint8_t>& bytes);
 
 }  // namespace saie::import

@@ -1,6 +1,7 @@
 // program_check.cpp — static validation of a Program against an ArrayConfig (see program_check.h).
 #include "hw/sim/program_check.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <set>

@@ -1,0 +1,132 @@
+// compile.cpp — the compiler pipeline: passes -> DDR plan -> per-layer plan (W/COUT/H split,
+// memory layouts) -> lowering to one phase per layer -> verification -> program + reports.
+#include "compiler/compile.h"
+
+#include <sstream>
+
+#include "compiler/emit/schedule_listing.h"
+#include "compiler/lower/lower_layer.h"
+#include "compiler/lower/verify_program.h"
+#include "compiler/passes/passes.h"
+#include "compiler/schedule/ddr_plan.h"
+#include "compiler/schedule/layer_plan.h"
+#include "compiler/target/target_model.h"
+
+namespace saie::compiler {
+
+namespace {
+
+void check_config(const config::ArrayConfig& cfg) {
+  if (cfg.columns < 1 || cfg.columns > 255)
+    throw CompileError("config columns " + std::to_string(cfg.columns) + " unsupported (1..255)");
+  if (cfg.core_rows < 1 || cfg.core_rows > 4)
+    throw CompileError("config core_rows " + std::to_string(cfg.core_rows) +
+                       " unsupported: lowering maps at most 4 core rows per column (memtile channels)");
+  if (cfg.mem_rows != 1)
+    throw CompileError("config mem_rows " + std::to_string(cfg.mem_rows) + " unsupported: lowering needs exactly 1");
+  const auto& m = cfg.memtile.dma;
+  if (m.mm2s_channels < cfg.core_rows + 2 || m.s2mm_channels < cfg.core_rows + 2)
+    throw CompileError("config memtile.dma needs at least core_rows + 2 = " + std::to_string(cfg.core_rows + 2) +
+                       " MM2S and S2MM channels");
+  if (m.locks < 3 || m.bds < 2 * cfg.core_rows + 6)
+    throw CompileError("config memtile.dma has too few locks or BDs for " + std::to_string(cfg.core_rows) + " core rows");
+  if (cfg.core.dma.mm2s_channels < 1 || cfg.core.dma.s2mm_channels < 2 || cfg.core.dma.locks < 6 ||
+      cfg.core.dma.bds < 6)
+    throw CompileError("config core.dma needs 1 MM2S, 2 S2MM channels, 6 locks and 6 BDs");
+  if (cfg.shim.dma.mm2s_channels < 2 || cfg.shim.dma.s2mm_channels < 1 || cfg.shim.dma.bds < 3)
+    throw CompileError("config shim.dma needs 2 MM2S, 1 S2MM channels and 3 BDs");
+}
+
+void check_graph(const ir::Graph& g) {
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& n = g.nodes[i];
+    switch (n.op) {
+      case ir::OpKind::Input:
+        if (i != 0) throw CompileError("layer " + n.name + ": input node must come first");
+        break;
+      case ir::OpKind::Relu:
+        throw CompileError("layer " + n.name + ": standalone relu not supported (its producer cannot absorb it)");
+      case ir::OpKind::MaxPool:
+        if (n.pad_h != 0 || n.pad_w != 0)
+          throw CompileError("layer " + n.name + ": maxpool with padding not supported (pad must be 0)");
+        break;
+      case ir::OpKind::Conv:
+      case ir::OpKind::Fc:
+      case ir::OpKind::AvgPool:
+      case ir::OpKind::Add:
+        break;
+    }
+    if (n.kh > 255 || n.kw > 255 || n.stride_h > 255 || n.stride_w > 255)
+      throw CompileError("layer " + n.name + ": kernel or stride above 255 not supported");
+  }
+}
+
+isa::TensorPort port(const schedule::TensorBuffer& t, float scale) {
+  isa::TensorPort p;
+  p.addr = t.interior();
+  p.h = t.h;
+  p.w = t.w;
+  p.c = t.c;
+  p.pitch_c = t.cp;
+  p.row_pitch = t.row_pitch();
+  p.scale = scale;
+  return p;
+}
+
+}  // namespace
+
+CompileResult compile(const ir::Graph& g, const config::ArrayConfig& cfg, const CompileOptions& opt) {
+  check_config(cfg);
+  ir::Graph gg = g;
+  try {
+    passes::run_default_passes(gg);
+  } catch (const std::exception& e) {
+    throw CompileError("graph " + gg.name + ": " + e.what());
+  }
+  check_graph(gg);
+  const target::TargetModel tm(cfg);
+
+  schedule::DdrPlan ddr;
+  try {
+    ddr = schedule::plan_ddr(gg, tm, opt.dense);
+  } catch (const CompileError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw CompileError(e.what());
+  }
+  if (ddr.end > cfg.ddr.size_bytes)
+    throw CompileError("graph " + gg.name + " needs " + std::to_string(ddr.end) + " B of DDR > " +
+                       std::to_string(cfg.ddr.size_bytes) + " B");
+
+  CompileResult res;
+  isa::Program& prog = res.program;
+  prog.columns = static_cast<uint8_t>(cfg.columns);
+  prog.core_rows = static_cast<uint8_t>(cfg.core_rows);
+  prog.mem_rows = static_cast<uint8_t>(cfg.mem_rows);
+  prog.name = gg.name;
+  prog.ddr_bytes_needed = ddr.end;
+  prog.input = port(ddr.tensors.at(0), gg.input().out_scale);
+  const size_t out = static_cast<size_t>(gg.output);
+  prog.output = port(ddr.tensors.at(out), gg.nodes.at(out).out_scale);
+  for (const schedule::LayerWeights& lw : ddr.weights)
+    for (const schedule::WeightBlob& b : lw.rows) prog.ddr_init.push_back(isa::DdrSegment{b.ddr_addr, b.data});
+
+  std::ostringstream listing;
+  listing << "schedule " << gg.name << " on " << cfg.columns << " cols x " << cfg.core_rows << " core rows ("
+          << (opt.dense ? "dense" : "sparse") << ")\n";
+  for (size_t i = 1; i < gg.nodes.size(); ++i) {
+    const schedule::LayerPlan plan = schedule::plan_layer(gg, static_cast<int>(i), ddr, tm, opt.max_band_rows);
+    prog.phases.push_back(lower::lower_layer(gg, plan, ddr, tm));
+    res.layers.push_back(emit::layer_report(gg, plan, ddr, prog.phases.back()));
+    listing << emit::schedule_line(gg, plan, ddr) << "\n";
+  }
+  res.schedule_listing = listing.str();
+
+  const std::vector<std::string> errs = lower::verify_program(prog, tm);
+  if (!errs.empty())
+    throw CompileError("internal: lowering produced an invalid program (" + std::to_string(errs.size()) +
+                       " problems), first: " + errs.front());
+  return res;
+}
+
+}  // namespace saie::compiler

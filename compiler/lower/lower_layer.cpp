@@ -1,0 +1,349 @@
+// lower_layer.cpp — one layer -> one phase. The data flow per working column:
+//   DDR --shim MM2S0--> memtile S2MM0 (input slice)      LOAD
+//   DDR --shim MM2S1--> memtile S2MM1 (weights | add: B)  LOADW
+//   memtile MM2S0 --broadcast--> cores S2MM0 (bands)      LOADFM
+//   memtile MM2S(1+r) --> core r S2MM1 (weights | B)      LOADWM
+//   core r: per band acquire, compute, release            COMP
+//   core r MM2S0 --> memtile S2MM(2+r) (strided gather)   WRITEFM
+//   memtile MM2S(last) --> shim S2MM0 --> DDR interior    WRITE
+#include "compiler/lower/lower_layer.h"
+
+#include <string>
+
+#include "compiler/compile.h"
+#include "compiler/ir/requant.h"
+#include "compiler/lower/phase_builder.h"
+
+namespace saie::lower {
+
+namespace {
+
+using isa::DmaDim;
+using isa::DmaDir;
+using isa::StreamEndpoint;
+using isa::TileId;
+using schedule::ColumnWork;
+using schedule::LayerPlan;
+using schedule::TensorBuffer;
+
+isa::BufferDescriptor with_locks(isa::BufferDescriptor bd, int16_t acq, uint8_t acq_v, int16_t rel, uint8_t rel_v) {
+  bd.acq_lock = acq;
+  bd.acq_value = acq_v;
+  bd.rel_lock = rel;
+  bd.rel_value = rel_v;
+  return bd;
+}
+
+isa::CoreOp lock_op(isa::CoreOpKind k, uint8_t lock, uint8_t value) {
+  isa::CoreOp op;
+  op.kind = k;
+  op.lock = lock;
+  op.value = value;
+  return op;
+}
+
+// Ping-pong pair A->B->A on (tile), each moving `bytes` contiguous bytes; returns A's id.
+uint16_t ping_pong(PhaseBuilder& b, TileId t, const uint32_t addr[2], uint32_t bytes, uint8_t acq, uint8_t rel) {
+  const uint16_t a_id = b.next_bd_id(t);
+  isa::BufferDescriptor a = with_locks(make_bd(addr[0], {DmaDim{bytes, 1}}), acq, 1, rel, 1);
+  a.next_bd = static_cast<int16_t>(a_id + 1);
+  isa::BufferDescriptor bb = with_locks(make_bd(addr[1], {DmaDim{bytes, 1}}), acq, 1, rel, 1);
+  bb.next_bd = static_cast<int16_t>(a_id);
+  b.add_bd(t, a);
+  b.add_bd(t, bb);
+  return a_id;
+}
+
+// Memtile bands: band i = `bytes` bytes at base + i*stride. The first waits for `lock` (the
+// whole slice has landed); the rest follow without locks. Adds the task on (t, MM2S ch).
+void stream_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t bytes, uint32_t stride,
+                  uint32_t nb, uint8_t lock) {
+  const uint16_t first_id = b.next_bd_id(t);
+  isa::BufferDescriptor first = with_locks(make_bd(base, {DmaDim{bytes, 1}}), lock, 1, isa::kNoLock, 0);
+  if (nb > 1) first.next_bd = static_cast<int16_t>(first_id + 1);
+  b.add_bd(t, first);
+  if (nb > 1) {
+    isa::BufferDescriptor rest = make_bd(uint64_t{base} + stride, {DmaDim{bytes, 1}});
+    rest.iter_count = nb - 1;
+    rest.iter_stride = stride;
+    b.add_bd(t, rest);
+  }
+  b.add_task(t, DmaDir::MM2S, ch, first_id, nb > 1 ? 2 : 1);
+}
+
+// One BD + task of `bytes` contiguous bytes.
+void single(PhaseBuilder& b, TileId t, DmaDir dir, uint8_t ch, isa::BufferDescriptor bd) {
+  const uint16_t id = b.add_bd(t, bd);
+  b.add_task(t, dir, ch, id, 1);
+}
+
+StreamEndpoint ep(TileId t, uint32_t ch) { return StreamEndpoint{t, static_cast<uint8_t>(ch)}; }
+
+// Shim BD reading the slice of input buffer t: rows [0, rows) and columns [col0, col0+cols)
+// of the layer's padded coordinates, offset by `off` inside the buffer.
+isa::BufferDescriptor slice_read(const TensorBuffer& t, std::pair<uint32_t, uint32_t> off, uint32_t col0,
+                                 uint32_t cols, uint32_t rows) {
+  return make_bd(t.at(off.first, off.second + col0),
+                 {DmaDim{cols * t.cp, 1}, DmaDim{rows, static_cast<int32_t>(t.row_pitch())}});
+}
+
+// WRITE: memtile MM2S ch -> shim S2MM0 -> the column's part of the output buffer's interior.
+void write_back(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, const TensorBuffer& y,
+                const target::TargetModel& tm, uint8_t mem_ch, uint8_t acq_value) {
+  const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
+  single(b, mem, DmaDir::MM2S, mem_ch,
+         with_locks(make_bd(p.mem.y, {DmaDim{p.slice_out_bytes(cw), 1}}), kMemLockOut, acq_value, isa::kNoLock, 0));
+  single(b, shim, DmaDir::S2MM, 0,
+         make_bd(y.at(y.ph, y.pw + cw.w0),
+                 {DmaDim{cw.wc() * y.cp, 1}, DmaDim{p.out_h, static_cast<int32_t>(y.row_pitch())}}));
+  b.add_route(ep(mem, mem_ch), {ep(shim, 0)});
+}
+
+// WRITEFM: core MM2S0 ping-pong -> memtile S2MM(gather_ch), channels [oc0, oc1) of the slice.
+void gather(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, TileId core, const target::TargetModel& tm,
+            uint32_t r, uint8_t gather_ch) {
+  const TileId mem = tm.memtile(cw.col);
+  const auto [oc0, oc1] = p.row_oc.at(r);
+  const uint32_t out_c = oc1 - oc0;
+  const uint16_t start = ping_pong(b, core, p.core.out, p.band_out_bytes(cw, r), kCoreOutCons, kCoreOutProd);
+  b.add_task(core, DmaDir::MM2S, 0, start, p.nb);
+  single(b, mem, DmaDir::S2MM, gather_ch,
+         with_locks(make_bd(uint64_t{p.mem.y} + oc0,
+                            {DmaDim{out_c, 1}, DmaDim{cw.wc(), static_cast<int32_t>(p.out_c_p)},
+                             DmaDim{p.out_h, static_cast<int32_t>(cw.wc() * p.out_c_p)}}),
+                    isa::kNoLock, 0, kMemLockOut, 1));
+  b.add_route(ep(core, 0), {ep(mem, gather_ch)});
+}
+
+void core_locks(PhaseBuilder& b, TileId core, bool weights, bool operand_b) {
+  b.add_lock(core, kCoreInProd, 2);
+  b.add_lock(core, kCoreInCons, 0);
+  b.add_lock(core, kCoreOutProd, 2);
+  b.add_lock(core, kCoreOutCons, 0);
+  if (weights) b.add_lock(core, kCoreWCons, 0);
+  if (operand_b) {
+    b.add_lock(core, kCoreBProd, 2);
+    b.add_lock(core, kCoreBCons, 0);
+  }
+}
+
+void mem_locks(PhaseBuilder& b, TileId mem) {
+  b.add_lock(mem, kMemLockIn, 0);
+  b.add_lock(mem, kMemLockW, 0);
+  b.add_lock(mem, kMemLockOut, 0);
+}
+
+std::string band_label(const LayerPlan& p, uint32_t band) { return p.name + " band " + std::to_string(band); }
+
+void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const schedule::DdrPlan& ddr,
+                const target::TargetModel& tm, isa::Phase& phase) {
+  const ir::Node& n = g.nodes.at(static_cast<size_t>(p.node));
+  const TensorBuffer& x = ddr.tensors.at(static_cast<size_t>(n.inputs.at(0)));
+  const TensorBuffer& y = ddr.tensors.at(static_cast<size_t>(p.node));
+  const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
+  const uint32_t rows = p.rows();
+  for (const ColumnWork& cw : p.cols) {
+    const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
+    mem_locks(b, mem);
+    // LOAD: input slice with its halo.
+    single(b, shim, DmaDir::MM2S, 0, slice_read(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows));
+    single(b, mem, DmaDir::S2MM, 0,
+           with_locks(make_bd(p.mem.x, {DmaDim{p.slice_in_bytes(cw), 1}}), isa::kNoLock, 0, kMemLockIn, 1));
+    b.add_route(ep(shim, 0), {ep(mem, 0)});
+    // LOADW: every core row's blob, contiguous in DDR and in the memtile.
+    single(b, shim, DmaDir::MM2S, 1, make_bd(lw.ddr_addr, {DmaDim{static_cast<uint32_t>(lw.bytes), 1}}));
+    single(b, mem, DmaDir::S2MM, 1,
+           with_locks(make_bd(p.mem.w, {DmaDim{static_cast<uint32_t>(lw.bytes), 1}}), isa::kNoLock, 0, kMemLockW,
+                      static_cast<uint8_t>(rows)));
+    b.add_route(ep(shim, 1), {ep(mem, 1)});
+    // LOADFM: bands broadcast to every working core of the column.
+    const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
+    stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn);
+    std::vector<StreamEndpoint> fm_dsts;
+    for (uint32_t r = 0; r < rows; ++r) fm_dsts.push_back(ep(tm.core(cw.col, r), 0));
+    b.add_route(ep(mem, 0), fm_dsts);
+    for (uint32_t r = 0; r < rows; ++r) {
+      const TileId core = tm.core(cw.col, r);
+      const schedule::WeightBlob& blob = lw.rows.at(r);
+      core_locks(b, core, true, false);
+      // LOADWM: this row's blob.
+      single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + r),
+             with_locks(make_bd(p.mem.w + (blob.ddr_addr - lw.ddr_addr), {DmaDim{blob.bytes(), 1}}), kMemLockW, 1,
+                        isa::kNoLock, 0));
+      single(b, core, DmaDir::S2MM, 1,
+             with_locks(make_bd(p.core.weights, {DmaDim{blob.bytes(), 1}}), isa::kNoLock, 0, kCoreWCons, 1));
+      b.add_route(ep(mem, 1 + r), {ep(core, 1)});
+      // Input bands, ping-pong.
+      const uint16_t in_start = ping_pong(b, core, p.core.in, p.band_in_bytes(cw), kCoreInProd, kCoreInCons);
+      b.add_task(core, DmaDir::S2MM, 0, in_start, p.nb);
+      // COMP.
+      isa::CoreProgram& prog = b.core_program(core);
+      prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreWCons, 1));
+      for (uint32_t band = 0; band < p.nb; ++band) {
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
+        isa::CoreOp op;
+        op.kind = isa::CoreOpKind::Conv;
+        isa::ConvArgs& a = op.conv;
+        a.in_addr = p.core.in[band % 2];
+        a.in_h = p.band_in_rows;
+        a.in_w = cw.wi;
+        a.in_c = p.in_c_p;
+        a.out_addr = p.core.out[band % 2];
+        a.out_h = p.bh;
+        a.out_w = cw.wc();
+        a.out_c = blob.out_c();
+        a.w_addr = p.core.weights;
+        a.qp_addr = p.core.weights + blob.compact_bytes;
+        a.kh = static_cast<uint8_t>(p.kh);
+        a.kw = static_cast<uint8_t>(p.kw);
+        a.stride_h = static_cast<uint8_t>(p.sh);
+        a.stride_w = static_cast<uint8_t>(p.sw);
+        a.relu = n.relu ? 1 : 0;
+        op.label = band_label(p, band);
+        prog.ops.push_back(op);
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
+      }
+      // WRITEFM.
+      gather(b, p, cw, core, tm, r, static_cast<uint8_t>(2 + r));
+    }
+    // WRITE once every row's channels have landed.
+    write_back(b, p, cw, y, tm, static_cast<uint8_t>(rows + 1), static_cast<uint8_t>(rows));
+  }
+  const uint64_t pixels = uint64_t{p.out_h} * p.out_w * p.kh * p.kw * 64;
+  for (const schedule::WeightBlob& blob : lw.rows) {
+    phase.dense_macs += uint64_t{blob.block_rows} * blob.block_cols * pixels;
+    phase.actual_macs += uint64_t{blob.nnz} * pixels;
+  }
+}
+
+void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const schedule::DdrPlan& ddr,
+                const target::TargetModel& tm) {
+  const ir::Node& n = g.nodes.at(static_cast<size_t>(p.node));
+  const ir::Node& in_node = g.nodes.at(static_cast<size_t>(n.inputs.at(0)));
+  const TensorBuffer& x = ddr.tensors.at(static_cast<size_t>(n.inputs.at(0)));
+  const TensorBuffer& y = ddr.tensors.at(static_cast<size_t>(p.node));
+  ir::Requant rq;
+  if (n.op == ir::OpKind::AvgPool) {
+    // Exactly the factor the reference executor uses.
+    rq = ir::make_requant(double{in_node.out_scale} /
+                          (double{n.out_scale} * static_cast<double>(n.kh) * static_cast<double>(n.kw)));
+  }
+  for (const ColumnWork& cw : p.cols) {
+    const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col), core = tm.core(cw.col, 0);
+    mem_locks(b, mem);
+    core_locks(b, core, false, false);
+    single(b, shim, DmaDir::MM2S, 0, slice_read(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows));
+    single(b, mem, DmaDir::S2MM, 0,
+           with_locks(make_bd(p.mem.x, {DmaDim{p.slice_in_bytes(cw), 1}}), isa::kNoLock, 0, kMemLockIn, 1));
+    b.add_route(ep(shim, 0), {ep(mem, 0)});
+    stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), p.bh * p.sh * cw.wi * p.in_c_p, p.nb, kMemLockIn);
+    b.add_route(ep(mem, 0), {ep(core, 0)});
+    const uint16_t in_start = ping_pong(b, core, p.core.in, p.band_in_bytes(cw), kCoreInProd, kCoreInCons);
+    b.add_task(core, DmaDir::S2MM, 0, in_start, p.nb);
+    isa::CoreProgram& prog = b.core_program(core);
+    for (uint32_t band = 0; band < p.nb; ++band) {
+      prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
+      prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
+      isa::CoreOp op;
+      op.kind = n.op == ir::OpKind::MaxPool ? isa::CoreOpKind::MaxPool : isa::CoreOpKind::AvgPool;
+      isa::PoolArgs& a = op.pool;
+      a.in_addr = p.core.in[band % 2];
+      a.in_h = p.band_in_rows;
+      a.in_w = cw.wi;
+      a.c = p.in_c_p;
+      a.out_addr = p.core.out[band % 2];
+      a.out_h = p.bh;
+      a.out_w = cw.wc();
+      a.kh = static_cast<uint8_t>(p.kh);
+      a.kw = static_cast<uint8_t>(p.kw);
+      a.stride_h = static_cast<uint8_t>(p.sh);
+      a.stride_w = static_cast<uint8_t>(p.sw);
+      a.mult = rq.mult;
+      a.shift = rq.shift;
+      op.label = band_label(p, band);
+      prog.ops.push_back(op);
+      prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
+      prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
+    }
+    gather(b, p, cw, core, tm, 0, 2);
+    write_back(b, p, cw, y, tm, 1, 1);
+  }
+}
+
+void lower_add(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const schedule::DdrPlan& ddr,
+               const target::TargetModel& tm) {
+  const ir::Node& n = g.nodes.at(static_cast<size_t>(p.node));
+  const TensorBuffer& xa = ddr.tensors.at(static_cast<size_t>(n.inputs.at(0)));
+  const TensorBuffer& xb = ddr.tensors.at(static_cast<size_t>(n.inputs.at(1)));
+  const TensorBuffer& y = ddr.tensors.at(static_cast<size_t>(p.node));
+  const double sy = n.out_scale;
+  const ir::RequantPair rq = ir::make_requant_pair(g.nodes.at(static_cast<size_t>(n.inputs[0])).out_scale / sy,
+                                                   g.nodes.at(static_cast<size_t>(n.inputs[1])).out_scale / sy);
+  for (const ColumnWork& cw : p.cols) {
+    const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col), core = tm.core(cw.col, 0);
+    const uint32_t band = p.bh * cw.wc() * p.in_c_p;
+    const uint32_t slice = p.out_h * cw.wc() * p.in_c_p;
+    mem_locks(b, mem);
+    core_locks(b, core, false, true);
+    // Operand A: shim MM2S0 -> memtile S2MM0 -> MM2S0 -> core S2MM0.
+    single(b, shim, DmaDir::MM2S, 0, slice_read(xa, p.in_off.at(0), cw.w0, cw.wc(), p.out_h));
+    single(b, mem, DmaDir::S2MM, 0, with_locks(make_bd(p.mem.x, {DmaDim{slice, 1}}), isa::kNoLock, 0, kMemLockIn, 1));
+    b.add_route(ep(shim, 0), {ep(mem, 0)});
+    stream_bands(b, mem, 0, p.mem.x, band, band, p.nb, kMemLockIn);
+    b.add_route(ep(mem, 0), {ep(core, 0)});
+    b.add_task(core, DmaDir::S2MM, 0, ping_pong(b, core, p.core.in, band, kCoreInProd, kCoreInCons), p.nb);
+    // Operand B: shim MM2S1 -> memtile S2MM1 -> MM2S1 -> core S2MM1.
+    single(b, shim, DmaDir::MM2S, 1, slice_read(xb, p.in_off.at(1), cw.w0, cw.wc(), p.out_h));
+    single(b, mem, DmaDir::S2MM, 1, with_locks(make_bd(p.mem.w, {DmaDim{slice, 1}}), isa::kNoLock, 0, kMemLockW, 1));
+    b.add_route(ep(shim, 1), {ep(mem, 1)});
+    stream_bands(b, mem, 1, p.mem.w, band, band, p.nb, kMemLockW);
+    b.add_route(ep(mem, 1), {ep(core, 1)});
+    b.add_task(core, DmaDir::S2MM, 1, ping_pong(b, core, p.core.b, band, kCoreBProd, kCoreBCons), p.nb);
+    isa::CoreProgram& prog = b.core_program(core);
+    for (uint32_t i = 0; i < p.nb; ++i) {
+      prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
+      prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreBCons, 1));
+      prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
+      isa::CoreOp op;
+      op.kind = isa::CoreOpKind::Add;
+      op.add.a_addr = p.core.in[i % 2];
+      op.add.b_addr = p.core.b[i % 2];
+      op.add.out_addr = p.core.out[i % 2];
+      op.add.n = band;
+      op.add.mult_a = rq.mult_a;
+      op.add.mult_b = rq.mult_b;
+      op.add.shift = rq.shift;
+      op.add.relu = n.relu ? 1 : 0;
+      op.label = band_label(p, i);
+      prog.ops.push_back(op);
+      prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
+      prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreBProd, 1));
+      prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
+    }
+    gather(b, p, cw, core, tm, 0, 2);
+    write_back(b, p, cw, y, tm, 2, 1);
+  }
+}
+
+}  // namespace
+
+isa::Phase lower_layer(const ir::Graph& g, const schedule::LayerPlan& plan, const schedule::DdrPlan& ddr,
+                       const target::TargetModel& tm) {
+  isa::Phase phase;
+  phase.name = plan.name;
+  phase.layer = static_cast<uint32_t>(plan.node);
+  PhaseBuilder b(phase);
+  switch (plan.op) {
+    case ir::OpKind::Conv:
+    case ir::OpKind::Fc: lower_conv(b, g, plan, ddr, tm, phase); break;
+    case ir::OpKind::MaxPool:
+    case ir::OpKind::AvgPool: lower_pool(b, g, plan, ddr, tm); break;
+    case ir::OpKind::Add: lower_add(b, g, plan, ddr, tm); break;
+    default: throw compiler::CompileError("layer " + plan.name + ": op " + ir::op_name(plan.op) + " cannot be lowered");
+  }
+  return phase;
+}
+
+}  // namespace saie::lower

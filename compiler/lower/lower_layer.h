@@ -1,0 +1,27 @@
+// lower_layer.h — turns one planned layer into one isa::Phase: shim/memtile/core BDs, DMA
+// tasks, stream routes, lock initial values and core programs (docs/program-format.md,
+// "How the compiler uses it").
+#pragma once
+
+#include "compiler/ir/graph.h"
+#include "compiler/schedule/ddr_plan.h"
+#include "compiler/schedule/layer_plan.h"
+#include "compiler/target/target_model.h"
+#include "hw/isa/program.h"
+
+namespace saie::lower {
+
+// Lock numbers. Memtile: one lock per incoming stream that gates an outgoing one.
+inline constexpr uint8_t kMemLockIn = 0;   // input slice landed (released once)
+inline constexpr uint8_t kMemLockW = 1;    // weights landed (released once per core row) / add: operand B landed
+inline constexpr uint8_t kMemLockOut = 2;  // a core row's output channels landed (one release per core row)
+// Core tile (ping-pong pairs: *_prod counts free buffers, init 2; *_cons counts full ones, init 0).
+inline constexpr uint8_t kCoreInProd = 0, kCoreInCons = 1;
+inline constexpr uint8_t kCoreOutProd = 2, kCoreOutCons = 3;
+inline constexpr uint8_t kCoreWCons = 4;                     // conv: weights arrived
+inline constexpr uint8_t kCoreBProd = 4, kCoreBCons = 5;     // add: operand B ping-pong
+
+isa::Phase lower_layer(const ir::Graph& g, const schedule::LayerPlan& plan, const schedule::DdrPlan& ddr,
+                       const target::TargetModel& tm);
+
+}  // namespace saie::lower

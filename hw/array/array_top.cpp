@@ -1,0 +1,26 @@
+// array_top.cpp — instantiates the tiles of the array from the config.
+#include "hw/array/array_top.h"
+
+namespace saie::hw {
+
+ArrayTop::ArrayTop(sc_core::sc_module_name name, SimContext& ctx)
+    : sc_core::sc_module(name), ddr_("ddr", ctx), columns_(ctx.cfg.columns), rows_(2 + ctx.cfg.core_rows) {
+  for (uint32_t c = 0; c < columns_; ++c) {
+    for (uint32_t r = 0; r < rows_; ++r) {
+      isa::TileId id{static_cast<uint8_t>(c), static_cast<uint8_t>(r)};
+      std::string n = tile_name(id);
+      switch (isa::tile_kind(id)) {
+        case isa::TileKind::Shim: tiles_.push_back(std::make_unique<ShimTile>(n.c_str(), id, ddr_, ctx)); break;
+        case isa::TileKind::Mem: tiles_.push_back(std::make_unique<MemTile>(n.c_str(), id, ctx)); break;
+        case isa::TileKind::Core: tiles_.push_back(std::make_unique<CoreTile>(n.c_str(), id, ctx)); break;
+      }
+    }
+  }
+}
+
+TileBase* ArrayTop::tile(isa::TileId id) {
+  if (id.col >= columns_ || id.row >= rows_) return nullptr;
+  return tiles_[static_cast<size_t>(id.col) * rows_ + id.row].get();
+}
+
+}  // namespace saie::hw

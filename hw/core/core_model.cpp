@@ -1,0 +1,120 @@
+// core_model.cpp — core op sequencing, locks and kernel calls with their cycle costs.
+#include "hw/core/core_model.h"
+
+#include <exception>
+
+#include "hw/core/kernels.h"
+
+namespace saie::hw {
+
+namespace {
+const char* op_name(isa::CoreOpKind k) {
+  switch (k) {
+    case isa::CoreOpKind::Acquire: return "acquire";
+    case isa::CoreOpKind::Release: return "release";
+    case isa::CoreOpKind::Conv: return "conv";
+    case isa::CoreOpKind::MaxPool: return "maxpool";
+    case isa::CoreOpKind::AvgPool: return "avgpool";
+    case isa::CoreOpKind::Add: return "add";
+  }
+  return "op";
+}
+}  // namespace
+
+CoreModel::CoreModel(sc_core::sc_module_name name, isa::TileId tile, LockUnit& locks, SimContext& ctx)
+    : sc_core::sc_module(name),
+      socket("socket"),
+      tile_(tile),
+      locks_(locks),
+      ctx_(ctx),
+      label_(tile_label(tile) + ".core"),
+      track_(track_prefix(tile) + ".core") {
+  SC_THREAD(run);
+}
+
+void CoreModel::start_of_simulation() {
+  tlm::tlm_generic_payload tx;
+  tx.set_command(tlm::TLM_READ_COMMAND);
+  tx.set_address(0);
+  tlm::tlm_dmi dmi;
+  if (socket->get_direct_mem_ptr(tx, dmi) && dmi.get_start_address() == 0) {
+    mem_ = dmi.get_dmi_ptr();
+    mem_size_ = dmi.get_end_address() + 1;
+  }
+}
+
+void CoreModel::start() {
+  if (!program_) return;
+  pending_ = true;
+  running_ = true;
+  start_event_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void CoreModel::run() {
+  for (;;) {
+    while (!pending_) sc_core::wait(start_event_);
+    pending_ = false;
+    run_program(*program_);
+    ws_ = WaitState{};
+    running_ = false;
+    ctx_.agent_done();
+  }
+}
+
+void CoreModel::run_program(const isa::CoreProgram& p) {
+  const auto& costs = ctx_.cfg.core.costs;
+  const std::string prefix = track_;
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    const isa::CoreOp& op = p.ops[i];
+    ws_ = WaitState{};
+    ws_.op = static_cast<int>(i);
+    switch (op.kind) {
+      case isa::CoreOpKind::Acquire: {
+        ws_.kind = WaitState::Kind::Lock;
+        ws_.lock = op.lock;
+        ws_.value = op.value;
+        uint64_t t0 = ctx_.now();
+        uint64_t waited = locks_.acquire(op.lock, op.value, label_ + " op " + std::to_string(i));
+        ws_.kind = WaitState::Kind::None;
+        ctx_.stat(prefix + ".lock_wait_cycles", static_cast<double>(waited), "cycles",
+                  "cycles the core waited for lock acquires");
+        if (waited > 0) ctx_.slice(track_, "wait lock " + std::to_string(op.lock), "lock", t0, ctx_.now());
+        ctx_.wait_cycles(costs.lock_cycles);
+        break;
+      }
+      case isa::CoreOpKind::Release:
+        ctx_.wait_cycles(costs.lock_cycles);
+        locks_.release(op.lock, op.value, label_ + " op " + std::to_string(i));
+        break;
+      default: {
+        if (!mem_) ctx_.fail(label_ + ": no direct access to the tile memory");
+        KernelResult r;
+        try {
+          r = run_compute_op(mem_, mem_size_, op, costs);
+        } catch (const std::exception& e) {
+          ctx_.fail(label_ + " op " + std::to_string(i) + " (" + op_name(op.kind) +
+                    (op.label.empty() ? "" : " '" + op.label + "'") + "): " + e.what());
+        }
+        uint64_t begin = ctx_.now();
+        ctx_.wait_cycles(r.cycles);
+        ctx_.slice(track_, op.label.empty() ? std::string(op_name(op.kind)) : op.label, "compute", begin, ctx_.now());
+        ctx_.stat(prefix + ".busy_cycles", static_cast<double>(r.cycles), "cycles", "cycles spent in compute ops");
+        ctx_.stat(prefix + ".macs", static_cast<double>(r.macs), "MAC", "int8 MACs performed");
+        ctx_.stat(prefix + ".blocks", static_cast<double>(r.blocks), "count", "stored 8x8 weight blocks computed");
+        ctx_.stat(prefix + ".compute_ops", 1, "count", "compute ops executed");
+        ctx_.core_compute_cycles += r.cycles;
+        if (ctx_.phase < ctx_.phase_core_busy.size()) ctx_.phase_core_busy[ctx_.phase] += r.cycles;
+        break;
+      }
+    }
+  }
+}
+
+std::string CoreModel::blocked_description() const {
+  if (ws_.kind == WaitState::Kind::Lock)
+    return label_ + " op " + std::to_string(ws_.op) + " waits lock " + std::to_string(ws_.lock) + " >= " +
+           std::to_string(ws_.value) + " (value " + std::to_string(locks_.value(ws_.lock)) + ")";
+  return label_ + " op " + std::to_string(ws_.op) + " is running";
+}
+
+}  // namespace saie::hw

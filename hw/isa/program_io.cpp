@@ -1,0 +1,514 @@
+// program_io.cpp — binary encoding of isa::Program (layout in docs/program-format.md "Binary layout").
+//
+// Every field of every struct in program.h is written, so decode(encode(p)) reproduces p exactly
+// and encode(decode(bytes)) reproduces the bytes. Records are self-delimiting (type + length),
+// the body is covered by a CRC-32, and the decoder rejects anything it cannot account for.
+#include "hw/isa/program_io.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "hw/isa/byte_codec.h"
+
+namespace saie::isa {
+namespace {
+
+using detail::ByteReader;
+using detail::ByteWriter;
+
+constexpr char kMagic[8] = {'S', 'A', 'I', 'E', 'P', 'R', 'G', '\0'};
+constexpr uint32_t kHeaderBytes = 48;
+constexpr uint32_t kRecordHeaderBytes = 8;
+
+enum RecordType : uint16_t {
+  kMeta = 1,
+  kDdrInit = 2,
+  kPhase = 3,
+  kLockInit = 4,
+  kRoute = 5,
+  kBd = 6,
+  kTask = 7,
+  kCoreProgram = 8,
+};
+
+const char* record_name(uint16_t type) {
+  switch (type) {
+    case kMeta: return "META";
+    case kDdrInit: return "DDR_INIT";
+    case kPhase: return "PHASE";
+    case kLockInit: return "LOCK_INIT";
+    case kRoute: return "ROUTE";
+    case kBd: return "BD";
+    case kTask: return "TASK";
+    case kCoreProgram: return "CORE_PROGRAM";
+    default: return "UNKNOWN";
+  }
+}
+
+uint32_t crc32_of(const uint8_t* p, size_t n) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  // zlib takes uInt lengths: feed large bodies in pieces.
+  while (n > 0) {
+    const uInt chunk = n > (1u << 30) ? (1u << 30) : static_cast<uInt>(n);
+    crc = crc32(crc, p, chunk);
+    p += chunk;
+    n -= chunk;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+// ---- encoding -----------------------------------------------------------------------
+
+void put_tile(ByteWriter& w, TileId t) {
+  w.u8(t.col);
+  w.u8(t.row);
+}
+void put_endpoint(ByteWriter& w, const StreamEndpoint& e) {
+  put_tile(w, e.tile);
+  w.u8(e.channel);
+}
+void put_port(ByteWriter& w, const TensorPort& p) {
+  w.u64(p.addr);
+  w.u32(p.h);
+  w.u32(p.w);
+  w.u32(p.c);
+  w.u32(p.row_pitch);
+  w.u32(p.pitch_c);
+  w.f32(p.scale);
+}
+void put_bd(ByteWriter& w, const BufferDescriptor& bd) {
+  w.u16(bd.id);
+  w.u64(bd.addr);
+  w.u8(bd.ndims);
+  for (const DmaDim& d : bd.dims) {
+    w.u32(d.size);
+    w.i32(d.stride);
+  }
+  w.u32(bd.iter_count);
+  w.i64(bd.iter_stride);
+  w.i16(bd.acq_lock);
+  w.u8(bd.acq_value);
+  w.i16(bd.rel_lock);
+  w.u8(bd.rel_value);
+  w.i16(bd.next_bd);
+}
+void put_op(ByteWriter& w, const CoreOp& op) {
+  w.u8(static_cast<uint8_t>(op.kind));
+  w.u8(op.lock);
+  w.u8(op.value);
+  const ConvArgs& c = op.conv;
+  for (uint32_t v : {c.in_addr, c.in_h, c.in_w, c.in_c, c.out_addr, c.out_h, c.out_w, c.out_c, c.w_addr, c.qp_addr}) w.u32(v);
+  for (uint8_t v : {c.kh, c.kw, c.stride_h, c.stride_w, c.relu}) w.u8(v);
+  const PoolArgs& p = op.pool;
+  for (uint32_t v : {p.in_addr, p.in_h, p.in_w, p.c, p.out_addr, p.out_h, p.out_w}) w.u32(v);
+  for (uint8_t v : {p.kh, p.kw, p.stride_h, p.stride_w}) w.u8(v);
+  w.i32(p.mult);
+  w.i32(p.shift);
+  const AddArgs& a = op.add;
+  for (uint32_t v : {a.a_addr, a.b_addr, a.out_addr, a.n}) w.u32(v);
+  w.i32(a.mult_a);
+  w.i32(a.mult_b);
+  w.i32(a.shift);
+  w.u8(a.relu);
+  w.str(op.label);
+}
+
+// Writes one record: header, then the payload produced by `body`, then patches the length.
+template <class F>
+void put_record(ByteWriter& w, uint16_t type, uint32_t* count, F body) {
+  w.u16(type);
+  w.u16(0);
+  const size_t len_pos = w.size();
+  w.u32(0);
+  const size_t start = w.size();
+  body();
+  const size_t len = w.size() - start;
+  if (len > 0xFFFFFFFFull) throw FormatError(std::string("program: record ") + record_name(type) + " payload exceeds 4 GiB");
+  w.patch_u32(len_pos, static_cast<uint32_t>(len));
+  ++*count;
+}
+
+std::string tile_str(TileId t) { return "tile(" + std::to_string(t.col) + "," + std::to_string(t.row) + ")"; }
+
+// The encoder refuses what the decoder would refuse, so a written file always reads back.
+void check_encodable(const Program& p) {
+  for (size_t pi = 0; pi < p.phases.size(); ++pi) {
+    const Phase& ph = p.phases[pi];
+    for (const TileBds& tb : ph.bds) {
+      for (const BufferDescriptor& bd : tb.bds) {
+        if (bd.ndims < 1 || bd.ndims > 4) {
+          throw FormatError("program: phase " + std::to_string(pi) + " " + tile_str(tb.tile) + " bd " +
+                            std::to_string(bd.id) + ": ndims " + std::to_string(bd.ndims) + " out of range 1..4");
+        }
+      }
+    }
+    for (const DmaTask& t : ph.tasks) {
+      if (static_cast<uint8_t>(t.dir) > 1) {
+        throw FormatError("program: phase " + std::to_string(pi) + " task on " + tile_str(t.tile) + ": invalid direction");
+      }
+    }
+    for (const CoreProgram& cp : ph.cores) {
+      for (size_t oi = 0; oi < cp.ops.size(); ++oi) {
+        if (static_cast<uint8_t>(cp.ops[oi].kind) > static_cast<uint8_t>(CoreOpKind::Add)) {
+          throw FormatError("program: phase " + std::to_string(pi) + " core " + tile_str(cp.tile) + " op " +
+                            std::to_string(oi) + ": invalid op kind " +
+                            std::to_string(static_cast<int>(cp.ops[oi].kind)));
+        }
+      }
+    }
+  }
+}
+
+// ---- decoding -----------------------------------------------------------------------
+
+TileId get_tile(ByteReader& r) {
+  TileId t;
+  t.col = r.u8();
+  t.row = r.u8();
+  return t;
+}
+StreamEndpoint get_endpoint(ByteReader& r) {
+  StreamEndpoint e;
+  e.tile = get_tile(r);
+  e.channel = r.u8();
+  return e;
+}
+TensorPort get_port(ByteReader& r) {
+  TensorPort p;
+  p.addr = r.u64();
+  p.h = r.u32();
+  p.w = r.u32();
+  p.c = r.u32();
+  p.row_pitch = r.u32();
+  p.pitch_c = r.u32();
+  p.scale = r.f32();
+  return p;
+}
+BufferDescriptor get_bd(ByteReader& r) {
+  BufferDescriptor bd;
+  bd.id = r.u16();
+  bd.addr = r.u64();
+  bd.ndims = r.u8();
+  if (bd.ndims < 1 || bd.ndims > 4) r.fail("bd " + std::to_string(bd.id) + ": ndims " + std::to_string(bd.ndims) + " out of range 1..4");
+  for (DmaDim& d : bd.dims) {
+    d.size = r.u32();
+    d.stride = r.i32();
+  }
+  bd.iter_count = r.u32();
+  bd.iter_stride = r.i64();
+  bd.acq_lock = r.i16();
+  bd.acq_value = r.u8();
+  bd.rel_lock = r.i16();
+  bd.rel_value = r.u8();
+  bd.next_bd = r.i16();
+  return bd;
+}
+CoreOp get_op(ByteReader& r) {
+  CoreOp op;
+  const uint8_t kind = r.u8();
+  if (kind > static_cast<uint8_t>(CoreOpKind::Add)) r.fail("invalid core op kind " + std::to_string(kind));
+  op.kind = static_cast<CoreOpKind>(kind);
+  op.lock = r.u8();
+  op.value = r.u8();
+  ConvArgs& c = op.conv;
+  for (uint32_t* v : {&c.in_addr, &c.in_h, &c.in_w, &c.in_c, &c.out_addr, &c.out_h, &c.out_w, &c.out_c, &c.w_addr, &c.qp_addr}) *v = r.u32();
+  for (uint8_t* v : {&c.kh, &c.kw, &c.stride_h, &c.stride_w, &c.relu}) *v = r.u8();
+  PoolArgs& p = op.pool;
+  for (uint32_t* v : {&p.in_addr, &p.in_h, &p.in_w, &p.c, &p.out_addr, &p.out_h, &p.out_w}) *v = r.u32();
+  for (uint8_t* v : {&p.kh, &p.kw, &p.stride_h, &p.stride_w}) *v = r.u8();
+  p.mult = r.i32();
+  p.shift = r.i32();
+  AddArgs& a = op.add;
+  for (uint32_t* v : {&a.a_addr, &a.b_addr, &a.out_addr, &a.n}) *v = r.u32();
+  a.mult_a = r.i32();
+  a.mult_b = r.i32();
+  a.shift = r.i32();
+  a.relu = r.u8();
+  op.label = r.str("op label");
+  return op;
+}
+
+uint16_t rd16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+uint32_t rd32(const uint8_t* p) { return static_cast<uint32_t>(rd16(p)) | (static_cast<uint32_t>(rd16(p + 2)) << 16); }
+uint64_t rd64(const uint8_t* p) { return static_cast<uint64_t>(rd32(p)) | (static_cast<uint64_t>(rd32(p + 4)) << 32); }
+
+}  // namespace
+
+std::vector<uint8_t> encode_program(const Program& p) {
+  check_encodable(p);
+  ByteWriter body;
+  uint32_t records = 0;
+  put_record(body, kMeta, &records, [&] {
+    body.str(p.name);
+    body.u64(p.ddr_bytes_needed);
+    put_port(body, p.input);
+    put_port(body, p.output);
+  });
+  for (const DdrSegment& s : p.ddr_init) {
+    put_record(body, kDdrInit, &records, [&] {
+      body.u64(s.addr);
+      body.u64(s.bytes.size());
+      body.bytes(s.bytes.data(), s.bytes.size());
+    });
+  }
+  for (const Phase& ph : p.phases) {
+    put_record(body, kPhase, &records, [&] {
+      body.str(ph.name);
+      body.u32(ph.layer);
+      body.u64(ph.dense_macs);
+      body.u64(ph.actual_macs);
+    });
+    for (const LockInit& l : ph.locks) {
+      put_record(body, kLockInit, &records, [&] {
+        put_tile(body, l.tile);
+        body.u8(l.lock);
+        body.u8(l.value);
+      });
+    }
+    for (const Route& rt : ph.routes) {
+      put_record(body, kRoute, &records, [&] {
+        put_endpoint(body, rt.src);
+        body.u32(static_cast<uint32_t>(rt.dsts.size()));
+        for (const StreamEndpoint& d : rt.dsts) put_endpoint(body, d);
+      });
+    }
+    for (const TileBds& tb : ph.bds) {
+      put_record(body, kBd, &records, [&] {
+        put_tile(body, tb.tile);
+        body.u32(static_cast<uint32_t>(tb.bds.size()));
+        for (const BufferDescriptor& bd : tb.bds) put_bd(body, bd);
+      });
+    }
+    for (const DmaTask& t : ph.tasks) {
+      put_record(body, kTask, &records, [&] {
+        put_tile(body, t.tile);
+        body.u8(static_cast<uint8_t>(t.dir));
+        body.u8(t.channel);
+        body.u16(t.start_bd);
+        body.u32(t.bd_executions);
+      });
+    }
+    for (const CoreProgram& cp : ph.cores) {
+      put_record(body, kCoreProgram, &records, [&] {
+        put_tile(body, cp.tile);
+        body.u32(static_cast<uint32_t>(cp.ops.size()));
+        for (const CoreOp& op : cp.ops) put_op(body, op);
+      });
+    }
+  }
+
+  ByteWriter out;
+  out.bytes(reinterpret_cast<const uint8_t*>(kMagic), 8);
+  out.u16(kFormatMajor);
+  out.u16(kFormatMinor);
+  out.u32(kHeaderBytes);
+  out.u8(p.columns);
+  out.u8(p.core_rows);
+  out.u8(p.mem_rows);
+  out.u8(0);
+  out.u32(records);
+  out.u64(body.size());
+  out.u32(crc32_of(body.data().data(), body.size()));
+  out.u32(0);
+  out.u64(0);
+  out.bytes(body.data().data(), body.size());
+  return std::move(out.data());
+}
+
+Program decode_program(const std::vector<uint8_t>& bytes) {
+  const uint8_t* d = bytes.data();
+  const size_t n = bytes.size();
+  if (n < kHeaderBytes) {
+    throw FormatError("program: truncated header: " + std::to_string(n) + " bytes, need " + std::to_string(kHeaderBytes));
+  }
+  if (std::memcmp(d, kMagic, 8) != 0) throw FormatError("program: bad magic (not a SparseAIE program file)");
+  Program p;
+  p.major = rd16(d + 8);
+  p.minor = rd16(d + 10);
+  if (p.major != kFormatMajor) {
+    throw FormatError("program: unsupported format major version " + std::to_string(p.major) + " (this build reads " +
+                      std::to_string(kFormatMajor) + ".x)");
+  }
+  const uint32_t header_bytes = rd32(d + 12);
+  if (header_bytes < kHeaderBytes || header_bytes > n) {
+    throw FormatError("program: header_bytes " + std::to_string(header_bytes) + " invalid for a file of " +
+                      std::to_string(n) + " bytes");
+  }
+  p.columns = d[16];
+  p.core_rows = d[17];
+  p.mem_rows = d[18];
+  const uint32_t record_count = rd32(d + 20);
+  const uint64_t body_bytes = rd64(d + 24);
+  const uint32_t body_crc = rd32(d + 32);
+  const uint64_t avail = n - header_bytes;
+  if (body_bytes > avail) {
+    throw FormatError("program: truncated body: header says " + std::to_string(body_bytes) + " bytes, file has " +
+                      std::to_string(avail));
+  }
+  if (body_bytes < avail) {
+    throw FormatError("program: " + std::to_string(avail - body_bytes) + " unexpected bytes after the body");
+  }
+  const uint32_t crc = crc32_of(d + header_bytes, body_bytes);
+  if (crc != body_crc) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "program: body CRC mismatch (header 0x%08x, computed 0x%08x)", body_crc, crc);
+    throw FormatError(buf);
+  }
+
+  size_t pos = header_bytes;
+  uint32_t index = 0;
+  bool have_meta = false;
+  Phase* phase = nullptr;
+  while (pos < n) {
+    const std::string where = "program: record " + std::to_string(index);
+    if (n - pos < kRecordHeaderBytes) {
+      throw FormatError(where + " at offset " + std::to_string(pos) + ": truncated record header (" +
+                        std::to_string(n - pos) + " bytes left)");
+    }
+    const uint16_t type = rd16(d + pos);
+    const uint32_t len = rd32(d + pos + 4);
+    const size_t start = pos + kRecordHeaderBytes;
+    const std::string ctx = where + " (" + record_name(type) + ") at offset " + std::to_string(pos);
+    if (len > n - start) {
+      throw FormatError(ctx + ": truncated: payload of " + std::to_string(len) + " bytes, " + std::to_string(n - start) +
+                        " left");
+    }
+    ByteReader r(d, start, start + len, ctx);
+    const bool needs_phase = type == kLockInit || type == kRoute || type == kBd || type == kTask || type == kCoreProgram;
+    if (needs_phase && !phase) r.fail("appears before the first PHASE record");
+    switch (type) {
+      case kMeta:
+        if (have_meta) r.fail("second META record");
+        have_meta = true;
+        p.name = r.str("program name");
+        p.ddr_bytes_needed = r.u64();
+        p.input = get_port(r);
+        p.output = get_port(r);
+        break;
+      case kDdrInit: {
+        DdrSegment s;
+        s.addr = r.u64();
+        const uint64_t count = r.u64();
+        s.bytes = r.bytes(count, "segment bytes");
+        p.ddr_init.push_back(std::move(s));
+        break;
+      }
+      case kPhase: {
+        Phase ph;
+        ph.name = r.str("phase name");
+        ph.layer = r.u32();
+        ph.dense_macs = r.u64();
+        ph.actual_macs = r.u64();
+        p.phases.push_back(std::move(ph));
+        phase = &p.phases.back();
+        break;
+      }
+      case kLockInit: {
+        LockInit l;
+        l.tile = get_tile(r);
+        l.lock = r.u8();
+        l.value = r.u8();
+        phase->locks.push_back(l);
+        break;
+      }
+      case kRoute: {
+        Route rt;
+        rt.src = get_endpoint(r);
+        const uint32_t count = r.u32();
+        if (count > r.remaining() / 3) r.fail("truncated: " + std::to_string(count) + " destinations do not fit");
+        for (uint32_t i = 0; i < count; ++i) rt.dsts.push_back(get_endpoint(r));
+        phase->routes.push_back(std::move(rt));
+        break;
+      }
+      case kBd: {
+        TileBds tb;
+        tb.tile = get_tile(r);
+        const uint32_t count = r.u32();
+        if (count > r.remaining() / 63) r.fail("truncated: " + std::to_string(count) + " descriptors do not fit");
+        for (uint32_t i = 0; i < count; ++i) tb.bds.push_back(get_bd(r));
+        phase->bds.push_back(std::move(tb));
+        break;
+      }
+      case kTask: {
+        DmaTask t;
+        t.tile = get_tile(r);
+        const uint8_t dir = r.u8();
+        if (dir > 1) r.fail("invalid DMA direction " + std::to_string(dir));
+        t.dir = static_cast<DmaDir>(dir);
+        t.channel = r.u8();
+        t.start_bd = r.u16();
+        t.bd_executions = r.u32();
+        phase->tasks.push_back(t);
+        break;
+      }
+      case kCoreProgram: {
+        CoreProgram cp;
+        cp.tile = get_tile(r);
+        const uint32_t count = r.u32();
+        if (count > r.remaining() / 100) r.fail("truncated: " + std::to_string(count) + " ops do not fit");
+        for (uint32_t i = 0; i < count; ++i) cp.ops.push_back(get_op(r));
+        phase->cores.push_back(std::move(cp));
+        break;
+      }
+      default:
+        // A newer minor version may add record types; this build skips them. Same minor or older: corrupt.
+        if (p.minor <= kFormatMinor) {
+          throw FormatError(where + " at offset " + std::to_string(pos) + ": unknown record type " + std::to_string(type) +
+                            " in format " + std::to_string(p.major) + "." + std::to_string(p.minor));
+        }
+        r.bytes(len, "skipped record");
+        break;
+    }
+    if (r.remaining() != 0) r.fail("payload not consumed exactly: " + std::to_string(r.remaining()) + " bytes left over");
+    pos = start + len;
+    ++index;
+  }
+  if (index != record_count) {
+    throw FormatError("program: header says " + std::to_string(record_count) + " records, body holds " +
+                      std::to_string(index));
+  }
+  if (!have_meta) throw FormatError("program: no META record");
+  return p;
+}
+
+void write_program_file(const Program& p, const std::string& path) {
+  const std::vector<uint8_t> bytes = encode_program(p);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("program: cannot open " + tmp + " for writing: " + std::strerror(errno));
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error("program: write to " + tmp + " failed");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string err = std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw std::runtime_error("program: cannot rename " + tmp + " to " + path + ": " + err);
+  }
+}
+
+Program read_program_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FormatError("program: cannot open " + path);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw FormatError("program: read error on " + path);
+  try {
+    return decode_program(bytes);
+  } catch (const FormatError& e) {
+    std::string msg = e.what();
+    // "program: ..." -> "program <path>: ..."
+    if (msg.rfind("program: ", 0) == 0) msg = "program " + path + ": " + msg.substr(9);
+    throw FormatError(msg);
+  }
+}
+
+}  // namespace saie::isa

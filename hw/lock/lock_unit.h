@@ -1,0 +1,45 @@
+// lock_unit.h — the 6-bit semaphore locks of one tile (AIE2 acquire-greater-equal semantics).
+//
+// acquire(l, v) waits until lock[l] >= v, then subtracts v; release(l, v) adds v (a value above
+// 63 is a run-time fault). Value changes are recorded as counter samples on track
+// "array.tile_C_R.lock.N"; wait time is a statistic of the tile.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "hw/sim/sim_context.h"
+
+namespace saie::hw {
+
+class LockUnit {
+ public:
+  static constexpr int kMaxValue = 63;
+
+  LockUnit(isa::TileId tile, uint32_t count, SimContext& ctx);
+
+  uint32_t count() const { return static_cast<uint32_t>(values_.size()); }
+  int value(int id) const { return values_.at(id); }
+  // Phase start: every lock back to 0, then the program's initial values (no waiting).
+  void reset();
+  void init(int id, int value);
+  // Blocks the calling thread; returns the cycles spent waiting. `who` names the caller in errors.
+  uint64_t acquire(int id, int value, const std::string& who);
+  void release(int id, int value, const std::string& who);
+
+ private:
+  void check_id(int id, const std::string& who);
+  void sample(int id);
+
+  isa::TileId tile_;
+  SimContext& ctx_;
+  std::string prefix_;  // "array.tile_C_R"
+  std::vector<int> values_;
+  std::vector<std::unique_ptr<sc_core::sc_event>> changed_;  // per lock, notified on release
+};
+
+}  // namespace saie::hw

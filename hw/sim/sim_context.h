@@ -1,0 +1,103 @@
+// sim_context.h — state shared by every module of one simulation run: clock, recorder, phase, errors, totals.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "hw/config/array_config.h"
+#include "hw/isa/program.h"
+#include "traces/trace.h"
+
+namespace saie::hw {
+
+// "tile_0_2" (module / track name) and "tile(0,2)" (human label used in reports).
+inline std::string tile_name(isa::TileId t) {
+  return "tile_" + std::to_string(t.col) + "_" + std::to_string(t.row);
+}
+inline std::string tile_label(isa::TileId t) {
+  return "tile(" + std::to_string(t.col) + "," + std::to_string(t.row) + ")";
+}
+inline std::string track_prefix(isa::TileId t) { return "array." + tile_name(t); }
+
+// What an agent (core or DMA channel) is waiting for; read by the deadlock report.
+struct WaitState {
+  enum class Kind { None, Lock, StreamData, StreamSpace, NoRoute };
+  Kind kind = Kind::None;
+  int op = -1;       // core op index
+  int bd = -1;       // DMA BD id
+  uint32_t rep = 0;  // DMA repetition
+  int lock = -1;
+  int value = 0;     // lock value needed
+  uint64_t done_bytes = 0, total_bytes = 0;  // progress of the current repetition
+  std::string peer;  // StreamSpace: the full destination
+};
+
+class SimContext {
+ public:
+  SimContext(const config::ArrayConfig& config, traces::TraceRecorder& recorder)
+      : cfg(config), rec(recorder), cycle(1.0 / config.clock_hz, sc_core::SC_SEC) {}
+
+  const config::ArrayConfig& cfg;
+  traces::TraceRecorder& rec;
+  sc_core::sc_time cycle;  // one array clock cycle
+
+  // Current simulated time in cycles (exact: all waits are whole cycles).
+  uint64_t now() const { return static_cast<uint64_t>(std::llround(sc_core::sc_time_stamp() / cycle)); }
+  double now_exact() const { return sc_core::sc_time_stamp() / cycle; }
+  sc_core::sc_time cycles(uint64_t n) const { return sc_core::sc_time::from_value(cycle.value() * n); }
+  void wait_cycles(uint64_t n) const {
+    if (n > 0) sc_core::wait(cycles(n));
+  }
+
+  // Observation. Slices/counters only when the recorder keeps events; stats always.
+  void slice(const std::string& track, const std::string& name, const char* category, uint64_t begin,
+             uint64_t end, uint64_t bytes = 0) {
+    if (!rec.record_events) return;
+    rec.add_slice(traces::Slice{track, name, category, begin, end, bytes, phase});
+  }
+  void counter(const std::string& track, int64_t value) {
+    if (rec.record_events) rec.add_counter(track, now(), value);
+  }
+  void stat(const std::string& name, double delta, const char* unit, const char* description) {
+    rec.add_stat(name, delta, unit, description);
+  }
+
+  // Current phase (set by the controller).
+  uint32_t phase = 0;
+  std::string phase_name;
+
+  // Agents report completion here; the controller waits on done_event.
+  uint32_t done_count = 0;
+  sc_core::sc_event done_event;
+  void agent_done() {
+    ++done_count;
+    done_event.notify(sc_core::SC_ZERO_TIME);
+  }
+
+  // A run-time fault (lock overflow, kernel error, bad address): records the first message,
+  // stops the kernel and parks the calling thread for good.
+  bool failed = false;
+  std::string error;
+  [[noreturn]] void fail(const std::string& msg) {
+    if (!failed) {
+      failed = true;
+      error = msg + " (phase '" + phase_name + "', cycle " + std::to_string(now()) + ")";
+      sc_core::sc_stop();
+    }
+    for (;;) sc_core::wait(never_);
+  }
+
+  // Totals for the RunSummary (all inferences).
+  uint64_t bytes_ddr_to_mem = 0, bytes_mem_to_ddr = 0, bytes_mem_to_core = 0, bytes_core_to_mem = 0;
+  uint64_t core_compute_cycles = 0;
+  std::vector<uint64_t> phase_core_busy;  // per program phase, summed over cores and inferences
+
+ private:
+  sc_core::sc_event never_;
+};
+
+}  // namespace saie::hw

@@ -1,0 +1,66 @@
+// stream_fifo.cpp — ring-buffer FIFO with per-chunk arrival times.
+#include "hw/stream/stream_fifo.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace saie::hw {
+
+StreamFifo::StreamFifo(uint32_t capacity_bytes) : capacity_(std::max<uint32_t>(capacity_bytes, 1)), ring_(capacity_) {}
+
+void StreamFifo::reset() {
+  head_ = 0;
+  stored_ = 0;
+  reserved_ = 0;
+  marks_.clear();
+  connected = false;
+}
+
+void StreamFifo::reserve(uint32_t n) {
+  if (n > free_space()) throw std::logic_error("stream fifo: reserve beyond free space");
+  reserved_ += n;
+}
+
+void StreamFifo::commit(const uint8_t* src, uint32_t n, const sc_core::sc_time& ready) {
+  if (n > reserved_) throw std::logic_error("stream fifo: commit without reservation");
+  uint32_t tail = (head_ + stored_) % capacity_;
+  for (uint32_t i = 0; i < n; ++i) ring_[(tail + i) % capacity_] = src[i];
+  reserved_ -= n;
+  stored_ += n;
+  if (!marks_.empty() && marks_.back().ready == ready)
+    marks_.back().bytes += n;
+  else
+    marks_.push_back({n, ready});
+  data_event.notify(sc_core::SC_ZERO_TIME);
+}
+
+uint32_t StreamFifo::ready_bytes(const sc_core::sc_time& now) const {
+  uint32_t n = 0;
+  for (const auto& m : marks_) {
+    if (m.ready > now) break;
+    n += m.bytes;
+  }
+  return n;
+}
+
+sc_core::sc_time StreamFifo::next_ready() const {
+  return marks_.empty() ? sc_core::SC_ZERO_TIME : marks_.front().ready;
+}
+
+uint32_t StreamFifo::pop(uint8_t* dst, uint32_t max, const sc_core::sc_time& now) {
+  uint32_t n = 0;
+  while (n < max && !marks_.empty() && marks_.front().ready <= now) {
+    Mark& m = marks_.front();
+    uint32_t take = std::min(m.bytes, max - n);
+    for (uint32_t i = 0; i < take; ++i) dst[n + i] = ring_[(head_ + i) % capacity_];
+    head_ = (head_ + take) % capacity_;
+    stored_ -= take;
+    n += take;
+    m.bytes -= take;
+    if (m.bytes == 0) marks_.pop_front();
+  }
+  if (n > 0) space_event.notify(sc_core::SC_ZERO_TIME);
+  return n;
+}
+
+}  // namespace saie::hw

@@ -1,0 +1,97 @@
+// lower_graphs.h — small hand-shaped graphs for lowering tests (single conv layers, a graph
+// whose tensors have consumers with different paddings), built on tests/compiler/test_graphs.h.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compiler/ir/graph.h"
+#include "tests/compiler/test_graphs.h"
+
+namespace saie::test {
+
+struct ConvSpec {
+  uint32_t h = 8, w = 8, cin = 8, cout = 16, k = 3, stride = 1, pad = 1;
+  bool sparse = true, relu = true;
+};
+
+// Appends a conv/fc node reading `src` and calibrates nothing: out_scale is a fixed multiple
+// of the input scale chosen so outputs spread over the int8 range without saturating much.
+inline ir::Node& append_conv(ir::Graph& g, detail::Rng& rng, const std::string& name, int src, uint32_t cout,
+                             uint32_t k, uint32_t stride, uint32_t pad, bool sparse, bool relu,
+                             ir::OpKind op = ir::OpKind::Conv) {
+  const ir::Node s = g.nodes.at(static_cast<size_t>(src));
+  ir::Node n;
+  n.name = name;
+  n.op = op;
+  n.inputs = {src};
+  if (op == ir::OpKind::Fc) {
+    n.kh = s.out.h;
+    n.kw = s.out.w;
+    n.out = {1, 1, cout};
+  } else {
+    n.kh = n.kw = k;
+    n.stride_h = n.stride_w = stride;
+    n.pad_h = n.pad_w = pad;
+    n.out = {(s.out.h + 2 * pad - k) / stride + 1, (s.out.w + 2 * pad - k) / stride + 1, cout};
+  }
+  n.relu = relu;
+  detail::fill_weights(n, s.out, s.out_scale, sparse, 0.5, rng);
+  n.out_scale = s.out_scale * 2.5f;
+  g.nodes.push_back(std::move(n));
+  return g.nodes.back();
+}
+
+inline ir::Graph input_graph(const std::string& name, uint32_t h, uint32_t w, uint32_t c) {
+  ir::Graph g;
+  g.name = name;
+  ir::Node in;
+  in.name = "input";
+  in.op = ir::OpKind::Input;
+  in.out = {h, w, c};
+  in.out_scale = 1.0f / 127.0f;
+  g.nodes.push_back(in);
+  return g;
+}
+
+inline ir::Graph single_conv_graph(const ConvSpec& s, uint32_t seed = 1) {
+  detail::Rng rng(seed);
+  ir::Graph g = input_graph("single-conv", s.h, s.w, s.cin);
+  append_conv(g, rng, "conv", 0, s.cout, s.k, s.stride, s.pad, s.sparse, s.relu);
+  g.output = 1;
+  g.validate();
+  return g;
+}
+
+// input 8x8x8 -> c1 (3x3 p1, 16) -> c2 (5x5 p2 on c1) ; add(c1, c2) -> avg 3x3 s1 p1 -> fc 10.
+// c1 has a border of 2 (c2's pad) but is read by add without padding; add's output has a
+// border of 1 for the padded avgpool.
+inline ir::Graph multi_pad_graph(uint32_t seed = 3) {
+  detail::Rng rng(seed);
+  ir::Graph g = input_graph("multi-pad", 8, 8, 8);
+  append_conv(g, rng, "c1", 0, 16, 3, 1, 1, false, true);
+  append_conv(g, rng, "c2", 1, 16, 5, 1, 2, true, false);
+  ir::Node add;
+  add.name = "add";
+  add.op = ir::OpKind::Add;
+  add.inputs = {1, 2};
+  add.out = {8, 8, 16};
+  add.relu = true;
+  add.out_scale = g.nodes[2].out_scale * 1.3f;
+  g.nodes.push_back(add);
+  ir::Node avg;
+  avg.name = "avg";
+  avg.op = ir::OpKind::AvgPool;
+  avg.inputs = {3};
+  avg.kh = avg.kw = 3;
+  avg.pad_h = avg.pad_w = 1;
+  avg.out = {8, 8, 16};
+  avg.out_scale = add.out_scale;
+  g.nodes.push_back(avg);
+  append_conv(g, rng, "fc", 4, 10, 0, 1, 0, true, false, ir::OpKind::Fc);
+  g.output = 5;
+  g.validate();
+  return g;
+}
+
+}  // namespace saie::test

@@ -1,0 +1,377 @@
+// lower_test.cpp — compile() end to end on the CPU: program structure against the target's
+// limits, and bit-exact agreement of the lowered program (run by a functional interpreter)
+// with the reference executor, for several array shapes, band heights and layer kinds.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "compiler/compile.h"
+#include "compiler/lower/verify_program.h"
+#include "compiler/reference/reference_executor.h"
+#include "compiler/target/target_model.h"
+#include "tests/compiler/lower/lower_graphs.h"
+#include "tests/compiler/lower/program_interpreter.h"
+#include "tests/compiler/test_graphs.h"
+
+namespace saie {
+namespace {
+
+config::ArrayConfig make_cfg(uint32_t cols, uint32_t rows) {
+  config::ArrayConfig c;
+  c.name = "test-" + std::to_string(cols) + "x" + std::to_string(rows);
+  c.columns = cols;
+  c.core_rows = rows;
+  return c;
+}
+
+// Compiles g and checks the interpreted program against the reference on two inputs.
+void expect_bit_exact(const ir::Graph& g, const config::ArrayConfig& cfg, const compiler::CompileOptions& opt,
+                      const std::string& what) {
+  SCOPED_TRACE(what);
+  const compiler::CompileResult res = compiler::compile(g, cfg, opt);
+  EXPECT_TRUE(lower::verify_program(res.program, target::TargetModel(cfg)).empty());
+  test::ProgramInterpreter interp(cfg, res.program);
+  for (uint32_t seed = 1; seed <= 2; ++seed) {
+    const std::vector<int8_t> in = test::make_test_input(g, seed, -127, 127);
+    const reference::Tensor want = reference::run(g, in);
+    const std::vector<int8_t> got = interp.run(in);
+    ASSERT_EQ(got.size(), want.size());
+    size_t diff = 0;
+    for (size_t i = 0; i < got.size(); ++i) diff += got[i] != want[i];
+    EXPECT_EQ(diff, 0u) << "input seed " << seed;
+  }
+}
+
+TEST(Lower, TestGraphBitExactSparseAndDense) {
+  for (bool sparse : {true, false}) {
+    const ir::Graph g = test::make_test_graph(7, sparse);
+    for (bool dense_prog : {false, true}) {
+      compiler::CompileOptions opt;
+      opt.dense = dense_prog;
+      expect_bit_exact(g, make_cfg(2, 2), opt,
+                       std::string(sparse ? "sparse" : "dense") + " graph, " + (dense_prog ? "dense" : "sparse") + " program");
+    }
+  }
+}
+
+TEST(Lower, BitExactAcrossArrayShapesAndBands) {
+  test::TestGraphOptions o;
+  o.h = o.w = 12;
+  o.c = 3;
+  const ir::Graph g = test::make_test_graph(11, true, o);
+  for (auto [cols, rows] : {std::pair<uint32_t, uint32_t>{1, 1}, {2, 2}, {3, 4}, {4, 3}, {5, 1}})
+    for (uint32_t max_bh : {0u, 1u, 2u}) {
+      compiler::CompileOptions opt;
+      opt.max_band_rows = max_bh;
+      expect_bit_exact(g, make_cfg(cols, rows), opt,
+                       std::to_string(cols) + "x" + std::to_string(rows) + " bands<=" + std::to_string(max_bh));
+    }
+}
+
+TEST(Lower, MnistSizedGraphBitExact) {
+  test::TestGraphOptions o;
+  o.h = o.w = 28;
+  o.c = 1;
+  const ir::Graph g = test::make_test_graph(5, true, o);
+  expect_bit_exact(g, make_cfg(2, 2), {}, "28x28x1 on 2x2");
+  compiler::CompileOptions opt;
+  opt.max_band_rows = 2;
+  expect_bit_exact(g, make_cfg(4, 4), opt, "28x28x1 on 4x4, bands of 2");
+}
+
+TEST(Lower, SingleConvKernelsAndStrides) {
+  const test::ConvSpec specs[] = {
+      {9, 7, 8, 24, 1, 1, 0, true, true},     // 1x1
+      {10, 10, 16, 16, 3, 1, 1, true, false}, // 3x3 stride 1
+      {11, 9, 8, 32, 3, 2, 1, true, true},    // 3x3 stride 2, odd sizes
+      {8, 8, 3, 10, 3, 2, 0, false, false},   // cin 3 (padded to 8), cout 10 (partial block row)
+      {9, 9, 16, 8, 5, 1, 2, true, true},     // 5x5 pad 2, one block row (one working core row)
+      {6, 13, 8, 16, 1, 2, 0, true, false},   // 1x1 stride 2
+  };
+  int i = 0;
+  for (const test::ConvSpec& s : specs) {
+    const ir::Graph g = test::single_conv_graph(s, 100 + i);
+    for (uint32_t max_bh : {0u, 1u}) {
+      compiler::CompileOptions opt;
+      opt.max_band_rows = max_bh;
+      expect_bit_exact(g, make_cfg(2, 2), opt, "spec " + std::to_string(i) + " bands<=" + std::to_string(max_bh));
+      expect_bit_exact(g, make_cfg(3, 3), opt, "spec " + std::to_string(i) + " 3x3 array");
+    }
+    ++i;
+  }
+}
+
+TEST(Lower, BordersOfDifferentConsumersAndPaddedAvgPool) {
+  const ir::Graph g = test::multi_pad_graph();
+  expect_bit_exact(g, make_cfg(2, 2), {}, "multi-pad 2x2");
+  compiler::CompileOptions opt;
+  opt.max_band_rows = 1;
+  expect_bit_exact(g, make_cfg(3, 1), opt, "multi-pad 3x1 bands of 1");
+}
+
+TEST(Lower, StructureWithinTargetLimits) {
+  const config::ArrayConfig cfg = make_cfg(2, 2);
+  const target::TargetModel tm(cfg);
+  compiler::CompileOptions opt;
+  opt.max_band_rows = 1;
+  const compiler::CompileResult res = compiler::compile(test::make_test_graph(3, true), cfg, opt);
+  const isa::Program& p = res.program;
+  ASSERT_EQ(p.phases.size(), 8u);  // every node but the input
+  EXPECT_EQ(p.columns, 2);
+  EXPECT_EQ(p.core_rows, 2);
+  for (const isa::Phase& ph : p.phases) {
+    SCOPED_TRACE(ph.name);
+    for (const isa::TileBds& tb : ph.bds)
+      for (const isa::BufferDescriptor& bd : tb.bds) {
+        EXPECT_LT(bd.id, tm.bds(isa::tile_kind(tb.tile)));
+        EXPECT_LE(bd.ndims, tm.max_bd_dims(isa::tile_kind(tb.tile)));
+        if (isa::tile_kind(tb.tile) == isa::TileKind::Core) {
+          EXPECT_LE(bd.addr + bd.bytes_per_repetition(), 64u * 1024u);
+        }
+      }
+    for (const isa::LockInit& l : ph.locks) {
+      EXPECT_LE(l.value, 63);
+      EXPECT_LT(l.lock, tm.locks(isa::tile_kind(l.tile)));
+    }
+    // Every task's channel appears in a route (as source for MM2S, destination for S2MM).
+    for (const isa::DmaTask& t : ph.tasks) {
+      bool routed = false;
+      for (const isa::Route& r : ph.routes) {
+        if (t.dir == isa::DmaDir::MM2S && r.src.tile == t.tile && r.src.channel == t.channel) routed = true;
+        for (const isa::StreamEndpoint& d : r.dsts)
+          if (t.dir == isa::DmaDir::S2MM && d.tile == t.tile && d.channel == t.channel) routed = true;
+      }
+      EXPECT_TRUE(routed) << target::TargetModel::tile_name(t.tile) << " ch " << int(t.channel);
+      EXPECT_LT(t.channel, tm.channels(isa::tile_kind(t.tile), t.dir));
+    }
+    for (const isa::CoreProgram& cp : ph.cores)
+      for (const isa::CoreOp& op : cp.ops) {
+        if (op.kind == isa::CoreOpKind::Conv) {
+          EXPECT_LE(op.conv.in_addr + op.conv.in_h * op.conv.in_w * op.conv.in_c, 65536u);
+          EXPECT_LE(op.conv.out_addr + op.conv.out_h * op.conv.out_w * op.conv.out_c, 65536u);
+          EXPECT_LE(op.conv.qp_addr + 12 * op.conv.out_c, 65536u);
+          EXPECT_EQ(op.conv.out_h, 1u);  // max_band_rows = 1
+        }
+      }
+  }
+  // The fc's output is 1x1: only column 0 works.
+  const isa::Phase& fc = p.phases.back();
+  EXPECT_EQ(fc.name, "fc");
+  for (const isa::DmaTask& t : fc.tasks) EXPECT_EQ(t.tile.col, 0);
+  EXPECT_EQ(p.output.c, 10u);
+  EXPECT_EQ(p.output.pitch_c, 16u);
+  EXPECT_EQ(p.input.pitch_c, 8u);
+}
+
+TEST(Lower, SparseProgramStoresAndComputesFewerBlocks) {
+  const ir::Graph g = test::make_test_graph(9, true);
+  const config::ArrayConfig cfg = make_cfg(2, 2);
+  compiler::CompileOptions dense_opt;
+  dense_opt.dense = true;
+  const compiler::CompileResult sp = compiler::compile(g, cfg, {});
+  const compiler::CompileResult de = compiler::compile(g, cfg, dense_opt);
+  auto init_bytes = [](const isa::Program& p) {
+    uint64_t n = 0;
+    for (const isa::DdrSegment& s : p.ddr_init) n += s.bytes.size();
+    return n;
+  };
+  EXPECT_LT(init_bytes(sp.program), init_bytes(de.program));
+  ASSERT_EQ(sp.layers.size(), de.layers.size());
+  uint64_t sp_macs = 0, de_macs = 0;
+  for (size_t i = 0; i < sp.layers.size(); ++i) {
+    EXPECT_EQ(sp.layers[i].dense_macs, de.layers[i].dense_macs) << sp.layers[i].name;
+    EXPECT_EQ(de.layers[i].actual_macs, de.layers[i].dense_macs) << de.layers[i].name;
+    EXPECT_LE(sp.layers[i].actual_macs, sp.layers[i].dense_macs);
+    sp_macs += sp.layers[i].actual_macs;
+    de_macs += de.layers[i].actual_macs;
+  }
+  EXPECT_LT(sp_macs, de_macs);
+  // conv2 is sparse (50 %): half its blocks, half its MACs.
+  EXPECT_EQ(sp.layers[2].name, "conv2");
+  EXPECT_EQ(sp.layers[2].actual_macs * 2, sp.layers[2].dense_macs);
+  EXPECT_LT(sp.layers[2].weight_bytes, de.layers[2].weight_bytes);
+  // The interpreter computes fewer block-pixels for the sparse program, same outputs.
+  test::ProgramInterpreter a(cfg, sp.program), b(cfg, de.program);
+  const std::vector<int8_t> in = test::make_test_input(g, 4);
+  EXPECT_EQ(a.run(in), b.run(in));
+  EXPECT_LT(a.block_pixel_ops(), b.block_pixel_ops());
+}
+
+TEST(Lower, TallestBandThatFitsAndCap) {
+  // 32x32x64 -> 3x3 -> 64 on one column and one core row: double buffers force bands.
+  const test::ConvSpec s{32, 32, 64, 64, 3, 1, 1, true, true};
+  const ir::Graph g = test::single_conv_graph(s);
+  const compiler::CompileResult r = compiler::compile(g, make_cfg(1, 1), {});
+  ASSERT_EQ(r.layers.size(), 1u);
+  EXPECT_LE(r.layers[0].core_mem_peak, 65536u);
+  const std::string split = r.layers[0].split;
+  EXPECT_NE(split.find("W 1 col x COUT 1 row"), std::string::npos) << split;
+  // Read the band height back from the core program: one conv op per band.
+  uint32_t bands = 0, bh = 0;
+  for (const isa::CoreOp& op : r.program.phases[0].cores.at(0).ops)
+    if (op.kind == isa::CoreOpKind::Conv) {
+      ++bands;
+      bh = op.conv.out_h;
+    }
+  EXPECT_GT(bands, 1u);
+  EXPECT_EQ(bands * bh, 32u);
+  compiler::CompileOptions opt;
+  opt.max_band_rows = 3;  // largest divisor of 32 <= 3 is 2
+  const compiler::CompileResult capped = compiler::compile(g, make_cfg(1, 1), opt);
+  EXPECT_NE(capped.layers[0].split.find("16 bands of 2 rows"), std::string::npos) << capped.layers[0].split;
+  expect_bit_exact(g, make_cfg(1, 1), {}, "forced bands");
+}
+
+TEST(Lower, LayerTooLargeNamesTheLayer) {
+  // Core memory: 3x3 x 256 x 64 weights on one core row = 147 KiB > 64 KiB.
+  test::ConvSpec s{4, 4, 256, 64, 3, 1, 1, false, true};
+  const ir::Graph g = test::single_conv_graph(s);
+  try {
+    compiler::compile(g, make_cfg(2, 1), {});
+    FAIL() << "expected CompileError";
+  } catch (const compiler::CompileError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("layer conv does not fit"), std::string::npos) << m;
+    EXPECT_NE(m.find("core memory"), std::string::npos) << m;
+    EXPECT_NE(m.find("spilling is not implemented"), std::string::npos) << m;
+  }
+  // Memtile: a 160x160x32 input slice is 400 KiB per column plus output.
+  test::ConvSpec big{160, 160, 32, 32, 1, 1, 0, false, false};
+  try {
+    compiler::compile(test::single_conv_graph(big), make_cfg(1, 1), {});
+    FAIL() << "expected CompileError";
+  } catch (const compiler::CompileError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("layer conv does not fit: memtile"), std::string::npos) << m;
+  }
+}
+
+TEST(Lower, RejectsUnsupportedConfigsAndOps) {
+  const ir::Graph g = test::make_test_graph(1, true);
+  auto msg = [&](const ir::Graph& gg, const config::ArrayConfig& c) {
+    try {
+      compiler::compile(gg, c, {});
+    } catch (const compiler::CompileError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(msg(g, make_cfg(2, 5)).find("core_rows 5"), std::string::npos);
+  config::ArrayConfig two_mem = make_cfg(2, 2);
+  two_mem.mem_rows = 2;
+  EXPECT_NE(msg(g, two_mem).find("mem_rows 2"), std::string::npos);
+
+  ir::Graph padded = test::input_graph("padded-maxpool", 8, 8, 8);
+  ir::Node mp;
+  mp.name = "mp";
+  mp.op = ir::OpKind::MaxPool;
+  mp.inputs = {0};
+  mp.kh = mp.kw = 3;
+  mp.pad_h = mp.pad_w = 1;
+  mp.out = {8, 8, 8};
+  mp.out_scale = padded.nodes[0].out_scale;
+  padded.nodes.push_back(mp);
+  padded.output = 1;
+  padded.validate();
+  EXPECT_NE(msg(padded, make_cfg(2, 2)).find("layer mp: maxpool with padding not supported"), std::string::npos)
+      << msg(padded, make_cfg(2, 2));
+
+  // A relu after a maxpool cannot be fused.
+  ir::Graph relu = test::input_graph("relu-after-pool", 8, 8, 8);
+  ir::Node pool;
+  pool.name = "pool";
+  pool.op = ir::OpKind::MaxPool;
+  pool.inputs = {0};
+  pool.kh = pool.kw = pool.stride_h = pool.stride_w = 2;
+  pool.out = {4, 4, 8};
+  pool.out_scale = relu.nodes[0].out_scale;
+  relu.nodes.push_back(pool);
+  ir::Node r;
+  r.name = "r";
+  r.op = ir::OpKind::Relu;
+  r.inputs = {1};
+  r.out = {4, 4, 8};
+  r.out_scale = pool.out_scale;
+  relu.nodes.push_back(r);
+  relu.output = 2;
+  relu.validate();
+  EXPECT_NE(msg(relu, make_cfg(2, 2)).find("layer r: standalone relu not supported"), std::string::npos);
+}
+
+TEST(Lower, FusesStandaloneReluAfterAdd) {
+  test::TestGraphOptions o;
+  o.standalone_relu = true;
+  const ir::Graph g = test::make_test_graph(2, true, o);
+  const compiler::CompileResult r = compiler::compile(g, make_cfg(2, 2), {});
+  EXPECT_EQ(r.program.phases.size(), g.nodes.size() - 2);  // no input phase, relu fused
+  expect_bit_exact(g, make_cfg(2, 2), {}, "fused relu");
+}
+
+TEST(Lower, ScheduleListingUsesThePaperVocabulary) {
+  compiler::CompileOptions opt;
+  opt.max_band_rows = 2;
+  const compiler::CompileResult r = compiler::compile(test::make_test_graph(4, true), make_cfg(2, 2), opt);
+  const std::string& s = r.schedule_listing;
+  for (const char* word : {"LOAD ", "LOADW ", "LOADFM iter 4", "LOADWM", "COMP iter", "WRITEFM iter", "WRITE "})
+    EXPECT_NE(s.find(word), std::string::npos) << word << "\n" << s;
+  EXPECT_NE(s.find("conv1 conv 3x3/1: W 2 cols x COUT 2 rows, 4 bands of 2 rows"), std::string::npos) << s;
+  EXPECT_NE(s.find("pool1 maxpool 2x2/2: W 2 cols x 1 row"), std::string::npos) << s;
+  EXPECT_NE(s.find("fc fc 1x1/1: W 1 col x COUT 2 rows"), std::string::npos) << s;
+  // One header line + one line per layer.
+  EXPECT_EQ(std::count(s.begin(), s.end(), '\n'), 9);
+  EXPECT_EQ(r.layers[0].split, "W 2 cols x COUT 2 rows, 4 bands of 2 rows");
+}
+
+TEST(Lower, Deterministic) {
+  const ir::Graph g = test::make_test_graph(6, true);
+  const compiler::CompileResult a = compiler::compile(g, make_cfg(2, 2), {});
+  const compiler::CompileResult b = compiler::compile(g, make_cfg(2, 2), {});
+  EXPECT_EQ(a.schedule_listing, b.schedule_listing);
+  ASSERT_EQ(a.program.ddr_init.size(), b.program.ddr_init.size());
+  for (size_t i = 0; i < a.program.ddr_init.size(); ++i) {
+    EXPECT_EQ(a.program.ddr_init[i].addr, b.program.ddr_init[i].addr);
+    EXPECT_EQ(a.program.ddr_init[i].bytes, b.program.ddr_init[i].bytes);
+  }
+  ASSERT_EQ(a.program.phases.size(), b.program.phases.size());
+  for (size_t i = 0; i < a.program.phases.size(); ++i) {
+    const isa::Phase &x = a.program.phases[i], &y = b.program.phases[i];
+    ASSERT_EQ(x.bds.size(), y.bds.size());
+    for (size_t t = 0; t < x.bds.size(); ++t) {
+      ASSERT_EQ(x.bds[t].bds.size(), y.bds[t].bds.size());
+      for (size_t k = 0; k < x.bds[t].bds.size(); ++k) {
+        EXPECT_EQ(x.bds[t].bds[k].addr, y.bds[t].bds[k].addr);
+        EXPECT_EQ(x.bds[t].bds[k].bytes_per_repetition(), y.bds[t].bds[k].bytes_per_repetition());
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace saie
+
+namespace saie {
+namespace {
+
+TEST(Lower, PresetConfigs) {
+  test::TestGraphOptions o;
+  o.h = o.w = 28;
+  o.c = 1;
+  const ir::Graph g = test::make_test_graph(12, true, o);
+  for (const char* name : {"paper-2x2", "paper-4x4", "phoenix", "strix"}) {
+    const config::ArrayConfig cfg = config::load_config_file(std::string(SAIE_CONFIG_DIR) + "/" + name + ".json");
+    expect_bit_exact(g, cfg, {}, name);
+  }
+  // Presets with more than 4 core rows per column are rejected with the limit named.
+  const config::ArrayConfig big = config::load_config_file(std::string(SAIE_CONFIG_DIR) + "/paper-8x8.json");
+  try {
+    compiler::compile(g, big, {});
+    FAIL() << "expected CompileError";
+  } catch (const compiler::CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("core_rows 8 unsupported"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace saie

@@ -1,0 +1,114 @@
+// layer_plan_test.cpp — W split over columns (with halos), COUT split over core rows, the
+// band height rule (tallest divisor of out_h whose double buffers fit) and fit errors.
+#include <gtest/gtest.h>
+
+#include "compiler/compile.h"
+#include "compiler/schedule/layer_plan.h"
+#include "tests/compiler/lower/lower_graphs.h"
+
+namespace saie {
+namespace {
+
+struct Planned {
+  ir::Graph g;
+  config::ArrayConfig cfg;
+  schedule::DdrPlan ddr;
+  schedule::LayerPlan plan;
+};
+
+Planned plan_single(const test::ConvSpec& s, uint32_t cols, uint32_t rows, uint32_t max_bh = 0) {
+  Planned p;
+  p.g = test::single_conv_graph(s);
+  p.cfg.columns = cols;
+  p.cfg.core_rows = rows;
+  const target::TargetModel tm(p.cfg);
+  p.ddr = schedule::plan_ddr(p.g, tm, false);
+  p.plan = schedule::plan_layer(p.g, 1, p.ddr, tm, max_bh);
+  return p;
+}
+
+uint64_t a16(uint64_t v) { return (v + 15) / 16 * 16; }
+
+TEST(LayerPlan, WidthSplitWithHalo) {
+  // 11x9 input, 3x3 stride 2 pad 1 -> 6x5 output; 2 columns get output columns [0,3) and [3,5).
+  const Planned p = plan_single({11, 9, 8, 32, 3, 2, 1, true, true}, 2, 2);
+  const schedule::LayerPlan& l = p.plan;
+  ASSERT_EQ(l.cols.size(), 2u);
+  EXPECT_EQ(l.cols[0].w0, 0u);
+  EXPECT_EQ(l.cols[0].w1, 3u);
+  EXPECT_EQ(l.cols[0].in_w0, 0u);
+  EXPECT_EQ(l.cols[0].wi, 7u);  // (3-1)*2 + 3
+  EXPECT_EQ(l.cols[1].in_w0, 6u);
+  EXPECT_EQ(l.cols[1].wi, 5u);  // (5-1)*2+3 - 6
+  EXPECT_EQ(l.in_rows, 13u);    // (6-1)*2 + 3 = all 11 + 2 padded rows
+  EXPECT_EQ(l.in_off.at(0), (std::pair<uint32_t, uint32_t>{0, 0}));  // border equals this pad
+  // 32 channels = 4 block rows over 2 core rows.
+  ASSERT_EQ(l.rows(), 2u);
+  EXPECT_EQ(l.row_oc[0], (std::pair<uint32_t, uint32_t>{0, 16}));
+  EXPECT_EQ(l.row_oc[1], (std::pair<uint32_t, uint32_t>{16, 32}));
+}
+
+TEST(LayerPlan, IdleColumnsAndRows) {
+  // Output 3 wide on 4 columns: one idle; 8 output channels on 4 rows: one working row.
+  const Planned p = plan_single({3, 3, 8, 8, 1, 1, 0, false, false}, 4, 4);
+  EXPECT_EQ(p.plan.cols.size(), 3u);
+  EXPECT_EQ(p.plan.rows(), 1u);
+}
+
+TEST(LayerPlan, TallestFittingDivisorBand) {
+  const test::ConvSpec s{32, 32, 64, 64, 3, 1, 1, true, true};
+  const Planned p = plan_single(s, 1, 1);
+  const schedule::LayerPlan& l = p.plan;
+  const uint64_t w = p.ddr.weights[1].rows.at(0).bytes();
+  auto need = [&](uint64_t bh) {
+    const uint64_t in = ((bh - 1) * 1 + 3) * 34 * 64, out = bh * 32 * 64;
+    return a16(w) + 2 * a16(in) + 2 * a16(out);
+  };
+  ASSERT_EQ(32 % l.bh, 0u);
+  EXPECT_LE(need(l.bh), 65536u);
+  EXPECT_EQ(l.core.end, need(l.bh));
+  for (uint32_t d = l.bh + 1; d <= 32; ++d)
+    if (32 % d == 0) {
+      EXPECT_GT(need(d), 65536u) << d;
+    }
+  EXPECT_EQ(l.nb * l.bh, 32u);
+  EXPECT_EQ(l.band_in_rows, l.bh + 2);
+  // Core buffers do not overlap and stay inside 64 KiB.
+  EXPECT_LE(l.core.weights + w, l.core.in[0]);
+  EXPECT_LE(l.core.in[0] + l.core.in_bytes, l.core.in[1]);
+  EXPECT_LE(l.core.in[1] + l.core.in_bytes, l.core.out[0]);
+  EXPECT_LE(l.core.out[0] + l.core.out_bytes, l.core.out[1]);
+  EXPECT_LE(l.core.out[1] + l.core.out_bytes, 65536u);
+  // Memtile: input slice, weights, output slice.
+  EXPECT_EQ(l.mem.x_bytes, 34u * 34u * 64u);
+  EXPECT_EQ(l.mem.w_bytes, p.ddr.weights[1].bytes);
+  EXPECT_EQ(l.mem.y_bytes, 32u * 32u * 64u);
+  EXPECT_LE(l.mem.end, 512u * 1024u);
+  // A cap picks the tallest divisor below it.
+  EXPECT_EQ(plan_single(s, 1, 1, 3).plan.bh, 2u);
+  EXPECT_EQ(plan_single(s, 1, 1, 1).plan.nb, 32u);
+}
+
+TEST(LayerPlan, WholeLayerInOneBandWhenSmall) {
+  const Planned p = plan_single({8, 8, 8, 16, 3, 1, 1, true, true}, 2, 2);
+  EXPECT_EQ(p.plan.bh, 8u);
+  EXPECT_EQ(p.plan.nb, 1u);
+}
+
+TEST(LayerPlan, DoesNotFitErrorsNameTheLayer) {
+  try {
+    plan_single({4, 4, 256, 64, 3, 1, 1, false, true}, 1, 1);
+    FAIL();
+  } catch (const compiler::CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer conv does not fit: core memory"), std::string::npos) << e.what();
+  }
+  try {
+    plan_single({160, 160, 32, 32, 1, 1, 0, false, false}, 1, 1);
+    FAIL();
+  } catch (const compiler::CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer conv does not fit: memtile"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace saie

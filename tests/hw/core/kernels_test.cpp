@@ -1,0 +1,424 @@
+// kernels_test.cpp — core int8 kernels vs plain dense loops, and their cycle formulas.
+#include "hw/core/kernels.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "hw/isa/quant_math.h"
+
+namespace saie::hw {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr size_t kMem = 64 * 1024;
+
+void put_u16(std::vector<uint8_t>& m, size_t at, uint16_t v) {
+  m[at] = static_cast<uint8_t>(v & 0xFF);
+  m[at + 1] = static_cast<uint8_t>(v >> 8);
+}
+void put_i32(std::vector<uint8_t>& m, size_t at, int32_t v) {
+  uint32_t u = static_cast<uint32_t>(v);
+  for (int i = 0; i < 4; ++i) m[at + i] = static_cast<uint8_t>(u >> (8 * i));
+}
+
+// A conv test case: dense weights with whole 8x8 blocks zeroed per `mask`, and the expected
+// output computed by straightforward dense loops over every channel (zero blocks included).
+struct ConvCase {
+  isa::ConvArgs args;
+  std::vector<int8_t> input;                 // [in_h][in_w][in_c]
+  std::vector<int8_t> weights;               // dense [out_c][kh][kw][in_c]
+  std::vector<std::vector<bool>> mask;       // [block_rows][block_cols]
+  std::vector<int32_t> bias, mult, shift;    // per out channel
+  uint32_t nnz = 0;
+};
+
+ConvCase make_case(uint32_t in_h, uint32_t in_w, uint32_t in_c, uint32_t out_c, uint8_t k, uint8_t sh, uint8_t sw,
+                   bool relu, const std::vector<std::vector<bool>>& mask, uint32_t seed) {
+  ConvCase cc;
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> byte(-128, 127);
+  isa::ConvArgs& a = cc.args;
+  a.in_h = in_h;
+  a.in_w = in_w;
+  a.in_c = in_c;
+  a.out_c = out_c;
+  a.kh = a.kw = k;
+  a.stride_h = sh;
+  a.stride_w = sw;
+  a.out_h = (in_h - k) / sh + 1;
+  a.out_w = (in_w - k) / sw + 1;
+  a.relu = relu ? 1 : 0;
+  a.in_addr = 0;
+  a.w_addr = 4096;
+  a.qp_addr = 24576;
+  a.out_addr = 32768;
+  cc.mask = mask;
+  cc.input.resize(size_t{in_h} * in_w * in_c);
+  for (auto& v : cc.input) v = static_cast<int8_t>(byte(rng));
+  cc.weights.assign(size_t{out_c} * k * k * in_c, 0);
+  for (uint32_t oc = 0; oc < out_c; ++oc)
+    for (uint32_t t = 0; t < uint32_t{k} * k; ++t)
+      for (uint32_t ci = 0; ci < in_c; ++ci)
+        if (mask[oc / 8][ci / 8]) cc.weights[(size_t{oc} * k * k + t) * in_c + ci] = static_cast<int8_t>(byte(rng));
+  std::uniform_int_distribution<int> bias(-3000, 3000), mult(8000, 30000), shift(22, 24);
+  for (uint32_t oc = 0; oc < out_c; ++oc) {
+    cc.bias.push_back(bias(rng));
+    cc.mult.push_back(mult(rng));
+    cc.shift.push_back(shift(rng));
+  }
+  return cc;
+}
+
+// Lays out input, compact weights (built by hand from the dense tensor + mask) and requant records.
+std::vector<uint8_t> build_memory(ConvCase& cc) {
+  std::vector<uint8_t> m(kMem, 0xA5);  // non-zero filler: the output must not depend on it
+  const isa::ConvArgs& a = cc.args;
+  for (size_t i = 0; i < cc.input.size(); ++i) m[a.in_addr + i] = static_cast<uint8_t>(cc.input[i]);
+  const uint32_t br = a.out_c / 8, bc = a.in_c / 8, k = a.kh;
+  size_t p = a.w_addr;
+  put_u16(m, p, static_cast<uint16_t>(br));
+  put_u16(m, p + 2, static_cast<uint16_t>(bc));
+  put_u16(m, p + 4, a.kh);
+  put_u16(m, p + 6, a.kw);
+  p += 8;
+  std::vector<std::pair<uint32_t, uint32_t>> stored;
+  put_u16(m, p, 0);
+  for (uint32_t r = 0; r < br; ++r) {
+    for (uint32_t c = 0; c < bc; ++c)
+      if (cc.mask[r][c]) stored.push_back({r, c});
+    put_u16(m, p + 2 * (r + 1), static_cast<uint16_t>(stored.size()));
+  }
+  p += 2 * (br + 1);
+  for (auto& s : stored) {
+    put_u16(m, p, static_cast<uint16_t>(s.second));
+    p += 2;
+  }
+  while ((p - a.w_addr) % 4 != 0) m[p++] = 0;
+  for (auto& s : stored)
+    for (uint32_t co = 0; co < 8; ++co)
+      for (uint32_t t = 0; t < k * k; ++t)
+        for (uint32_t ci = 0; ci < 8; ++ci)
+          m[p++] = static_cast<uint8_t>(cc.weights[(size_t{s.first * 8 + co} * k * k + t) * a.in_c + s.second * 8 + ci]);
+  EXPECT_LT(p, a.qp_addr);
+  cc.nnz = static_cast<uint32_t>(stored.size());
+  for (uint32_t oc = 0; oc < a.out_c; ++oc) {
+    put_i32(m, a.qp_addr + 12 * oc, cc.bias[oc]);
+    put_i32(m, a.qp_addr + 12 * oc + 4, cc.mult[oc]);
+    put_i32(m, a.qp_addr + 12 * oc + 8, cc.shift[oc]);
+  }
+  return m;
+}
+
+std::vector<int8_t> dense_reference(const ConvCase& cc) {
+  const isa::ConvArgs& a = cc.args;
+  std::vector<int8_t> out(size_t{a.out_h} * a.out_w * a.out_c);
+  for (uint32_t oh = 0; oh < a.out_h; ++oh)
+    for (uint32_t ow = 0; ow < a.out_w; ++ow)
+      for (uint32_t oc = 0; oc < a.out_c; ++oc) {
+        int64_t acc = cc.bias[oc];
+        for (uint32_t ky = 0; ky < a.kh; ++ky)
+          for (uint32_t kx = 0; kx < a.kw; ++kx)
+            for (uint32_t ci = 0; ci < a.in_c; ++ci) {
+              int64_t x = cc.input[((oh * a.stride_h + ky) * a.in_w + ow * a.stride_w + kx) * a.in_c + ci];
+              int64_t w = cc.weights[((oc * a.kh + ky) * a.kw + kx) * a.in_c + ci];
+              acc += x * w;
+            }
+        int64_t y = isa::round_shift(acc * cc.mult[oc], cc.shift[oc]);
+        if (a.relu) y = std::max<int64_t>(y, 0);
+        out[(oh * a.out_w + ow) * a.out_c + oc] = static_cast<int8_t>(std::clamp<int64_t>(y, -128, 127));
+      }
+  return out;
+}
+
+std::vector<int8_t> read_out(const std::vector<uint8_t>& m, const isa::ConvArgs& a) {
+  std::vector<int8_t> out(size_t{a.out_h} * a.out_w * a.out_c);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int8_t>(m[a.out_addr + i]);
+  return out;
+}
+
+uint64_t expected_conv_cycles(const isa::ConvArgs& a, uint64_t nnz) {
+  // Default CoreCosts: prologue 32, 4 pixels per cycle, 4 cycles per block, 32 requant lanes.
+  const uint64_t px = uint64_t{a.out_h} * a.out_w;
+  return 32 + nnz * (((px + 3) / 4) * a.kh * a.kw + 4) + (px * a.out_c + 31) / 32;
+}
+
+const std::vector<std::vector<bool>> kMixedMask = {{true, false}, {false, false}, {true, true}};
+
+TEST(Kernels, ConvMatchesDenseReferenceBitForBit) {
+  ConvCase cc = make_case(6, 7, 16, 24, 3, 1, 1, false, kMixedMask, 1);
+  auto m = build_memory(cc);
+  KernelResult r = run_conv(m, cc.args, config::CoreCosts{});
+  const auto expected = dense_reference(cc);
+  EXPECT_EQ(read_out(m, cc.args), expected);
+  // The case must exercise saturation on both sides and non-trivial values.
+  int lo = 0, hi = 0, mid = 0;
+  for (int8_t v : expected) (v == -128 ? lo : v == 127 ? hi : mid)++;
+  EXPECT_GT(mid, lo + hi);
+  EXPECT_EQ(r.blocks, 3u);
+  EXPECT_EQ(r.macs, 3u * 4 * 5 * 9 * 64);
+  // Block row 1 stores nothing: its outputs are requantised biases.
+  for (uint32_t p = 0; p < 20; ++p)
+    for (uint32_t co = 8; co < 16; ++co)
+      EXPECT_EQ(read_out(m, cc.args)[p * 24 + co], isa::requantize(cc.bias[co], cc.mult[co], cc.shift[co], false));
+}
+
+TEST(Kernels, ConvStride2AndRelu) {
+  const std::vector<std::vector<bool>> mask = {{true, true}, {false, true}};
+  ConvCase plain = make_case(9, 10, 16, 16, 3, 2, 2, false, mask, 7);
+  auto m = build_memory(plain);
+  run_conv(m, plain.args, config::CoreCosts{});
+  EXPECT_EQ(plain.args.out_h, 4u);
+  EXPECT_EQ(plain.args.out_w, 4u);
+  auto y_plain = read_out(m, plain.args);
+  EXPECT_EQ(y_plain, dense_reference(plain));
+  EXPECT_TRUE(std::any_of(y_plain.begin(), y_plain.end(), [](int8_t v) { return v < 0; }));
+
+  ConvCase relu = make_case(9, 10, 16, 16, 3, 2, 2, true, mask, 7);  // same data, relu on
+  auto m2 = build_memory(relu);
+  run_conv(m2, relu.args, config::CoreCosts{});
+  auto y_relu = read_out(m2, relu.args);
+  EXPECT_EQ(y_relu, dense_reference(relu));
+  for (size_t i = 0; i < y_relu.size(); ++i) EXPECT_EQ(y_relu[i], std::max<int8_t>(y_plain[i], 0));
+
+  ConvCase mixed = make_case(9, 8, 8, 8, 1, 2, 1, false, {{true}}, 3);  // 1x1, stride (2,1)
+  auto m3 = build_memory(mixed);
+  run_conv(m3, mixed.args, config::CoreCosts{});
+  EXPECT_EQ(mixed.args.out_h, 5u);
+  EXPECT_EQ(mixed.args.out_w, 8u);
+  EXPECT_EQ(read_out(m3, mixed.args), dense_reference(mixed));
+}
+
+TEST(Kernels, ConvSkipsZeroBlocksInCyclesAndMacs) {
+  const std::vector<std::vector<bool>> full = {{true, true}, {true, true}, {true, true}, {true, true}};
+  const std::vector<std::vector<bool>> half = {{true, false}, {false, true}, {true, false}, {false, true}};
+  ConvCase cf = make_case(7, 9, 16, 32, 3, 1, 1, true, full, 11);
+  ConvCase ch = make_case(7, 9, 16, 32, 3, 1, 1, true, half, 11);
+  auto mf = build_memory(cf);
+  auto mh = build_memory(ch);
+  KernelResult rf = run_conv(mf, cf.args, config::CoreCosts{});
+  KernelResult rh = run_conv(mh, ch.args, config::CoreCosts{});
+  EXPECT_EQ(read_out(mf, cf.args), dense_reference(cf));
+  EXPECT_EQ(read_out(mh, ch.args), dense_reference(ch));
+  EXPECT_EQ(rf.blocks, 8u);
+  EXPECT_EQ(rh.blocks, 4u);
+  EXPECT_LT(rh.cycles, rf.cycles);
+  // out 5x7 = 35 px -> 9 MAC cycles per tap; 9 taps.
+  EXPECT_EQ(rf.cycles, expected_conv_cycles(cf.args, 8));
+  EXPECT_EQ(rh.cycles, expected_conv_cycles(ch.args, 4));
+  EXPECT_EQ(rf.cycles, 32u + 8 * (9 * 9 + 4) + (35 * 32 + 31) / 32);
+  EXPECT_EQ(rf.macs, 8u * 35 * 9 * 64);
+  EXPECT_EQ(rh.macs, rf.macs / 2);
+  EXPECT_EQ(conv_cycles(ch.args, 4, config::CoreCosts{}), rh.cycles);
+
+  // The cost table drives the numbers: 512 MACs/cycle = 8 pixels per cycle.
+  config::CoreCosts fast;
+  fast.macs_per_cycle = 512;
+  fast.op_prologue_cycles = 0;
+  fast.block_overhead_cycles = 0;
+  fast.requant_lanes = 64;
+  auto mh2 = build_memory(ch);
+  EXPECT_EQ(run_conv(mh2, ch.args, fast).cycles, 4u * (5 * 9) + (35 * 32 + 63) / 64);
+}
+
+TEST(Kernels, ConvRejectsOutOfRangeAndLeavesMemoryUntouched) {
+  ConvCase cc = make_case(6, 7, 16, 24, 3, 1, 1, false, kMixedMask, 1);
+  auto m = build_memory(cc);
+  const auto before = m;
+  isa::ConvArgs a = cc.args;
+  a.in_addr = kMem - 100;  // input is 6*7*16 = 672 bytes
+  try {
+    run_conv(m, a, config::CoreCosts{});
+    FAIL() << "no throw";
+  } catch (const std::out_of_range& e) {
+    EXPECT_THAT(e.what(), HasSubstr("conv: input"));
+    EXPECT_THAT(e.what(), HasSubstr("0xff9c"));
+  }
+  a = cc.args;
+  a.out_addr = kMem - 8;
+  EXPECT_THROW(run_conv(m, a, config::CoreCosts{}), std::out_of_range);
+  a = cc.args;
+  a.qp_addr = kMem - 12 * 24 + 4;
+  EXPECT_THROW(run_conv(m, a, config::CoreCosts{}), std::out_of_range);
+  // Weights whose block payload runs past the end of memory (header placed near the end).
+  a = cc.args;
+  a.w_addr = kMem - 40;
+  for (size_t i = 0; i < 40; ++i) m[a.w_addr + i] = m[cc.args.w_addr + i];
+  try {
+    run_conv(m, a, config::CoreCosts{});
+    FAIL() << "no throw";
+  } catch (const std::out_of_range& e) {
+    EXPECT_THAT(e.what(), HasSubstr("weights blocks"));
+  }
+  for (size_t i = 0; i < 40; ++i) m[kMem - 40 + i] = before[kMem - 40 + i];
+  EXPECT_EQ(m, before);
+  // Smaller memory than the args need.
+  EXPECT_THROW(run_conv(m.data(), 1000, cc.args, config::CoreCosts{}), std::out_of_range);
+}
+
+TEST(Kernels, ConvRejectsHeaderMismatch) {
+  ConvCase cc = make_case(6, 7, 16, 24, 3, 1, 1, false, kMixedMask, 1);
+  auto m = build_memory(cc);
+  isa::ConvArgs a = cc.args;
+  a.kh = a.kw = 1;
+  a.in_h = 4;  // keep the window valid
+  a.in_w = 5;
+  a.out_h = 4;
+  a.out_w = 5;
+  try {
+    run_conv(m, a, config::CoreCosts{});
+    FAIL() << "no throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("kernel 3x3 != args kernel 1x1"));
+  }
+  a = cc.args;
+  a.out_c = 16;
+  EXPECT_THROW(run_conv(m, a, config::CoreCosts{}), std::invalid_argument);
+  a = cc.args;
+  a.in_c = 8;
+  EXPECT_THROW(run_conv(m, a, config::CoreCosts{}), std::invalid_argument);
+  a = cc.args;
+  a.out_h = 5;  // window would leave the input
+  EXPECT_THROW(run_conv(m, a, config::CoreCosts{}), std::invalid_argument);
+  auto bad = m;
+  put_u16(bad, cc.args.w_addr + 8 + 2 * 4, 2);  // col_idx[0] = 2 >= block_cols 2
+  EXPECT_THROW(run_conv(bad, cc.args, config::CoreCosts{}), std::invalid_argument);
+  bad = m;
+  put_i32(bad, cc.args.qp_addr + 8, 70);  // shift 70
+  EXPECT_THROW(run_conv(bad, cc.args, config::CoreCosts{}), std::invalid_argument);
+}
+
+std::vector<uint8_t> random_memory(uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> m(kMem);
+  for (auto& b : m) b = static_cast<uint8_t>(rng());
+  return m;
+}
+
+TEST(Kernels, MaxPoolAndAvgPoolMatchPlainLoops) {
+  for (int variant = 0; variant < 2; ++variant) {
+    isa::PoolArgs a;
+    a.in_addr = 100;
+    a.c = 5;  // not a multiple of 8 on purpose
+    a.kh = a.kw = variant == 0 ? 2 : 3;
+    a.stride_h = a.stride_w = variant == 0 ? 2 : 1;
+    a.in_h = 8;
+    a.in_w = 9;
+    a.out_h = (a.in_h - a.kh) / a.stride_h + 1;
+    a.out_w = (a.in_w - a.kw) / a.stride_w + 1;
+    a.out_addr = 4000;
+    a.mult = variant == 0 ? 1 : 7282;  // avg over 9 ~ *7282 >> 16
+    a.shift = variant == 0 ? 2 : 16;
+    auto m = random_memory(20 + variant);
+    auto m_avg = m;
+    const auto src = m;
+    KernelResult rmax = run_maxpool(m, a, config::CoreCosts{});
+    KernelResult ravg = run_avgpool(m_avg, a, config::CoreCosts{});
+    for (uint32_t oh = 0; oh < a.out_h; ++oh)
+      for (uint32_t ow = 0; ow < a.out_w; ++ow)
+        for (uint32_t c = 0; c < a.c; ++c) {
+          int mx = -1000;
+          int64_t sum = 0;
+          for (uint32_t ky = 0; ky < a.kh; ++ky)
+            for (uint32_t kx = 0; kx < a.kw; ++kx) {
+              int v = static_cast<int8_t>(
+                  src[a.in_addr + ((oh * a.stride_h + ky) * a.in_w + ow * a.stride_w + kx) * a.c + c]);
+              mx = std::max(mx, v);
+              sum += v;
+            }
+          const size_t o = a.out_addr + (oh * a.out_w + ow) * a.c + c;
+          EXPECT_EQ(static_cast<int8_t>(m[o]), mx);
+          int64_t avg = (sum * a.mult + (int64_t{1} << (a.shift - 1))) >> a.shift;
+          EXPECT_EQ(static_cast<int8_t>(m_avg[o]), std::clamp<int64_t>(avg, -128, 127));
+        }
+    const uint64_t work = uint64_t{a.out_h} * a.out_w * a.c * a.kh * a.kw;
+    EXPECT_EQ(rmax.cycles, 32 + (work + 31) / 32);
+    EXPECT_EQ(ravg.cycles, rmax.cycles);
+    EXPECT_EQ(rmax.macs, 0u);
+    // Nothing outside the output was written.
+    for (size_t i = 0; i < kMem; ++i)
+      if (i < a.out_addr || i >= a.out_addr + a.out_h * a.out_w * a.c) {
+        ASSERT_EQ(m[i], src[i]) << i;
+      }
+  }
+  isa::PoolArgs bad;
+  bad.in_h = bad.in_w = 4;
+  bad.out_h = bad.out_w = 2;
+  bad.kh = bad.kw = bad.stride_h = bad.stride_w = 2;
+  bad.c = 8;
+  bad.in_addr = kMem - 64;  // 4*4*8 = 128 bytes
+  std::vector<uint8_t> m(kMem);
+  EXPECT_THROW(run_maxpool(m, bad, config::CoreCosts{}), std::out_of_range);
+  EXPECT_THROW(run_avgpool(m, bad, config::CoreCosts{}), std::out_of_range);
+}
+
+TEST(Kernels, AddMatchesPlainLoopsWithAndWithoutRelu) {
+  for (uint8_t relu = 0; relu < 2; ++relu) {
+    isa::AddArgs a;
+    a.a_addr = 0;
+    a.b_addr = 1000;
+    a.out_addr = 3000;
+    a.n = 777;
+    a.mult_a = 3000;
+    a.mult_b = -1500;
+    a.shift = 10;
+    a.relu = relu;
+    auto m = random_memory(5);
+    const auto src = m;
+    KernelResult r = run_add(m, a, config::CoreCosts{});
+    int saturated = 0, negative = 0;
+    for (uint32_t i = 0; i < a.n; ++i) {
+      int64_t v = int64_t{static_cast<int8_t>(src[a.a_addr + i])} * a.mult_a +
+                  int64_t{static_cast<int8_t>(src[a.b_addr + i])} * a.mult_b;
+      int64_t y = (v + 512) >> 10;
+      if (relu) y = std::max<int64_t>(y, 0);
+      y = std::clamp<int64_t>(y, -128, 127);
+      saturated += (y == 127 || y == -128);
+      negative += y < 0;
+      ASSERT_EQ(static_cast<int8_t>(m[a.out_addr + i]), y) << i;
+    }
+    EXPECT_GT(saturated, 0);
+    EXPECT_EQ(negative > 0, relu == 0);
+    EXPECT_EQ(r.cycles, 32u + (777 + 31) / 32);
+    EXPECT_EQ(m[a.out_addr + a.n], src[a.out_addr + a.n]);
+  }
+  isa::AddArgs a;
+  a.n = 100;
+  a.b_addr = kMem - 50;
+  std::vector<uint8_t> m(kMem);
+  try {
+    run_add(m, a, config::CoreCosts{});
+    FAIL() << "no throw";
+  } catch (const std::out_of_range& e) {
+    EXPECT_THAT(e.what(), HasSubstr("add: input b"));
+  }
+}
+
+TEST(Kernels, ComputeOpDispatchesAndRejectsLockOps) {
+  isa::CoreOp op;
+  op.kind = isa::CoreOpKind::Add;
+  op.add.n = 64;
+  op.add.a_addr = 0;
+  op.add.b_addr = 64;
+  op.add.out_addr = 128;
+  std::vector<uint8_t> m(kMem, 0);
+  m[0] = 5;
+  m[64] = 6;
+  EXPECT_EQ(run_compute_op(m, op, config::CoreCosts{}).cycles, 34u);
+  EXPECT_EQ(m[128], 11);
+  op.kind = isa::CoreOpKind::Acquire;
+  op.label = "wait weights";
+  try {
+    run_compute_op(m, op, config::CoreCosts{});
+    FAIL() << "no throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("wait weights"));
+  }
+}
+
+}  // namespace
+}  // namespace saie::hw

@@ -1,0 +1,325 @@
+// program_check_test.cpp — a valid program passes check_program; each violation is named precisely.
+#include "hw/sim/program_check.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+
+namespace saie::hw {
+namespace {
+
+using ::testing::HasSubstr;
+using isa::TileId;
+
+constexpr TileId kShim{0, 0}, kMemTile{0, 1}, kCore{0, 2};
+
+isa::BufferDescriptor bd(uint16_t id, uint64_t addr, uint32_t bytes) {
+  isa::BufferDescriptor b;
+  b.id = id;
+  b.addr = addr;
+  b.ndims = 1;
+  b.dims[0] = {bytes, 1};
+  return b;
+}
+
+// shim MM2S0 -> memtile S2MM0; memtile MM2S0 -> core(0,2) S2MM0 (ping-pong); core runs a conv.
+isa::Program valid_program() {
+  isa::Program p;
+  p.columns = 2;
+  p.core_rows = 2;
+  p.mem_rows = 1;
+  p.name = "tiny";
+  p.ddr_bytes_needed = 1 << 20;
+  p.input = {0, 8, 8, 8, 64, 8, 0.5f};
+  p.output = {4096, 4, 4, 8, 32, 8, 0.25f};
+  p.ddr_init.push_back({65536, std::vector<uint8_t>(1000, 1)});
+
+  isa::Phase ph;
+  ph.name = "conv1";
+  ph.locks = {{kMemTile, 0, 0}, {kMemTile, 1, 1}, {kCore, 0, 2}, {kCore, 1, 0}};
+  ph.routes.push_back({{kShim, 0}, {{kMemTile, 0}}});
+  ph.routes.push_back({{kMemTile, 0}, {{kCore, 0}, {TileId{0, 3}, 0}}});
+
+  isa::BufferDescriptor s = bd(0, 0, 512);
+  s.ndims = 2;
+  s.dims[0] = {64, 1};
+  s.dims[1] = {8, 64};
+  ph.bds.push_back({kShim, {s}});
+
+  isa::BufferDescriptor m_in = bd(0, 0, 512);
+  m_in.rel_lock = 0;
+  m_in.rel_value = 1;
+  isa::BufferDescriptor m_out = bd(1, 0, 256);
+  m_out.ndims = 4;
+  m_out.dims[1] = {2, 256};
+  m_out.dims[2] = {1, 0};
+  m_out.dims[3] = {1, 0};
+  m_out.iter_count = 2;
+  m_out.iter_stride = -256 + 512;  // net forward
+  m_out.acq_lock = 0;
+  m_out.acq_value = 1;
+  ph.bds.push_back({kMemTile, {m_in, m_out}});
+
+  isa::BufferDescriptor c0 = bd(0, 0, 256), c1 = bd(1, 256, 256);
+  c0.acq_lock = c1.acq_lock = 0;
+  c0.acq_value = c1.acq_value = 1;
+  c0.rel_lock = c1.rel_lock = 1;
+  c0.rel_value = c1.rel_value = 1;
+  c0.next_bd = 1;
+  c1.next_bd = 0;
+  ph.bds.push_back({kCore, {c0, c1}});
+  ph.bds.push_back({TileId{0, 3}, {bd(0, 0, 256)}});
+
+  ph.tasks.push_back({kShim, isa::DmaDir::MM2S, 0, 0, 1});
+  ph.tasks.push_back({kMemTile, isa::DmaDir::S2MM, 0, 0, 1});
+  ph.tasks.push_back({kMemTile, isa::DmaDir::MM2S, 0, 1, 1});
+  ph.tasks.push_back({kCore, isa::DmaDir::S2MM, 0, 0, 2});
+  ph.tasks.push_back({TileId{0, 3}, isa::DmaDir::S2MM, 0, 0, 1});
+
+  isa::CoreProgram cp;
+  cp.tile = kCore;
+  isa::CoreOp acq;
+  acq.kind = isa::CoreOpKind::Acquire;
+  acq.lock = 1;
+  acq.value = 1;
+  isa::CoreOp conv;
+  conv.kind = isa::CoreOpKind::Conv;
+  conv.label = "conv1 band 0";
+  conv.conv.in_addr = 0;
+  conv.conv.in_h = 4;
+  conv.conv.in_w = 8;
+  conv.conv.in_c = 8;
+  conv.conv.kh = conv.conv.kw = 3;
+  conv.conv.out_h = 2;
+  conv.conv.out_w = 6;
+  conv.conv.out_c = 16;
+  conv.conv.out_addr = 1024;
+  conv.conv.w_addr = 2048;
+  conv.conv.qp_addr = 8192;
+  isa::CoreOp pool;
+  pool.kind = isa::CoreOpKind::AvgPool;
+  pool.pool.in_addr = 1024;
+  pool.pool.in_h = 2;
+  pool.pool.in_w = 6;
+  pool.pool.c = 16;
+  pool.pool.out_h = 1;
+  pool.pool.out_w = 3;
+  pool.pool.kh = pool.pool.kw = pool.pool.stride_h = pool.pool.stride_w = 2;
+  pool.pool.out_addr = 12000;
+  pool.pool.shift = 2;
+  isa::CoreOp add;
+  add.kind = isa::CoreOpKind::Add;
+  add.add = {0, 100, 200, 100, 1, 1, 0, 1};
+  isa::CoreOp rel = acq;
+  rel.kind = isa::CoreOpKind::Release;
+  rel.lock = 0;
+  cp.ops = {acq, conv, pool, add, rel};
+  ph.cores.push_back(cp);
+  p.phases.push_back(ph);
+  return p;
+}
+
+config::ArrayConfig cfg2x2() {
+  config::ArrayConfig c;
+  c.name = "test-2x2";
+  return c;  // defaults: 2 columns, 2 core rows, 1 mem row, 64 KiB cores, 512 KiB memtiles, 64 MiB DDR
+}
+
+// The error message, or "" when the program passes.
+std::string error_of(const std::function<void(isa::Program&)>& mutate, config::ArrayConfig c = cfg2x2()) {
+  isa::Program p = valid_program();
+  mutate(p);
+  try {
+    check_program(p, c);
+  } catch (const ProgramError& e) {
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    return e.what();
+  }
+  return "";
+}
+
+isa::Phase& ph(isa::Program& p) { return p.phases[0]; }
+
+TEST(ProgramCheck, DescribeTile) {
+  EXPECT_EQ(describe(TileId{1, 2}), "tile(1,2)");
+  EXPECT_EQ(describe(TileId{12, 0}), "tile(12,0)");
+}
+
+TEST(ProgramCheck, ValidProgramPasses) {
+  EXPECT_EQ(error_of([](isa::Program&) {}), "");
+  EXPECT_NO_THROW(check_program(valid_program(), cfg2x2()));
+}
+
+TEST(ProgramCheck, GeometryMustMatchConfig) {
+  EXPECT_THAT(error_of([](isa::Program& p) { p.columns = 4; }), HasSubstr("columns=4"));
+  config::ArrayConfig c = cfg2x2();
+  c.core_rows = 3;
+  EXPECT_THAT(error_of([](isa::Program&) {}, c), HasSubstr("core_rows=3"));
+  c = cfg2x2();
+  c.mem_rows = 2;
+  EXPECT_THAT(error_of([](isa::Program& p) { p.mem_rows = 2; }, c), HasSubstr("mem_rows 2"));
+}
+
+TEST(ProgramCheck, TilesMustExist) {
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).locks.push_back({TileId{2, 2}, 0, 0}); }),
+              HasSubstr("tile(2,2) outside the array"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds.push_back({TileId{0, 4}, {bd(0, 0, 1)}}); }),
+              HasSubstr("phase 0 'conv1': BDs on tile(0,4) outside the array"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].tile = TileId{0, 1}; }),
+              HasSubstr("core program on tile(0,1), a memtile tile"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores.push_back(ph(p).cores[0]); }),
+              HasSubstr("tile(0,2) has two core programs"));
+}
+
+TEST(ProgramCheck, ChannelsAndRoutes) {
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).routes[0].src.channel = 2; }),
+              HasSubstr("tile(0,0) route 0 source MM2S channel 2 out of range (shim has 2)"));
+  // The memtile has 6 S2MM channels: 5 is fine there, but not on a core.
+  EXPECT_EQ(error_of([](isa::Program& p) {
+              ph(p).routes[0].dsts[0].channel = 5;
+              ph(p).tasks[1].channel = 5;
+            }),
+            "");
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).routes[1].dsts[1].channel = 2; }),
+              HasSubstr("tile(0,3) route 1 destination S2MM channel 2 out of range (core has 2)"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).routes[1].dsts.push_back({kCore, 0}); }),
+              HasSubstr("tile(0,2) S2MM channel 0 is the destination of two routes"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).routes.push_back({{kMemTile, 0}, {{TileId{1, 2}, 0}}}); }),
+              HasSubstr("tile(0,1) MM2S channel 0 is the source of two routes"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).routes[0].dsts.clear(); }), HasSubstr("has no destination"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).tasks[3].channel = 2; }),
+              HasSubstr("tile(0,2) task S2MM channel 2 out of range"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).routes.erase(ph(p).routes.begin()); }),
+              HasSubstr("tile(0,0) MM2S channel 0 has a task but no route"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).routes[1].dsts.pop_back(); }),
+              HasSubstr("tile(0,3) S2MM channel 0 has a task but no route"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).tasks.push_back(ph(p).tasks[0]); }),
+              HasSubstr("tile(0,0) MM2S channel 0 has two tasks"));
+}
+
+TEST(ProgramCheck, BdResources) {
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[1].id = 16; }),
+              HasSubstr("tile(0,2) BD 16 out of range (core has 16 BDs)"));
+  EXPECT_EQ(error_of([](isa::Program& p) {  // memtile has 48 BDs
+              ph(p).bds[1].bds[1].id = 47;
+              ph(p).tasks[2].start_bd = 47;
+            }),
+            "");
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[1].id = 0; }), HasSubstr("tile(0,2) BD 0 defined twice"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds.push_back({kCore, {bd(1, 0, 4)}}); }),
+              HasSubstr("tile(0,2) BD 1 defined twice"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[1].next_bd = 5; }),
+              HasSubstr("tile(0,2) BD 1: next_bd 5 is not a BD of this tile"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).tasks[2].start_bd = 3; }),
+              HasSubstr("tile(0,1) MM2S channel 0 task start_bd 3 is not a BD of this tile"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[0].acq_lock = 16; }),
+              HasSubstr("tile(0,2) BD 0 acquire lock 16 out of range (core has 16 locks)"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[1].bds[0].rel_lock = 64; }),
+              HasSubstr("tile(0,1) BD 0 release lock 64 out of range (memtile has 64 locks)"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[0].ndims = 4; }),
+              HasSubstr("tile(0,2) BD 0: ndims 4 outside 1..3 for a core tile"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[0].bds[0].ndims = 4; }),
+              HasSubstr("tile(0,0) BD 0: ndims 4 outside 1..3 for a shim tile"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[1].bds[1].ndims = 5; }),
+              HasSubstr("tile(0,1) BD 1: ndims 5 outside 1..4"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[0].ndims = 0; }), HasSubstr("tile(0,2) BD 0: ndims 0"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[0].iter_count = 0; }),
+              HasSubstr("tile(0,2) BD 0: iter_count is 0"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[0].dims[0].size = 0; }),
+              HasSubstr("tile(0,2) BD 0: dim 0 size is 0"));
+}
+
+TEST(ProgramCheck, BdExtentsIncludeAllDimsRepetitionsAndNegativeStrides) {
+  // Core BD 1 covers [256, 511]; moving it to 65280 still fits (64 KiB = 65536).
+  EXPECT_EQ(error_of([](isa::Program& p) { ph(p).bds[2].bds[1].addr = 65280; }), "");
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[1].addr = 65281; }),
+              HasSubstr("tile(0,2) BD 1: touches bytes [65281, 65536] outside data memory of 65536 bytes"));
+  // Repetitions: 5 x 256 bytes with iter_stride 256 from 64512 -> last byte 64512 + 255 + 4*256.
+  EXPECT_THAT(error_of([](isa::Program& p) {
+                auto& b = ph(p).bds[2].bds[0];
+                b.addr = 64512;
+                b.iter_count = 5;
+                b.iter_stride = 256;
+              }),
+              HasSubstr("[64512, 65791]"));
+  // Negative stride from address 100 walking down 2 x 64 bytes reaches below 0.
+  EXPECT_THAT(error_of([](isa::Program& p) {
+                auto& b = ph(p).bds[2].bds[0];
+                b.addr = 100;
+                b.ndims = 2;
+                b.dims[0] = {64, 1};
+                b.dims[1] = {3, -64};
+              }),
+              HasSubstr("tile(0,2) BD 0: touches bytes [-28, 163]"));
+  // Memtile: 512 KiB.
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[1].bds[0].addr = 512 * 1024 - 511; }),
+              HasSubstr("tile(0,1) BD 0: touches bytes [523777, 524288] outside memtile memory of 524288 bytes"));
+  // Shim BDs address DDR (64 MiB).
+  EXPECT_EQ(error_of([](isa::Program& p) { ph(p).bds[0].bds[0].addr = 64ull * 1024 * 1024 - 512; }), "");
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[0].bds[0].dims[1].stride = 1 << 30; }),
+              HasSubstr("tile(0,0) BD 0: touches bytes [0, 7516192831] outside DDR"));
+}
+
+TEST(ProgramCheck, Locks) {
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).locks.push_back({kCore, 16, 0}); }),
+              HasSubstr("tile(0,2) init lock 16 out of range (core has 16 locks)"));
+  EXPECT_EQ(error_of([](isa::Program& p) { ph(p).locks.push_back({kMemTile, 63, 63}); }), "");
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).locks.push_back({kMemTile, 2, 64}); }),
+              HasSubstr("tile(0,1) lock 2 init value 64 > 63"));
+}
+
+TEST(ProgramCheck, CoreOps) {
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].ops[0].lock = 16; }),
+              HasSubstr("tile(0,2) op 0 acquire lock 16 out of range"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].ops[4].value = 64; }),
+              HasSubstr("tile(0,2) op 4 (release): lock value 64 > 63"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].ops[1].conv.in_addr = 65536 - 255; }),
+              HasSubstr("tile(0,2) op 1 (conv 'conv1 band 0'): input bytes [65281, +256) outside data memory"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].ops[1].conv.out_addr = 65536 - 100; }),
+              HasSubstr("op 1 (conv 'conv1 band 0'): output bytes"));
+  // Header up to row_ptr is 8 + 2*3 = 14 bytes.
+  EXPECT_EQ(error_of([](isa::Program& p) { ph(p).cores[0].ops[1].conv.w_addr = 65536 - 14; }), "");
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].ops[1].conv.w_addr = 65536 - 13; }),
+              HasSubstr("weights header bytes [65523, +14)"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].ops[1].conv.qp_addr = 65536 - 190; }),
+              HasSubstr("requant records bytes [65346, +192)"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].ops[1].conv.in_c = 12; }),
+              HasSubstr("op 1 (conv 'conv1 band 0'): in_c 12 is not a positive multiple of 8"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].ops[1].conv.out_w = 7; }),
+              HasSubstr("output 2x7 needs input 4x9 but input is 4x8"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].ops[2].pool.out_addr = 65536 - 47; }),
+              HasSubstr("tile(0,2) op 2 (avgpool): output bytes [65489, +48)"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].ops[2].pool.shift = 63; }),
+              HasSubstr("op 2 (avgpool): shift 63"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].ops[3].add.b_addr = 65500; }),
+              HasSubstr("tile(0,2) op 3 (add): input b bytes [65500, +100)"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).cores[0].ops[3].add.out_addr = 65437; }),
+              HasSubstr("op 3 (add): output"));
+}
+
+TEST(ProgramCheck, DdrSegmentsAndPorts) {
+  const uint64_t ddr = 64ull * 1024 * 1024;
+  EXPECT_THAT(error_of([&](isa::Program& p) { p.ddr_init[0].addr = ddr - 999; }),
+              HasSubstr("program: ddr_init segment 0 bytes [67107865, 67108864] outside DDR"));
+  EXPECT_EQ(error_of([&](isa::Program& p) { p.ddr_init[0].addr = ddr - 1000; }), "");
+  EXPECT_THAT(error_of([&](isa::Program& p) { p.ddr_bytes_needed = ddr + 1; }), HasSubstr("ddr_bytes_needed"));
+  // Output port: last byte = addr + 3*32 + 3*8 + 7 = addr + 127.
+  EXPECT_EQ(error_of([&](isa::Program& p) { p.output.addr = ddr - 128; }), "");
+  EXPECT_THAT(error_of([&](isa::Program& p) { p.output.addr = ddr - 127; }), HasSubstr("output port bytes"));
+  EXPECT_THAT(error_of([&](isa::Program& p) { p.input.pitch_c = 4; }), HasSubstr("input port pitch_c 4 < c 8"));
+  EXPECT_THAT(error_of([&](isa::Program& p) { p.input.row_pitch = 63; }),
+              HasSubstr("input port row_pitch 63 < w*pitch_c 64"));
+}
+
+TEST(ProgramCheck, MessagesNameThePhase) {
+  std::string e = error_of([](isa::Program& p) {
+    p.phases.push_back(p.phases[0]);
+    p.phases[1].name = "pool2";
+    p.phases[1].bds[2].bds[0].id = 20;
+  });
+  EXPECT_THAT(e, HasSubstr("program check: phase 1 'pool2': tile(0,2) BD 20"));
+}
+
+}  // namespace
+}  // namespace saie::hw

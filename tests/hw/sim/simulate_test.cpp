@@ -1,0 +1,183 @@
+// simulate_test.cpp — whole-array runs of hand-built programs: DDR -> memtile -> core (add) ->
+// memtile -> DDR over two phases and two inferences; rejection; --max-cycles.
+#include "hw/sim/simulate.h"
+
+#include <gtest/gtest.h>
+
+#include "hw/core/kernels.h"
+#include "tests/hw/sim/sim_test_util.h"
+
+namespace saie::hw::test {
+namespace {
+
+constexpr int32_t kMa = 3, kMb = -2, kShift = 1;
+
+// Phase "load": input (row-pitched in DDR) and operand B into the memtile. Phase "add": both to
+// core (0,2), add, result back through the memtile into the output port (pixel-pitched).
+isa::Program add_pipeline(const config::ArrayConfig& cfg, const std::vector<int8_t>& b_operand) {
+  isa::Program p = empty_program(cfg, "add-pipeline");
+  p.input = port(0x1000, 4, 4, 8, 8, 48);   // 16 B gap after each row
+  p.output = port(0x8000, 4, 4, 8, 16, 64);  // 8 B gap after each pixel
+  p.ddr_init.push_back({0x4000, std::vector<uint8_t>(b_operand.begin(), b_operand.end())});
+  const TileId shim = tile(0, 0), mem = tile(0, 1), core = tile(0, 2);
+
+  isa::Phase load;
+  load.name = "load";
+  load.layer = 0;
+  add_transfer(load, shim, 0, bd_nd(0, 0x1000, {{32, 1}, {4, 48}}), mem, 0, bd(0, 0, 128));
+  add_transfer(load, shim, 1, bd(1, 0x4000, 128), mem, 1, bd(1, 512, 128));
+  p.phases.push_back(load);
+
+  isa::Phase add;
+  add.name = "add";
+  add.layer = 1;
+  add.dense_macs = 7;
+  add.actual_macs = 5;
+  add_transfer(add, mem, 0, bd(0, 0, 128), core, 0, rel(bd(0, 0, 128), 0, 1));
+  add_transfer(add, mem, 1, bd(1, 512, 128), core, 1, rel(bd(1, 256, 128), 1, 1));
+  add_core(add, core,
+           {op_acquire(0, 1), op_acquire(1, 1), op_add(0, 256, 1024, 128, kMa, kMb, kShift, "add a+b"),
+            op_release(2, 1)});
+  add_transfer(add, core, 0, acq(bd(2, 1024, 128), 2, 1), mem, 2, rel(bd(2, 2048, 128), 0, 1));
+  add_transfer(add, mem, 2, acq(bd(3, 2048, 128), 0, 1), shim, 0, bd_nd(0, 0x8000, {{8, 1}, {4, 16}, {4, 64}}));
+  p.phases.push_back(add);
+  return p;
+}
+
+TEST(Simulate, AddPipelineIsExactAndAccounted) {
+  auto cfg = small_config();
+  auto b = pattern(128, 7);
+  isa::Program p = add_pipeline(cfg, b);
+  std::vector<std::vector<int8_t>> inputs = {pattern(128, 1), pattern(128, 2)};
+  traces::TraceRecorder rec;
+  uint32_t progress_calls = 0;
+  SimOptions opt;
+  opt.progress = [&](uint32_t done, uint32_t total) {
+    ++progress_calls;
+    EXPECT_EQ(total, 2u);
+    EXPECT_EQ(done, progress_calls);
+  };
+  SimResult r = simulate(cfg, p, inputs, opt, rec);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(progress_calls, 2u);
+  ASSERT_EQ(r.outputs.size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    ASSERT_EQ(r.outputs[k].size(), 128u);
+    for (size_t i = 0; i < 128; ++i)
+      ASSERT_EQ(r.outputs[k][i], expect_add(inputs[k][i], b[i], kMa, kMb, kShift)) << "inference " << k << " byte " << i;
+  }
+  const auto& s = r.summary;
+  EXPECT_EQ(s.program, "add-pipeline");
+  EXPECT_EQ(s.inferences, 2u);
+  ASSERT_EQ(s.phases.size(), 2u);
+  EXPECT_EQ(s.phases[1].name, "add");
+  EXPECT_EQ(s.phases[1].dense_macs, 7u);
+  EXPECT_EQ(s.total_cycles, s.phases[0].cycles + s.phases[1].cycles);
+  EXPECT_EQ(s.cycles_per_inference, s.total_cycles / 2);
+  // Each phase costs at least its setup; the load phase is DDR latency + 128 B at 4 B/cycle + hops.
+  const auto& ctl = cfg.control;
+  uint64_t load_min = ctl.phase_setup_cycles + 4 * ctl.bd_setup_cycles + cfg.ddr.latency_cycles + 128 / 4;
+  EXPECT_GE(s.phases[0].cycles, 2 * load_min);
+  EXPECT_LE(s.phases[0].cycles, 2 * (load_min + 40));
+  // Compute: two adds of 128 elements.
+  uint64_t add_cyc = add_cycles(p.phases[1].cores[0].ops[2].add, cfg.core.costs);
+  EXPECT_EQ(s.core_compute_cycles, 2 * add_cyc);
+  EXPECT_EQ(s.phases[1].core_busy_cycles, 2 * add_cyc);
+  EXPECT_NEAR(s.core_utilisation, double(2 * add_cyc) / (2.0 * s.total_cycles), 1e-12);
+  EXPECT_EQ(s.bytes_ddr_to_mem, 2u * 256);
+  EXPECT_EQ(s.bytes_mem_to_core, 2u * 256);
+  EXPECT_EQ(s.bytes_core_to_mem, 2u * 128);
+  EXPECT_EQ(s.bytes_mem_to_ddr, 2u * 128);
+  EXPECT_FALSE(s.deadlock);
+  // Trace: one compute slice per inference, control slices per phase, DMA slices with bytes.
+  std::vector<traces::Slice> core_slices;
+  for (const auto& x : slices_on(rec, "array.tile_0_2.core"))
+    if (x.category == "compute") core_slices.push_back(x);
+  ASSERT_EQ(core_slices.size(), 2u);
+  EXPECT_EQ(core_slices[0].name, "add a+b");
+  EXPECT_EQ(core_slices[0].category, "compute");
+  EXPECT_EQ(core_slices[0].end - core_slices[0].begin, add_cyc);
+  EXPECT_EQ(core_slices[0].phase, 1u);
+  auto ctl_slices = slices_on(rec, "array.control");
+  ASSERT_EQ(ctl_slices.size(), 4u);
+  EXPECT_EQ(ctl_slices[3].end, s.total_cycles);
+  auto shim_out = slices_on(rec, "array.tile_0_0.dma.s2mm_0");
+  ASSERT_EQ(shim_out.size(), 2u);
+  EXPECT_EQ(shim_out[0].bytes, 128u);
+  EXPECT_EQ(shim_out[0].name, "bd 0 rep 0");
+  EXPECT_EQ(stat(rec, "array.tile_0_0.dma.mm2s_0.bytes"), 256.0);
+  EXPECT_EQ(stat(rec, "array.tile_0_2.core.busy_cycles"), double(2 * add_cyc));
+  EXPECT_EQ(stat(rec, "array.ddr.write_bytes"), 256.0);
+  EXPECT_EQ(stat(rec, "array.total_cycles"), double(s.total_cycles));
+}
+
+TEST(Simulate, EventsOffKeepsStatsOnly) {
+  auto cfg = small_config();
+  auto b = pattern(128, 7);
+  isa::Program p = add_pipeline(cfg, b);
+  traces::TraceRecorder rec;
+  rec.record_events = false;
+  SimResult r = simulate(cfg, p, {pattern(128, 1)}, SimOptions{}, rec);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_TRUE(rec.slices().empty());
+  EXPECT_TRUE(rec.counters().empty());
+  EXPECT_EQ(stat(rec, "array.tile_0_0.dma.mm2s_0.bytes"), 128.0);
+  EXPECT_EQ(r.outputs[0][5], expect_add(pattern(128, 1)[5], b[5], kMa, kMb, kShift));
+}
+
+TEST(Simulate, RejectsBadProgramAndInputSize) {
+  auto cfg = small_config();
+  isa::Program p = add_pipeline(cfg, pattern(128, 7));
+  traces::TraceRecorder rec;
+  // Wrong input size: rejected before elaboration.
+  SimResult r1 = simulate(cfg, p, {pattern(100, 1)}, SimOptions{}, rec);
+  EXPECT_FALSE(r1.ok);
+  EXPECT_EQ(r1.exit_code, 2);
+  EXPECT_NE(r1.error.find("input 0 has 100 bytes, expected 128"), std::string::npos) << r1.error;
+  // BD id 99 on a compute tile (16 BDs).
+  add_bd(p.phases[1], tile(0, 2), bd(99, 0, 16));
+  SimResult r2 = simulate(cfg, p, {pattern(128, 1)}, SimOptions{}, rec);
+  EXPECT_FALSE(r2.ok);
+  EXPECT_EQ(r2.exit_code, 2);
+  EXPECT_NE(r2.error.find("tile(0,2)"), std::string::npos) << r2.error;
+  EXPECT_NE(r2.error.find("99"), std::string::npos) << r2.error;
+  EXPECT_EQ(r2.error.find('\n'), std::string::npos);
+}
+
+TEST(Simulate, MaxCyclesExceeded) {
+  auto cfg = small_config();
+  isa::Program p = empty_program(cfg, "long-copy");
+  isa::Phase ph;
+  ph.name = "copy";
+  add_transfer(ph, tile(0, 0), 0, bd(0, 0, 16384), tile(0, 1), 0, bd(0, 0, 16384));
+  p.phases.push_back(ph);
+  traces::TraceRecorder rec;
+  SimOptions opt;
+  opt.max_cycles = 1000;
+  SimResult r = simulate(cfg, p, {{}}, opt, rec);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.error.rfind("exceeded --max-cycles 1000", 0), 0u) << r.error;
+  EXPECT_FALSE(r.summary.deadlock);
+  EXPECT_TRUE(r.outputs.empty());
+  EXPECT_LE(r.summary.total_cycles, 1000u);
+}
+
+TEST(Simulate, MaxCyclesNotReachedRunsToCompletion) {
+  auto cfg = small_config();
+  isa::Program p = empty_program(cfg, "short-copy");
+  isa::Phase ph;
+  ph.name = "copy";
+  add_transfer(ph, tile(0, 0), 0, bd(0, 0, 256), tile(0, 1), 0, bd(0, 0, 256));
+  p.phases.push_back(ph);
+  traces::TraceRecorder rec;
+  SimOptions opt;
+  opt.max_cycles = 100000;
+  SimResult r = simulate(cfg, p, {{}}, opt, rec);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_LT(r.summary.total_cycles, 1000u);
+}
+
+}  // namespace
+}  // namespace saie::hw::test
