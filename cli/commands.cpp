@@ -36,6 +36,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 void progress(const std::string& line) {
+  std::fflush(stdout);  // keep results (stdout) and progress (stderr) in order on a terminal
   std::fprintf(stderr, "[sparseaie] %s\n", line.c_str());
   std::fflush(stderr);
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "compiler/compile.h"
+#include "hw/isa/op_costs.h"
 
 namespace saie::schedule {
 
@@ -39,6 +40,28 @@ CoreLayout core_layout(const LayerPlan& p, uint32_t bh, uint32_t weights_bytes, 
   }
   c.end = static_cast<uint32_t>(std::min<uint64_t>(a, 0xffffffffu));
   return c;
+}
+
+
+// Estimated cycles of one column's band pipeline with band height bh: the ping-pong buffers let
+// LOADFM (memtile -> core), COMP and WRITEFM (core -> memtile) of successive bands overlap, so
+// after the first band the slowest stage sets the pace. Uses the simulator's own op costs.
+double band_pipeline_estimate(const LayerPlan& p, uint32_t bh, uint32_t wi, uint32_t wc, uint32_t out_c,
+                              uint32_t nnz, const target::TargetModel& tm) {
+  const double bpc = tm.stream_bytes_per_cycle();
+  const auto& costs = tm.config().core.costs;
+  const double t_in = double((bh - 1) * p.sh + p.kh) * wi * p.in_c_p / bpc;
+  const double t_out = double(bh) * wc * out_c / bpc;
+  double t_comp = 0;
+  if (p.op == ir::OpKind::Conv || p.op == ir::OpKind::Fc)
+    t_comp = double(isa::conv_cycles(bh, wc, out_c, p.kh, p.kw, nnz, costs));
+  else if (p.op == ir::OpKind::Add)
+    t_comp = double(isa::add_cycles(uint64_t{bh} * wc * p.in_c_p, costs));
+  else
+    t_comp = double(isa::pool_cycles(bh, wc, p.in_c_p, p.kh, p.kw, costs));
+  t_comp += 4.0 * costs.lock_cycles;  // acquire/release of the input and output buffers
+  const uint32_t nb = p.out_h / bh;
+  return t_in + t_comp + t_out + (nb - 1) * std::max({t_in, t_comp, t_out});
 }
 
 }  // namespace
@@ -127,19 +150,26 @@ LayerPlan plan_layer(const ir::Graph& g, int node, const DdrPlan& ddr, const tar
                                  std::to_string(tm.memtile_memory_bytes()) + " B (spilling is not implemented yet)");
   m.end = static_cast<uint32_t>(mem_end);
 
-  // H: the tallest band (a divisor of out_h, at most max_band_rows) whose buffers fit a core.
+  // H: among the band heights that divide out_h (at most max_band_rows) and whose buffers fit
+  // a core, the one with the lowest estimated pipeline time (ties: the taller band).
+  uint32_t max_nnz = 0;
+  if (conv_like)
+    for (const WeightBlob& b : ddr.weights.at(static_cast<size_t>(node)).rows) max_nnz = std::max(max_nnz, b.nnz);
   bool found = false;
+  double best = 0;
   for (uint32_t bh = p.out_h; bh >= 1; --bh) {
     if (p.out_h % bh != 0) continue;
     if (max_band_rows != 0 && bh > max_band_rows) continue;
     CoreLayout cl = core_layout(p, bh, weights_bytes, max_wi, max_wc, max_out_c);
-    if (cl.end <= tm.core_memory_bytes()) {
+    if (cl.end > tm.core_memory_bytes()) continue;
+    const double est = band_pipeline_estimate(p, bh, max_wi, max_wc, max_out_c, max_nnz, tm);
+    if (!found || est < best) {
+      best = est;
       p.bh = bh;
       p.nb = p.out_h / bh;
       p.band_in_rows = (bh - 1) * p.sh + p.kh;
       p.core = cl;
       found = true;
-      break;
     }
   }
   if (!found) {

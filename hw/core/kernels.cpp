@@ -19,10 +19,6 @@ uint64_t mul_sat(uint64_t a, uint64_t b) {
   return a * b;
 }
 uint64_t add_sat(uint64_t a, uint64_t b) { return b > kU64Max - a ? kU64Max : a + b; }
-uint64_t ceil_div(uint64_t a, uint64_t b) {
-  if (b == 0) b = 1;  // a lane count of 0 is treated as 1 (documented in kernels.h)
-  return a / b + (a % b != 0 ? 1 : 0);
-}
 
 std::string hex(uint64_t v) {
   char buf[32];
@@ -88,22 +84,6 @@ uint64_t conv_input_bytes(const isa::ConvArgs& a) { return mul_sat(mul_sat(a.in_
 uint64_t conv_output_bytes(const isa::ConvArgs& a) { return mul_sat(mul_sat(a.out_h, a.out_w), a.out_c); }
 uint64_t conv_weight_header_bytes(const isa::ConvArgs& a) { return 8 + 2 * (uint64_t{a.out_c / 8} + 1); }
 uint64_t conv_qp_bytes(const isa::ConvArgs& a) { return uint64_t{kRequantRecordBytes} * a.out_c; }
-
-uint64_t conv_cycles(const isa::ConvArgs& a, uint64_t stored_blocks, const config::CoreCosts& costs) {
-  const uint64_t pixels = uint64_t{a.out_h} * a.out_w;
-  const uint64_t ppc = std::max<uint64_t>(1, costs.macs_per_cycle / 64);  // pixels per 4x8x8 MAC cycle
-  const uint64_t per_block = ceil_div(pixels, ppc) * a.kh * a.kw + costs.block_overhead_cycles;
-  return costs.op_prologue_cycles + stored_blocks * per_block + ceil_div(pixels * a.out_c, costs.requant_lanes);
-}
-
-uint64_t pool_cycles(const isa::PoolArgs& a, const config::CoreCosts& costs) {
-  const uint64_t work = uint64_t{a.out_h} * a.out_w * a.c * a.kh * a.kw;
-  return costs.op_prologue_cycles + ceil_div(work, costs.pool_lanes);
-}
-
-uint64_t add_cycles(const isa::AddArgs& a, const config::CoreCosts& costs) {
-  return costs.op_prologue_cycles + ceil_div(a.n, costs.add_lanes);
-}
 
 // ---- conv --------------------------------------------------------------------------------
 
@@ -205,7 +185,7 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
   KernelResult r;
   r.blocks = nnz;
   r.macs = uint64_t{nnz} * pixels * a.kh * a.kw * 64;
-  r.cycles = conv_cycles(a, nnz, costs);
+  r.cycles = isa::conv_cycles(a, nnz, costs);
   return r;
 }
 
@@ -229,7 +209,7 @@ KernelResult run_pool(const char* op, uint8_t* mem, size_t mem_size, const isa::
       }
   std::copy(out.begin(), out.end(), mem + a.out_addr);
   KernelResult r;
-  r.cycles = pool_cycles(a, costs);
+  r.cycles = isa::pool_cycles(a, costs);
   return r;
 }
 
@@ -273,7 +253,7 @@ KernelResult run_add(uint8_t* mem, size_t mem_size, const isa::AddArgs& a, const
   }
   std::copy(out.begin(), out.end(), mem + a.out_addr);
   KernelResult r;
-  r.cycles = add_cycles(a, costs);
+  r.cycles = isa::add_cycles(a, costs);
   return r;
 }
 

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "hw/config/array_config.h"
+#include "hw/isa/op_costs.h"
 #include "hw/isa/program.h"
 
 namespace saie::hw {
@@ -70,9 +71,11 @@ inline KernelResult run_compute_op(std::vector<uint8_t>& mem, const isa::CoreOp&
 }
 
 // Cycle formulas alone (the same ones the kernels use), e.g. for estimates and tests.
-uint64_t conv_cycles(const isa::ConvArgs& a, uint64_t stored_blocks, const config::CoreCosts& costs);
-uint64_t pool_cycles(const isa::PoolArgs& a, const config::CoreCosts& costs);
-uint64_t add_cycles(const isa::AddArgs& a, const config::CoreCosts& costs);
+// Cycle formulas: isa::conv_cycles / pool_cycles / add_cycles in hw/isa/op_costs.h (shared
+// with the compiler's band choice).
+using isa::add_cycles;
+using isa::conv_cycles;
+using isa::pool_cycles;
 
 // Static argument checks shared with the program checker: "" when consistent, else a one-line
 // reason (e.g. "in_c 12 is not a multiple of 8"). Conv: in_c/out_c positive multiples of 8,

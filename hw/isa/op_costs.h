@@ -1,0 +1,44 @@
+// op_costs.h — cycles of each core compute op from the config's cost table (plain C++).
+// One definition, used by the core model (hw/core/kernels.cpp) and by the compiler's band
+// choice, so what the compiler optimises is exactly what the simulator charges.
+// Model and assumptions: docs/timing-model.md.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "hw/config/array_config.h"
+#include "hw/isa/program.h"
+
+namespace saie::isa {
+
+inline uint64_t ceil_div_u64(uint64_t a, uint64_t b) { return b == 0 ? a : (a + b - 1) / b; }
+
+// Conv: the 4x8x8 int8 MAC shape multiplies ppc = macs_per_cycle/64 output pixels x 8 input
+// channels by one 8x8 weight block per cycle; only stored blocks are visited.
+inline uint64_t conv_cycles(uint32_t out_h, uint32_t out_w, uint32_t out_c, uint32_t kh, uint32_t kw,
+                            uint64_t stored_blocks, const config::CoreCosts& costs) {
+  const uint64_t pixels = uint64_t{out_h} * out_w;
+  const uint64_t ppc = std::max<uint64_t>(1, costs.macs_per_cycle / 64);
+  const uint64_t per_block = ceil_div_u64(pixels, ppc) * kh * kw + costs.block_overhead_cycles;
+  return costs.op_prologue_cycles + stored_blocks * per_block + ceil_div_u64(pixels * out_c, costs.requant_lanes);
+}
+inline uint64_t conv_cycles(const ConvArgs& a, uint64_t stored_blocks, const config::CoreCosts& costs) {
+  return conv_cycles(a.out_h, a.out_w, a.out_c, a.kh, a.kw, stored_blocks, costs);
+}
+
+inline uint64_t pool_cycles(uint32_t out_h, uint32_t out_w, uint32_t c, uint32_t kh, uint32_t kw,
+                            const config::CoreCosts& costs) {
+  const uint64_t work = uint64_t{out_h} * out_w * c * kh * kw;
+  return costs.op_prologue_cycles + ceil_div_u64(work, costs.pool_lanes);
+}
+inline uint64_t pool_cycles(const PoolArgs& a, const config::CoreCosts& costs) {
+  return pool_cycles(a.out_h, a.out_w, a.c, a.kh, a.kw, costs);
+}
+
+inline uint64_t add_cycles(uint64_t n, const config::CoreCosts& costs) {
+  return costs.op_prologue_cycles + ceil_div_u64(n, costs.add_lanes);
+}
+inline uint64_t add_cycles(const AddArgs& a, const config::CoreCosts& costs) { return add_cycles(a.n, costs); }
+
+}  // namespace saie::isa
