@@ -27,7 +27,7 @@ struct LayerParams {
 ir::Graph build_graph(const ModelSpec& spec, const std::vector<LayerParams>& params, const std::vector<float>& out_scales,
                       const ir::Provenance& provenance, uint32_t block_o = 8, uint32_t block_i = 8);
 
-// build_graph + saie::import::write_bundle(g, dir).
+// Writes g with saie::import::write_bundle(g, dir) (atomic; throws import::BundleError).
 void export_bundle(const ir::Graph& g, const std::string& dir);
 
 }  // namespace saie::trainer
