@@ -1,5 +1,5 @@
 // lower_layer.cpp — one layer -> one phase. The data flow per working column:
-//   DDR --shim MM2S0--> memtile S2MM0 (input slice)      LOAD
+//   DDR --shim MM2S0--> memtile S2MM0 (input slice, lands band by band)  LOAD
 //   DDR --shim MM2S1--> memtile S2MM1 (weights | add: B)  LOADW
 //   memtile MM2S0 --broadcast--> cores S2MM0 (bands)      LOADFM
 //   memtile MM2S(1+r) --> core r S2MM1 (weights | B)      LOADWM
@@ -54,16 +54,31 @@ uint16_t ping_pong(PhaseBuilder& b, TileId t, const uint32_t addr[2], uint32_t b
   return a_id;
 }
 
-// Memtile bands: band i = `bytes` bytes at base + i*stride. The first waits for `lock` (the
-// whole slice has landed); the rest follow without locks. Adds the task on (t, MM2S ch).
+// One BD + task of `bytes` contiguous bytes.
+void single(PhaseBuilder& b, TileId t, DmaDir dir, uint8_t ch, isa::BufferDescriptor bd) {
+  const uint16_t id = b.add_bd(t, bd);
+  b.add_task(t, dir, ch, id, 1);
+}
+
+// Lock values are 6-bit: a producer may run at most 63 releases ahead of its consumer.
+constexpr uint32_t kMaxLockValue = 63;
+
+// LOAD lands band by band (one release per band) when the band count fits the lock.
+bool load_per_band(const LayerPlan& p) { return p.nb > 1 && p.nb <= kMaxLockValue; }
+
+// Memtile bands: band i = `bytes` bytes at base + i*stride, sent on (t, MM2S ch). When
+// `per_band` the input slice lands band by band (see land_bands) and every band waits for its
+// own release of `lock`, so LOADFM starts as soon as the first band's rows have arrived;
+// otherwise the first band waits for the whole slice and the rest follow without locks.
 void stream_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t bytes, uint32_t stride,
-                  uint32_t nb, uint8_t lock) {
+                  uint32_t nb, uint8_t lock, bool per_band) {
   const uint16_t first_id = b.next_bd_id(t);
   isa::BufferDescriptor first = with_locks(make_bd(base, {DmaDim{bytes, 1}}), lock, 1, isa::kNoLock, 0);
   if (nb > 1) first.next_bd = static_cast<int16_t>(first_id + 1);
   b.add_bd(t, first);
   if (nb > 1) {
     isa::BufferDescriptor rest = make_bd(uint64_t{base} + stride, {DmaDim{bytes, 1}});
+    if (per_band) rest = with_locks(rest, lock, 1, isa::kNoLock, 0);
     rest.iter_count = nb - 1;
     rest.iter_stride = stride;
     b.add_bd(t, rest);
@@ -71,10 +86,24 @@ void stream_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t
   b.add_task(t, DmaDir::MM2S, ch, first_id, nb > 1 ? 2 : 1);
 }
 
-// One BD + task of `bytes` contiguous bytes.
-void single(PhaseBuilder& b, TileId t, DmaDir dir, uint8_t ch, isa::BufferDescriptor bd) {
-  const uint16_t id = b.add_bd(t, bd);
-  b.add_task(t, dir, ch, id, 1);
+// The memtile side of LOAD (S2MM ch): a slice of `total` contiguous bytes at base. When
+// `per_band`, the first band's `first` bytes release `lock` once, then every further
+// `step` bytes (the rows the next band adds) release it again; otherwise one release at the end.
+void land_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t total, uint32_t first, uint32_t step,
+                uint32_t nb, uint8_t lock, bool per_band) {
+  if (!per_band || nb == 1) {
+    single(b, t, DmaDir::S2MM, ch, with_locks(make_bd(base, {DmaDim{total, 1}}), isa::kNoLock, 0, lock, 1));
+    return;
+  }
+  const uint16_t first_id = b.next_bd_id(t);
+  isa::BufferDescriptor head = with_locks(make_bd(base, {DmaDim{first, 1}}), isa::kNoLock, 0, lock, 1);
+  head.next_bd = static_cast<int16_t>(first_id + 1);
+  b.add_bd(t, head);
+  isa::BufferDescriptor rest = with_locks(make_bd(uint64_t{base} + first, {DmaDim{step, 1}}), isa::kNoLock, 0, lock, 1);
+  rest.iter_count = nb - 1;
+  rest.iter_stride = step;
+  b.add_bd(t, rest);
+  b.add_task(t, DmaDir::S2MM, ch, first_id, 2);
 }
 
 StreamEndpoint ep(TileId t, uint32_t ch) { return StreamEndpoint{t, static_cast<uint8_t>(ch)}; }
@@ -87,31 +116,50 @@ isa::BufferDescriptor slice_read(const TensorBuffer& t, std::pair<uint32_t, uint
                  {DmaDim{cols * t.cp, 1}, DmaDim{rows, static_cast<int32_t>(t.row_pitch())}});
 }
 
+// WRITE streams band by band when every band's release fits the 6-bit lock (each of the
+// `writers` cores releases once per band); else the slice goes out once all of it has landed.
+bool write_per_band(const LayerPlan& p, uint32_t writers) { return p.nb > 1 && p.nb * writers <= kMaxLockValue; }
+
 // WRITE: memtile MM2S ch -> shim S2MM0 -> the column's part of the output buffer's interior.
 void write_back(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, const TensorBuffer& y,
-                const target::TargetModel& tm, uint8_t mem_ch, uint8_t acq_value) {
+                const target::TargetModel& tm, uint8_t mem_ch, uint8_t writers) {
   const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
-  single(b, mem, DmaDir::MM2S, mem_ch,
-         with_locks(make_bd(p.mem.y, {DmaDim{p.slice_out_bytes(cw), 1}}), kMemLockOut, acq_value, isa::kNoLock, 0));
+  if (write_per_band(p, writers)) {
+    const uint32_t band = p.bh * cw.wc() * p.out_c_p;
+    isa::BufferDescriptor bd = with_locks(make_bd(p.mem.y, {DmaDim{band, 1}}), kMemLockOut, writers, isa::kNoLock, 0);
+    bd.iter_count = p.nb;
+    bd.iter_stride = band;
+    single(b, mem, DmaDir::MM2S, mem_ch, bd);
+  } else {
+    single(b, mem, DmaDir::MM2S, mem_ch,
+           with_locks(make_bd(p.mem.y, {DmaDim{p.slice_out_bytes(cw), 1}}), kMemLockOut, writers, isa::kNoLock, 0));
+  }
   single(b, shim, DmaDir::S2MM, 0,
          make_bd(y.at(y.ph, y.pw + cw.w0),
                  {DmaDim{cw.wc() * y.cp, 1}, DmaDim{p.out_h, static_cast<int32_t>(y.row_pitch())}}));
   b.add_route(ep(mem, mem_ch), {ep(shim, 0)});
 }
 
-// WRITEFM: core MM2S0 ping-pong -> memtile S2MM(gather_ch), channels [oc0, oc1) of the slice.
+// WRITEFM: core MM2S0 ping-pong -> memtile S2MM(gather_ch), channels [oc0, oc1) of the slice;
+// releases the memtile's output lock per band (or once, see write_per_band).
 void gather(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, TileId core, const target::TargetModel& tm,
-            uint32_t r, uint8_t gather_ch) {
+            uint32_t r, uint8_t gather_ch, uint32_t writers) {
   const TileId mem = tm.memtile(cw.col);
   const auto [oc0, oc1] = p.row_oc.at(r);
   const uint32_t out_c = oc1 - oc0;
   const uint16_t start = ping_pong(b, core, p.core.out, p.band_out_bytes(cw, r), kCoreOutCons, kCoreOutProd);
   b.add_task(core, DmaDir::MM2S, 0, start, p.nb);
-  single(b, mem, DmaDir::S2MM, gather_ch,
-         with_locks(make_bd(uint64_t{p.mem.y} + oc0,
-                            {DmaDim{out_c, 1}, DmaDim{cw.wc(), static_cast<int32_t>(p.out_c_p)},
-                             DmaDim{p.out_h, static_cast<int32_t>(cw.wc() * p.out_c_p)}}),
-                    isa::kNoLock, 0, kMemLockOut, 1));
+  const bool per_band = write_per_band(p, writers);
+  const uint32_t rows = per_band ? p.bh : p.out_h;
+  isa::BufferDescriptor bd = with_locks(make_bd(uint64_t{p.mem.y} + oc0,
+                                                {DmaDim{out_c, 1}, DmaDim{cw.wc(), static_cast<int32_t>(p.out_c_p)},
+                                                 DmaDim{rows, static_cast<int32_t>(cw.wc() * p.out_c_p)}}),
+                                        isa::kNoLock, 0, kMemLockOut, 1);
+  if (per_band) {
+    bd.iter_count = p.nb;
+    bd.iter_stride = p.bh * cw.wc() * p.out_c_p;
+  }
+  single(b, mem, DmaDir::S2MM, gather_ch, bd);
   b.add_route(ep(core, 0), {ep(mem, gather_ch)});
 }
 
@@ -145,10 +193,11 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   for (const ColumnWork& cw : p.cols) {
     const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
     mem_locks(b, mem);
-    // LOAD: input slice with its halo.
+    // LOAD: input slice with its halo, landing band by band.
+    const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
     single(b, shim, DmaDir::MM2S, 0, slice_read(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows));
-    single(b, mem, DmaDir::S2MM, 0,
-           with_locks(make_bd(p.mem.x, {DmaDim{p.slice_in_bytes(cw), 1}}), isa::kNoLock, 0, kMemLockIn, 1));
+    land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
+               load_per_band(p));
     b.add_route(ep(shim, 0), {ep(mem, 0)});
     // LOADW: every core row's blob, contiguous in DDR and in the memtile.
     single(b, shim, DmaDir::MM2S, 1, make_bd(lw.ddr_addr, {DmaDim{static_cast<uint32_t>(lw.bytes), 1}}));
@@ -157,8 +206,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
                       static_cast<uint8_t>(rows)));
     b.add_route(ep(shim, 1), {ep(mem, 1)});
     // LOADFM: bands broadcast to every working core of the column.
-    const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
-    stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn);
+    stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p));
     std::vector<StreamEndpoint> fm_dsts;
     for (uint32_t r = 0; r < rows; ++r) fm_dsts.push_back(ep(tm.core(cw.col, r), 0));
     b.add_route(ep(mem, 0), fm_dsts);
@@ -206,7 +254,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
       }
       // WRITEFM.
-      gather(b, p, cw, core, tm, r, static_cast<uint8_t>(2 + r));
+      gather(b, p, cw, core, tm, r, static_cast<uint8_t>(2 + r), rows);
     }
     // WRITE once every row's channels have landed.
     write_back(b, p, cw, y, tm, static_cast<uint8_t>(rows + 1), static_cast<uint8_t>(rows));
@@ -234,11 +282,12 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col), core = tm.core(cw.col, 0);
     mem_locks(b, mem);
     core_locks(b, core, false, false);
+    const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
     single(b, shim, DmaDir::MM2S, 0, slice_read(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows));
-    single(b, mem, DmaDir::S2MM, 0,
-           with_locks(make_bd(p.mem.x, {DmaDim{p.slice_in_bytes(cw), 1}}), isa::kNoLock, 0, kMemLockIn, 1));
+    land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
+               load_per_band(p));
     b.add_route(ep(shim, 0), {ep(mem, 0)});
-    stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), p.bh * p.sh * cw.wi * p.in_c_p, p.nb, kMemLockIn);
+    stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p));
     b.add_route(ep(mem, 0), {ep(core, 0)});
     const uint16_t in_start = ping_pong(b, core, p.core.in, p.band_in_bytes(cw), kCoreInProd, kCoreInCons);
     b.add_task(core, DmaDir::S2MM, 0, in_start, p.nb);
@@ -267,7 +316,7 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
       prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
     }
-    gather(b, p, cw, core, tm, 0, 2);
+    gather(b, p, cw, core, tm, 0, 2, 1);
     write_back(b, p, cw, y, tm, 1, 1);
   }
 }
@@ -289,16 +338,16 @@ void lower_add(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const sc
     core_locks(b, core, false, true);
     // Operand A: shim MM2S0 -> memtile S2MM0 -> MM2S0 -> core S2MM0.
     single(b, shim, DmaDir::MM2S, 0, slice_read(xa, p.in_off.at(0), cw.w0, cw.wc(), p.out_h));
-    single(b, mem, DmaDir::S2MM, 0, with_locks(make_bd(p.mem.x, {DmaDim{slice, 1}}), isa::kNoLock, 0, kMemLockIn, 1));
+    land_bands(b, mem, 0, p.mem.x, slice, band, band, p.nb, kMemLockIn, load_per_band(p));
     b.add_route(ep(shim, 0), {ep(mem, 0)});
-    stream_bands(b, mem, 0, p.mem.x, band, band, p.nb, kMemLockIn);
+    stream_bands(b, mem, 0, p.mem.x, band, band, p.nb, kMemLockIn, load_per_band(p));
     b.add_route(ep(mem, 0), {ep(core, 0)});
     b.add_task(core, DmaDir::S2MM, 0, ping_pong(b, core, p.core.in, band, kCoreInProd, kCoreInCons), p.nb);
     // Operand B: shim MM2S1 -> memtile S2MM1 -> MM2S1 -> core S2MM1.
     single(b, shim, DmaDir::MM2S, 1, slice_read(xb, p.in_off.at(1), cw.w0, cw.wc(), p.out_h));
-    single(b, mem, DmaDir::S2MM, 1, with_locks(make_bd(p.mem.w, {DmaDim{slice, 1}}), isa::kNoLock, 0, kMemLockW, 1));
+    land_bands(b, mem, 1, p.mem.w, slice, band, band, p.nb, kMemLockW, load_per_band(p));
     b.add_route(ep(shim, 1), {ep(mem, 1)});
-    stream_bands(b, mem, 1, p.mem.w, band, band, p.nb, kMemLockW);
+    stream_bands(b, mem, 1, p.mem.w, band, band, p.nb, kMemLockW, load_per_band(p));
     b.add_route(ep(mem, 1), {ep(core, 1)});
     b.add_task(core, DmaDir::S2MM, 1, ping_pong(b, core, p.core.b, band, kCoreBProd, kCoreBCons), p.nb);
     isa::CoreProgram& prog = b.core_program(core);
@@ -322,7 +371,7 @@ void lower_add(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const sc
       prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreBProd, 1));
       prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
     }
-    gather(b, p, cw, core, tm, 0, 2);
+    gather(b, p, cw, core, tm, 0, 2, 1);
     write_back(b, p, cw, y, tm, 2, 1);
   }
 }
