@@ -19,17 +19,17 @@ namespace {
 void check_config(const config::ArrayConfig& cfg) {
   if (cfg.columns < 1 || cfg.columns > 255)
     throw CompileError("config columns " + std::to_string(cfg.columns) + " unsupported (1..255)");
-  if (cfg.core_rows < 1 || cfg.core_rows > 4)
-    throw CompileError("config core_rows " + std::to_string(cfg.core_rows) +
-                       " unsupported: lowering maps at most 4 core rows per column (memtile channels)");
+  if (cfg.core_rows < 1 || cfg.core_rows > 250)
+    throw CompileError("config core_rows " + std::to_string(cfg.core_rows) + " unsupported (1..250)");
   if (cfg.mem_rows != 1)
     throw CompileError("config mem_rows " + std::to_string(cfg.mem_rows) + " unsupported: lowering needs exactly 1");
+  const target::TargetModel tm(cfg);
+  const uint32_t rows = tm.usable_core_rows();
   const auto& m = cfg.memtile.dma;
-  if (m.mm2s_channels < cfg.core_rows + 2 || m.s2mm_channels < cfg.core_rows + 2)
-    throw CompileError("config memtile.dma needs at least core_rows + 2 = " + std::to_string(cfg.core_rows + 2) +
-                       " MM2S and S2MM channels");
-  if (m.locks < 3 || m.bds < 2 * cfg.core_rows + 6)
-    throw CompileError("config memtile.dma has too few locks or BDs for " + std::to_string(cfg.core_rows) + " core rows");
+  if (rows < 1)
+    throw CompileError("config memtile.dma needs at least 3 MM2S and 3 S2MM channels to feed one core row");
+  if (m.locks < 3 || m.bds < 2 * rows + 6)
+    throw CompileError("config memtile.dma has too few locks or BDs for " + std::to_string(rows) + " core rows");
   if (cfg.core.dma.mm2s_channels < 1 || cfg.core.dma.s2mm_channels < 2 || cfg.core.dma.locks < 6 ||
       cfg.core.dma.bds < 6)
     throw CompileError("config core.dma needs 1 MM2S, 2 S2MM channels, 6 locks and 6 BDs");
@@ -113,7 +113,10 @@ CompileResult compile(const ir::Graph& g, const config::ArrayConfig& cfg, const 
 
   std::ostringstream listing;
   listing << "schedule " << gg.name << " on " << cfg.columns << " cols x " << cfg.core_rows << " core rows ("
-          << (opt.dense ? "dense" : "sparse") << ")\n";
+          << (opt.dense ? "dense" : "sparse") << ")";
+  if (tm.usable_core_rows() < cfg.core_rows)
+    listing << ", using " << tm.usable_core_rows() << " core rows per column (memtile DMA channels)";
+  listing << "\n";
   for (size_t i = 1; i < gg.nodes.size(); ++i) {
     const schedule::LayerPlan plan = schedule::plan_layer(gg, static_cast<int>(i), ddr, tm, opt.max_band_rows);
     prog.phases.push_back(lower::lower_layer(gg, plan, ddr, tm));

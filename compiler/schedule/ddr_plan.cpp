@@ -100,7 +100,7 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense) 
     lw.ddr_addr = addr;
     const uint32_t cin_p = round_up8(g.nodes.at(node.inputs.at(0)).out.c);
     const uint32_t block_rows = round_up8(node.out.c) / 8;
-    const uint32_t rows = working_rows(block_rows, tm.core_rows());
+    const uint32_t rows = working_rows(block_rows, tm.usable_core_rows());
     uint64_t a = addr;
     for (uint32_t r = 0; r < rows; ++r) {
       const auto [b0, b1] = split_even(block_rows, rows, r);

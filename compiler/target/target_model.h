@@ -2,6 +2,7 @@
 // channel/BD/lock counts, bandwidths), in the spirit of mlir-aie's AIETargetModel.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -17,6 +18,13 @@ class TargetModel {
   const config::ArrayConfig& config() const { return cfg_; }
   uint32_t columns() const { return cfg_.columns; }
   uint32_t core_rows() const { return cfg_.core_rows; }
+  // Core rows the lowering can feed per column: each working row needs its own memtile MM2S
+  // (weights) and S2MM (output) channel next to the 2 shared ones, so a 6+6-channel memtile
+  // feeds at most 4 rows; rows beyond that stay idle (their tiles exist but get no work).
+  uint32_t usable_core_rows() const {
+    const uint32_t ch = std::min(cfg_.memtile.dma.mm2s_channels, cfg_.memtile.dma.s2mm_channels);
+    return ch < 3 ? 0 : std::min(cfg_.core_rows, ch - 2);
+  }
 
   // Tile ids (mlir-aie numbering: row 0 shim, row 1 memtile, rows 2.. cores).
   isa::TileId shim(uint32_t col) const { return tile(col, 0); }
