@@ -7,20 +7,6 @@
 
 namespace saie::hw {
 
-namespace {
-const char* op_name(isa::CoreOpKind k) {
-  switch (k) {
-    case isa::CoreOpKind::Acquire: return "acquire";
-    case isa::CoreOpKind::Release: return "release";
-    case isa::CoreOpKind::Conv: return "conv";
-    case isa::CoreOpKind::MaxPool: return "maxpool";
-    case isa::CoreOpKind::AvgPool: return "avgpool";
-    case isa::CoreOpKind::Add: return "add";
-  }
-  return "op";
-}
-}  // namespace
-
 CoreModel::CoreModel(sc_core::sc_module_name name, isa::TileId tile, LockUnit& locks, SimContext& ctx)
     : sc_core::sc_module(name),
       socket("socket"),
@@ -92,12 +78,12 @@ void CoreModel::run_program(const isa::CoreProgram& p) {
         try {
           r = run_compute_op(mem_, mem_size_, op, costs);
         } catch (const std::exception& e) {
-          ctx_.fail(label_ + " op " + std::to_string(i) + " (" + op_name(op.kind) +
+          ctx_.fail(label_ + " op " + std::to_string(i) + " (" + isa::core_op_name(op.kind) +
                     (op.label.empty() ? "" : " '" + op.label + "'") + "): " + e.what());
         }
         uint64_t begin = ctx_.now();
         ctx_.wait_cycles(r.cycles);
-        ctx_.slice(track_, op.label.empty() ? std::string(op_name(op.kind)) : op.label, "compute", begin, ctx_.now());
+        ctx_.slice(track_, op.label.empty() ? std::string(isa::core_op_name(op.kind)) : op.label, "compute", begin, ctx_.now());
         ctx_.stat(prefix + ".busy_cycles", static_cast<double>(r.cycles), "cycles", "cycles spent in compute ops");
         ctx_.stat(prefix + ".macs", static_cast<double>(r.macs), "MAC", "int8 MACs performed");
         ctx_.stat(prefix + ".blocks", static_cast<double>(r.blocks), "count", "stored 8x8 weight blocks computed");

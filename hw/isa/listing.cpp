@@ -84,7 +84,7 @@ std::string op_text(const CoreOp& op) {
     case CoreOpKind::MaxPool:
     case CoreOpKind::AvgPool: {
       const PoolArgs& p = op.pool;
-      s = std::string(op.kind == CoreOpKind::MaxPool ? "maxpool" : "avgpool") + " in " + hex(p.in_addr) + " " +
+      s = std::string(core_op_name(op.kind)) + " in " + hex(p.in_addr) + " " +
           shape(p.in_h, p.in_w, p.c) + " out " + hex(p.out_addr) + " " + shape(p.out_h, p.out_w, p.c) + " " +
           kernel(p.kh, p.kw, p.stride_h, p.stride_w);
       if (op.kind == CoreOpKind::AvgPool) s += fmt(" mult %d shift %d", p.mult, p.shift);

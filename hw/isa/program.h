@@ -135,6 +135,19 @@ struct AddArgs {
   uint8_t relu = 0;
 };
 
+// Mnemonic of a core op kind ("acquire", "release", "conv", "maxpool", "avgpool", "add").
+inline const char* core_op_name(CoreOpKind k) {
+  switch (k) {
+    case CoreOpKind::Acquire: return "acquire";
+    case CoreOpKind::Release: return "release";
+    case CoreOpKind::Conv: return "conv";
+    case CoreOpKind::MaxPool: return "maxpool";
+    case CoreOpKind::AvgPool: return "avgpool";
+    case CoreOpKind::Add: return "add";
+  }
+  return "unknown";
+}
+
 struct CoreOp {
   CoreOpKind kind = CoreOpKind::Acquire;
   uint8_t lock = 0;   // Acquire / Release

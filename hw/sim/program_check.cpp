@@ -40,17 +40,6 @@ const char* kind_name(TileKind k) {
 
 const char* dir_name(isa::DmaDir d) { return d == isa::DmaDir::MM2S ? "MM2S" : "S2MM"; }
 
-const char* op_name(isa::CoreOpKind k) {
-  switch (k) {
-    case isa::CoreOpKind::Acquire: return "acquire";
-    case isa::CoreOpKind::Release: return "release";
-    case isa::CoreOpKind::Conv: return "conv";
-    case isa::CoreOpKind::MaxPool: return "maxpool";
-    case isa::CoreOpKind::AvgPool: return "avgpool";
-    case isa::CoreOpKind::Add: return "add";
-  }
-  return "unknown";
-}
 
 class Checker {
  public:
@@ -180,12 +169,12 @@ class Checker {
   }
 
   void check_core_op(const TileId& t, size_t idx, const isa::CoreOp& op) {
-    const std::string who = describe(t) + " op " + std::to_string(idx) + " (" + op_name(op.kind) +
+    const std::string who = describe(t) + " op " + std::to_string(idx) + " (" + isa::core_op_name(op.kind) +
                             (op.label.empty() ? std::string() : " '" + op.label + "'") + "): ";
     switch (op.kind) {
       case isa::CoreOpKind::Acquire:
       case isa::CoreOpKind::Release:
-        check_lock_id(t, op.lock, std::string("op ") + std::to_string(idx) + " " + op_name(op.kind));
+        check_lock_id(t, op.lock, std::string("op ") + std::to_string(idx) + " " + isa::core_op_name(op.kind));
         if (op.value > 63) fail(who + "lock value " + std::to_string(op.value) + " > 63");
         break;
       case isa::CoreOpKind::Conv: {
