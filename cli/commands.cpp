@@ -92,7 +92,7 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
   hw::SimOptions so;
   so.max_cycles = a.max_cycles;
   so.progress = [&](uint32_t done, uint32_t total) {
-    if (done == total || done % 4 == 0) progress(fmt::format("{}: simulated {}/{} images", label, done, total));
+    if (done == total || done % std::max(1u, total / 10) == 0) progress(fmt::format("{}: simulated {}/{} images", label, done, total));
   };
   progress(fmt::format("{}: simulating {} images on {} ({}x{})", label, a.images, cfg.name, cfg.columns, cfg.core_rows));
   auto t0 = std::chrono::steady_clock::now();
@@ -145,7 +145,8 @@ void print_sim(const SimOutcome& o, const config::ArrayConfig& cfg, const Simula
   if (o.bit_exact >= 0)
     fmt::print("bit-exact vs reference  : {}/{} {}\n", o.bit_exact, o.compared, o.bit_exact == o.compared ? "(all equal)" : "(MISMATCH)");
   fmt::print("cycles per inference    : {} ({:.2f} us at {:.3g} GHz)\n", s.cycles_per_inference, us, cfg.clock_hz / 1e9);
-  fmt::print("core compute cycles     : {} (utilisation {:.1f}%)\n", s.core_compute_cycles, 100.0 * s.core_utilisation);
+  fmt::print("core compute cycles     : {} per inference, all cores (utilisation {:.1f}%)\n",
+             s.inferences ? s.core_compute_cycles / s.inferences : 0, 100.0 * s.core_utilisation);
   fmt::print("bytes DDR->mem / mem->DDR / mem->core / core->mem: {} / {} / {} / {}\n", s.bytes_ddr_to_mem,
              s.bytes_mem_to_ddr, s.bytes_mem_to_core, s.bytes_core_to_mem);
   fmt::print("simulation wall time    : {:.2f} s ({:.2f} M cycles/s)\n", o.wall_s,
@@ -271,7 +272,7 @@ int cmd_run(const RunArgs& a) {
     std::ifstream in(a.simulate.out_dir + "/dense/summary.json");
     nlohmann::json j = nlohmann::json::parse(in);
     dense_cycles = j.at("cycles_per_inference").get<uint64_t>();
-    dense_compute = j.at("core_compute_cycles").get<uint64_t>();
+    dense_compute = j.at("core_compute_cycles").get<uint64_t>() / std::max<uint64_t>(1, j.at("inferences").get<uint64_t>());
   }
 
   SimOutcome o = simulate_and_write(cfg, sparse.program, a.simulate, g, "sparse");
@@ -281,11 +282,13 @@ int cmd_run(const RunArgs& a) {
   print_sim(o, cfg, a.simulate);
   if (a.dense_baseline) {
     const auto& s = o.summary;
-    fmt::print("dense  cycles/inference : {}  core compute cycles {}\n", dense_cycles, dense_compute);
-    fmt::print("sparse cycles/inference : {}  core compute cycles {}\n", s.cycles_per_inference, s.core_compute_cycles);
+    const uint64_t sparse_compute = s.inferences ? s.core_compute_cycles / s.inferences : 0;
+    fmt::print("dense  cycles/inference : {:>8}   core compute cycles/inference {:>8}\n", dense_cycles, dense_compute);
+    fmt::print("sparse cycles/inference : {:>8}   core compute cycles/inference {:>8}\n", s.cycles_per_inference,
+               sparse_compute);
     fmt::print("speedup (end to end)    : {:.2f}x   (core compute) {:.2f}x\n",
                s.cycles_per_inference ? double(dense_cycles) / s.cycles_per_inference : 0.0,
-               s.core_compute_cycles ? double(dense_compute) / s.core_compute_cycles : 0.0);
+               sparse_compute ? double(dense_compute) / sparse_compute : 0.0);
   }
   fmt::print("outputs                 : {}/ (summary.json config.json trace.json bandwidth.csv{})\n", a.simulate.out_dir,
              a.simulate.vcd ? " waves.vcd" : "");

@@ -45,7 +45,7 @@ struct SimulateArgs {
   std::string bundle_dir;         // optional: compare with the reference executor
   std::string dataset_dir;
   uint32_t images = 16;           // test images simulated
-  uint32_t eval_images = 1000;    // test images for the reference accuracy (needs bundle)
+  uint32_t eval_images = 10000;   // test images for the reference accuracy (needs bundle; 10000 = all, ~7 s)
   bool vcd = false;
   std::vector<std::string> vcd_scopes;
   uint64_t max_cycles = 0;
