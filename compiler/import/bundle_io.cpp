@@ -127,7 +127,8 @@ ir::BlockMask read_mask(const Obj& node, uint32_t bo, uint32_t bi, uint32_t cout
   mask.bi = bi;
   mask.rows = m.u32("rows");
   mask.cols = m.u32("cols");
-  const uint32_t want_rows = (cout + bo - 1) / bo, want_cols = (cin + bi - 1) / bi;
+  // Any non-zero block shape (1x1, 4x16, 8x8, 16x4, ...); 64-bit so a huge bo cannot wrap.
+  const uint64_t want_rows = (uint64_t{cout} + bo - 1) / bo, want_cols = (uint64_t{cin} + bi - 1) / bi;
   if (mask.rows != want_rows || mask.cols != want_cols)
     fail(m.where + " is " + std::to_string(mask.rows) + "x" + std::to_string(mask.cols) + ", expected " +
          std::to_string(want_rows) + "x" + std::to_string(want_cols) + " (ceil(cout/bo) x ceil(cin/bi))");

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 namespace saie::ir {
 
@@ -98,8 +99,10 @@ void check_weights(const Node& n, const Shape& in, uint32_t block_o, uint32_t bl
     if (!positive_finite(n.weight_scales[i])) fail("weight_scales[", i, "] = ", n.weight_scales[i], " is not positive and finite");
   if (!n.sparse) return;
 
+  // Any non-zero block shape bo x bi is accepted (the trainer uses 1x1, 4x16, 8x8, 16x4); the
+  // compiler maps it onto the core's 8x8 blocks (ir::hardware_mask). Masks and graph must agree.
   const BlockMask& m = n.mask;
-  if (m.bo == 0 || m.bi == 0) fail("mask block shape must be non-zero");
+  if (m.bo == 0 || m.bi == 0) fail("mask block [", m.bo, ", ", m.bi, "] must be non-zero");
   if (m.bo != block_o || m.bi != block_i)
     fail("mask block [", m.bo, ", ", m.bi, "] differs from the graph block [", block_o, ", ", block_i, "]");
   const uint64_t rows = (cout + m.bo - 1) / m.bo, cols = (cin + m.bi - 1) / m.bi;
@@ -123,7 +126,6 @@ void check_weights(const Node& n, const Shape& in, uint32_t block_o, uint32_t bl
 
 void Graph::validate() const {
   if (nodes.empty()) throw std::runtime_error("graph '" + name + "': has no nodes");
-  if (block_o == 0 || block_i == 0) throw std::runtime_error("graph '" + name + "': block shape must be non-zero");
   std::set<std::string> names;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const Node& n = nodes[i];
@@ -184,6 +186,11 @@ void Graph::validate() const {
       case OpKind::Input: break;
     }
   }
+  // Checked after the nodes so that a sparse node whose mask disagrees is the one named; a graph
+  // without sparse nodes must still declare a usable block shape.
+  if (block_o == 0 || block_i == 0)
+    throw std::runtime_error("graph '" + name + "': block shape [" + std::to_string(block_o) + ", " +
+                             std::to_string(block_i) + "] must be non-zero");
   if (output < 0 || static_cast<size_t>(output) >= nodes.size())
     throw std::runtime_error("graph '" + name + "': output index " + std::to_string(output) + " is not a node");
 }

@@ -116,9 +116,11 @@ isa::BufferDescriptor slice_read(const TensorBuffer& t, std::pair<uint32_t, uint
                  {DmaDim{cols * t.cp, 1}, DmaDim{rows, static_cast<int32_t>(t.row_pitch())}});
 }
 
-// WRITE streams band by band when every band's release fits the 6-bit lock (each of the
-// `writers` cores releases once per band); else the slice goes out once all of it has landed.
-bool write_per_band(const LayerPlan& p, uint32_t writers) { return p.nb > 1 && p.nb * writers <= kMaxLockValue; }
+// WRITE streams band by band when one core writes the slice and its per-band releases fit
+// the 6-bit lock. With several writers a counting lock cannot tell whose band landed (a fast
+// core two bands ahead would stand in for a slow one), so the slice goes out once all of it
+// has landed.
+bool write_per_band(const LayerPlan& p, uint32_t writers) { return writers == 1 && p.nb > 1 && p.nb <= kMaxLockValue; }
 
 // WRITE: memtile MM2S ch -> shim S2MM0 -> the column's part of the output buffer's interior.
 void write_back(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, const TensorBuffer& y,

@@ -180,3 +180,26 @@ TEST(CompileSimulate, WiderArrayBitExact) {
 
 }  // namespace
 }  // namespace saie
+
+namespace saie {
+namespace {
+
+TEST(CompileSimulate, UnevenColumnSplitsBitExact) {
+  // 28 / 3 columns = 10, 9, 9 output columns (14 -> 5, 5, 4; 7 -> 3, 2, 2): per-column slice
+  // widths, halos and band strides all differ.
+  test::TestGraphOptions o;
+  o.h = o.w = 28;
+  o.c = 1;
+  const ir::Graph g = test::make_test_graph(24, true, o);
+  config::ArrayConfig cfg;
+  cfg.name = "test-3x3";
+  cfg.columns = 3;
+  cfg.core_rows = 3;
+  compile_and_check(g, cfg, {}, "3x3 sparse");
+  compiler::CompileOptions dense;
+  dense.dense = true;
+  compile_and_check(g, cfg, dense, "3x3 dense");
+}
+
+}  // namespace
+}  // namespace saie

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/import/safetensors.h"
+#include "tests/compiler/ir/block_shape_graphs.h"
 #include "tests/compiler/test_graphs.h"
 
 namespace saie::import {
@@ -279,6 +280,91 @@ TEST(BundleIoTest, WriteRejectsInvalidGraph) {
   g.nodes[2].bias.pop_back();
   EXPECT_THROW(write_bundle(g, dir.str() + "/x"), BundleError);
   EXPECT_FALSE(std::filesystem::exists(dir.str() + "/x/model.json"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Block shapes other than 8x8 (trainer: 1x1, 4x16, 16x4).
+
+ir::Graph block_graph(uint32_t bo, uint32_t bi) {
+  ir::Graph g = test::make_test_graph(11, false);  // dense weights, then re-masked
+  test::remask_graph(g, bo, bi, 0.5, 0.25, 5);
+  g.validate();
+  return g;
+}
+
+TEST(BundleIoTest, RoundTripsNonSquareAndUnstructuredBlocks) {
+  for (auto [bo, bi] : {std::pair<uint32_t, uint32_t>{4, 16}, {1, 1}, {16, 4}}) {
+    SCOPED_TRACE(std::to_string(bo) + "x" + std::to_string(bi));
+    test::TempDir dir("saie-bundle");
+    const std::string a = dir.str() + "/a", b = dir.str() + "/b";
+    const ir::Graph g = block_graph(bo, bi);
+    write_bundle(g, a);
+    const ir::Graph r = read_bundle(a);
+    expect_graphs_equal(g, r);
+    int sparse_nodes = 0;
+    for (const ir::Node& n : r.nodes)
+      if (n.sparse) {
+        EXPECT_EQ(n.mask.bo, bo) << n.name;
+        EXPECT_EQ(n.mask.bi, bi) << n.name;
+        ++sparse_nodes;
+      }
+    EXPECT_EQ(sparse_nodes, 4);  // conv2, conv3, skip, fc
+    write_bundle(r, b);
+    EXPECT_EQ(slurp(a + "/model.json"), slurp(b + "/model.json"));
+    EXPECT_EQ(slurp(a + "/weights.safetensors"), slurp(b + "/weights.safetensors"));
+
+    nlohmann::json j = nlohmann::json::parse(slurp(a + "/model.json"));
+    EXPECT_EQ(j["block"], nlohmann::json::array({bo, bi}));
+    const auto& conv3 = j["nodes"][3];  // 32 x 3 x 3 x 32
+    ASSERT_EQ(conv3["name"], "conv3");
+    EXPECT_EQ(conv3["mask"]["rows"], 32 / bo);
+    EXPECT_EQ(conv3["mask"]["cols"], 32 / bi);
+    EXPECT_EQ(conv3["mask"]["bits"].size(), 32u / bo);
+    EXPECT_EQ(conv3["mask"]["bits"][0].get<std::string>().size(), 32u / bi);
+    const auto& fc = j["nodes"][7];  // 10 x 32: partial last block row unless bo divides 10
+    ASSERT_EQ(fc["name"], "fc");
+    EXPECT_EQ(fc["mask"]["rows"], (10 + bo - 1) / bo);
+    EXPECT_DOUBLE_EQ(conv3["sparsity"].get<double>(), r.nodes[4].mask.sparsity());
+  }
+}
+
+// Writes block_graph(4, 16), edits model.json, expects read_bundle to fail with `want`.
+void expect_block_rejected(const std::function<void(ordered_json&)>& edit, const std::string& want) {
+  test::TempDir dir("saie-bundle");
+  write_bundle(block_graph(4, 16), dir.str());
+  ordered_json j = ordered_json::parse(slurp(dir.str() + "/model.json"));
+  edit(j);
+  put(dir.str() + "/model.json", j.dump(2));
+  try {
+    read_bundle(dir.str());
+    FAIL() << "accepted; expected an error containing '" << want << "'";
+  } catch (const BundleError& e) {
+    EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
+}
+
+TEST(BundleIoTest, RejectsBadBlockShapesAndMasksOfAnotherBlock) {
+  // Masks are sized for 4x16; a bundle claiming 8x8 or 16x4 has masks of the wrong size.
+  expect_block_rejected([](ordered_json& j) { j["block"] = {8, 8}; }, "node 'conv2': mask is 8x1, expected 4x2");
+  expect_block_rejected([](ordered_json& j) { j["block"] = {16, 4}; }, "node 'conv2': mask is 8x1, expected 2x4");
+  expect_block_rejected([](ordered_json& j) { j["block"] = {0, 16}; }, "key 'block' must be non-zero");
+  expect_block_rejected([](ordered_json& j) { j["block"] = {4}; }, "key 'block'");
+  // A kept 4x16 block of conv3 marked 0: its (dense random) weights now lie in a zero block.
+  expect_block_rejected([](ordered_json& j) {
+    auto& bits = node(j, "conv3")["mask"]["bits"];
+    for (auto& row_json : bits) {
+      std::string row = row_json;
+      const size_t one = row.find('1');
+      if (one == std::string::npos) continue;
+      row[one] = '0';
+      row_json = row;
+      return;
+    }
+    FAIL() << "conv3 keeps no block";
+  }, "node 'conv3': weight");
+  // A huge block does not wrap the expected mask size: ceil(32 / 2^32-1) = 1 row.
+  expect_block_rejected([](ordered_json& j) { j["block"] = {4294967295u, 16}; }, "node 'conv2': mask is 8x1, expected 1x1");
 }
 
 }  // namespace

@@ -356,6 +356,21 @@ TEST(Lower, Deterministic) {
 namespace saie {
 namespace {
 
+TEST(Lower, UnevenWidthSplitsOnMnistSizedGraph) {
+  // 28 / 3 columns = 10, 9, 9 output columns; 14 -> 5, 5, 4; 7 -> 3, 2, 2: every column has its
+  // own slice width, halo and band strides.
+  test::TestGraphOptions o;
+  o.h = o.w = 28;
+  o.c = 1;
+  const ir::Graph g = test::make_test_graph(5, true, o);
+  for (uint32_t cols : {3u, 5u})
+    for (bool dense : {false, true}) {
+      compiler::CompileOptions opt;
+      opt.dense = dense;
+      expect_bit_exact(g, make_cfg(cols, 3), opt, std::to_string(cols) + " columns" + (dense ? " dense" : ""));
+    }
+}
+
 TEST(Lower, PresetConfigs) {
   test::TestGraphOptions o;
   o.h = o.w = 28;
