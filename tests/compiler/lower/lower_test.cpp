@@ -265,20 +265,32 @@ TEST(Lower, RejectsUnsupportedConfigsAndOps) {
   two_mem.mem_rows = 2;
   EXPECT_NE(msg(g, two_mem).find("mem_rows 2"), std::string::npos);
 
-  ir::Graph padded = test::input_graph("padded-maxpool", 8, 8, 8);
-  ir::Node mp;
-  mp.name = "mp";
-  mp.op = ir::OpKind::MaxPool;
-  mp.inputs = {0};
-  mp.kh = mp.kw = 3;
-  mp.pad_h = mp.pad_w = 1;
-  mp.out = {8, 8, 8};
-  mp.out_scale = padded.nodes[0].out_scale;
-  padded.nodes.push_back(mp);
-  padded.output = 1;
-  padded.validate();
-  EXPECT_NE(msg(padded, make_cfg(2, 2)).find("layer mp: maxpool with padding not supported"), std::string::npos)
-      << msg(padded, make_cfg(2, 2));
+  // A padded maxpool over values that can be negative is rejected (zero padding would win
+  // over an all-negative window); after a ReLU it compiles and stays bit-exact (ResNet's stem).
+  for (bool relu_before : {false, true}) {
+    ir::Graph padded = test::input_graph("padded-maxpool", 8, 8, 8);
+    test::detail::Rng rng(3);
+    test::append_conv(padded, rng, "c", 0, 8, 3, 1, 1, false, relu_before);
+    ir::Node mp;
+    mp.name = "mp";
+    mp.op = ir::OpKind::MaxPool;
+    mp.inputs = {1};
+    mp.kh = mp.kw = 3;
+    mp.stride_h = mp.stride_w = 2;
+    mp.pad_h = mp.pad_w = 1;
+    mp.out = {4, 4, 8};
+    mp.out_scale = padded.nodes[1].out_scale;
+    padded.nodes.push_back(mp);
+    padded.output = 2;
+    padded.validate();
+    if (relu_before) {
+      expect_bit_exact(padded, make_cfg(2, 2), {}, "padded maxpool after relu");
+    } else {
+      EXPECT_NE(msg(padded, make_cfg(2, 2)).find("layer mp: maxpool with padding needs a non-negative input"),
+                std::string::npos)
+          << msg(padded, make_cfg(2, 2));
+    }
+  }
 
   // A relu after a maxpool cannot be fused.
   ir::Graph relu = test::input_graph("relu-after-pool", 8, 8, 8);
