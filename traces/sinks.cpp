@@ -404,6 +404,9 @@ void write_summary(const RunSummary& s, const TraceRecorder& rec, const std::str
   j["inferences"] = s.inferences;
   j["total_cycles"] = s.total_cycles;
   j["cycles_per_inference"] = s.cycles_per_inference;
+  // Simulated (not host) time at the array clock.
+  j["simulated_seconds"] = s.clock_hz > 0 ? double(s.total_cycles) / s.clock_hz : 0.0;
+  j["seconds_per_inference"] = s.clock_hz > 0 ? double(s.cycles_per_inference) / s.clock_hz : 0.0;
   j["core_compute_cycles"] = s.core_compute_cycles;
   j["core_utilisation"] = s.core_utilisation;
   j["bytes_ddr_to_mem"] = s.bytes_ddr_to_mem;

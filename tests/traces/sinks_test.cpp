@@ -297,6 +297,8 @@ TEST_F(SinksTest, SummaryHasEveryFieldAndSortedStats) {
   }
   EXPECT_EQ(j["program"], "fmnist-small");
   EXPECT_EQ(j["total_cycles"], 5000);
+  EXPECT_NEAR(j["simulated_seconds"].get<double>(), 5e-6, 1e-15);  // 5000 cycles at 1 GHz
+  EXPECT_NEAR(j["seconds_per_inference"].get<double>(), 2.5e-6, 1e-15);
   EXPECT_DOUBLE_EQ(j["core_utilisation"].get<double>(), 0.2);
   EXPECT_EQ(j["bytes_core_to_mem"], 14);
   ASSERT_EQ(j["phases"].size(), 2u);
