@@ -12,6 +12,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <tuple>
 #include <stdexcept>
 
 #include "compiler/compile.h"
@@ -181,6 +182,23 @@ void print_layers(const compiler::CompileResult& cr) {
 
 }  // namespace
 
+#ifdef SAIE_WITH_TORCH
+namespace {
+// "8x8" -> {8, 8}; throws naming the flag on anything else.
+std::pair<uint32_t, uint32_t> parse_block(const std::string& s) {
+  const size_t x = s.find('x');
+  auto num = [&](const std::string& t) -> uint32_t {
+    if (t.empty() || t.size() > 4 || t.find_first_not_of("0123456789") != std::string::npos) return 0;
+    return static_cast<uint32_t>(std::stoul(t));
+  };
+  const uint32_t bo = x == std::string::npos ? 0 : num(s.substr(0, x)), bi = x == std::string::npos ? 0 : num(s.substr(x + 1));
+  if (bo == 0 || bi == 0 || bo > 256 || bi > 256)
+    throw std::runtime_error(fmt::format("--block '{}' is not BOxBI with 1..256 channels each (e.g. 8x8, 1x1, 4x16)", s));
+  return {bo, bi};
+}
+}  // namespace
+#endif
+
 int cmd_train(const TrainArgs& a) {
 #ifdef SAIE_WITH_TORCH
   trainer::TrainOptions o;
@@ -192,17 +210,48 @@ int cmd_train(const TrainArgs& a) {
   o.train_limit = a.train_limit;
   o.test_limit = a.test_limit;
   o.sparsity = a.sparsity;
+  std::tie(o.block_o, o.block_i) = parse_block(a.block);
+  o.score = a.score;
+  o.selection = a.selection;
+  o.schedule = a.schedule;
+  o.calib = a.calib;
+  o.calib_percentile = a.calib_percentile;
+  o.calib_images = a.calib_images;
+  o.augment = a.augment;
   o.lr = a.lr;
+  o.finetune_lr = a.finetune_lr;
   o.batch_size = a.batch_size;
   o.seed = a.seed;
   o.threads = a.threads;
+  o.checkpoint = a.checkpoint;
+  o.checkpoint_dir = a.checkpoint_dir;
+  o.resume = a.resume;
+  o.dense_from = a.dense_from;
+  o.stop_after_epochs = a.stop_after_epochs;
+  o.int8_eval_images = a.int8_eval_images;
   o.progress = progress;
+  if (a.bench_steps > 0) {
+    const trainer::BenchReport b = trainer::bench_masking(o, a.bench_steps);
+    fmt::print("model                   : {} ({}x{} blocks, {} score, {}, sparsity {:.2f}), batch {}, {} torch thread(s)\n", o.model,
+               o.block_o, o.block_i, o.score, o.selection, o.sparsity > 0 ? o.sparsity : 0.5, o.batch_size, o.threads);
+    fmt::print("dense step              : {:.3f} ms (mean of {} steps)\n", b.dense_ms, b.steps);
+    fmt::print("masked step             : {:.3f} ms ({:+.1f}% vs dense)\n", b.masked_ms, 100.0 * b.overhead());
+    fmt::print("masking operations alone: {:.3f} ms per step ({:.1f}% of a dense step)\n", b.mask_ops_ms, 100.0 * b.mask_ops_share());
+    return kOk;
+  }
   trainer::TrainReport r = trainer::train_and_export(o);
+  if (!r.completed) {
+    fmt::print("stopped early           : checkpoint kept, run again with --resume\n");
+    return kOk;
+  }
   fmt::print("dense float accuracy    : {:.4f}\n", r.dense_float_accuracy);
-  fmt::print("sparse float accuracy   : {:.4f} (block sparsity {:.1f}%, masks held: {})\n", r.sparse_float_accuracy,
-             100.0 * r.achieved_sparsity, r.masks_held ? "yes" : "NO");
-  fmt::print("training time           : {:.1f} s\n", r.seconds);
-  fmt::print("bundle                  : {}\n", a.out_dir);
+  fmt::print("sparse float accuracy   : {:.4f} (sparsity {:.1f}% of the sparsified weights, masks held: {})\n",
+             r.sparse_float_accuracy, 100.0 * r.achieved_sparsity, r.masks_held ? "yes" : "NO");
+  if (r.int8_accuracy >= 0) fmt::print("int8 reference accuracy : {:.4f}\n", r.int8_accuracy);
+  fmt::print("weights (8x8 compacted) : {} B of {} B dense ({:.1f}%)\n", r.weight_bytes_compact, r.weight_bytes_dense,
+             r.weight_bytes_dense ? 100.0 * r.weight_bytes_compact / r.weight_bytes_dense : 0.0);
+  fmt::print("training time           : {:.1f} s (epochs), {:.1f} s this run\n", r.train_seconds, r.seconds);
+  fmt::print("bundle                  : {} (summary {}/train_summary.json)\n", a.out_dir, a.out_dir);
   return r.masks_held ? kOk : kError;
 #else
   (void)a;

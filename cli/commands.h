@@ -25,10 +25,26 @@ struct TrainArgs {
   uint32_t dense_epochs = 1, finetune_epochs = 1;
   uint32_t train_limit = 0, test_limit = 0;
   double sparsity = 0.5;
+  std::string block = "8x8";          // BOxBI: output x input channels per block
+  std::string score = "l2";           // l2 | l1 | variance
+  std::string selection = "row-balanced";  // row-balanced | global
+  std::string schedule = "one-shot";  // one-shot | incremental
+  std::string calib = "max";          // max | percentile
+  double calib_percentile = 99.99;
+  uint32_t calib_images = 512;
+  bool augment = false;
   double lr = 0.1;
+  double finetune_lr = 0;             // 0 = --lr
   uint32_t batch_size = 64;
   uint64_t seed = 1;
   int threads = 1;  // measured: 2 LibTorch threads are no faster for these small convs on 2 cores
+  bool checkpoint = true;
+  std::string checkpoint_dir;         // "" = <out>/checkpoint
+  bool resume = false;
+  std::string dense_from;             // dense.pt of an earlier run: skip dense training
+  uint32_t stop_after_epochs = 0;     // testing: stop as if killed after N epochs
+  int64_t int8_eval_images = -1;      // -1 = every loaded test image, 0 = skip
+  uint32_t bench_steps = 0;           // > 0: only time dense vs masked SGD steps
 };
 
 struct CompileArgs {

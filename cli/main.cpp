@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/import_command.h"
 
 namespace {
 
@@ -37,17 +38,38 @@ extern "C" int sc_main(int argc, char** argv) {  // C linkage, as SystemC declar
   TrainArgs ta;
   auto* train = app.add_subcommand("train", "train a CNN on Fashion-MNIST, prune to block sparsity, quantise to int8, export a bundle");
   train->add_option("--out,-o", ta.out_dir, "bundle folder to write (model.json + weights.safetensors)")->required();
-  train->add_option("--model", ta.model, "model: small-resnet (demo) or tiny")->check(CLI::IsMember({"small-resnet", "tiny"}));
+  train->add_option("--model", ta.model, "model: small-resnet (demo), resnet-s (BatchNorm, 32-64 channels) or tiny")
+      ->check(CLI::IsMember({"small-resnet", "resnet-s", "tiny"}));
   train->add_option("--dataset", ta.dataset_dir, "folder with the Fashion-MNIST idx .gz files");
   train->add_option("--dense-epochs", ta.dense_epochs, "dense training epochs");
   train->add_option("--finetune-epochs", ta.finetune_epochs, "fine-tuning epochs with the block masks held");
   train->add_option("--train-limit", ta.train_limit, "use only the first N training images (0 = all 60000)");
   train->add_option("--test-limit", ta.test_limit, "evaluate on the first N test images (0 = all 10000)");
-  train->add_option("--sparsity", ta.sparsity, "fraction of 8x8 blocks zeroed per block row")->check(CLI::Range(0.0, 0.95));
+  train->add_option("--sparsity", ta.sparsity, "target fraction of blocks zeroed (0 = dense, no masks)")->check(CLI::Range(0.0, 0.95));
+  train->add_option("--block", ta.block, "block shape BOxBI (output x input channels, whole kernel): 8x8, 1x1, 4x16, 16x4, ...");
+  train->add_option("--score", ta.score, "block score")->check(CLI::IsMember({"l2", "l1", "variance"}));
+  train->add_option("--selection", ta.selection, "row-balanced: every block row loses the same share; global: rank all blocks of a layer")
+      ->check(CLI::IsMember({"row-balanced", "global"}));
+  train->add_option("--schedule", ta.schedule, "one-shot: prune to the target, then fine-tune; incremental: tighten the masks every fine-tune epoch up to the last-but-one")
+      ->check(CLI::IsMember({"one-shot", "incremental"}));
+  train->add_option("--calib", ta.calib, "int8 activation calibration: max or percentile")->check(CLI::IsMember({"max", "percentile"}));
+  train->add_option("--calib-percentile", ta.calib_percentile, "percentile of |activation| for --calib percentile")->check(CLI::Range(50.0, 100.0));
+  train->add_option("--calib-images", ta.calib_images, "training images used for calibration")->check(CLI::Range(1u, 60000u));
+  train->add_flag("--augment", ta.augment, "random crop (pad 2) + horizontal flip while training");
   train->add_option("--lr", ta.lr, "SGD learning rate")->check(CLI::PositiveNumber);
+  train->add_option("--finetune-lr", ta.finetune_lr, "fine-tune learning rate (0 = --lr)")->check(CLI::NonNegativeNumber);
   train->add_option("--batch-size", ta.batch_size, "mini-batch size")->check(CLI::Range(1u, 4096u));
   train->add_option("--seed", ta.seed, "random seed");
   train->add_option("--threads", ta.threads, "LibTorch threads")->check(CLI::Range(1, 64));
+  train->add_flag("!--no-checkpoint", ta.checkpoint, "do not write a checkpoint after every epoch");
+  train->add_option("--checkpoint-dir", ta.checkpoint_dir, "checkpoint folder (default <out>/checkpoint)");
+  train->add_flag("--resume", ta.resume, "continue from the last completed epoch in the checkpoint folder");
+  train->add_option("--dense-from", ta.dense_from, "dense.pt of an earlier run with the same dense options: skip dense training")
+      ->check(CLI::ExistingFile);
+  train->add_option("--stop-after-epochs", ta.stop_after_epochs, "stop (as if killed) after N epochs, for testing --resume");
+  train->add_option("--int8-eval-images", ta.int8_eval_images, "test images for the int8 reference accuracy (-1 = all loaded, 0 = skip)")
+      ->check(CLI::Range(int64_t{-1}, int64_t{10000}));
+  train->add_option("--bench-steps", ta.bench_steps, "only benchmark: time N dense vs N masked SGD steps, no training");
 
   CompileArgs ca;
   auto* comp = app.add_subcommand("compile", "compile a bundle into an AIE2 program (program.bin + program.txt + schedule.txt)");
@@ -69,6 +91,11 @@ extern "C" int sc_main(int argc, char** argv) {  // C linkage, as SystemC declar
   add_simulate_options(run, ra.simulate, false);
   run->add_flag("!--no-dense-baseline", ra.dense_baseline, "skip the dense baseline simulation");
 
+  ImportArgs ia;
+  add_import_command(app, ia);
+  ZooArgs za;
+  add_zoo_command(app, za);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -80,6 +107,8 @@ extern "C" int sc_main(int argc, char** argv) {  // C linkage, as SystemC declar
     if (*comp) return cmd_compile(ca);
     if (*sim) return cmd_simulate(sa);
     if (*run) return cmd_run(ra);
+    if (app.got_subcommand("import")) return cmd_import(ia);
+    if (app.got_subcommand("zoo")) return cmd_zoo(za);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kError;

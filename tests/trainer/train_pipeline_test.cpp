@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -127,6 +130,203 @@ TEST(TrainPipeline, OptionErrorsAreOneLine) {
   opt.sparsity = 1.0;
   m = message();
   EXPECT_NE(m.find("sparsity"), std::string::npos) << m;
+  EXPECT_FALSE(fs::exists(opt.out_dir));
+}
+
+}  // namespace
+}  // namespace saie::trainer
+
+// --- issue 3: methods from the options, checkpoints and resume, summary ---
+namespace saie::trainer {
+namespace {
+
+TrainOptions small_run(const fs::path& dir) {
+  TrainOptions opt;
+  opt.dataset_dir = data::default_dataset_dir();
+  opt.out_dir = dir.string();
+  opt.model = "tiny";
+  opt.train_limit = 1500;
+  opt.test_limit = 300;
+  opt.dense_epochs = 1;
+  opt.finetune_epochs = 3;
+  opt.batch_size = 50;
+  opt.lr = 0.05;
+  opt.calib_images = 128;
+  opt.threads = 1;
+  opt.int8_eval_images = 100;
+  return opt;
+}
+
+nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(slurp(p)); }
+
+TEST(TrainPipeline, ResumeAfterInterruptionEqualsAnUninterruptedRun) {
+  // Incremental 4x16 global pruning over 3 fine-tune epochs (masks tighten before epochs 1 and 2),
+  // with augmentation: the checkpoint must carry weights, momentum, masks, RNG and schedule.
+  const fs::path a = fresh_dir("resume_a"), b = fresh_dir("resume_b");
+  TrainOptions opt = small_run(a);
+  opt.schedule = "incremental";
+  opt.block_o = 4;
+  opt.block_i = 16;
+  opt.selection = "global";
+  opt.augment = true;
+  const TrainReport full = train_and_export(opt);
+  ASSERT_TRUE(full.completed);
+
+  opt.out_dir = b.string();
+  opt.stop_after_epochs = 1;  // killed after the dense epoch
+  TrainReport r = train_and_export(opt);
+  EXPECT_FALSE(r.completed);
+  EXPECT_FALSE(fs::exists(b / "model.json")) << "no bundle from an unfinished run";
+  EXPECT_TRUE(fs::exists(b / "checkpoint" / "last.pt"));
+  EXPECT_TRUE(fs::exists(b / "checkpoint" / "dense.pt"));
+  opt.resume = true;  // killed again after fine-tune epoch 1 (between two incremental steps)
+  r = train_and_export(opt);
+  EXPECT_FALSE(r.completed);
+  EXPECT_EQ(r.resumed_epochs, 1u);
+  opt.stop_after_epochs = 0;
+  r = train_and_export(opt);
+  ASSERT_TRUE(r.completed);
+  EXPECT_EQ(r.resumed_epochs, 2u);
+
+  EXPECT_EQ(r.sparse_float_accuracy, full.sparse_float_accuracy);
+  EXPECT_EQ(r.int8_accuracy, full.int8_accuracy);
+  EXPECT_EQ(slurp(a / "model.json"), slurp(b / "model.json"));
+  EXPECT_EQ(slurp(a / "weights.safetensors"), slurp(b / "weights.safetensors"));
+  const auto sa = read_json(a / "train_summary.json"), sb = read_json(b / "train_summary.json");
+  ASSERT_EQ(sa["epochs"].size(), 4u);
+  ASSERT_EQ(sb["epochs"].size(), 4u);
+  for (size_t e = 0; e < 4; ++e) {
+    EXPECT_EQ(sa["epochs"][e]["loss"], sb["epochs"][e]["loss"]) << e;
+    EXPECT_EQ(sa["epochs"][e]["sparsity"], sb["epochs"][e]["sparsity"]) << e;
+  }
+  // Incremental: half the target after step 1, the target from epoch 2 on.
+  EXPECT_LT(sa["epochs"][1]["sparsity"].get<double>(), 0.4);
+  EXPECT_NEAR(sa["epochs"][2]["sparsity"].get<double>(), 0.5, 0.02);
+  EXPECT_EQ(sa["epochs"][2]["sparsity"], sa["epochs"][3]["sparsity"]);
+  EXPECT_EQ(sb["resumed_epochs"], 2);
+
+  // A different method cannot resume from this checkpoint: one line naming the option.
+  opt.score = "l1";
+  try {
+    train_and_export(opt);
+    ADD_FAILURE() << "resumed with a different score";
+  } catch (const std::runtime_error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("score"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
+
+  // Fine-tuning from the dense phase of run b gives the same result as the whole run.
+  const fs::path c = fresh_dir("resume_c");
+  opt.score = "l2";
+  opt.resume = false;
+  opt.out_dir = c.string();
+  opt.dense_from = (b / "checkpoint" / "dense.pt").string();
+  r = train_and_export(opt);
+  ASSERT_TRUE(r.completed);
+  EXPECT_EQ(slurp(a / "weights.safetensors"), slurp(c / "weights.safetensors"));
+  for (const auto& d : {a, b, c}) fs::remove_all(d);
+}
+
+TEST(TrainPipeline, SummaryRecordsMethodBytesAndInt8) {
+  const fs::path dir = fresh_dir("summary");
+  TrainOptions opt = small_run(dir);
+  opt.finetune_epochs = 1;
+  opt.sparsity = 0.75;
+  opt.score = "variance";
+  opt.calib = "percentile";
+  opt.calib_percentile = 99.9;
+  opt.checkpoint = false;
+  std::vector<std::string> lines;
+  opt.progress = [&](const std::string& s) { lines.push_back(s); };
+  const TrainReport r = train_and_export(opt);
+  ASSERT_TRUE(r.completed);
+  EXPECT_FALSE(fs::exists(dir / "checkpoint"));
+  EXPECT_GE(r.int8_accuracy, 0.0);
+  EXPECT_LE(std::abs(r.int8_accuracy - r.sparse_float_accuracy), 0.1);
+  EXPECT_LT(r.weight_bytes_compact, r.weight_bytes_dense);
+  bool eta = false;
+  for (const auto& l : lines) eta |= l.find("ETA") != std::string::npos;
+  EXPECT_TRUE(eta);
+
+  const auto s = read_json(dir / "train_summary.json");
+  EXPECT_EQ(s["options"]["score"], "variance");
+  EXPECT_EQ(s["options"]["selection"], "row-balanced");
+  EXPECT_EQ(s["options"]["schedule"], "one-shot");
+  EXPECT_EQ(s["options"]["calib"], "percentile");
+  EXPECT_EQ(s["epochs"].size(), 2u);
+  EXPECT_EQ(s["int8_eval_images"], 100);
+  EXPECT_EQ(s["float_accuracy"].get<double>(), r.sparse_float_accuracy);
+  EXPECT_EQ(s["weight_bytes"]["compact_8x8"].get<uint64_t>(), r.weight_bytes_compact);
+  // Per layer: conv1 dense; conv3 16x16 in 8x8 blocks at 75% of 2 columns = 1 per row.
+  ASSERT_EQ(s["layers"].size(), 4u);
+  EXPECT_EQ(s["layers"][0]["zero_blocks"], 0);
+  EXPECT_EQ(s["layers"][2]["name"], "conv3");
+  EXPECT_EQ(s["layers"][2]["zero_blocks"], 2);
+  const ir::Graph g = import::read_bundle(dir.string());
+  EXPECT_NE(g.provenance.notes.find("score=variance selection=row-balanced schedule=one-shot"), std::string::npos)
+      << g.provenance.notes;
+  EXPECT_NE(g.provenance.notes.find("calib=percentile:99.9"), std::string::npos) << g.provenance.notes;
+  fs::remove_all(dir);
+}
+
+TEST(TrainPipeline, BlockShapeReachesTheBundleAndDenseHasNoMasks) {
+  const fs::path dir = fresh_dir("shape");
+  TrainOptions opt = small_run(dir);
+  opt.finetune_epochs = 1;
+  opt.block_o = 16;
+  opt.block_i = 4;
+  opt.int8_eval_images = 0;
+  opt.checkpoint = false;
+  TrainReport r = train_and_export(opt);
+  EXPECT_LT(r.int8_accuracy, 0);  // skipped
+  ir::Graph g = import::read_bundle(dir.string());
+  EXPECT_EQ(g.block_o, 16u);
+  EXPECT_EQ(g.block_i, 4u);
+  for (const auto& n : g.nodes)
+    if (n.sparse) {
+      EXPECT_EQ(n.mask.bo, 16u) << n.name;
+      EXPECT_EQ(n.mask.bi, 4u) << n.name;
+    }
+  EXPECT_TRUE(g.nodes[3].sparse);  // conv2 (8 -> 16 channels): 2 block columns of 4
+  EXPECT_EQ(g.nodes[3].mask.nnz(), 1u);
+
+  opt.sparsity = 0.0;  // dense: no masks at all
+  r = train_and_export(opt);
+  EXPECT_EQ(r.achieved_sparsity, 0.0);
+  g = import::read_bundle(dir.string());
+  for (const auto& n : g.nodes) EXPECT_FALSE(n.sparse) << n.name;
+  EXPECT_EQ(r.weight_bytes_compact, r.weight_bytes_dense);
+  fs::remove_all(dir);
+}
+
+TEST(TrainPipeline, MethodOptionErrorsAreOneLine) {
+  TrainOptions opt = small_run(fresh_dir("method_err"));
+  auto message = [&]() -> std::string {
+    try {
+      train_and_export(opt);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  opt.score = "l3";
+  EXPECT_EQ(message(), "unknown block score 'l3' (supported: l2, l1, variance)");
+  opt.score = "l1";
+  opt.selection = "per-tensor";
+  EXPECT_EQ(message(), "unknown selection 'per-tensor' (supported: row-balanced, global)");
+  opt.selection = "global";
+  opt.schedule = "gradual";
+  EXPECT_EQ(message(), "unknown schedule 'gradual' (supported: one-shot, incremental)");
+  opt.schedule = "incremental";
+  opt.calib = "mse";
+  EXPECT_EQ(message(), "unknown calibration 'mse' (supported: max, percentile)");
+  opt.calib = "max";
+  opt.sparsity = 0.96;
+  EXPECT_NE(message().find("outside [0, 0.95]"), std::string::npos);
+  opt.sparsity = 0.5;
+  opt.dense_from = "/nonexistent/dense.pt";
+  EXPECT_NE(message().find("/nonexistent/dense.pt"), std::string::npos);
   EXPECT_FALSE(fs::exists(opt.out_dir));
 }
 

@@ -7,7 +7,7 @@ namespace saie::trainer {
 namespace {
 
 LayerSpec conv(const std::string& name, const std::string& in, uint32_t cin, uint32_t cout, uint32_t stride, bool relu,
-               bool prunable) {
+               bool prunable, bool bn = false) {
   LayerSpec l;
   l.name = name;
   l.kind = LayerKind::Conv;
@@ -19,6 +19,7 @@ LayerSpec conv(const std::string& name, const std::string& in, uint32_t cin, uin
   l.pad = 1;
   l.relu = relu;
   l.prunable = prunable;
+  l.bn = bn;
   return l;
 }
 
@@ -104,6 +105,11 @@ std::vector<TensorShape> ModelSpec::shapes() const {
   return out;
 }
 
+const std::vector<std::string>& model_names() {
+  static const std::vector<std::string> n{"small-resnet", "resnet-s", "tiny"};
+  return n;
+}
+
 ModelSpec make_model_spec(const std::string& model) {
   ModelSpec m;
   m.name = model;
@@ -119,6 +125,21 @@ ModelSpec make_model_spec(const std::string& model) {
         pool("gap", LayerKind::AvgPool, "add1", 7),               // 1x1x32
         fc("fc", "gap", 32, 10),                                  // 10 logits
     };
+  } else if (model == "resnet-s") {
+    // Two residual stages (32 ch at 14x14, 64 ch at 7x7), BatchNorm after every conv.
+    m.layers = {
+        conv("conv1", "input", 1, 32, 1, true, false, true),       // 28x28x32
+        pool("pool1", LayerKind::MaxPool, "conv1", 2),             // 14x14x32
+        conv("conv2", "pool1", 32, 32, 1, true, true, true),       // 14x14x32
+        conv("conv3", "conv2", 32, 32, 1, false, true, true),      // 14x14x32
+        add_relu("add1", "pool1", "conv3"),                        // ReLU(pool1 + conv3)
+        conv("conv4", "add1", 32, 64, 2, true, true, true),        // 7x7x64
+        conv("conv5", "conv4", 64, 64, 1, true, true, true),       // 7x7x64
+        conv("conv6", "conv5", 64, 64, 1, false, true, true),      // 7x7x64
+        add_relu("add2", "conv4", "conv6"),                        // ReLU(conv4 + conv6)
+        pool("gap", LayerKind::AvgPool, "add2", 7),                // 1x1x64
+        fc("fc", "gap", 64, 10),                                   // 10 logits
+    };
   } else if (model == "tiny") {
     m.layers = {
         conv("conv1", "input", 1, 8, 1, true, false),             // 28x28x8
@@ -130,7 +151,7 @@ ModelSpec make_model_spec(const std::string& model) {
         fc("fc", "gap", 16, 10),                                  // 10 logits
     };
   } else {
-    throw std::runtime_error("unknown model '" + model + "' (expected small-resnet or tiny)");
+    throw std::runtime_error("unknown model '" + model + "' (expected small-resnet, resnet-s or tiny)");
   }
   m.shapes();  // fail early if the list is inconsistent
   return m;

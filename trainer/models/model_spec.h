@@ -17,6 +17,8 @@ struct LayerSpec {
   uint32_t cin = 0, cout = 0;       // Conv/Fc channels (Fc: cin = channels of its input tensor)
   uint32_t kernel = 1, stride = 1, pad = 0;  // square kernels (Conv, pools)
   bool relu = false;                // fused ReLU on the output (Conv, Add)
+  bool bn = false;                  // Conv only: BatchNorm2d between conv and ReLU while training;
+                                    // folded into the conv at export (the bundle has no BN op)
   bool prunable = false;            // gets a block mask (every Conv/Fc except the first conv)
 };
 
@@ -35,9 +37,13 @@ struct ModelSpec {
   std::vector<TensorShape> shapes() const;
 };
 
-// "small-resnet" (the demo) or "tiny" (fast tests). No BatchNorm on purpose: the int8 bundle has
-// no normalisation op and folding BN would blur the block masks the trainer exports.
-// Throws std::runtime_error("unknown model ...") for other names.
+// Model names make_model_spec knows, in the order --help lists them.
+const std::vector<std::string>& model_names();
+
+// "small-resnet" (the demo: 16-32 channels, no BatchNorm), "resnet-s" (32-64 channels with
+// BatchNorm, the accuracy model of the training study) or "tiny" (fast tests).
+// BatchNorm is folded into its conv at export (fold_batchnorm): folding scales whole output
+// channels, so zero blocks stay zero. Throws std::runtime_error("unknown model ...") otherwise.
 ModelSpec make_model_spec(const std::string& model);
 
 }  // namespace saie::trainer

@@ -8,6 +8,7 @@ SpecNetImpl::SpecNetImpl(const ModelSpec& spec) : spec_(spec) {
   const size_t n = spec_.layers.size();
   convs_.assign(n, torch::nn::Conv2d(nullptr));
   fcs_.assign(n, torch::nn::Linear(nullptr));
+  bns_.assign(n, torch::nn::BatchNorm2d(nullptr));
   inputs_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const LayerSpec& l = spec_.layers[i];
@@ -17,6 +18,9 @@ SpecNetImpl::SpecNetImpl(const ModelSpec& spec) : spec_(spec) {
       torch::nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanIn, torch::kReLU);
       torch::nn::init::zeros_(c->bias);
       convs_[i] = register_module(l.name, c);
+      // Default BN (gamma 1, beta 0, eps 1e-5, momentum 0.1); registered after its conv so the
+      // parameter order is conv.weight, conv.bias, bn.weight, bn.bias per layer.
+      if (l.bn) bns_[i] = register_module(l.name + "_bn", torch::nn::BatchNorm2d(l.cout));
     } else if (l.kind == LayerKind::Fc) {
       const int j = inputs_[i].at(0);
       const TensorShape in = j < 0 ? spec_.input : shapes[static_cast<size_t>(j)];
@@ -37,6 +41,7 @@ std::vector<torch::Tensor> SpecNetImpl::forward_all(const torch::Tensor& x) {
     switch (l.kind) {
       case LayerKind::Conv:
         y = convs_[i]->forward(in(i, 0));
+        if (bns_[i]) y = bns_[i]->forward(y);
         break;
       case LayerKind::MaxPool:
         y = torch::max_pool2d(in(i, 0), {l.kernel, l.kernel}, {l.stride, l.stride}, {l.pad, l.pad});

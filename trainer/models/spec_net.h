@@ -18,18 +18,21 @@ class SpecNetImpl : public torch::nn::Module {
 
   // x: [N, 1, 28, 28] float, pixel / 255. Returns logits [N, classes].
   torch::Tensor forward(const torch::Tensor& x);
-  // Output of every layer (after its fused ReLU), aligned with spec().layers; NCHW.
+  // Output of every layer (after its BatchNorm and fused ReLU), aligned with spec().layers; NCHW.
   std::vector<torch::Tensor> forward_all(const torch::Tensor& x);
 
   const ModelSpec& spec() const { return spec_; }
   // Weight / bias of layer i (Conv: OIHW, Fc: [cout, C*H*W]); undefined tensors for other layers.
   torch::Tensor weight(size_t i) const;
   torch::Tensor bias(size_t i) const;
+  // BatchNorm of conv layer i (empty holder when the layer has none).
+  torch::nn::BatchNorm2d batchnorm(size_t i) const { return bns_.at(i); }
 
  private:
   ModelSpec spec_;
   std::vector<torch::nn::Conv2d> convs_;  // per layer; empty holder when not a Conv
   std::vector<torch::nn::Linear> fcs_;    // per layer; empty holder when not an Fc
+  std::vector<torch::nn::BatchNorm2d> bns_;  // per layer; empty holder unless a Conv with bn
   std::vector<std::vector<int>> inputs_;  // producer layer indices (-1 = network input)
 };
 TORCH_MODULE(SpecNet);

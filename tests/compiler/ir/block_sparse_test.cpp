@@ -286,7 +286,9 @@ TEST(BlockSparseTest, HardwareMaskMatchesBruteForceForManyShapes) {
             if (n.mask.at(oc / bo, ic / bi)) want[size_t{oc / 8} * (in_c / 8) + ic / 8] = 1;
         const BlockMask hw = hardware_mask(n, in_c, out_c);
         EXPECT_EQ(hw.bits, want);
-        if (bo == 8 && bi == 8) EXPECT_EQ(hw.bits, n.mask.bits);
+        if (bo == 8 && bi == 8) {
+          EXPECT_EQ(hw.bits, n.mask.bits);
+        }
         check(n, cin, in_c, 0, out_c, false, [&](uint32_t oc, uint32_t ic) { return hw.at(oc / 8, ic / 8); });
         ++cases;
       }

@@ -40,6 +40,30 @@ TEST(ModelSpec, TinyShapes) {
   EXPECT_EQ(s.index_of("input"), -1);
 }
 
+TEST(ModelSpec, ResnetSShapesAndBatchNorm) {
+  const ModelSpec s = make_model_spec("resnet-s");
+  const auto sh = s.shapes();
+  ASSERT_EQ(s.layers.size(), 11u);
+  EXPECT_EQ(sh[s.index_of("conv1")].c, 32u);
+  EXPECT_EQ(sh[s.index_of("add1")].h, 14u);
+  EXPECT_EQ(sh[s.index_of("add1")].c, 32u);
+  EXPECT_EQ(sh[s.index_of("conv4")].h, 7u);
+  EXPECT_EQ(sh[s.index_of("add2")].c, 64u);
+  EXPECT_EQ(sh[s.index_of("gap")].h, 1u);
+  EXPECT_EQ(sh[s.index_of("fc")].c, 10u);
+  EXPECT_EQ(s.layers[s.index_of("add1")].inputs, (std::vector<std::string>{"pool1", "conv3"}));
+  for (const auto& l : s.layers) {
+    EXPECT_EQ(l.bn, l.kind == LayerKind::Conv) << l.name;  // every conv has BN, nothing else
+    if (l.kind == LayerKind::Conv) {
+      EXPECT_EQ(l.cout % 8, 0u) << l.name;
+    }
+  }
+  EXPECT_FALSE(s.layers[s.index_of("conv3")].relu);  // before the residual add
+  EXPECT_FALSE(s.layers[s.index_of("conv6")].relu);
+  EXPECT_EQ(model_names(), (std::vector<std::string>{"small-resnet", "resnet-s", "tiny"}));
+  for (const auto& n : model_names()) EXPECT_NO_THROW(make_model_spec(n)) << n;
+}
+
 TEST(ModelSpec, UnknownNamesAreErrors) {
   EXPECT_THROW(make_model_spec("resnet50"), std::runtime_error);
   EXPECT_THROW(make_model_spec("tiny").index_of("conv9"), std::runtime_error);

@@ -1,0 +1,374 @@
+// torchscript_import_test.cpp — TorchScript models built and saved from C++ (m.define), then
+// imported: structure, BatchNorm folding (float graph == torch module), int8 bundle round trip,
+// traced-style ops (aten::_convolution, addmm, in-place), and one-line errors.
+#include "trainer/import/torchscript_import.h"
+
+#include <gtest/gtest.h>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <random>
+
+#include "compiler/import/bundle_io.h"
+#include "compiler/reference/reference_executor.h"
+#include "trainer/data/idx.h"
+
+namespace saie::trainer {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::random_device rd;
+    path = fs::temp_directory_path() / ("saie_import_test_" + std::to_string(rd()) + std::to_string(rd()));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+void param(torch::jit::Module& m, const std::string& name, const torch::Tensor& t) { m.register_parameter(name, t, false); }
+void buffer(torch::jit::Module& m, const std::string& name, const torch::Tensor& t) { m.register_buffer(name, t); }
+
+// BatchNorm parameters far from identity so folding mistakes show.
+void bn(torch::jit::Module& m, const std::string& p, int64_t c) {
+  param(m, p + "_g", torch::rand({c}) + 0.5);
+  param(m, p + "_b", torch::randn({c}) * 0.3);
+  buffer(m, p + "_m", torch::randn({c}) * 0.5);
+  buffer(m, p + "_v", torch::rand({c}) + 0.5);
+}
+
+// conv(1->16)-bn-relu-maxpool, residual block (conv-bn-relu-conv + add, relu), strided conv,
+// global average pool, flatten, linear (28x28x1 input).
+std::string save_small_resnet(const fs::path& dir) {
+  torch::manual_seed(3);
+  torch::jit::Module m("SmallNet");
+  param(m, "conv1_weight", torch::randn({16, 1, 3, 3}) * 0.5);
+  bn(m, "bn1", 16);
+  param(m, "conv2_weight", torch::randn({16, 16, 3, 3}) * 0.12);
+  param(m, "conv2_bias", torch::randn({16}) * 0.1);
+  bn(m, "bn2", 16);
+  param(m, "conv3_weight", torch::randn({16, 16, 3, 3}) * 0.12);
+  param(m, "conv3_bias", torch::randn({16}) * 0.1);
+  param(m, "conv4_weight", torch::randn({32, 16, 3, 3}) * 0.12);
+  param(m, "conv4_bias", torch::randn({32}) * 0.1);
+  param(m, "fc_weight", torch::randn({10, 32}) * 0.3);
+  param(m, "fc_bias", torch::randn({10}) * 0.1);
+  m.define(R"(
+def forward(self, x):
+    y = torch.conv2d(x, self.conv1_weight, None, [1, 1], [1, 1], [1, 1], 1)
+    y = torch.batch_norm(y, self.bn1_g, self.bn1_b, self.bn1_m, self.bn1_v, False, 0.1, 1e-5, False)
+    y = torch.relu(y)
+    y = torch.max_pool2d(y, [2, 2], [2, 2], [0, 0], [1, 1], False)
+    z = torch.conv2d(y, self.conv2_weight, self.conv2_bias, [1, 1], [1, 1], [1, 1], 1)
+    z = torch.batch_norm(z, self.bn2_g, self.bn2_b, self.bn2_m, self.bn2_v, False, 0.1, 1e-5, False)
+    z = torch.relu(z)
+    z = torch.conv2d(z, self.conv3_weight, self.conv3_bias, [1, 1], [1, 1], [1, 1], 1)
+    y = torch.relu(z + y)
+    y = torch.conv2d(y, self.conv4_weight, self.conv4_bias, [2, 2], [1, 1], [1, 1], 1)
+    y = torch.relu(y)
+    y = torch.adaptive_avg_pool2d(y, [1, 1])
+    y = torch.flatten(y, 1)
+    return torch.linear(y, self.fc_weight, self.fc_bias)
+)");
+  const std::string path = (dir / "small_resnet.pt").string();
+  m.save(path);
+  return path;
+}
+
+// What a torch.jit.trace of nn.Modules records: aten::_convolution, in-place relu_/add_,
+// avg_pool2d, view(x.size(0), -1) and addmm(bias, x, W.t()) — with a non-1x1 map before the
+// linear layer so PyTorch's CHW flatten order matters.
+std::string save_traced_style(const fs::path& dir) {
+  torch::manual_seed(5);
+  torch::jit::Module m("TracedStyle");
+  param(m, "c1_weight", torch::randn({8, 3, 3, 3}) * 0.4);
+  param(m, "c1_bias", torch::randn({8}) * 0.1);
+  param(m, "c2_weight", torch::randn({8, 8, 1, 1}) * 0.4);
+  param(m, "fc_weight", torch::randn({5, 8 * 4 * 4}) * 0.2);
+  param(m, "fc_bias", torch::randn({5}) * 0.1);
+  m.define(R"(
+def forward(self, x):
+    y = torch._convolution(x, self.c1_weight, self.c1_bias, [2, 2], [1, 1], [1, 1], False, [0, 0], 1, False, False, True, True)
+    y = torch.relu_(y)
+    z = torch._convolution(y, self.c2_weight, None, [1, 1], [0, 0], [1, 1], False, [0, 0], 1, False, False, True, True)
+    z.add_(y, alpha=1)
+    z = torch.relu_(z)
+    z = torch.avg_pool2d(z, [2, 2], [2, 2], [0, 0], False, True, None)
+    z = z.view(z.size(0), -1)
+    return torch.addmm(self.fc_bias, z, self.fc_weight.t(), beta=1, alpha=1)
+)");
+  const std::string path = (dir / "traced_style.pt").string();
+  m.save(path);
+  return path;
+}
+
+std::string save_with_body(const fs::path& dir, const std::string& file, const std::string& body, int64_t wcin) {
+  torch::manual_seed(1);
+  torch::jit::Module m("Bad");
+  param(m, "conv_weight", torch::randn({4, wcin, 3, 3}));
+  m.define("def forward(self, x):\n" + body);
+  const std::string path = (dir / file).string();
+  m.save(path);
+  return path;
+}
+
+// HWC float tensor for the float graph, NCHW tensor for torch, from the same values.
+struct Input {
+  FloatTensor hwc;
+  torch::Tensor nchw;
+};
+Input make_input(uint32_t h, uint32_t w, uint32_t c, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Input in;
+  in.hwc.resize(size_t{h} * w * c);
+  in.nchw = torch::zeros({1, c, h, w});
+  auto acc = in.nchw.accessor<float, 4>();
+  for (uint32_t y = 0; y < h; ++y)
+    for (uint32_t x = 0; x < w; ++x)
+      for (uint32_t ch = 0; ch < c; ++ch) {
+        const float v = static_cast<float>((rng() >> 40) * 0x1.0p-24);  // [0, 1)
+        in.hwc[(size_t{y} * w + x) * c + ch] = v;
+        acc[0][ch][y][x] = v;
+      }
+  return in;
+}
+
+std::vector<float> torch_forward(const std::string& path, const torch::Tensor& x) {
+  torch::jit::Module m = torch::jit::load(path);
+  m.eval();
+  torch::NoGradGuard ng;
+  const torch::Tensor y = m.forward({x}).toTensor().contiguous();
+  return std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel());
+}
+
+void expect_close(const std::vector<float>& a, const std::vector<float>& b, double tol) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], tol * (1.0 + std::fabs(b[i]))) << "element " << i;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(TorchScriptImport, RecognisesLayersAndFoldsBatchNorm) {
+  TempDir dir;
+  const std::string path = save_small_resnet(dir.path);
+  std::string notes;
+  const FloatGraph g = load_torchscript(path, ir::Shape{28, 28, 1}, &notes);
+  EXPECT_NE(notes.find("2 BatchNorm folded"), std::string::npos) << notes;
+  // conv1(+bn+relu) maxpool conv2(+bn+relu) conv3 add(+relu) conv4(+relu) avgpool fc
+  const std::vector<FloatOp> ops = {FloatOp::Conv, FloatOp::MaxPool, FloatOp::Conv, FloatOp::Conv,
+                                    FloatOp::Add,  FloatOp::Conv,    FloatOp::AvgPool, FloatOp::Fc};
+  const std::vector<bool> relu = {true, false, true, false, true, true, false, false};
+  ASSERT_EQ(g.layers.size(), ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    EXPECT_EQ(g.layers[i].op, ops[i]) << i;
+    EXPECT_EQ(g.layers[i].relu, relu[i]) << i;
+  }
+  EXPECT_EQ(g.layers[4].inputs, (std::vector<int>{3, 1}));  // conv3 + the maxpool output
+  // Shapes computed from weights, strides and padding.
+  EXPECT_TRUE(g.layers[1].out == (ir::Shape{14, 14, 16}));
+  EXPECT_TRUE(g.layers[5].out == (ir::Shape{7, 7, 32}));
+  EXPECT_TRUE(g.layers[6].out == (ir::Shape{1, 1, 32}));
+  EXPECT_EQ(g.layers[6].kh, 7u);
+  EXPECT_TRUE(g.layers.back().out == (ir::Shape{1, 1, 10}));
+  // Names come from the weights' attribute paths.
+  EXPECT_EQ(g.layers[0].name, "conv1");
+  EXPECT_EQ(g.layers.back().name, "fc");
+}
+
+TEST(TorchScriptImport, FoldedFloatGraphEqualsTorchModule) {
+  TempDir dir;
+  for (const std::string& path : {save_small_resnet(dir.path), save_traced_style(dir.path)}) {
+    const bool rgb = path.find("traced") != std::string::npos;
+    const ir::Shape shape = rgb ? ir::Shape{16, 16, 3} : ir::Shape{28, 28, 1};
+    const FloatGraph g = load_torchscript(path, shape);
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      const Input in = make_input(shape.h, shape.w, shape.c, seed);
+      const std::vector<FloatTensor> outs = run_float(g, in.hwc);
+      expect_close(outs.back(), torch_forward(path, in.nchw), 1e-4);
+    }
+  }
+}
+
+TEST(TorchScriptImport, TracedStyleOpsAreRecognised) {
+  TempDir dir;
+  const FloatGraph g = load_torchscript(save_traced_style(dir.path), ir::Shape{16, 16, 3});
+  // c1(+relu_) c2 add_(+relu_) avgpool fc(addmm)
+  ASSERT_EQ(g.layers.size(), 5u);
+  EXPECT_EQ(g.layers[0].op, FloatOp::Conv);
+  EXPECT_TRUE(g.layers[0].relu);
+  EXPECT_TRUE(g.layers[0].out == (ir::Shape{8, 8, 8}));
+  EXPECT_EQ(g.layers[2].op, FloatOp::Add);
+  EXPECT_TRUE(g.layers[2].relu);
+  EXPECT_EQ(g.layers[3].op, FloatOp::AvgPool);
+  EXPECT_EQ(g.layers[4].op, FloatOp::Fc);
+  EXPECT_EQ(g.layers[4].cin, 8u);
+  EXPECT_TRUE(g.shape_of(3) == (ir::Shape{4, 4, 8}));
+}
+
+TEST(TorchScriptImport, Int8BundleRoundTripsAndTracksTheFloatModel) {
+  TempDir dir;
+  const std::string path = save_small_resnet(dir.path);
+  ImportOptions o;
+  o.model_path = path;
+  o.sparsity = 0.5;
+  o.calib_images = 16;
+  o.random_calibration = true;  // the test must not depend on the dataset package
+  const ir::Graph g = import_torchscript(o);
+  EXPECT_NE(g.provenance.notes.find("random"), std::string::npos) << g.provenance.notes;
+  EXPECT_NE(g.provenance.notes.find("seed 1"), std::string::npos);
+  EXPECT_EQ(g.provenance.dataset, "random");
+  EXPECT_EQ(g.provenance.model, "small_resnet.pt");
+  // First conv dense (1 input channel stays 1), every other conv / fc masked row-balanced.
+  EXPECT_FALSE(g.nodes[1].sparse);
+  EXPECT_EQ(g.nodes[1].out.c, 16u);
+  EXPECT_EQ(g.nodes[0].out.c, 1u);
+  for (const ir::Node& n : g.nodes)
+    if ((n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc) && n.name != "conv1") {
+      ASSERT_TRUE(n.sparse) << n.name;
+      EXPECT_DOUBLE_EQ(n.mask.sparsity(), 0.5) << n.name;
+    }
+  const fs::path out = dir.path / "bundle";
+  import::write_bundle(g, out.string());
+  const ir::Graph r = import::read_bundle(out.string());
+  ASSERT_EQ(r.nodes.size(), g.nodes.size());
+  for (size_t i = 0; i < r.nodes.size(); ++i) EXPECT_EQ(r.nodes[i].weight, g.nodes[i].weight) << r.nodes[i].name;
+
+  // Dense import: the int8 reference output (dequantised) follows the float torch module.
+  o.sparsity = 0.0;
+  const ir::Graph d = import_torchscript(o);
+  const float out_scale = d.nodes[static_cast<size_t>(d.output)].out_scale;
+  int agree = 0, confident = 0;
+  for (uint64_t seed = 11; seed <= 16; ++seed) {
+    const Input in = make_input(28, 28, 1, seed);
+    reference::Tensor q(in.hwc.size());
+    for (size_t k = 0; k < q.size(); ++k) q[k] = static_cast<int8_t>(std::lround(in.hwc[k] * 127.0f));
+    const reference::Tensor y = reference::run(d, q);
+    const std::vector<float> f = torch_forward(path, in.nchw);
+    float fmax = 0;
+    for (float v : f) fmax = std::max(fmax, std::fabs(v));
+    for (size_t k = 0; k < f.size(); ++k) EXPECT_NEAR(y[k] * out_scale, f[k], 0.1 * fmax + 2 * out_scale) << "seed " << seed;
+    std::vector<float> sorted = f;
+    std::sort(sorted.rbegin(), sorted.rend());
+    const int fa = static_cast<int>(std::max_element(f.begin(), f.end()) - f.begin());
+    if (sorted[0] - sorted[1] > 0.1 * fmax) {
+      ++confident;
+      agree += reference::argmax(y) == fa ? 1 : 0;
+    }
+  }
+  EXPECT_GE(confident, 3);  // the argmax check below must not be vacuous
+  EXPECT_EQ(agree, confident);
+}
+
+TEST(TorchScriptImport, CalibrationUsesFashionMnistFor28x28x1ElseSeededRandom) {
+  ImportOptions o;
+  o.calib_images = 3;
+  std::string source;
+  const std::vector<FloatTensor> fm = calibration_inputs(o, &source);
+  ASSERT_EQ(fm.size(), 3u);
+  EXPECT_NE(source.find("3 Fashion-MNIST training images"), std::string::npos) << source;
+  const data::Dataset d = data::load_fashion_mnist(data::default_dataset_dir(), "train", 1);
+  for (size_t k = 0; k < 28 * 28; ++k) ASSERT_FLOAT_EQ(fm[0][k], d.image(0)[k] / 255.0f) << k;
+
+  o.dataset_dir = "/nonexistent-saie-dataset";
+  const std::vector<FloatTensor> fallback = calibration_inputs(o, &source);
+  EXPECT_NE(source.find("unreadable"), std::string::npos) << source;
+  EXPECT_NE(source.find("random"), std::string::npos) << source;
+
+  o.input = ir::Shape{8, 8, 3};
+  o.seed = 5;
+  const std::vector<FloatTensor> r1 = calibration_inputs(o, &source), r2 = calibration_inputs(o);
+  EXPECT_NE(source.find("seed 5"), std::string::npos) << source;
+  ASSERT_EQ(r1.size(), 3u);
+  EXPECT_EQ(r1[0].size(), 8u * 8 * 3);
+  EXPECT_EQ(r1, r2);  // seeded: reproducible
+  for (float v : r1[1]) ASSERT_TRUE(v >= 0.0f && v < 1.0f);
+}
+
+TEST(TorchScriptImport, UnsupportedOpIsNamedOnOneLine) {
+  TempDir dir;
+  const std::string path = save_with_body(dir.path, "sig.pt",
+                                          "    y = torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n"
+                                          "    return torch.sigmoid(y)\n",
+                                          1);
+  const std::string e = error_of([&] { load_torchscript(path, ir::Shape{28, 28, 1}); });
+  EXPECT_EQ(e.rfind("unsupported operation aten::sigmoid at node ", 0), 0u) << e;
+  EXPECT_NE(e.find("(%"), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+}
+
+TEST(TorchScriptImport, ClassifierChainAfterFlattenMatchesTorch) {
+  // VGG-style head: flatten of a 4x4x4 map, linear, relu, dropout (identity), linear.
+  TempDir dir;
+  torch::manual_seed(9);
+  torch::jit::Module m("Head");
+  param(m, "conv_weight", torch::randn({4, 1, 3, 3}));
+  param(m, "fc1_weight", torch::randn({12, 64}) * 0.2);
+  param(m, "fc1_bias", torch::randn({12}) * 0.1);
+  param(m, "fc2_weight", torch::randn({3, 12}) * 0.3);
+  m.define(R"(
+def forward(self, x):
+    y = torch.relu(torch.conv2d(x, self.conv_weight, None, [2, 2], [1, 1], [1, 1], 1))
+    y = torch.flatten(y, 1)
+    y = torch.relu(torch.linear(y, self.fc1_weight, self.fc1_bias))
+    y = torch.dropout(y, 0.5, False)
+    return torch.linear(y, self.fc2_weight, None)
+)");
+  const std::string path = (dir.path / "head.pt").string();
+  m.save(path);
+  const FloatGraph g = load_torchscript(path, ir::Shape{8, 8, 1});
+  ASSERT_EQ(g.layers.size(), 3u);
+  EXPECT_EQ(g.layers[1].op, FloatOp::Fc);
+  EXPECT_TRUE(g.layers[1].relu);
+  EXPECT_EQ(g.layers[2].op, FloatOp::Fc);
+  EXPECT_EQ(g.layers[2].cin, 12u);
+  const Input in = make_input(8, 8, 1, 4);
+  expect_close(run_float(g, in.hwc).back(), torch_forward(path, in.nchw), 1e-4);
+}
+
+TEST(TorchScriptImport, ChannelConcatIsReportedByName) {
+  TempDir dir;
+  const std::string path = save_with_body(dir.path, "cat.pt",
+                                          "    y = torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n"
+                                          "    return torch.cat([y, y], 1)\n",
+                                          1);
+  const std::string e = error_of([&] { load_torchscript(path, ir::Shape{28, 28, 1}); });
+  EXPECT_EQ(e.rfind("unsupported operation aten::cat at node ", 0), 0u) << e;
+}
+
+TEST(TorchScriptImport, GroupedConvIsRejected) {
+  TempDir dir;
+  const std::string path = save_with_body(dir.path, "grouped.pt",
+                                          "    return torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 2)\n", 1);
+  const std::string e = error_of([&] { load_torchscript(path, ir::Shape{28, 28, 2}); });
+  EXPECT_EQ(e.rfind("unsupported: grouped conv 'conv'", 0), 0u) << e;
+}
+
+TEST(TorchScriptImport, InputChannelMismatchAndMissingFileAreOneLineErrors) {
+  TempDir dir;
+  const std::string path = save_with_body(dir.path, "rgb.pt",
+                                          "    return torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n", 3);
+  const std::string e = error_of([&] { load_torchscript(path, ir::Shape{28, 28, 1}); });
+  EXPECT_NE(e.find("expects 3 input channels"), std::string::npos) << e;
+  EXPECT_NE(e.find("--input-shape"), std::string::npos) << e;
+  const std::string m = error_of([&] { load_torchscript((dir.path / "nope.pt").string(), ir::Shape{28, 28, 1}); });
+  EXPECT_EQ(m.rfind("cannot load TorchScript file", 0), 0u) << m;
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace saie::trainer

@@ -1,0 +1,331 @@
+// float_graph.cpp — shapes, float execution, pruning and quantisation of a FloatGraph (see float_graph.h).
+#include "trainer/import/float_graph.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <stdexcept>
+#include <string>
+
+#include "trainer/quant/quantize.h"
+#include "trainer/sparsity/block_mask.h"
+
+namespace saie::trainer {
+
+namespace {
+
+[[noreturn]] void fail(const FloatLayer& l, const std::string& what) {
+  throw std::runtime_error("layer '" + l.name + "': " + what);
+}
+
+std::string shape_str(const ir::Shape& s) {
+  return "[" + std::to_string(s.h) + ", " + std::to_string(s.w) + ", " + std::to_string(s.c) + "]";
+}
+
+size_t at(const ir::Shape& s, uint32_t y, uint32_t x, uint32_t c) { return (size_t{y} * s.w + x) * s.c + c; }
+
+// Conv/Fc window: Fc covers its whole input with stride 1 and no padding.
+struct Window {
+  uint32_t kh, kw, sh, sw, ph, pw;
+};
+Window window_of(const FloatLayer& l, const ir::Shape& in) {
+  if (l.op == FloatOp::Fc) return {in.h, in.w, 1, 1, 0, 0};
+  return {l.kh, l.kw, l.stride_h, l.stride_w, l.pad_h, l.pad_w};
+}
+
+FloatTensor run_conv(const FloatLayer& l, const ir::Shape& is, const FloatTensor& in) {
+  const Window win = window_of(l, is);
+  const uint32_t cin = is.c, cout = l.cout;
+  // Weights to [ky][kx][ic][oc] so the innermost loop runs over contiguous output channels.
+  std::vector<float> wt(l.weight.size());
+  for (uint32_t oc = 0; oc < cout; ++oc)
+    for (uint32_t ic = 0; ic < cin; ++ic)
+      for (uint32_t ky = 0; ky < win.kh; ++ky)
+        for (uint32_t kx = 0; kx < win.kw; ++kx)
+          wt[((size_t{ky} * win.kw + kx) * cin + ic) * cout + oc] = l.weight[((size_t{oc} * cin + ic) * win.kh + ky) * win.kw + kx];
+  FloatTensor out(l.out.elements());
+  std::vector<float> acc(cout);
+  for (uint32_t oy = 0; oy < l.out.h; ++oy)
+    for (uint32_t ox = 0; ox < l.out.w; ++ox) {
+      for (uint32_t oc = 0; oc < cout; ++oc) acc[oc] = l.bias.empty() ? 0.0f : l.bias[oc];
+      for (uint32_t ky = 0; ky < win.kh; ++ky) {
+        const int64_t iy = int64_t{oy} * win.sh - win.ph + ky;
+        if (iy < 0 || iy >= is.h) continue;
+        for (uint32_t kx = 0; kx < win.kw; ++kx) {
+          const int64_t ix = int64_t{ox} * win.sw - win.pw + kx;
+          if (ix < 0 || ix >= is.w) continue;
+          const float* a = &in[at(is, static_cast<uint32_t>(iy), static_cast<uint32_t>(ix), 0)];
+          const float* w = &wt[(size_t{ky} * win.kw + kx) * cin * cout];
+          for (uint32_t ic = 0; ic < cin; ++ic) {
+            const float x = a[ic];
+            if (x == 0.0f) continue;  // post-ReLU activations are often zero
+            const float* wr = w + size_t{ic} * cout;
+            for (uint32_t oc = 0; oc < cout; ++oc) acc[oc] += x * wr[oc];
+          }
+        }
+      }
+      float* o = &out[at(l.out, oy, ox, 0)];
+      for (uint32_t oc = 0; oc < cout; ++oc) o[oc] = l.relu ? std::max(acc[oc], 0.0f) : acc[oc];
+    }
+  return out;
+}
+
+FloatTensor run_pool(const FloatLayer& l, const ir::Shape& is, const FloatTensor& in) {
+  const bool avg = l.op == FloatOp::AvgPool;
+  FloatTensor out(l.out.elements());
+  for (uint32_t oy = 0; oy < l.out.h; ++oy)
+    for (uint32_t ox = 0; ox < l.out.w; ++ox)
+      for (uint32_t c = 0; c < l.out.c; ++c) {
+        double sum = 0;
+        float mx = -INFINITY;
+        for (uint32_t ky = 0; ky < l.kh; ++ky) {
+          const int64_t iy = int64_t{oy} * l.stride_h - l.pad_h + ky;
+          if (iy < 0 || iy >= is.h) continue;
+          for (uint32_t kx = 0; kx < l.kw; ++kx) {
+            const int64_t ix = int64_t{ox} * l.stride_w - l.pad_w + kx;
+            if (ix < 0 || ix >= is.w) continue;
+            const float v = in[at(is, static_cast<uint32_t>(iy), static_cast<uint32_t>(ix), c)];
+            sum += v;
+            mx = std::max(mx, v);
+          }
+        }
+        out[at(l.out, oy, ox, c)] = avg ? static_cast<float>(sum / (static_cast<double>(l.kh) * l.kw)) : mx;
+      }
+  return out;
+}
+
+}  // namespace
+
+const char* float_op_name(FloatOp op) {
+  switch (op) {
+    case FloatOp::Conv: return "conv";
+    case FloatOp::Fc: return "fc";
+    case FloatOp::MaxPool: return "maxpool";
+    case FloatOp::AvgPool: return "avgpool";
+    case FloatOp::Add: return "add";
+    case FloatOp::Relu: return "relu";
+  }
+  return "?";
+}
+
+uint32_t window_out(uint32_t in, uint32_t k, uint32_t stride, uint32_t pad, const std::string& layer) {
+  if (k == 0 || stride == 0) throw std::runtime_error("layer '" + layer + "': kernel and stride must be positive");
+  if (uint64_t{in} + 2ull * pad < k)
+    throw std::runtime_error("layer '" + layer + "': kernel " + std::to_string(k) + " larger than the padded input " +
+                             std::to_string(in + 2 * pad));
+  return (in + 2 * pad - k) / stride + 1;
+}
+
+void FloatGraph::infer_shapes() {
+  std::set<std::string> names;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    FloatLayer& l = layers[i];
+    if (l.name.empty() || l.name == "input") throw std::runtime_error("layer #" + std::to_string(i) + ": invalid name '" + l.name + "'");
+    if (!names.insert(l.name).second) fail(l, "duplicate layer name");
+    const size_t arity = l.op == FloatOp::Add ? 2 : 1;
+    if (l.inputs.size() != arity) fail(l, std::string(float_op_name(l.op)) + " takes " + std::to_string(arity) + " input(s)");
+    for (int in : l.inputs)
+      if (in < -1 || in >= static_cast<int>(i)) fail(l, "input " + std::to_string(in) + " is not an earlier layer");
+    const ir::Shape in = shape_of(l.inputs[0]);
+    switch (l.op) {
+      case FloatOp::Conv:
+      case FloatOp::Fc: {
+        if (l.cout == 0) fail(l, "cout must be positive");
+        l.cin = in.c;
+        const Window win = window_of(l, in);
+        if (l.op == FloatOp::Conv) {
+          l.out = ir::Shape{window_out(in.h, win.kh, win.sh, win.ph, l.name), window_out(in.w, win.kw, win.sw, win.pw, l.name), l.cout};
+        } else {
+          l.out = ir::Shape{1, 1, l.cout};
+        }
+        const size_t expect = size_t{l.cout} * in.c * win.kh * win.kw;
+        if (!l.weight.empty() && l.weight.size() != expect)
+          fail(l, "weight has " + std::to_string(l.weight.size()) + " values, expected " + std::to_string(expect) + " for input " +
+                      shape_str(in));
+        if (!l.bias.empty() && l.bias.size() != l.cout) fail(l, "bias has " + std::to_string(l.bias.size()) + " values, expected cout");
+        break;
+      }
+      case FloatOp::MaxPool:
+      case FloatOp::AvgPool:
+        if (l.pad_h * 2 > l.kh || l.pad_w * 2 > l.kw) fail(l, "padding larger than half the window");
+        l.out = ir::Shape{window_out(in.h, l.kh, l.stride_h, l.pad_h, l.name), window_out(in.w, l.kw, l.stride_w, l.pad_w, l.name), in.c};
+        break;
+      case FloatOp::Add: {
+        const ir::Shape b = shape_of(l.inputs[1]);
+        if (!(b == in)) fail(l, "add inputs differ in shape: " + shape_str(in) + " vs " + shape_str(b));
+        l.out = in;
+        break;
+      }
+      case FloatOp::Relu: l.out = in; break;
+    }
+  }
+}
+
+uint64_t FloatGraph::parameter_count() const {
+  uint64_t n = 0;
+  for (const FloatLayer& l : layers) {
+    if (l.op != FloatOp::Conv && l.op != FloatOp::Fc) continue;
+    const ir::Shape in = shape_of(l.inputs.at(0));
+    const Window win = window_of(l, in);
+    n += uint64_t{l.cout} * in.c * win.kh * win.kw + l.cout;
+  }
+  return n;
+}
+
+std::vector<FloatTensor> run_float(const FloatGraph& g, const FloatTensor& input) {
+  if (input.size() != g.input.elements())
+    throw std::runtime_error("float graph '" + g.name + "': input has " + std::to_string(input.size()) + " values, expected " +
+                             std::to_string(g.input.elements()));
+  std::vector<FloatTensor> t(g.layers.size());
+  auto tensor_of = [&](int i) -> const FloatTensor& { return i < 0 ? input : t[static_cast<size_t>(i)]; };
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const FloatLayer& l = g.layers[i];
+    const ir::Shape& is = g.shape_of(l.inputs[0]);
+    const FloatTensor& in = tensor_of(l.inputs[0]);
+    switch (l.op) {
+      case FloatOp::Conv:
+      case FloatOp::Fc:
+        if (l.weight.empty()) fail(l, "weights are not materialised");
+        t[i] = run_conv(l, is, in);
+        break;
+      case FloatOp::MaxPool:
+      case FloatOp::AvgPool: t[i] = run_pool(l, is, in); break;
+      case FloatOp::Add: {
+        const FloatTensor& b = tensor_of(l.inputs[1]);
+        t[i].resize(in.size());
+        for (size_t k = 0; k < in.size(); ++k) t[i][k] = l.relu ? std::max(in[k] + b[k], 0.0f) : in[k] + b[k];
+        break;
+      }
+      case FloatOp::Relu:
+        t[i] = in;
+        for (float& v : t[i]) v = std::max(v, 0.0f);
+        break;
+    }
+  }
+  return t;
+}
+
+std::vector<float> calibrate_max_abs(const FloatGraph& g, const std::vector<FloatTensor>& inputs) {
+  std::vector<float> mx(g.layers.size(), 0.0f);
+  for (const FloatTensor& x : inputs) {
+    const std::vector<FloatTensor> t = run_float(g, x);
+    for (size_t i = 0; i < t.size(); ++i)
+      for (float v : t[i]) mx[i] = std::max(mx[i], std::fabs(v));
+  }
+  return mx;
+}
+
+std::vector<float> scales_from_max(const FloatGraph& g, const std::vector<float>& max_abs) {
+  if (max_abs.size() != g.layers.size())
+    throw std::runtime_error("float graph '" + g.name + "': " + std::to_string(max_abs.size()) + " maxima for " +
+                             std::to_string(g.layers.size()) + " layers");
+  std::vector<float> s(g.layers.size());
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const FloatLayer& l = g.layers[i];
+    if (l.op == FloatOp::MaxPool || l.op == FloatOp::AvgPool || l.op == FloatOp::Relu) {
+      const int src = l.inputs.at(0);
+      s[i] = src < 0 ? kInputScale : s[static_cast<size_t>(src)];
+    } else {
+      s[i] = activation_scale(max_abs[i]);
+    }
+  }
+  return s;
+}
+
+void prune_float_graph(FloatGraph& g, double sparsity, uint32_t bo, uint32_t bi) {
+  if (!(sparsity >= 0.0 && sparsity < 1.0)) throw std::runtime_error("sparsity " + std::to_string(sparsity) + " outside [0, 1)");
+  bool first_conv = true;
+  for (FloatLayer& l : g.layers) {
+    if (l.op != FloatOp::Conv && l.op != FloatOp::Fc) continue;
+    const bool dense = l.op == FloatOp::Conv && first_conv;
+    if (l.op == FloatOp::Conv) first_conv = false;
+    l.has_mask = false;
+    if (dense || sparsity == 0.0) continue;
+    if (l.weight.empty()) fail(l, "weights are not materialised");
+    const ir::Shape in = g.shape_of(l.inputs.at(0));
+    const Window win = window_of(l, in);
+    const WeightDims d{l.cout, in.c, win.kh * win.kw};
+    l.mask = select_block_mask(l.weight, d, bo, bi, sparsity, "l2");
+    l.has_mask = true;
+    // Zero the masked-out blocks in place (cheaper than expand_block_mask on VGG's 100M-weight fc).
+    for (uint32_t oc = 0; oc < d.cout; ++oc)
+      for (uint32_t ic = 0; ic < d.cin; ++ic)
+        if (!l.mask.at(oc / bo, ic / bi))
+          std::fill_n(l.weight.begin() + static_cast<std::ptrdiff_t>((size_t{oc} * d.cin + ic) * d.khw), d.khw, 0.0f);
+  }
+}
+
+ir::Graph quantize_float_graph(const FloatGraph& g, const std::vector<float>& scales, const ir::Provenance& prov,
+                               uint32_t bo, uint32_t bi) {
+  if (scales.size() != g.layers.size())
+    throw std::runtime_error("float graph '" + g.name + "': " + std::to_string(scales.size()) + " scales for " +
+                             std::to_string(g.layers.size()) + " layers");
+  if (g.layers.empty()) throw std::runtime_error("float graph '" + g.name + "': has no layers");
+  ir::Graph out;
+  out.name = g.name;
+  out.block_o = bo;
+  out.block_i = bi;
+  out.provenance = prov;
+  ir::Node in;
+  in.name = "input";
+  in.op = ir::OpKind::Input;
+  in.out = g.input;
+  in.out_scale = kInputScale;
+  out.nodes.push_back(std::move(in));
+  auto scale_of = [&](int i) { return i < 0 ? kInputScale : scales[static_cast<size_t>(i)]; };
+
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const FloatLayer& l = g.layers[i];
+    ir::Node n;
+    n.name = l.name;
+    n.out = l.out;
+    n.out_scale = scales[i];
+    n.relu = l.relu;
+    for (int src : l.inputs) n.inputs.push_back(src + 1);  // graph index: the input node is 0
+    if (!(n.out_scale > 0.0f) || !std::isfinite(n.out_scale)) fail(l, "output scale must be positive and finite");
+    const ir::Shape is = g.shape_of(l.inputs.at(0));
+    switch (l.op) {
+      case FloatOp::MaxPool:
+      case FloatOp::AvgPool:
+        n.op = l.op == FloatOp::MaxPool ? ir::OpKind::MaxPool : ir::OpKind::AvgPool;
+        n.kh = l.kh;
+        n.kw = l.kw;
+        n.stride_h = l.stride_h;
+        n.stride_w = l.stride_w;
+        n.pad_h = l.pad_h;
+        n.pad_w = l.pad_w;
+        n.relu = false;
+        break;
+      case FloatOp::Add: n.op = ir::OpKind::Add; break;
+      case FloatOp::Relu:
+        n.op = ir::OpKind::Relu;
+        n.relu = false;
+        break;
+      case FloatOp::Conv:
+      case FloatOp::Fc: {
+        if (l.weight.empty()) fail(l, "weights are not materialised");
+        const Window win = window_of(l, is);
+        n.op = l.op == FloatOp::Conv ? ir::OpKind::Conv : ir::OpKind::Fc;
+        n.kh = win.kh;
+        n.kw = win.kw;
+        n.stride_h = win.sh;
+        n.stride_w = win.sw;
+        n.pad_h = win.ph;
+        n.pad_w = win.pw;
+        const QuantizedWeights qw = quantize_weights_per_channel(l.weight, l.cout);
+        n.weight = oihw_to_ohwi(qw.q, l.cout, is.c, win.kh, win.kw);
+        n.weight_scales = qw.scales;
+        const std::vector<float> bias = l.bias.empty() ? std::vector<float>(l.cout, 0.0f) : l.bias;
+        n.bias = quantize_bias(bias, scale_of(l.inputs[0]), qw.scales);
+        n.sparse = l.has_mask;
+        if (l.has_mask) n.mask = l.mask;
+        break;
+      }
+    }
+    out.nodes.push_back(std::move(n));
+  }
+  out.output = static_cast<int>(out.nodes.size()) - 1;
+  return out;
+}
+
+}  // namespace saie::trainer

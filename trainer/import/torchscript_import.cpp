@@ -1,0 +1,560 @@
+// torchscript_import.cpp — TorchScript graph walk -> FloatGraph -> int8 bundle graph (see torchscript_import.h).
+//
+// The module is loaded, put in eval mode and frozen (torch::jit::freeze_module: submodule calls
+// inlined, parameters become prim::Constant tensors whose debug names keep the module path,
+// e.g. %self.layer1.0.conv1.weight). If freezing fails, the unfrozen forward graph is inlined
+// (torch::jit::Inline) and weights are resolved by following prim::GetAttr chains from `self`.
+// The top-level nodes are then walked in order; nodes that do not touch an activation
+// (constants, lists, attribute reads, aten::t of a weight, size arithmetic) are evaluated on
+// demand; every node that does touch one must be a recognised layer, else a one-line error.
+#include "trainer/import/torchscript_import.h"
+
+#include <torch/csrc/jit/ir/constants.h>
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/freeze_module.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/script.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "trainer/data/idx.h"
+#include "trainer/export/fold_bn.h"
+#include "trainer/quant/quantize.h"
+
+namespace saie::trainer {
+
+namespace {
+
+using torch::jit::Node;
+using torch::jit::Value;
+
+std::string kind_of(const Node* n) { return n->kind().toQualString(); }
+
+std::string value_name(const Value* v) { return "%" + v->debugName(); }
+
+class Walker {
+ public:
+  Walker(torch::jit::Module& module, std::shared_ptr<torch::jit::Graph> graph, const ir::Shape& input, std::string name)
+      : module_(module), graph_(std::move(graph)) {
+    g_.name = std::move(name);
+    g_.input = input;
+  }
+
+  FloatGraph run(int& folded_bn) {
+    const auto inputs = graph_->inputs();
+    if (inputs.size() != 2) throw ImportError("unsupported: forward takes " + std::to_string(inputs.size() - 1) + " inputs (expected 1 tensor)");
+    self_ = inputs[0];
+    acts_[inputs[1]] = Act{-1, false};
+    int index = 0;
+    for (Node* n : graph_->nodes()) {
+      node_index_ = index++;
+      node_ = n;
+      visit(n);
+    }
+    const Value* out = graph_->outputs().at(0);
+    if (kind_of(out->node()) == "prim::TupleConstruct" && out->node()->inputs().size() == 1) out = out->node()->input(0);
+    auto it = acts_.find(out);
+    if (it == acts_.end()) throw ImportError("unsupported: the graph output " + value_name(out) + " is not a recognised layer output");
+    if (it->second.layer < 0) throw ImportError("unsupported: the graph output is the network input (no layers)");
+    if (it->second.layer != static_cast<int>(g_.layers.size()) - 1)
+      throw ImportError("unsupported: the graph output '" + g_.layers[static_cast<size_t>(it->second.layer)].name +
+                        "' is not the last layer (dead layers after it)");
+    folded_bn = folded_bn_;
+    return std::move(g_);
+  }
+
+ private:
+  struct Act {
+    int layer = -1;     // producing layer, -1 = network input
+    bool flat = false;  // flattened (only a linear layer may consume it)
+  };
+
+  [[noreturn]] void unsupported_op(const Node* n) const {
+    std::string where = "at node " + std::to_string(node_index_);
+    if (!n->outputs().empty()) where += " (" + value_name(n->output(0)) + ")";
+    throw ImportError("unsupported operation " + kind_of(n) + " " + where);
+  }
+  [[noreturn]] void unsupported(const std::string& what) const {
+    std::string where = " at node " + std::to_string(node_index_);
+    if (!node_->outputs().empty()) where += " (" + value_name(node_->output(0)) + ")";
+    throw ImportError("unsupported: " + what + where);
+  }
+
+  bool is_act(const Value* v) const { return acts_.count(v) != 0; }
+  Act act(const Value* v) const {
+    auto it = acts_.find(v);
+    if (it == acts_.end()) unsupported("operand " + value_name(v) + " of " + kind_of(node_) + " is not an activation");
+    return it->second;
+  }
+
+  // Evaluates a non-activation value: constants, attribute chains from self, lists of those,
+  // and aten::t / aten::contiguous of a weight.
+  c10::optional<c10::IValue> eval(const Value* v) const {
+    if (v == self_) return c10::IValue(module_._ivalue());
+    const Node* p = v->node();
+    const std::string k = kind_of(p);
+    if (k == "prim::Constant") return torch::jit::toIValue(v);
+    if (k == "prim::GetAttr") {
+      auto parent = eval(p->input(0));
+      if (!parent || !parent->isObject()) return c10::nullopt;
+      const std::string attr = p->s(c10::attr::name);
+      auto obj = parent->toObject();
+      if (!obj->type()->hasAttribute(attr)) return c10::nullopt;
+      return obj->getAttr(attr);
+    }
+    if (k == "prim::ListConstruct") {
+      c10::impl::GenericList list(c10::AnyType::get());
+      std::vector<int64_t> ints;
+      bool all_int = true;
+      for (const Value* e : p->inputs()) {
+        auto x = eval(e);
+        if (!x) return c10::nullopt;
+        if (x->isInt()) ints.push_back(x->toInt());
+        else all_int = false;
+      }
+      if (all_int) return c10::IValue(ints);
+      return c10::nullopt;
+    }
+    if (k == "aten::t" || k == "aten::contiguous" || k == "aten::detach") {
+      auto x = eval(p->input(0));
+      if (!x || !x->isTensor()) return c10::nullopt;
+      return c10::IValue(k == "aten::t" ? x->toTensor().t() : x->toTensor());
+    }
+    return c10::nullopt;
+  }
+
+  std::string path_of(const Value* v) const {
+    const Node* p = v->node();
+    if (kind_of(p) == "prim::GetAttr") {
+      const std::string parent = p->input(0) == self_ ? "" : path_of(p->input(0));
+      return parent.empty() ? p->s(c10::attr::name) : parent + "." + p->s(c10::attr::name);
+    }
+    if (kind_of(p) == "aten::t" || kind_of(p) == "aten::contiguous") return path_of(p->input(0));
+    if (v->hasDebugName()) {
+      std::string s = v->debugName();
+      if (s.rfind("self.", 0) == 0) s = s.substr(5);
+      return s;
+    }
+    return "";
+  }
+
+  at::Tensor tensor(const Value* v, const std::string& what) const {
+    auto x = eval(v);
+    if (!x || !x->isTensor()) unsupported(what + " " + value_name(v) + " of " + kind_of(node_) + " is not a constant tensor");
+    return x->toTensor().detach().to(torch::kFloat).contiguous();
+  }
+  bool is_none(const Value* v) const {
+    auto x = eval(v);
+    return x && x->isNone();
+  }
+  std::vector<int64_t> ints(const Value* v, const std::string& what, size_t n = 2) const {
+    auto x = eval(v);
+    std::vector<int64_t> r;
+    if (x && x->isIntList()) r = x->toIntVector();
+    else if (x && x->isInt()) r = {x->toInt()};
+    else unsupported(what + " of " + kind_of(node_) + " is not a constant int list");
+    if (r.size() == 1 && n == 2) r.push_back(r[0]);
+    if (r.size() != n && !(r.empty() && what == "stride"))
+      unsupported(what + " of " + kind_of(node_) + " has " + std::to_string(r.size()) + " values");
+    return r;
+  }
+  int64_t int_of(const Value* v, const std::string& what) const {
+    auto x = eval(v);
+    if (!x || !x->isInt()) unsupported(what + " of " + kind_of(node_) + " is not a constant int");
+    return x->toInt();
+  }
+  double num_of(const Value* v, const std::string& what) const {
+    auto x = eval(v);
+    if (x && x->isDouble()) return x->toDouble();
+    if (x && x->isInt()) return static_cast<double>(x->toInt());
+    unsupported(what + " of " + kind_of(node_) + " is not a constant number");
+  }
+  bool bool_of(const Value* v, const std::string& what) const {
+    auto x = eval(v);
+    if (!x || !x->isBool()) unsupported(what + " of " + kind_of(node_) + " is not a constant bool");
+    return x->toBool();
+  }
+
+  std::string unique_name(std::string base, const char* fallback) {
+    // "layer1.0.conv1.weight" -> "layer1.0.conv1"; "conv1_weight" -> "conv1".
+    if (base.size() > 7 && (base.compare(base.size() - 7, 7, ".weight") == 0 || base.compare(base.size() - 7, 7, "_weight") == 0))
+      base.resize(base.size() - 7);
+    if (base.empty() || base == "input") base = std::string(fallback) + std::to_string(++counters_[fallback]);
+    std::string n = base;
+    for (int k = 2; used_.count(n); ++k) n = base + "_" + std::to_string(k);
+    used_.insert(n);
+    return n;
+  }
+
+  int push(FloatLayer l) {
+    g_.layers.push_back(std::move(l));
+    try {
+      g_.infer_shapes();
+    } catch (const std::exception& e) {
+      throw ImportError(std::string(e.what()) + " (node " + std::to_string(node_index_) + ")");
+    }
+    consumers_.push_back(0);
+    for (int in : g_.layers.back().inputs)
+      if (in >= 0) ++consumers_[static_cast<size_t>(in)];
+    return static_cast<int>(g_.layers.size()) - 1;
+  }
+
+  void set_out(const Node* n, Act a, bool inplace) {
+    acts_[n->output(0)] = a;
+    if (inplace) acts_[n->input(0)] = a;  // the mutated tensor is the new value for later uses
+  }
+
+  static bool is_plumbing(const std::string& k) {
+    static const char* names[] = {"aten::size", "aten::dim", "prim::shape", "aten::numel", "prim::device", "prim::dtype"};
+    return std::any_of(std::begin(names), std::end(names), [&](const char* s) { return k == s; });
+  }
+
+  void visit(const Node* n) {
+    const std::string k = kind_of(n);
+    const bool touches = std::any_of(n->inputs().begin(), n->inputs().end(),
+                                     [&](const Value* v) { return is_act(v) || packed_.count(v) != 0; });
+    if (!n->blocks().empty()) unsupported_op(n);  // control flow (prim::If, prim::Loop)
+    if (!touches || is_plumbing(k)) return;       // scalar/weight plumbing: evaluated on demand
+    if (k == "prim::ListConstruct" || k == "prim::TupleConstruct") {
+      // A list of activations (e.g. for aten::cat): its consumer is the op to recognise or report.
+      packed_.insert(n->output(0));
+      return;
+    }
+
+    if (k == "aten::_convolution" || k == "aten::conv2d") return conv(n, k == "aten::_convolution");
+    if (k == "aten::batch_norm") return batch_norm(n);
+    if (k == "aten::relu" || k == "aten::relu_") return relu(n, k == "aten::relu_");
+    if (k == "aten::max_pool2d") return max_pool(n);
+    if (k == "aten::avg_pool2d") return avg_pool(n);
+    if (k == "aten::adaptive_avg_pool2d") return adaptive_avg_pool(n);
+    if (k == "aten::add" || k == "aten::add_") return add(n, k == "aten::add_");
+    if (k == "aten::flatten") return flatten(n);
+    if (k == "aten::view" || k == "aten::reshape") return view(n);
+    if (k == "aten::dropout" || k == "aten::dropout_" || k == "aten::feature_dropout" || k == "aten::contiguous" ||
+        k == "aten::detach")
+      return set_out(n, act(n->input(0)), k == "aten::dropout_");  // inference: identity
+    if (k == "aten::linear") return linear(n, n->input(0), tensor(n->input(1), "weight"), n->input(2), false);
+    if (k == "aten::addmm") {
+      if (num_of(n->input(3), "beta") != 1.0 || num_of(n->input(4), "alpha") != 1.0) unsupported("addmm with beta/alpha != 1");
+      // addmm(bias, x, W^T): the weight is mat2 transposed.
+      return linear(n, n->input(1), tensor(n->input(2), "mat2").t().contiguous(), n->input(0), true);
+    }
+    unsupported_op(n);
+  }
+
+  void conv(const Node* n, bool underscore) {
+    const Act a = act(n->input(0));
+    if (a.flat) unsupported("convolution of a flattened tensor");
+    const at::Tensor w = tensor(n->input(1), "weight");
+    const std::string name = unique_name(path_of(n->input(1)), "conv");
+    if (w.dim() != 4) unsupported("conv '" + name + "' is not 2-d (weight has " + std::to_string(w.dim()) + " dims)");
+    const auto stride = ints(n->input(3), "stride");
+    const auto pad = ints(n->input(4), "padding");
+    const auto dil = ints(n->input(5), "dilation");
+    int64_t groups = 1;
+    if (underscore) {
+      if (bool_of(n->input(6), "transposed")) unsupported("transposed conv '" + name + "'");
+      groups = int_of(n->input(8), "groups");
+    } else {
+      groups = int_of(n->input(6), "groups");
+    }
+    if (groups != 1) throw ImportError("unsupported: grouped conv '" + name + "' (groups " + std::to_string(groups) + ")");
+    if (dil[0] != 1 || dil[1] != 1) throw ImportError("unsupported: dilated conv '" + name + "'");
+    const ir::Shape in = g_.shape_of(a.layer);
+    if (w.size(1) != in.c)
+      throw ImportError("conv '" + name + "' expects " + std::to_string(w.size(1)) + " input channels, its input has " +
+                        std::to_string(in.c) + (a.layer < 0 ? " (set --input-shape H,W,C)" : ""));
+    FloatLayer l;
+    l.name = name;
+    l.op = FloatOp::Conv;
+    l.inputs = {a.layer};
+    l.cout = static_cast<uint32_t>(w.size(0));
+    l.kh = static_cast<uint32_t>(w.size(2));
+    l.kw = static_cast<uint32_t>(w.size(3));
+    l.stride_h = static_cast<uint32_t>(stride.at(0));
+    l.stride_w = static_cast<uint32_t>(stride.at(1));
+    l.pad_h = static_cast<uint32_t>(pad.at(0));
+    l.pad_w = static_cast<uint32_t>(pad.at(1));
+    l.weight.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+    if (!is_none(n->input(2))) {
+      const at::Tensor b = tensor(n->input(2), "bias");
+      l.bias.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+    }
+    set_out(n, Act{push(std::move(l)), false}, false);
+  }
+
+  void batch_norm(const Node* n) {
+    const Act a = act(n->input(0));
+    const bool foldable = a.layer >= 0 && !a.flat && consumers_[static_cast<size_t>(a.layer)] == 0 &&
+                          n->input(0)->uses().size() == 1;
+    FloatLayer* l = foldable ? &g_.layers[static_cast<size_t>(a.layer)] : nullptr;
+    if (!l || l->op != FloatOp::Conv || l->relu) unsupported("batch_norm that does not directly follow a conv");
+    auto vec = [&](const Value* v, const char* what, float fill) {
+      if (is_none(v)) return std::vector<float>(l->cout, fill);
+      const at::Tensor t = tensor(v, what);
+      return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    };
+    if (is_none(n->input(3)) || is_none(n->input(4))) unsupported("batch_norm without running statistics");
+    // The training flag (input 5) is ignored: inference always uses the running statistics.
+    const std::vector<float> gamma = vec(n->input(1), "weight", 1.0f), beta = vec(n->input(2), "bias", 0.0f);
+    const std::vector<float> mean = vec(n->input(3), "running_mean", 0.0f), var = vec(n->input(4), "running_var", 1.0f);
+    const double eps = num_of(n->input(7), "eps");
+    try {
+      fold_batchnorm(l->weight, l->bias, l->cout, gamma, beta, mean, var, eps);
+    } catch (const std::exception& e) {
+      throw ImportError("batch_norm after conv '" + l->name + "': " + e.what());
+    }
+    ++folded_bn_;
+    set_out(n, a, false);
+  }
+
+  void relu(const Node* n, bool inplace) {
+    const Act a = act(n->input(0));
+    if (a.layer >= 0) {
+      FloatLayer& p = g_.layers[static_cast<size_t>(a.layer)];
+      const bool fusable = (p.op == FloatOp::Conv || p.op == FloatOp::Fc || p.op == FloatOp::Add) && !p.relu &&
+                           consumers_[static_cast<size_t>(a.layer)] == 0 && (inplace || n->input(0)->uses().size() == 1);
+      if (fusable) {
+        p.relu = true;
+        return set_out(n, a, inplace);
+      }
+    }
+    FloatLayer l;
+    l.name = unique_name("", "relu");
+    l.op = FloatOp::Relu;
+    l.inputs = {a.layer};
+    set_out(n, Act{push(std::move(l)), a.flat}, inplace);
+  }
+
+  void pool(const Node* n, FloatOp op, const char* base, int64_t k0, int64_t k1, std::vector<int64_t> stride,
+            std::vector<int64_t> pad) {
+    const Act a = act(n->input(0));
+    if (a.flat) unsupported("pooling of a flattened tensor");
+    if (stride.empty()) stride = {k0, k1};  // PyTorch: stride defaults to the kernel
+    FloatLayer l;
+    l.name = unique_name("", base);
+    l.op = op;
+    l.inputs = {a.layer};
+    l.kh = static_cast<uint32_t>(k0);
+    l.kw = static_cast<uint32_t>(k1);
+    l.stride_h = static_cast<uint32_t>(stride.at(0));
+    l.stride_w = static_cast<uint32_t>(stride.at(1));
+    l.pad_h = static_cast<uint32_t>(pad.at(0));
+    l.pad_w = static_cast<uint32_t>(pad.at(1));
+    set_out(n, Act{push(std::move(l)), false}, false);
+  }
+
+  // ceil_mode changes the output size only when the last window starts inside the padded input.
+  void check_ceil_mode(const Node* n, const Value* flag, int64_t k0, int64_t k1, const std::vector<int64_t>& s,
+                       const std::vector<int64_t>& p) {
+    if (!bool_of(flag, "ceil_mode")) return;
+    const ir::Shape in = g_.shape_of(act(n->input(0)).layer);
+    const int64_t dims[2] = {in.h, in.w}, ks[2] = {k0, k1};
+    for (int d = 0; d < 2; ++d) {
+      const int64_t st = s.empty() ? ks[d] : s[static_cast<size_t>(d)];
+      const int64_t span = dims[d] + 2 * p[static_cast<size_t>(d)] - ks[d];
+      int64_t ceil_out = (span + st - 1) / st + 1;
+      if ((ceil_out - 1) * st >= dims[d] + p[static_cast<size_t>(d)]) --ceil_out;
+      if (ceil_out != span / st + 1) unsupported(kind_of(n) + " with ceil_mode that changes the output size");
+    }
+  }
+
+  void max_pool(const Node* n) {
+    const auto k = ints(n->input(1), "kernel_size");
+    const auto s = ints(n->input(2), "stride");
+    const auto p = ints(n->input(3), "padding");
+    const auto d = ints(n->input(4), "dilation");
+    if (d[0] != 1 || d[1] != 1) unsupported("dilated max_pool2d");
+    check_ceil_mode(n, n->input(5), k[0], k[1], s, p);
+    pool(n, FloatOp::MaxPool, "maxpool", k[0], k[1], s, p);
+  }
+
+  void avg_pool(const Node* n) {
+    const auto k = ints(n->input(1), "kernel_size");
+    const auto s = ints(n->input(2), "stride");
+    const auto p = ints(n->input(3), "padding");
+    check_ceil_mode(n, n->input(4), k[0], k[1], s, p);
+    if ((p[0] != 0 || p[1] != 0) && !bool_of(n->input(5), "count_include_pad"))
+      unsupported("avg_pool2d with count_include_pad=False and padding");
+    if (!is_none(n->input(6))) unsupported("avg_pool2d with divisor_override");
+    pool(n, FloatOp::AvgPool, "avgpool", k[0], k[1], s, p);
+  }
+
+  void adaptive_avg_pool(const Node* n) {
+    const Act a = act(n->input(0));
+    const auto o = ints(n->input(1), "output_size");
+    const ir::Shape in = g_.shape_of(a.layer);
+    if (o[0] == in.h && o[1] == in.w) return set_out(n, a, false);  // identity (e.g. VGG's 7x7 on 7x7)
+    if (o[0] != 1 || o[1] != 1)
+      unsupported("adaptive_avg_pool2d to " + std::to_string(o[0]) + "x" + std::to_string(o[1]) + " (only 1x1 or identity)");
+    pool(n, FloatOp::AvgPool, "avgpool", in.h, in.w, {in.h, in.w}, {0, 0});
+  }
+
+  void add(const Node* n, bool inplace) {
+    if (n->inputs().size() != 3 || !is_act(n->input(1))) unsupported("add of a non-activation operand");
+    if (num_of(n->input(2), "alpha") != 1.0) unsupported("add with alpha != 1");
+    const Act a = act(n->input(0)), b = act(n->input(1));
+    if (a.flat || b.flat) unsupported("add of flattened tensors");
+    FloatLayer l;
+    l.name = unique_name("", "add");
+    l.op = FloatOp::Add;
+    l.inputs = {a.layer, b.layer};
+    set_out(n, Act{push(std::move(l)), false}, inplace);
+  }
+
+  void flatten(const Node* n) {
+    const Act a = act(n->input(0));
+    const int64_t start = int_of(n->input(1), "start_dim"), end = int_of(n->input(2), "end_dim");
+    if (start != 1 || (end != -1 && end != 3)) unsupported("flatten(" + std::to_string(start) + ", " + std::to_string(end) + ")");
+    set_out(n, Act{a.layer, true}, false);
+  }
+
+  void view(const Node* n) {
+    const Act a = act(n->input(0));
+    const Node* p = n->input(1)->node();
+    size_t dims = 0;
+    if (kind_of(p) == "prim::ListConstruct") {
+      dims = p->inputs().size();
+    } else if (auto x = eval(n->input(1)); x && x->isIntList()) {
+      dims = x->toIntVector().size();
+    }
+    if (dims != 2) unsupported(kind_of(n) + " other than a flatten to [batch, features]");
+    set_out(n, Act{a.layer, true}, false);
+  }
+
+  void linear(const Node* n, const Value* x, const at::Tensor& w, const Value* bias, bool addmm) {
+    const Act a = act(x);
+    const ir::Shape in = g_.shape_of(a.layer);
+    const Value* wv = addmm ? n->input(2) : n->input(1);
+    const std::string name = unique_name(path_of(wv), "fc");
+    if (!a.flat)  // PyTorch's linear acts on the last dim: only a flattened [batch, C*H*W] maps to fc
+      unsupported("linear '" + name + "' on a tensor that was not flattened");
+    if (w.dim() != 2 || static_cast<uint64_t>(w.size(1)) != in.elements())
+      throw ImportError("linear '" + name + "' expects " + std::to_string(w.dim() == 2 ? w.size(1) : -1) +
+                        " input features, its input " + std::to_string(in.c) + "x" + std::to_string(in.h) + "x" +
+                        std::to_string(in.w) + " has " + std::to_string(in.elements()));
+    FloatLayer l;
+    l.name = name;
+    l.op = FloatOp::Fc;
+    l.inputs = {a.layer};
+    l.cout = static_cast<uint32_t>(w.size(0));
+    // PyTorch flattens CHW, so [cout][C*H*W] is already the float graph's [cout][C][H][W].
+    l.weight.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+    if (!is_none(bias)) {
+      const at::Tensor b = tensor(bias, "bias");
+      l.bias.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());
+    }
+    set_out(n, Act{push(std::move(l)), true}, false);  // [batch, features]: another linear may follow
+  }
+
+  torch::jit::Module& module_;
+  std::shared_ptr<torch::jit::Graph> graph_;
+  const Value* self_ = nullptr;
+  FloatGraph g_;
+  std::map<const Value*, Act> acts_;  // lookups only, never iterated (outputs stay deterministic)
+  std::set<const Value*> packed_;     // lists/tuples holding activations
+  std::vector<int> consumers_;        // per layer: how many layers read it so far
+  std::map<std::string, int> counters_;
+  std::set<std::string> used_;
+  int node_index_ = 0;
+  const Node* node_ = nullptr;
+  int folded_bn_ = 0;
+};
+
+}  // namespace
+
+FloatGraph load_torchscript(const std::string& path, const ir::Shape& input, std::string* notes) {
+  torch::jit::Module m;
+  try {
+    m = torch::jit::load(path);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    msg = msg.substr(0, msg.find('\n'));
+    throw ImportError("cannot load TorchScript file '" + path + "': " + msg);
+  }
+  m.eval();
+  std::string how;
+  std::shared_ptr<torch::jit::Graph> graph;
+  torch::jit::Module used = m;
+  try {
+    used = torch::jit::freeze_module(m);
+    graph = used.get_method("forward").graph();
+    how = "frozen (torch::jit::freeze_module)";
+  } catch (const std::exception& e) {
+    used = m;
+    graph = m.get_method("forward").graph()->copy();
+    std::string why = e.what();
+    how = "inlined without freezing (freeze_module failed: " + why.substr(0, why.find('\n')) + ")";
+  }
+  torch::jit::Inline(*graph);
+  std::string stem = std::filesystem::path(path).stem().string();
+  if (stem.empty()) stem = "imported";
+  Walker w(used, graph, input, stem);
+  int folded = 0;
+  FloatGraph g = w.run(folded);
+  if (notes) *notes = "TorchScript graph " + how + ", " + std::to_string(folded) + " BatchNorm folded";
+  return g;
+}
+
+std::vector<FloatTensor> calibration_inputs(const ImportOptions& o, std::string* source) {
+  std::vector<FloatTensor> xs;
+  const uint32_t n = std::max<uint32_t>(1, o.calib_images);
+  if (!o.random_calibration && o.input.h == 28 && o.input.w == 28 && o.input.c == 1) {
+    const std::string dir = o.dataset_dir.empty() ? data::default_dataset_dir() : o.dataset_dir;
+    try {
+      const data::Dataset d = data::load_fashion_mnist(dir, "train", n);
+      for (uint32_t i = 0; i < d.count; ++i) {
+        FloatTensor x(28 * 28);
+        for (size_t k = 0; k < x.size(); ++k) x[k] = d.image(i)[k] / 255.0f;
+        xs.push_back(std::move(x));
+      }
+      if (source) *source = std::to_string(d.count) + " Fashion-MNIST training images (max calibration)";
+      return xs;
+    } catch (const std::exception& e) {
+      if (source) *source = "Fashion-MNIST unreadable (" + std::string(e.what()) + "); ";
+    }
+  }
+  std::mt19937_64 rng(o.seed);
+  for (uint32_t i = 0; i < n; ++i) {
+    FloatTensor x(o.input.elements());
+    for (float& v : x) v = static_cast<float>((rng() >> 11) * 0x1.0p-53);  // uniform [0, 1)
+    xs.push_back(std::move(x));
+  }
+  if (source) *source += std::to_string(n) + " random uniform [0,1) inputs, seed " + std::to_string(o.seed) + " (max calibration)";
+  return xs;
+}
+
+ir::Graph import_torchscript(const ImportOptions& o) {
+  std::string how;
+  FloatGraph g = load_torchscript(o.model_path, o.input, &how);
+  try {
+    prune_float_graph(g, o.sparsity, o.block_o, o.block_i);
+  } catch (const std::exception& e) {
+    throw ImportError(std::string("pruning: ") + e.what());
+  }
+  std::string source;
+  const std::vector<FloatTensor> xs = calibration_inputs(o, &source);
+  const std::vector<float> scales = scales_from_max(g, calibrate_max_abs(g, xs));
+  ir::Provenance prov;
+  prov.dataset = source.find("Fashion-MNIST training images") != std::string::npos ? "fashion-mnist" : "random";
+  prov.model = std::filesystem::path(o.model_path).filename().string();
+  std::ostringstream notes;
+  notes << "imported from " << prov.model << ": " << how << "; " << o.block_o << "x" << o.block_i
+        << " L2 row-balanced block pruning at " << o.sparsity << " (first conv dense), no fine-tuning; int8 per-channel weights; "
+        << "activation scales from " << source;
+  prov.notes = notes.str();
+  ir::Graph out = quantize_float_graph(g, scales, prov, o.block_o, o.block_i);
+  try {
+    out.validate();
+  } catch (const std::exception& e) {
+    throw ImportError(std::string("imported graph is invalid: ") + e.what());
+  }
+  return out;
+}
+
+}  // namespace saie::trainer

@@ -1,0 +1,45 @@
+// torchscript_import.h — `sparseaie import`: a TorchScript CNN (e.g. a traced torchvision model)
+// becomes a bundle: layers recognised, BatchNorm folded, pruned, quantised, calibrated.
+// Torch-free header; LibTorch lives only in torchscript_import.cpp.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/graph.h"
+#include "trainer/import/float_graph.h"
+
+namespace saie::trainer {
+
+// One-line errors: unsupported operations ("unsupported operation aten::sigmoid at node 12 (%x.3)"),
+// unsupported parameters ("unsupported: grouped conv 'layer1.conv'"), bad files.
+struct ImportError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ImportOptions {
+  std::string model_path;           // TorchScript file (torch.jit.trace / torch.jit.script, .save)
+  ir::Shape input{28, 28, 1};       // HWC of the network input (batch 1)
+  double sparsity = 0.5;            // fraction of blocks zeroed per block row (first conv dense)
+  uint32_t block_o = 8, block_i = 8;
+  uint32_t calib_images = 32;       // calibration inputs
+  bool random_calibration = false;  // true: random inputs even for 28x28x1 models
+  uint64_t seed = 1;                // random calibration inputs
+  std::string dataset_dir;          // Fashion-MNIST folder; empty = the Debian package's
+};
+
+// Recognised TorchScript graph as a float layer list (BN folded, shapes inferred, not pruned).
+// `notes` receives how the graph was obtained (frozen or inlined) and how many BNs were folded.
+FloatGraph load_torchscript(const std::string& path, const ir::Shape& input, std::string* notes = nullptr);
+
+// The calibration inputs import_torchscript uses (HWC, values in [0, 1]): Fashion-MNIST
+// training images (pixel/255) when the input is 28x28x1 and the dataset is readable and
+// random_calibration is false, otherwise uniform random inputs from `seed`. `source` says which.
+std::vector<FloatTensor> calibration_inputs(const ImportOptions& o, std::string* source = nullptr);
+
+// load_torchscript -> prune -> calibrate (float, max) -> quantise; the result is validated.
+ir::Graph import_torchscript(const ImportOptions& o);
+
+}  // namespace saie::trainer
