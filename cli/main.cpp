@@ -1,6 +1,8 @@
 // main.cpp — the sparseaie driver: argument parsing only (CLI11); commands live in commands.cpp.
 //
-// The entry point is sc_main: libsystemc.so defines main() and calls it (build-notes pitfall 2).
+// libsystemc.so defines main() and wants an sc_main (build-notes pitfall 2). We define our own
+// main() so the SystemC banner is off before the library prints it (SYSTEMC_DISABLE_COPYRIGHT_
+// MESSAGE; a user's own setting wins), and an sc_main for the link.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -29,7 +31,7 @@ void add_simulate_options(CLI::App* app, saie::cli::SimulateArgs& s, bool with_p
 
 }  // namespace
 
-extern "C" int sc_main(int argc, char** argv) {  // C linkage, as SystemC declares it
+static int run_driver(int argc, char** argv) {
   using namespace saie::cli;
   CLI::App app{"sparseaie — weight block sparsity from LibTorch training to a simulated AMD AIE2 array"};
   app.require_subcommand(1);
@@ -114,4 +116,11 @@ extern "C" int sc_main(int argc, char** argv) {  // C linkage, as SystemC declar
     return kError;
   }
   return kError;
+}
+
+extern "C" int sc_main(int argc, char** argv) { return run_driver(argc, argv); }  // C linkage, as SystemC declares it
+
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  return run_driver(argc, argv);
 }
