@@ -59,6 +59,9 @@ void check_graph(const ir::Graph& g) {
         break;
       case ir::OpKind::Relu:
         throw CompileError("layer " + n.name + ": standalone relu not supported (its producer cannot absorb it)");
+      case ir::OpKind::Concat:
+        // Valid IR (the reference runs it); the planner and lowering have no channel-offset writes yet.
+        throw CompileError("layer " + n.name + ": concat is not supported by lowering yet");
       case ir::OpKind::MaxPool:
         // Padded activation buffers hold zeros, which stand in for "ignore the padding" (the
         // reference's rule) only when no real value in a window can be negative.

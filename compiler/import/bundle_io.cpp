@@ -274,7 +274,8 @@ ir::Graph read_bundle(const std::string& dir) {
       case ir::OpKind::MaxPool:
       case ir::OpKind::AvgPool: o.only({"name", "op", "inputs", "shape", "scale", "kernel", "stride", "pad"}); break;
       case ir::OpKind::Add: o.only({"name", "op", "inputs", "shape", "scale", "relu"}); break;
-      case ir::OpKind::Relu: o.only({"name", "op", "inputs", "shape", "scale"}); break;
+      case ir::OpKind::Relu:
+      case ir::OpKind::Concat: o.only({"name", "op", "inputs", "shape", "scale"}); break;
     }
     const json& inputs = o.get("inputs");
     if (!inputs.is_array()) fail(o.where + ": key 'inputs' must be an array of node names");
@@ -284,9 +285,15 @@ ir::Graph read_bundle(const std::string& dir) {
       if (it == index.end()) fail(o.where + ": input '" + in.get<std::string>() + "' is not an earlier node");
       n.inputs.push_back(it->second);
     }
-    const size_t arity = n.op == ir::OpKind::Add ? 2 : 1;
-    if (n.inputs.size() != arity)
-      fail(o.where + ": '" + op + "' takes " + std::to_string(arity) + " input(s), has " + std::to_string(n.inputs.size()));
+    if (n.op == ir::OpKind::Concat) {
+      if (n.inputs.size() < 2)
+        fail(o.where + ": 'concat' takes at least 2 inputs, has " + std::to_string(n.inputs.size()));
+    } else {
+      const size_t arity = n.op == ir::OpKind::Add ? 2 : 1;
+      if (n.inputs.size() != arity)
+        fail(o.where + ": '" + op + "' takes " + std::to_string(arity) + " input(s), has " +
+             std::to_string(n.inputs.size()));
+    }
     n.out = read_shape(o);
     n.out_scale = read_scale(o, "scale");
     const ir::Shape in_shape = g.nodes[static_cast<size_t>(n.inputs[0])].out;

@@ -18,13 +18,14 @@ const char* op_name(OpKind k) {
     case OpKind::AvgPool: return "avgpool";
     case OpKind::Add: return "add";
     case OpKind::Relu: return "relu";
+    case OpKind::Concat: return "concat";
   }
   return "?";
 }
 
 OpKind op_from_name(const std::string& s) {
   static const OpKind all[] = {OpKind::Input, OpKind::Conv, OpKind::Fc, OpKind::MaxPool,
-                               OpKind::AvgPool, OpKind::Add, OpKind::Relu};
+                               OpKind::AvgPool, OpKind::Add, OpKind::Relu, OpKind::Concat};
   for (OpKind k : all)
     if (s == op_name(k)) return k;
   throw std::invalid_argument("unknown op '" + s + "'");
@@ -141,8 +142,12 @@ void Graph::validate() const {
     }
     if (n.op == OpKind::Input) fail("only nodes[0] may be an input");
 
-    const size_t arity = n.op == OpKind::Add ? 2 : 1;
-    if (n.inputs.size() != arity) fail("'", op_name(n.op), "' takes ", arity, " input(s), has ", n.inputs.size());
+    if (n.op == OpKind::Concat) {
+      if (n.inputs.size() < 2) fail("'concat' takes at least 2 inputs, has ", n.inputs.size());
+    } else {
+      const size_t arity = n.op == OpKind::Add ? 2 : 1;
+      if (n.inputs.size() != arity) fail("'", op_name(n.op), "' takes ", arity, " input(s), has ", n.inputs.size());
+    }
     for (int in : n.inputs)
       if (in < 0 || static_cast<size_t>(in) >= i) fail("input index ", in, " does not refer to an earlier node");
     const Node& src = nodes[static_cast<size_t>(n.inputs[0])];
@@ -183,6 +188,20 @@ void Graph::validate() const {
         if (!same_scale(n.out_scale, src.out_scale))
           fail("relu scale ", n.out_scale, " differs from its input's ", src.out_scale);
         break;
+      case OpKind::Concat: {
+        uint64_t channels = 0;
+        for (size_t k = 0; k < n.inputs.size(); ++k) {
+          const Node& p = nodes[static_cast<size_t>(n.inputs[k])];
+          if (p.out.h != n.out.h || p.out.w != n.out.w)
+            fail("concat input ", k, " '", p.name, "' has shape ", shape_str(p.out), ", expected h ", n.out.h, ", w ",
+                 n.out.w);
+          if (!same_scale(n.out_scale, p.out_scale))
+            fail("concat scale ", n.out_scale, " differs from input ", k, " '", p.name, "' scale ", p.out_scale);
+          channels += p.out.c;
+        }
+        if (channels != n.out.c) fail("concat output has ", n.out.c, " channels, inputs sum to ", channels);
+        break;
+      }
       case OpKind::Input: break;
     }
   }

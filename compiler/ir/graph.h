@@ -11,8 +11,10 @@
 
 namespace saie::ir {
 
-enum class OpKind { Input, Conv, Fc, MaxPool, AvgPool, Add, Relu };
-const char* op_name(OpKind k);             // "input", "conv", "fc", "maxpool", "avgpool", "add", "relu"
+// Concat: k >= 2 inputs of equal h and w, joined along channels in input order; every input
+// carries the concat's out_scale, so it is pure data layout (no requantisation).
+enum class OpKind { Input, Conv, Fc, MaxPool, AvgPool, Add, Relu, Concat };
+const char* op_name(OpKind k);  // "input", "conv", "fc", "maxpool", "avgpool", "add", "relu", "concat"
 OpKind op_from_name(const std::string& s);  // throws std::invalid_argument on unknown names
 
 struct Shape {

@@ -16,6 +16,8 @@
 //             y = saturate_int8(round_shift(a * p.mult_a + b * p.mult_b, p.shift)); relu: max(y, 0)
 //             (applied after saturation; identical to clamping before).
 //   Relu:     y = max(x, 0).
+//   Concat:   y[y][x][off_k + c] = in_k[y][x][c], off_k = channels of inputs 0..k-1 (same scale:
+//             a copy, no requantisation).
 //   in_scale / sa / sb are the out_scale of the producing node.
 #include "compiler/reference/reference_executor.h"
 
@@ -106,6 +108,20 @@ Tensor run_add(const Node& n, const Node& sa, const Node& sb, const Tensor& a, c
   return out;
 }
 
+Tensor run_concat(const ir::Graph& g, const Node& n, const std::vector<Tensor>& t) {
+  Tensor out(n.out.elements());
+  uint32_t off = 0;  // first output channel of the current input
+  for (int idx : n.inputs) {
+    const Shape& is = g.nodes[static_cast<size_t>(idx)].out;
+    const Tensor& in = t[static_cast<size_t>(idx)];
+    for (uint32_t y = 0; y < n.out.h; ++y)
+      for (uint32_t x = 0; x < n.out.w; ++x)
+        std::copy_n(&in[at(is, y, x, 0)], is.c, &out[at(n.out, y, x, off)]);
+    off += is.c;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<Tensor> run_all(const ir::Graph& g, const Tensor& input) {
@@ -131,6 +147,7 @@ std::vector<Tensor> run_all(const ir::Graph& g, const Tensor& input) {
         t[i] = in;
         for (int8_t& v : t[i]) v = std::max<int8_t>(v, 0);
         break;
+      case ir::OpKind::Concat: t[i] = run_concat(g, n, t); break;
       case ir::OpKind::Input: throw std::logic_error("reference: input node after nodes[0]");
     }
   }

@@ -88,6 +88,18 @@ inline std::vector<double> float_forward(const ir::Graph& g, const ir::Node& n, 
     case ir::OpKind::Relu:
       for (size_t i = 0; i < out.size(); ++i) out[i] = std::max(in[i], 0.0);
       break;
+    case ir::OpKind::Concat: {
+      uint32_t off = 0;
+      for (int k : n.inputs) {
+        const ir::Shape& s = g.nodes[static_cast<size_t>(k)].out;
+        const std::vector<double>& x = t[static_cast<size_t>(k)];
+        for (uint32_t y = 0; y < s.h; ++y)
+          for (uint32_t xx = 0; xx < s.w; ++xx)
+            for (uint32_t c = 0; c < s.c; ++c) out[idx(n.out, y, xx, off + c)] = x[idx(s, y, xx, c)];
+        off += s.c;
+      }
+      break;
+    }
     case ir::OpKind::Input: break;
   }
   return out;

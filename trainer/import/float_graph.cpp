@@ -104,6 +104,7 @@ const char* float_op_name(FloatOp op) {
     case FloatOp::AvgPool: return "avgpool";
     case FloatOp::Add: return "add";
     case FloatOp::Relu: return "relu";
+    case FloatOp::Concat: return "concat";
   }
   return "?";
 }
@@ -122,8 +123,12 @@ void FloatGraph::infer_shapes() {
     FloatLayer& l = layers[i];
     if (l.name.empty() || l.name == "input") throw std::runtime_error("layer #" + std::to_string(i) + ": invalid name '" + l.name + "'");
     if (!names.insert(l.name).second) fail(l, "duplicate layer name");
-    const size_t arity = l.op == FloatOp::Add ? 2 : 1;
-    if (l.inputs.size() != arity) fail(l, std::string(float_op_name(l.op)) + " takes " + std::to_string(arity) + " input(s)");
+    if (l.op == FloatOp::Concat) {
+      if (l.inputs.size() < 2) fail(l, "concat takes at least 2 inputs");
+    } else {
+      const size_t arity = l.op == FloatOp::Add ? 2 : 1;
+      if (l.inputs.size() != arity) fail(l, std::string(float_op_name(l.op)) + " takes " + std::to_string(arity) + " input(s)");
+    }
     for (int in : l.inputs)
       if (in < -1 || in >= static_cast<int>(i)) fail(l, "input " + std::to_string(in) + " is not an earlier layer");
     const ir::Shape in = shape_of(l.inputs[0]);
@@ -157,6 +162,17 @@ void FloatGraph::infer_shapes() {
         break;
       }
       case FloatOp::Relu: l.out = in; break;
+      case FloatOp::Concat: {
+        uint32_t c = 0;
+        for (int src : l.inputs) {
+          const ir::Shape s = shape_of(src);
+          if (s.h != in.h || s.w != in.w)
+            fail(l, "concat inputs differ in h/w: " + shape_str(in) + " vs " + shape_str(s));
+          c += s.c;
+        }
+        l.out = ir::Shape{in.h, in.w, c};
+        break;
+      }
     }
   }
 }
@@ -200,6 +216,19 @@ std::vector<FloatTensor> run_float(const FloatGraph& g, const FloatTensor& input
         t[i] = in;
         for (float& v : t[i]) v = std::max(v, 0.0f);
         break;
+      case FloatOp::Concat: {
+        t[i].resize(l.out.elements());
+        uint32_t off = 0;  // first output channel of the current input
+        for (int src : l.inputs) {
+          const ir::Shape& s = g.shape_of(src);
+          const FloatTensor& x = tensor_of(src);
+          for (uint32_t y = 0; y < s.h; ++y)
+            for (uint32_t xx = 0; xx < s.w; ++xx)
+              std::copy_n(&x[at(s, y, xx, 0)], s.c, &t[i][at(l.out, y, xx, off)]);
+          off += s.c;
+        }
+        break;
+      }
     }
   }
   return t;
@@ -219,16 +248,42 @@ std::vector<float> scales_from_max(const FloatGraph& g, const std::vector<float>
   if (max_abs.size() != g.layers.size())
     throw std::runtime_error("float graph '" + g.name + "': " + std::to_string(max_abs.size()) + " maxima for " +
                              std::to_string(g.layers.size()) + " layers");
-  std::vector<float> s(g.layers.size());
+  // Union-find over "must share a scale": element 0 is the network input, layer i is i + 1.
+  // Pass-through layers (pools, standalone ReLU) join their input; a concat joins all its inputs.
+  const size_t n = g.layers.size() + 1;
+  std::vector<size_t> parent(n);
+  for (size_t i = 0; i < n; ++i) parent[i] = i;
+  auto find = [&](size_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  auto unite = [&](size_t a, size_t b) {
+    a = find(a);
+    b = find(b);
+    if (a != b) parent[std::max(a, b)] = std::min(a, b);  // smallest index is the root: deterministic
+  };
+  auto elem = [](int layer) { return static_cast<size_t>(layer + 1); };
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const FloatLayer& l = g.layers[i];
     if (l.op == FloatOp::MaxPool || l.op == FloatOp::AvgPool || l.op == FloatOp::Relu) {
-      const int src = l.inputs.at(0);
-      s[i] = src < 0 ? kInputScale : s[static_cast<size_t>(src)];
-    } else {
-      s[i] = activation_scale(max_abs[i]);
+      unite(i + 1, elem(l.inputs.at(0)));
+    } else if (l.op == FloatOp::Concat) {
+      for (int src : l.inputs) unite(i + 1, elem(src));
     }
   }
+  // Group scale: kInputScale when the input is a member (its scale is fixed), otherwise the max
+  // over the members that set a scale of their own (Conv/Fc/Add/Concat).
+  std::vector<float> group(n, 0.0f);
+  group[find(0)] = kInputScale;
+  for (size_t i = 0; i < g.layers.size(); ++i) {
+    const FloatLayer& l = g.layers[i];
+    if (l.op == FloatOp::MaxPool || l.op == FloatOp::AvgPool || l.op == FloatOp::Relu) continue;
+    const size_t r = find(i + 1);
+    if (r == find(0)) continue;
+    group[r] = std::max(group[r], activation_scale(max_abs[i]));
+  }
+  std::vector<float> s(g.layers.size());
+  for (size_t i = 0; i < g.layers.size(); ++i) s[i] = group[find(i + 1)];
   return s;
 }
 
@@ -297,6 +352,10 @@ ir::Graph quantize_float_graph(const FloatGraph& g, const std::vector<float>& sc
         n.relu = false;
         break;
       case FloatOp::Add: n.op = ir::OpKind::Add; break;
+      case FloatOp::Concat:
+        n.op = ir::OpKind::Concat;
+        n.relu = false;
+        break;
       case FloatOp::Relu:
         n.op = ir::OpKind::Relu;
         n.relu = false;

@@ -11,8 +11,9 @@
 
 namespace saie::trainer {
 
-enum class FloatOp { Conv, Fc, MaxPool, AvgPool, Add, Relu };
-const char* float_op_name(FloatOp op);  // "conv", "fc", "maxpool", "avgpool", "add", "relu"
+// Concat: >= 2 inputs of equal h and w joined along channels in input order (ir::OpKind::Concat).
+enum class FloatOp { Conv, Fc, MaxPool, AvgPool, Add, Relu, Concat };
+const char* float_op_name(FloatOp op);  // "conv", "fc", "maxpool", "avgpool", "add", "relu", "concat"
 
 struct FloatLayer {
   std::string name;
@@ -59,7 +60,10 @@ std::vector<FloatTensor> run_float(const FloatGraph& g, const FloatTensor& input
 std::vector<float> calibrate_max_abs(const FloatGraph& g, const std::vector<FloatTensor>& inputs);
 
 // Output scale of every layer: activation_scale(max_abs) for Conv/Fc/Add; pools and standalone
-// ReLU keep their input's scale (the network input has kInputScale).
+// ReLU keep their input's scale (the network input has kInputScale). A concat and all of its
+// producers share ONE scale (the int8 concat is a plain copy): the layers tied together this way
+// (transitively, through pools / ReLUs and their sources) get the max of their members' scales,
+// or kInputScale when the network input is among them.
 std::vector<float> scales_from_max(const FloatGraph& g, const std::vector<float>& max_abs);
 
 // Block pruning by the trainer's rules: every Conv/Fc except the first Conv gets an L2,

@@ -1,7 +1,9 @@
-// model_zoo.cpp — ResNet-50 and VGG-16 at ImageNet shapes as FloatGraphs / int8 graphs (see model_zoo.h).
+// model_zoo.cpp — ResNet-50, VGG-16 and Inception-v3 at ImageNet shapes as FloatGraphs / int8 graphs (see model_zoo.h).
 //
 // Layer names follow torchvision's module paths (conv1, layer1.0.conv1, layer1.0.downsample.0,
-// fc; features.0 ... features.30, classifier.0/3/6) so bundles read like the PyTorch models.
+// fc; features.0 ... features.30, classifier.0/3/6; Conv2d_1a_3x3, Mixed_5b.branch1x1, ...) so
+// bundles read like the PyTorch models. Inception-v3's convs use the same kaiming draw (not
+// torchvision's truncated normal, whose scale BatchNorm would undo in a trained network).
 // Weights follow torchvision's initialisation statistics with uniform draws of equal variance:
 // convs kaiming (fan_out, ReLU gain), ResNet's fc PyTorch's Linear default, VGG's fc N(0, 0.01)
 // -like; every BatchNorm is freshly initialised (gamma 1, beta 0, mean 0, var 1), so folding it
@@ -42,15 +44,29 @@ class Builder {
   uint32_t ch(uint32_t c) const { return std::max<uint32_t>(1, c / o_.width_div); }
 
   int conv(const std::string& name, int in, uint32_t cout, uint32_t k, uint32_t stride, uint32_t pad, bool relu) {
+    return conv2(name, in, cout, k, k, stride, pad, pad, relu);
+  }
+  // Non-square kernel kh x kw with padding pad_h x pad_w (Inception's 1x7 / 7x1, 1x3 / 3x1).
+  int conv2(const std::string& name, int in, uint32_t cout, uint32_t kh, uint32_t kw, uint32_t stride, uint32_t pad_h,
+            uint32_t pad_w, bool relu) {
     FloatLayer l;
     l.name = name;
     l.op = FloatOp::Conv;
     l.inputs = {in};
-    l.kh = l.kw = k;
+    l.kh = kh;
+    l.kw = kw;
     l.stride_h = l.stride_w = stride;
-    l.pad_h = l.pad_w = pad;
+    l.pad_h = pad_h;
+    l.pad_w = pad_w;
     l.relu = relu;
     l.cout = cout;
+    return push(std::move(l), Init::KaimingFanOut);
+  }
+  int concat(const std::string& name, const std::vector<int>& inputs) {
+    FloatLayer l;
+    l.name = name;
+    l.op = FloatOp::Concat;
+    l.inputs = inputs;
     return push(std::move(l), Init::KaimingFanOut);
   }
   int fc(const std::string& name, int in, uint32_t cout, bool relu, Init init) {
@@ -166,6 +182,106 @@ void build_vgg16(Builder& b, uint32_t classes) {
   b.fc("classifier.6", x, classes, false, Init::Normal001);
 }
 
+// torchvision Inception3 (transform_input=False, aux_logits off). BasicConv2d = conv (no bias)
+// + BatchNorm(eps 0.001) + ReLU, folded to conv + bias + fused ReLU. Branch order inside every
+// Mixed block is torchvision's torch.cat order.
+void build_inception_v3(Builder& b, uint32_t classes) {
+  auto bc = [&](const std::string& name, int in, uint32_t cout, uint32_t k, uint32_t stride = 1, uint32_t pad = 0) {
+    return b.conv(name + ".conv", in, b.ch(cout), k, stride, pad, true);
+  };
+  auto bc2 = [&](const std::string& name, int in, uint32_t cout, uint32_t kh, uint32_t kw, uint32_t ph, uint32_t pw) {
+    return b.conv2(name + ".conv", in, b.ch(cout), kh, kw, 1, ph, pw, true);
+  };
+  // avg_pool2d(3, stride 1, padding 1), count_include_pad=True = the IR's AvgPool rule.
+  auto avg3 = [&](const std::string& name, int in) { return b.pool(name, FloatOp::AvgPool, in, 3, 1, 1); };
+
+  int x = bc("Conv2d_1a_3x3", -1, 32, 3, 2);
+  x = bc("Conv2d_2a_3x3", x, 32, 3);
+  x = bc("Conv2d_2b_3x3", x, 64, 3, 1, 1);
+  x = b.pool("maxpool1", FloatOp::MaxPool, x, 3, 2, 0);
+  x = bc("Conv2d_3b_1x1", x, 80, 1);
+  x = bc("Conv2d_4a_3x3", x, 192, 3);
+  x = b.pool("maxpool2", FloatOp::MaxPool, x, 3, 2, 0);
+
+  auto inception_a = [&](const std::string& p, int in, uint32_t pool_features) {
+    const int b1 = bc(p + ".branch1x1", in, 64, 1);
+    int b5 = bc(p + ".branch5x5_1", in, 48, 1);
+    b5 = bc(p + ".branch5x5_2", b5, 64, 5, 1, 2);
+    int bd = bc(p + ".branch3x3dbl_1", in, 64, 1);
+    bd = bc(p + ".branch3x3dbl_2", bd, 96, 3, 1, 1);
+    bd = bc(p + ".branch3x3dbl_3", bd, 96, 3, 1, 1);
+    int bp = avg3(p + ".branch_pool.avgpool", in);
+    bp = bc(p + ".branch_pool", bp, pool_features, 1);
+    return b.concat(p, {b1, b5, bd, bp});
+  };
+  x = inception_a("Mixed_5b", x, 32);
+  x = inception_a("Mixed_5c", x, 64);
+  x = inception_a("Mixed_5d", x, 64);
+
+  {  // InceptionB (Mixed_6a): grid 35 -> 17
+    const std::string p = "Mixed_6a";
+    const int b3 = bc(p + ".branch3x3", x, 384, 3, 2);
+    int bd = bc(p + ".branch3x3dbl_1", x, 64, 1);
+    bd = bc(p + ".branch3x3dbl_2", bd, 96, 3, 1, 1);
+    bd = bc(p + ".branch3x3dbl_3", bd, 96, 3, 2);
+    const int bp = b.pool(p + ".branch_pool", FloatOp::MaxPool, x, 3, 2, 0);
+    x = b.concat(p, {b3, bd, bp});
+  }
+
+  auto inception_c = [&](const std::string& p, int in, uint32_t c7) {
+    const int b1 = bc(p + ".branch1x1", in, 192, 1);
+    int b7 = bc(p + ".branch7x7_1", in, c7, 1);
+    b7 = bc2(p + ".branch7x7_2", b7, c7, 1, 7, 0, 3);
+    b7 = bc2(p + ".branch7x7_3", b7, 192, 7, 1, 3, 0);
+    int bd = bc(p + ".branch7x7dbl_1", in, c7, 1);
+    bd = bc2(p + ".branch7x7dbl_2", bd, c7, 7, 1, 3, 0);
+    bd = bc2(p + ".branch7x7dbl_3", bd, c7, 1, 7, 0, 3);
+    bd = bc2(p + ".branch7x7dbl_4", bd, c7, 7, 1, 3, 0);
+    bd = bc2(p + ".branch7x7dbl_5", bd, 192, 1, 7, 0, 3);
+    int bp = avg3(p + ".branch_pool.avgpool", in);
+    bp = bc(p + ".branch_pool", bp, 192, 1);
+    return b.concat(p, {b1, b7, bd, bp});
+  };
+  x = inception_c("Mixed_6b", x, 128);
+  x = inception_c("Mixed_6c", x, 160);
+  x = inception_c("Mixed_6d", x, 160);
+  x = inception_c("Mixed_6e", x, 192);
+
+  {  // InceptionD (Mixed_7a): grid 17 -> 8
+    const std::string p = "Mixed_7a";
+    int b3 = bc(p + ".branch3x3_1", x, 192, 1);
+    b3 = bc(p + ".branch3x3_2", b3, 320, 3, 2);
+    int b7 = bc(p + ".branch7x7x3_1", x, 192, 1);
+    b7 = bc2(p + ".branch7x7x3_2", b7, 192, 1, 7, 0, 3);
+    b7 = bc2(p + ".branch7x7x3_3", b7, 192, 7, 1, 3, 0);
+    b7 = bc(p + ".branch7x7x3_4", b7, 192, 3, 2);
+    const int bp = b.pool(p + ".branch_pool", FloatOp::MaxPool, x, 3, 2, 0);
+    x = b.concat(p, {b3, b7, bp});
+  }
+
+  auto inception_e = [&](const std::string& p, int in) {
+    const int b1 = bc(p + ".branch1x1", in, 320, 1);
+    const int b3 = bc(p + ".branch3x3_1", in, 384, 1);
+    const int b3a = bc2(p + ".branch3x3_2a", b3, 384, 1, 3, 0, 1);
+    const int b3b = bc2(p + ".branch3x3_2b", b3, 384, 3, 1, 1, 0);
+    int bd = bc(p + ".branch3x3dbl_1", in, 448, 1);
+    bd = bc(p + ".branch3x3dbl_2", bd, 384, 3, 1, 1);
+    const int bda = bc2(p + ".branch3x3dbl_3a", bd, 384, 1, 3, 0, 1);
+    const int bdb = bc2(p + ".branch3x3dbl_3b", bd, 384, 3, 1, 1, 0);
+    int bp = avg3(p + ".branch_pool.avgpool", in);
+    bp = bc(p + ".branch_pool", bp, 192, 1);
+    // torchvision's nested cats (branch3x3 = cat[2a, 2b], branch3x3dbl = cat[3a, 3b]) flatten
+    // into one concat with the same channel order.
+    return b.concat(p, {b1, b3a, b3b, bda, bdb, bp});
+  };
+  x = inception_e("Mixed_7b", x);
+  x = inception_e("Mixed_7c", x);
+
+  const ir::Shape s = b.shape(x);
+  x = b.pool("avgpool", FloatOp::AvgPool, x, s.h, s.w, 0);  // adaptive 1x1; dropout = identity
+  b.fc("fc", x, classes, false, Init::LinearDefault);
+}
+
 double phi(double z) { return std::exp(-0.5 * z * z) / std::sqrt(2.0 * M_PI); }
 double Phi(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
@@ -198,7 +314,7 @@ std::string fmt_num(double v) {
 
 }  // namespace
 
-std::vector<std::string> zoo_names() { return {"resnet50", "vgg16"}; }
+std::vector<std::string> zoo_names() { return {"inception_v3", "resnet50", "vgg16"}; }
 
 FloatGraph make_zoo_float_graph(const std::string& name, const ZooOptions& opt) {
   if (opt.width_div == 0 || opt.input_hw == 0 || opt.num_classes == 0)
@@ -211,9 +327,10 @@ FloatGraph make_zoo_float_graph(const std::string& name, const ZooOptions& opt) 
     build_resnet50(b, opt.num_classes);
   } else if (name == "vgg16") {
     build_vgg16(b, opt.num_classes);
+  } else if (name == "inception_v3") {
+    build_inception_v3(b, opt.num_classes);
   } else {
-    throw std::runtime_error("unknown zoo model '" + name +
-                             "' (known: resnet50, vgg16; inception_v3 needs a channel-concat op the IR lacks)");
+    throw std::runtime_error("unknown zoo model '" + name + "' (known: inception_v3, resnet50, vgg16)");
   }
   return g;
 }
@@ -287,6 +404,20 @@ std::vector<float> analytic_max_abs(const FloatGraph& g) {
       case FloatOp::Relu: {
         o = in;
         for (size_t c = 0; c < o.mean.size(); ++c) relu_moments(in.mean[c], in.var[c], o.mean[c], o.var[c]);
+        continue;
+      }
+      case FloatOp::Concat: {
+        // Channels side by side; the scale is shared with the producers (scales_from_max), so
+        // the concat's own max is just the largest of theirs.
+        o = Moments{};
+        float m_abs = 0;
+        for (int src : l.inputs) {
+          const Moments& s = moments_of(src);
+          o.mean.insert(o.mean.end(), s.mean.begin(), s.mean.end());
+          o.var.insert(o.var.end(), s.var.begin(), s.var.end());
+          if (src >= 0) m_abs = std::max(m_abs, mx[static_cast<size_t>(src)]);
+        }
+        mx[i] = m_abs;
         continue;
       }
     }

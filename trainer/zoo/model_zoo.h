@@ -28,12 +28,14 @@ struct ZooOptions {
   uint32_t calib_inputs = 0;      // 0 = analytic scales; N = float calibration on N random inputs
 };
 
-// "resnet50", "vgg16".
+// "inception_v3", "resnet50", "vgg16".
 std::vector<std::string> zoo_names();
 
 // The float network with He-uniform random weights (seeded, platform-independent generator) and
 // small random biases; not pruned. Throws std::runtime_error("unknown zoo model ...") for other
-// names (the message lists the known ones and says Inception-v3 needs a concat op).
+// names (the message lists the known ones). inception_v3 is torchvision's Inception3 without the
+// aux classifier (use input_hw 299); its Mixed blocks end in concat layers, which the int8
+// reference runs but compile() does not lower yet.
 FloatGraph make_zoo_float_graph(const std::string& name, const ZooOptions& opt = {});
 
 // Analytic max |activation| per layer (mean + 4 sigma of a Gaussian model of each channel,

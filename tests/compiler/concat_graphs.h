@@ -1,0 +1,62 @@
+// concat_graphs.h — a small valid quantised graph with two channel concats, for the concat tests.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/graph.h"
+#include "tests/compiler/test_graphs.h"
+
+namespace saie::test {
+
+// input [6, 5, 3] (scale 1/127)
+// a      conv 1x1 -> [6, 5, 4], relu, dense          scale 0.05
+// b      conv 3x3 p1 -> [6, 5, 8], relu, sparse       scale 0.05
+// cat2   concat(a, b) -> [6, 5, 12]                   scale 0.05
+// mp     maxpool 3x3 s1 p1 of a -> [6, 5, 4]          scale 0.05
+// cat3   concat(b, cat2, mp) -> [6, 5, 24]            scale 0.05
+// head   conv 1x1 on cat3 -> [6, 5, 8], sparse        scale 0.1 = output
+inline ir::Graph make_concat_graph(uint32_t seed = 1) {
+  detail::Rng rng(seed * 7919u + 3u);
+  ir::Graph g;
+  g.name = "concat-graph-" + std::to_string(seed);
+  auto add = [&](const std::string& name, ir::OpKind op, std::vector<int> inputs, ir::Shape out, float scale) -> ir::Node& {
+    ir::Node n;
+    n.name = name;
+    n.op = op;
+    n.inputs = std::move(inputs);
+    n.out = out;
+    n.out_scale = scale;
+    g.nodes.push_back(std::move(n));
+    return g.nodes.back();
+  };
+  add("input", ir::OpKind::Input, {}, {6, 5, 3}, 1.0f / 127.0f);
+  {
+    ir::Node& a = add("a", ir::OpKind::Conv, {0}, {6, 5, 4}, 0.05f);
+    a.relu = true;
+    detail::fill_weights(a, g.nodes[0].out, g.nodes[0].out_scale, false, 0.0, rng);
+  }
+  {
+    ir::Node& b = add("b", ir::OpKind::Conv, {0}, {6, 5, 8}, 0.05f);
+    b.kh = b.kw = 3;
+    b.pad_h = b.pad_w = 1;
+    b.relu = true;
+    detail::fill_weights(b, g.nodes[0].out, g.nodes[0].out_scale, true, 0.5, rng);
+  }
+  add("cat2", ir::OpKind::Concat, {1, 2}, {6, 5, 12}, 0.05f);
+  {
+    ir::Node& mp = add("mp", ir::OpKind::MaxPool, {1}, {6, 5, 4}, 0.05f);
+    mp.kh = mp.kw = 3;
+    mp.pad_h = mp.pad_w = 1;
+  }
+  add("cat3", ir::OpKind::Concat, {2, 3, 4}, {6, 5, 24}, 0.05f);
+  {
+    ir::Node& h = add("head", ir::OpKind::Conv, {5}, {6, 5, 8}, 0.1f);
+    detail::fill_weights(h, g.nodes[5].out, 0.05f, true, 0.5, rng);
+  }
+  g.output = 6;
+  return g;
+}
+
+}  // namespace saie::test
