@@ -40,8 +40,8 @@ static int run_driver(int argc, char** argv) {
   TrainArgs ta;
   auto* train = app.add_subcommand("train", "train a CNN on Fashion-MNIST, prune to block sparsity, quantise to int8, export a bundle");
   train->add_option("--out,-o", ta.out_dir, "bundle folder to write (model.json + weights.safetensors)")->required();
-  train->add_option("--model", ta.model, "model: small-resnet (demo), resnet-s (BatchNorm, 32-64 channels) or tiny")
-      ->check(CLI::IsMember({"small-resnet", "resnet-s", "tiny"}));
+  train->add_option("--model", ta.model, "model: small-resnet (demo), resnet-s (BatchNorm, 32-64 channels), vgg-s (VGG-style) or tiny")
+      ->check(CLI::IsMember({"small-resnet", "resnet-s", "vgg-s", "tiny"}));
   train->add_option("--dataset", ta.dataset_dir, "folder with the Fashion-MNIST idx .gz files");
   train->add_option("--dense-epochs", ta.dense_epochs, "dense training epochs");
   train->add_option("--finetune-epochs", ta.finetune_epochs, "fine-tuning epochs with the block masks held");

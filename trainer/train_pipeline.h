@@ -13,7 +13,7 @@ namespace saie::trainer {
 struct TrainOptions {
   std::string dataset_dir;          // Fashion-MNIST idx .gz folder ("" = the Debian package's)
   std::string out_dir;              // bundle folder (model.json + weights.safetensors + train_summary.json)
-  std::string model = "small-resnet";  // small-resnet, resnet-s or tiny (model_names())
+  std::string model = "small-resnet";  // small-resnet, resnet-s, vgg-s or tiny (model_names())
   uint32_t dense_epochs = 1;
   uint32_t finetune_epochs = 1;
   uint32_t train_limit = 0;         // 0 = all 60k training images

@@ -106,7 +106,7 @@ std::vector<TensorShape> ModelSpec::shapes() const {
 }
 
 const std::vector<std::string>& model_names() {
-  static const std::vector<std::string> n{"small-resnet", "resnet-s", "tiny"};
+  static const std::vector<std::string> n{"small-resnet", "resnet-s", "vgg-s", "tiny"};
   return n;
 }
 
@@ -140,6 +140,20 @@ ModelSpec make_model_spec(const std::string& model) {
         pool("gap", LayerKind::AvgPool, "add2", 7),                // 1x1x64
         fc("fc", "gap", 64, 10),                                   // 10 logits
     };
+  } else if (model == "vgg-s") {
+    // VGG-style: stacks of 3x3 conv + BatchNorm + ReLU and 2x2 max pools, no skip connections;
+    // a global-average-pool head instead of VGG's large fc layers (keeps it small for 28x28).
+    m.layers = {
+        conv("conv1", "input", 1, 32, 1, true, false, true),  // 28x28x32
+        conv("conv2", "conv1", 32, 32, 1, true, true, true),  // 28x28x32
+        pool("pool1", LayerKind::MaxPool, "conv2", 2),        // 14x14x32
+        conv("conv3", "pool1", 32, 64, 1, true, true, true),  // 14x14x64
+        conv("conv4", "conv3", 64, 64, 1, true, true, true),  // 14x14x64
+        pool("pool2", LayerKind::MaxPool, "conv4", 2),        // 7x7x64
+        conv("conv5", "pool2", 64, 64, 1, true, true, true),  // 7x7x64
+        pool("gap", LayerKind::AvgPool, "conv5", 7),          // 1x1x64
+        fc("fc", "gap", 64, 10),                              // 10 logits
+    };
   } else if (model == "tiny") {
     m.layers = {
         conv("conv1", "input", 1, 8, 1, true, false),             // 28x28x8
@@ -151,7 +165,7 @@ ModelSpec make_model_spec(const std::string& model) {
         fc("fc", "gap", 16, 10),                                  // 10 logits
     };
   } else {
-    throw std::runtime_error("unknown model '" + model + "' (expected small-resnet, resnet-s or tiny)");
+    throw std::runtime_error("unknown model '" + model + "' (expected small-resnet, resnet-s, vgg-s or tiny)");
   }
   m.shapes();  // fail early if the list is inconsistent
   return m;

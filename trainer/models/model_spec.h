@@ -41,7 +41,8 @@ struct ModelSpec {
 const std::vector<std::string>& model_names();
 
 // "small-resnet" (the demo: 16-32 channels, no BatchNorm), "resnet-s" (32-64 channels with
-// BatchNorm, the accuracy model of the training study) or "tiny" (fast tests).
+// BatchNorm, the accuracy model of the training study), "vgg-s" (VGG-style conv stacks with
+// BatchNorm, no skips) or "tiny" (fast tests).
 // BatchNorm is folded into its conv at export (fold_batchnorm): folding scales whole output
 // channels, so zero blocks stay zero. Throws std::runtime_error("unknown model ...") otherwise.
 ModelSpec make_model_spec(const std::string& model);

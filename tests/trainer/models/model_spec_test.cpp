@@ -60,7 +60,7 @@ TEST(ModelSpec, ResnetSShapesAndBatchNorm) {
   }
   EXPECT_FALSE(s.layers[s.index_of("conv3")].relu);  // before the residual add
   EXPECT_FALSE(s.layers[s.index_of("conv6")].relu);
-  EXPECT_EQ(model_names(), (std::vector<std::string>{"small-resnet", "resnet-s", "tiny"}));
+  EXPECT_EQ(model_names(), (std::vector<std::string>{"small-resnet", "resnet-s", "vgg-s", "tiny"}));
   for (const auto& n : model_names()) EXPECT_NO_THROW(make_model_spec(n)) << n;
 }
 
@@ -73,4 +73,21 @@ TEST(ModelSpec, UnknownNamesAreErrors) {
 }
 
 }  // namespace
+TEST(ModelSpec, VggSIsPlainConvStacksWithPools) {
+  const ModelSpec s = make_model_spec("vgg-s");
+  const auto sh = s.shapes();
+  ASSERT_EQ(s.layers.size(), 9u);
+  EXPECT_EQ(sh[s.index_of("conv2")].h, 28u);
+  EXPECT_EQ(sh[s.index_of("pool1")].h, 14u);
+  EXPECT_EQ(sh[s.index_of("conv4")].c, 64u);
+  EXPECT_EQ(sh[s.index_of("pool2")].h, 7u);
+  EXPECT_EQ(sh[s.index_of("fc")].c, 10u);
+  for (const auto& l : s.layers) {
+    EXPECT_NE(l.kind, LayerKind::Add) << l.name;  // no skip connections
+    EXPECT_EQ(l.bn, l.kind == LayerKind::Conv) << l.name;
+  }
+  EXPECT_FALSE(s.layers[s.index_of("conv1")].prunable);  // first conv stays dense
+  EXPECT_TRUE(s.layers[s.index_of("conv5")].prunable);
+}
+
 }  // namespace saie::trainer
