@@ -13,6 +13,7 @@
 #include <random>
 
 #include "compiler/import/bundle_io.h"
+#include "tests/compiler/test_graphs.h"
 #include "compiler/reference/reference_executor.h"
 #include "trainer/data/idx.h"
 
@@ -20,19 +21,6 @@ namespace saie::trainer {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("saie_import_test_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 void param(torch::jit::Module& m, const std::string& name, const torch::Tensor& t) { m.register_parameter(name, t, false); }
 void buffer(torch::jit::Module& m, const std::string& name, const torch::Tensor& t) { m.register_buffer(name, t); }
@@ -164,7 +152,7 @@ std::string error_of(const std::function<void()>& f) {
 }
 
 TEST(TorchScriptImport, RecognisesLayersAndFoldsBatchNorm) {
-  TempDir dir;
+  test::TempDir dir("saie_import_test");
   const std::string path = save_small_resnet(dir.path);
   std::string notes;
   const FloatGraph g = load_torchscript(path, ir::Shape{28, 28, 1}, &notes);
@@ -191,7 +179,7 @@ TEST(TorchScriptImport, RecognisesLayersAndFoldsBatchNorm) {
 }
 
 TEST(TorchScriptImport, FoldedFloatGraphEqualsTorchModule) {
-  TempDir dir;
+  test::TempDir dir("saie_import_test");
   for (const std::string& path : {save_small_resnet(dir.path), save_traced_style(dir.path)}) {
     const bool rgb = path.find("traced") != std::string::npos;
     const ir::Shape shape = rgb ? ir::Shape{16, 16, 3} : ir::Shape{28, 28, 1};
@@ -205,7 +193,7 @@ TEST(TorchScriptImport, FoldedFloatGraphEqualsTorchModule) {
 }
 
 TEST(TorchScriptImport, TracedStyleOpsAreRecognised) {
-  TempDir dir;
+  test::TempDir dir("saie_import_test");
   const FloatGraph g = load_torchscript(save_traced_style(dir.path), ir::Shape{16, 16, 3});
   // c1(+relu_) c2 add_(+relu_) avgpool fc(addmm)
   ASSERT_EQ(g.layers.size(), 5u);
@@ -221,7 +209,7 @@ TEST(TorchScriptImport, TracedStyleOpsAreRecognised) {
 }
 
 TEST(TorchScriptImport, Int8BundleRoundTripsAndTracksTheFloatModel) {
-  TempDir dir;
+  test::TempDir dir("saie_import_test");
   const std::string path = save_small_resnet(dir.path);
   ImportOptions o;
   o.model_path = path;
@@ -300,7 +288,7 @@ TEST(TorchScriptImport, CalibrationUsesFashionMnistFor28x28x1ElseSeededRandom) {
 }
 
 TEST(TorchScriptImport, UnsupportedOpIsNamedOnOneLine) {
-  TempDir dir;
+  test::TempDir dir("saie_import_test");
   const std::string path = save_with_body(dir.path, "sig.pt",
                                           "    y = torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n"
                                           "    return torch.sigmoid(y)\n",
@@ -313,7 +301,7 @@ TEST(TorchScriptImport, UnsupportedOpIsNamedOnOneLine) {
 
 TEST(TorchScriptImport, ClassifierChainAfterFlattenMatchesTorch) {
   // VGG-style head: flatten of a 4x4x4 map, linear, relu, dropout (identity), linear.
-  TempDir dir;
+  test::TempDir dir("saie_import_test");
   torch::manual_seed(9);
   torch::jit::Module m("Head");
   param(m, "conv_weight", torch::randn({4, 1, 3, 3}));
@@ -341,7 +329,7 @@ def forward(self, x):
 }
 
 TEST(TorchScriptImport, ChannelConcatIsReportedByName) {
-  TempDir dir;
+  test::TempDir dir("saie_import_test");
   const std::string path = save_with_body(dir.path, "cat.pt",
                                           "    y = torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n"
                                           "    return torch.cat([y, y], 1)\n",
@@ -351,7 +339,7 @@ TEST(TorchScriptImport, ChannelConcatIsReportedByName) {
 }
 
 TEST(TorchScriptImport, GroupedConvIsRejected) {
-  TempDir dir;
+  test::TempDir dir("saie_import_test");
   const std::string path = save_with_body(dir.path, "grouped.pt",
                                           "    return torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 2)\n", 1);
   const std::string e = error_of([&] { load_torchscript(path, ir::Shape{28, 28, 2}); });
@@ -359,7 +347,7 @@ TEST(TorchScriptImport, GroupedConvIsRejected) {
 }
 
 TEST(TorchScriptImport, InputChannelMismatchAndMissingFileAreOneLineErrors) {
-  TempDir dir;
+  test::TempDir dir("saie_import_test");
   const std::string path = save_with_body(dir.path, "rgb.pt",
                                           "    return torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n", 3);
   const std::string e = error_of([&] { load_torchscript(path, ir::Shape{28, 28, 1}); });

@@ -6,12 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <random>
 #include <set>
 
 #include "compiler/compile.h"
 #include "compiler/import/bundle_io.h"
 #include "compiler/reference/reference_executor.h"
+#include "tests/compiler/test_graphs.h"
+#include "tests/trainer/zoo/zoo_test_util.h"
 #include "trainer/quant/quantize.h"
 #include "trainer/zoo/model_zoo.h"
 
@@ -96,26 +97,6 @@ TEST(InceptionZoo, MatchesTorchvisionStructureAt299) {
   //   InceptionE 3,264 x 2 = 6,528; total 17,216 -> 23,817,352.
   EXPECT_EQ(g.parameter_count(), 23817352ull);
   EXPECT_NEAR(static_cast<double>(g.parameter_count()), 23834568.0, 0.01 * 23834568.0);
-}
-
-// Every prunable layer (all but the first conv) keeps exactly half of the blocks of every row.
-void expect_half_pruned(const ir::Graph& g) {
-  bool first = true;
-  for (const ir::Node& n : g.nodes) {
-    if (n.op != ir::OpKind::Conv && n.op != ir::OpKind::Fc) continue;
-    if (n.op == ir::OpKind::Conv && first) {
-      EXPECT_FALSE(n.sparse) << n.name;
-      first = false;
-      continue;
-    }
-    ASSERT_TRUE(n.sparse) << n.name;
-    ASSERT_EQ(n.mask.cols % 2, 0u) << n.name;
-    for (uint32_t r = 0; r < n.mask.rows; ++r) {
-      uint32_t kept = 0;
-      for (uint32_t c = 0; c < n.mask.cols; ++c) kept += n.mask.at(r, c) ? 1 : 0;
-      ASSERT_EQ(kept, n.mask.cols / 2) << n.name << " row " << r;
-    }
-  }
 }
 
 TEST(InceptionZoo, QuantisedGraphValidatesWithSharedConcatScales) {
@@ -222,12 +203,10 @@ TEST(InceptionZoo, ReducedInt8ReferenceTracksFloatAndRoundTrips) {
   }
   EXPECT_GT(dot / std::sqrt(nw * ng), 0.9);  // cosine similarity of the logits
 
-  const fs::path dir = fs::temp_directory_path() / ("saie_inception_" + std::to_string(std::random_device{}()));
-  import::write_bundle(g, dir.string());
-  const ir::Graph r = import::read_bundle(dir.string());
+  const test::TempDir dir("saie_inception");
+  import::write_bundle(g, dir.str());
+  const ir::Graph r = import::read_bundle(dir.str());
   EXPECT_EQ(reference::run(r, q), got);
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }
 
 }  // namespace

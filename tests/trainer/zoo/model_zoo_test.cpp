@@ -6,27 +6,15 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <random>
 
 #include "compiler/import/bundle_io.h"
+#include "tests/compiler/test_graphs.h"
+#include "tests/trainer/zoo/zoo_test_util.h"
 
 namespace saie::trainer {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("saie_zoo_test_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 ZooOptions shapes_only() {
   ZooOptions o;
@@ -100,33 +88,13 @@ TEST(ModelZoo, UnknownNameListsTheKnownModels) {
   }
 }
 
-// Every prunable layer (all but the first conv) loses exactly half of the blocks of every row.
-void expect_pruning_rules(const ir::Graph& g) {
-  bool first = true;
-  for (const ir::Node& n : g.nodes) {
-    if (n.op != ir::OpKind::Conv && n.op != ir::OpKind::Fc) continue;
-    if (n.op == ir::OpKind::Conv && first) {
-      EXPECT_FALSE(n.sparse) << n.name;
-      first = false;
-      continue;
-    }
-    ASSERT_TRUE(n.sparse) << n.name;
-    ASSERT_EQ(n.mask.cols % 2, 0u) << n.name;
-    for (uint32_t r = 0; r < n.mask.rows; ++r) {
-      uint32_t kept = 0;
-      for (uint32_t c = 0; c < n.mask.cols; ++c) kept += n.mask.at(r, c) ? 1 : 0;
-      ASSERT_EQ(kept, n.mask.cols / 2) << n.name << " row " << r;
-    }
-  }
-}
-
 TEST(ModelZoo, ResNet50GraphPrunedQuantisedAndRoundTrips) {
   const ir::Graph g = make_zoo_graph("resnet50", 1, 0.5);
   EXPECT_NO_THROW(g.validate());
   EXPECT_EQ(g.nodes.size(), 1u + 53 + 1 + 16 + 2);
   EXPECT_TRUE(g.nodes[0].out == (ir::Shape{224, 224, 3}));
   EXPECT_EQ(g.nodes[static_cast<size_t>(g.output)].name, "fc");
-  expect_pruning_rules(g);
+  expect_half_pruned(g);
   for (const ir::Node& n : g.nodes) {
     ASSERT_GT(n.out_scale, 0.0f) << n.name;
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc) {
@@ -137,7 +105,7 @@ TEST(ModelZoo, ResNet50GraphPrunedQuantisedAndRoundTrips) {
     }
   }
 
-  TempDir dir;
+  test::TempDir dir("saie_zoo_test");
   import::write_bundle(g, dir.path.string());
   const ir::Graph r = import::read_bundle(dir.path.string());
   ASSERT_EQ(r.nodes.size(), g.nodes.size());
@@ -177,7 +145,7 @@ TEST(ModelZoo, Vgg16ReducedGraphValidates) {
   const ir::Graph g = make_zoo_graph("vgg16", o);
   EXPECT_NO_THROW(g.validate());
   EXPECT_EQ(g.nodes.size(), 1u + 13 + 5 + 3);
-  expect_pruning_rules(g);
+  expect_half_pruned(g);
   const ir::Node& fc0 = g.nodes[g.nodes.size() - 3];
   EXPECT_EQ(fc0.name, "classifier.0");
   EXPECT_EQ(fc0.kh, 7u);
