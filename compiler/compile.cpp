@@ -2,6 +2,7 @@
 // memory layouts) -> lowering to one phase per layer -> verification -> program + reports.
 #include "compiler/compile.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "compiler/emit/schedule_listing.h"
@@ -59,9 +60,8 @@ void check_graph(const ir::Graph& g) {
         break;
       case ir::OpKind::Relu:
         throw CompileError("layer " + n.name + ": standalone relu not supported (its producer cannot absorb it)");
-      case ir::OpKind::Concat:
-        // Valid IR (the reference runs it); the planner and lowering have no channel-offset writes yet.
-        throw CompileError("layer " + n.name + ": concat is not supported by lowering yet");
+      case ir::OpKind::Concat:  // in place (inputs write into its buffer), checked after the DDR plan
+        break;
       case ir::OpKind::MaxPool:
         // Padded activation buffers hold zeros, which stand in for "ignore the padding" (the
         // reference's rule) only when no real value in a window can be negative.
@@ -86,10 +86,51 @@ isa::TensorPort port(const schedule::TensorBuffer& t, float scale) {
   p.h = t.h;
   p.w = t.w;
   p.c = t.c;
-  p.pitch_c = t.cp;
+  p.pitch_c = t.pitch;
   p.row_pitch = t.row_pitch();
   p.scale = scale;
   return p;
+}
+
+// The paper-vocabulary traffic of one lowered layer plan (see estimate.h).
+estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::DdrPlan& ddr) {
+  estimate::PhaseTraffic t;
+  t.name = p.name;
+  t.op = ir::op_name(p.op);
+  t.columns = static_cast<uint32_t>(p.cols.size());
+  t.cores_per_column = p.rows();
+  t.iterations = p.nb;
+  const bool conv_like = p.op == ir::OpKind::Conv || p.op == ir::OpKind::Fc;
+  for (const schedule::ColumnWork& cw : p.cols) {
+    t.load_bytes = std::max<uint64_t>(t.load_bytes, p.op == ir::OpKind::Add ? uint64_t{p.out_h} * cw.wc() * p.in_c_p
+                                                                             : p.slice_in_bytes(cw));
+    t.loadfm_bytes = std::max<uint64_t>(t.loadfm_bytes, p.op == ir::OpKind::Add ? uint64_t{p.bh} * cw.wc() * p.in_c_p
+                                                                                 : p.band_in_bytes(cw));
+    t.write_bytes = std::max<uint64_t>(t.write_bytes, p.slice_out_bytes(cw));
+    for (uint32_t r = 0; r < p.rows(); ++r) {
+      const uint64_t px = uint64_t{p.bh} * cw.wc();
+      const uint32_t oc = p.row_oc.at(r).second - p.row_oc.at(r).first;
+      t.writefm_bytes = std::max<uint64_t>(t.writefm_bytes, px * oc);
+      uint64_t ops = 0;
+      if (conv_like) {
+        const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
+        const schedule::WeightBlob& b = lw.rows.at(lw.groups.at(static_cast<size_t>(p.group)).first + r);
+        ops = px * p.kh * p.kw * 64ull * b.nnz;
+        t.loadwm_bytes = std::max<uint64_t>(t.loadwm_bytes, b.bytes());
+      } else if (p.op == ir::OpKind::Add) {
+        ops = px * p.in_c_p;
+      } else {
+        ops = px * p.in_c_p * p.kh * p.kw;
+      }
+      t.comp_ops = std::max(t.comp_ops, ops);
+    }
+  }
+  if (conv_like) t.loadw_bytes = ddr.weights.at(static_cast<size_t>(p.node)).groups.at(static_cast<size_t>(p.group)).bytes;
+  if (p.op == ir::OpKind::Add) {
+    t.loadw_bytes = t.load_bytes;
+    t.loadfm_b_bytes = t.loadfm_bytes;
+  }
+  return t;
 }
 
 }  // namespace
@@ -107,7 +148,7 @@ CompileResult compile(const ir::Graph& g, const config::ArrayConfig& cfg, const 
 
   schedule::DdrPlan ddr;
   try {
-    ddr = schedule::plan_ddr(gg, tm, opt.dense);
+    ddr = schedule::plan_ddr(gg, tm, opt.dense, opt.max_band_rows);
   } catch (const CompileError&) {
     throw;
   } catch (const std::exception& e) {
@@ -137,10 +178,23 @@ CompileResult compile(const ir::Graph& g, const config::ArrayConfig& cfg, const 
     listing << ", using " << tm.usable_core_rows() << " core rows per column (memtile DMA channels)";
   listing << "\n";
   for (size_t i = 1; i < gg.nodes.size(); ++i) {
-    const schedule::LayerPlan plan = schedule::plan_layer(gg, static_cast<int>(i), ddr, tm, opt.max_band_rows);
-    prog.phases.push_back(lower::lower_layer(gg, plan, ddr, tm));
-    res.layers.push_back(emit::layer_report(gg, plan, ddr, prog.phases.back()));
-    listing << emit::schedule_line(gg, plan, ddr) << "\n";
+    const ir::Node& n = gg.nodes[i];
+    if (n.op == ir::OpKind::Concat) {
+      if (!schedule::concat_in_place(gg, ddr, static_cast<int>(i)))
+        throw CompileError("layer " + n.name +
+                           ": concat needs every input to be written in place (an input with other consumers, "
+                           "the network input, or a channel offset not a multiple of 8 would need a copy, "
+                           "which is not implemented)");
+      listing << n.name << " concat: in place (" << n.inputs.size() << " inputs write into its buffer)\n";
+      continue;
+    }
+    const std::vector<schedule::LayerPlan> pieces = schedule::plan_layer(gg, static_cast<int>(i), ddr, tm, opt.max_band_rows);
+    for (const schedule::LayerPlan& plan : pieces) {
+      prog.phases.push_back(lower::lower_layer(gg, plan, ddr, tm));
+      res.layers.push_back(emit::layer_report(gg, plan, ddr, prog.phases.back()));
+      res.traffic.push_back(traffic_of(plan, ddr));
+      listing << emit::schedule_line(gg, plan, ddr) << "\n";
+    }
   }
   res.schedule_listing = listing.str();
 

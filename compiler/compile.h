@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/estimate/estimate.h"
 #include "compiler/ir/graph.h"
 #include "hw/config/array_config.h"
 #include "hw/isa/program.h"
@@ -32,6 +33,7 @@ struct CompileResult {
   isa::Program program;
   std::vector<LayerReport> layers;
   std::string schedule_listing;  // paper vocabulary (LOAD/LOADW/LOADFM/LOADWM/COMP/WRITEFM/WRITE)
+  std::vector<estimate::PhaseTraffic> traffic;  // one per phase, for the analytical estimate
 };
 
 struct CompileError : std::runtime_error {

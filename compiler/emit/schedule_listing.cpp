@@ -37,9 +37,15 @@ compiler::LayerReport layer_report(const ir::Graph& g, const schedule::LayerPlan
   r.split = split_text(p);
   r.dense_macs = phase.dense_macs;
   r.actual_macs = phase.actual_macs;
-  for (const schedule::WeightBlob& b : ddr.weights.at(static_cast<size_t>(p.node)).rows) {
-    r.weight_bytes += b.payload_bytes;
-    r.metadata_bytes += b.metadata_bytes;
+  // A group's weights are counted in its first piece, so the pieces of a layer add up to the layer.
+  const schedule::LayerTiling& t = ddr.tiling.at(static_cast<size_t>(p.node));
+  if (conv_like(p.op) && p.piece % (t.w_parts * t.h_chunks) == 0) {
+    const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
+    const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group));
+    for (uint32_t i = 0; i < wg.count; ++i) {
+      r.weight_bytes += lw.rows.at(wg.first + i).payload_bytes;
+      r.metadata_bytes += lw.rows.at(wg.first + i).metadata_bytes;
+    }
   }
   r.core_mem_peak = p.core.end;
   r.memtile_peak = p.mem.end;
@@ -54,21 +60,25 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
   s << p.name << " " << ir::op_name(n.op);
   if (n.op != ir::OpKind::Add) s << " " << p.kh << "x" << p.kw << "/" << p.sh;
   s << ": " << split_text(p);
+  s << " | rows " << p.out_row0 << "-" << p.out_row0 + p.out_h - 1 << " cols " << p.cols.front().w0 << "-"
+    << p.cols.back().w1 - 1 << " ch " << p.out_c0 << "-" << p.out_c0 + p.out_c_p - 1;
   s << " | LOAD " << ncols << "x" << (n.op == ir::OpKind::Add ? p.out_h * cw.wc() * p.in_c_p : p.slice_in_bytes(cw))
     << " B";
   if (conv_like(n.op)) {
     const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
-    s << " | LOADW " << ncols << "x" << lw.bytes << " B";
+    const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group));
+    s << " | LOADW " << ncols << "x" << wg.bytes << " B";
     const uint32_t band = p.band_in_bytes(cw);
     s << " | LOADFM iter " << p.nb << " x " << band << " B lock in, bcast " << p.rows();
     s << " | LOADWM";
-    for (size_t r = 0; r < lw.rows.size(); ++r) s << (r ? "/" : " ") << lw.rows[r].bytes();
-    s << " B lock w";
     uint32_t nnz = 0, blocks = 0;
-    for (const schedule::WeightBlob& b : lw.rows) {
+    for (uint32_t r = 0; r < wg.count; ++r) {
+      const schedule::WeightBlob& b = lw.rows.at(wg.first + r);
+      s << (r ? "/" : " ") << b.bytes();
       nnz += b.nnz;
       blocks += b.block_rows * b.block_cols;
     }
+    s << " B lock w";
     const uint64_t macs_per_band = uint64_t{nnz} * 64 * p.kh * p.kw * p.bh * cw.wc();
     s << " | COMP iter " << p.nb << " (" << nnz << "/" << blocks << " blocks, " << macs_per_band
       << " MAC/band/col)";

@@ -108,12 +108,15 @@ void land_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t t
 
 StreamEndpoint ep(TileId t, uint32_t ch) { return StreamEndpoint{t, static_cast<uint8_t>(ch)}; }
 
-// Shim BD reading the slice of input buffer t: rows [0, rows) and columns [col0, col0+cols)
-// of the layer's padded coordinates, offset by `off` inside the buffer.
-isa::BufferDescriptor slice_read(const TensorBuffer& t, std::pair<uint32_t, uint32_t> off, uint32_t col0,
-                                 uint32_t cols, uint32_t rows) {
-  return make_bd(t.at(off.first, off.second + col0),
-                 {DmaDim{cols * t.cp, 1}, DmaDim{rows, static_cast<int32_t>(t.row_pitch())}});
+// Shim BD addressing rows [0, rows), columns [col0, col0 + cols) (the piece's padded
+// coordinates, offset by `off` inside the buffer) and channels [c0, c0 + nc) of buffer t.
+isa::BufferDescriptor ddr_box(const TensorBuffer& t, std::pair<uint32_t, uint32_t> off, uint32_t col0, uint32_t cols,
+                              uint32_t rows, uint32_t c0, uint32_t nc) {
+  const uint64_t a = t.at(off.first, off.second + col0) + c0;
+  if (nc == t.pitch)
+    return make_bd(a, {DmaDim{cols * t.pitch, 1}, DmaDim{rows, static_cast<int32_t>(t.row_pitch())}});
+  return make_bd(a, {DmaDim{nc, 1}, DmaDim{cols, static_cast<int32_t>(t.pitch)},
+                     DmaDim{rows, static_cast<int32_t>(t.row_pitch())}});
 }
 
 // WRITE streams band by band when one core writes the slice and its per-band releases fit
@@ -137,8 +140,7 @@ void write_back(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, const
            with_locks(make_bd(p.mem.y, {DmaDim{p.slice_out_bytes(cw), 1}}), kMemLockOut, writers, isa::kNoLock, 0));
   }
   single(b, shim, DmaDir::S2MM, 0,
-         make_bd(y.at(y.ph, y.pw + cw.w0),
-                 {DmaDim{cw.wc() * y.cp, 1}, DmaDim{p.out_h, static_cast<int32_t>(y.row_pitch())}}));
+         ddr_box(y, {y.ph + p.out_row0, y.pw}, cw.w0, cw.wc(), p.out_h, p.out_c0, p.out_c_p));
   b.add_route(ep(mem, mem_ch), {ep(shim, 0)});
 }
 
@@ -191,20 +193,21 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   const TensorBuffer& x = ddr.tensors.at(static_cast<size_t>(n.inputs.at(0)));
   const TensorBuffer& y = ddr.tensors.at(static_cast<size_t>(p.node));
   const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
+  const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group));
   const uint32_t rows = p.rows();
   for (const ColumnWork& cw : p.cols) {
     const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
     mem_locks(b, mem);
     // LOAD: input slice with its halo, landing band by band.
     const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
-    single(b, shim, DmaDir::MM2S, 0, slice_read(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows));
+    single(b, shim, DmaDir::MM2S, 0, ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, p.in_c_p));
     land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
                load_per_band(p));
     b.add_route(ep(shim, 0), {ep(mem, 0)});
-    // LOADW: every core row's blob, contiguous in DDR and in the memtile.
-    single(b, shim, DmaDir::MM2S, 1, make_bd(lw.ddr_addr, {DmaDim{static_cast<uint32_t>(lw.bytes), 1}}));
+    // LOADW: the group's blobs (one per core row), contiguous in DDR and in the memtile.
+    single(b, shim, DmaDir::MM2S, 1, make_bd(wg.ddr_addr, {DmaDim{static_cast<uint32_t>(wg.bytes), 1}}));
     single(b, mem, DmaDir::S2MM, 1,
-           with_locks(make_bd(p.mem.w, {DmaDim{static_cast<uint32_t>(lw.bytes), 1}}), isa::kNoLock, 0, kMemLockW,
+           with_locks(make_bd(p.mem.w, {DmaDim{static_cast<uint32_t>(wg.bytes), 1}}), isa::kNoLock, 0, kMemLockW,
                       static_cast<uint8_t>(rows)));
     b.add_route(ep(shim, 1), {ep(mem, 1)});
     // LOADFM: bands broadcast to every working core of the column.
@@ -214,11 +217,11 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     b.add_route(ep(mem, 0), fm_dsts);
     for (uint32_t r = 0; r < rows; ++r) {
       const TileId core = tm.core(cw.col, r);
-      const schedule::WeightBlob& blob = lw.rows.at(r);
+      const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
       core_locks(b, core, true, false);
       // LOADWM: this row's blob.
       single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + r),
-             with_locks(make_bd(p.mem.w + (blob.ddr_addr - lw.ddr_addr), {DmaDim{blob.bytes(), 1}}), kMemLockW, 1,
+             with_locks(make_bd(p.mem.w + (blob.ddr_addr - wg.ddr_addr), {DmaDim{blob.bytes(), 1}}), kMemLockW, 1,
                         isa::kNoLock, 0));
       single(b, core, DmaDir::S2MM, 1,
              with_locks(make_bd(p.core.weights, {DmaDim{blob.bytes(), 1}}), isa::kNoLock, 0, kCoreWCons, 1));
@@ -261,8 +264,11 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     // WRITE once every row's channels have landed.
     write_back(b, p, cw, y, tm, static_cast<uint8_t>(rows + 1), static_cast<uint8_t>(rows));
   }
-  const uint64_t pixels = uint64_t{p.out_h} * p.out_w * p.kh * p.kw * 64;
-  for (const schedule::WeightBlob& blob : lw.rows) {
+  uint64_t width = 0;
+  for (const ColumnWork& cw : p.cols) width += cw.wc();
+  const uint64_t pixels = uint64_t{p.out_h} * width * p.kh * p.kw * 64;
+  for (uint32_t r = 0; r < wg.count; ++r) {
+    const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
     phase.dense_macs += uint64_t{blob.block_rows} * blob.block_cols * pixels;
     phase.actual_macs += uint64_t{blob.nnz} * pixels;
   }
@@ -285,7 +291,7 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     mem_locks(b, mem);
     core_locks(b, core, false, false);
     const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
-    single(b, shim, DmaDir::MM2S, 0, slice_read(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows));
+    single(b, shim, DmaDir::MM2S, 0, ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, p.in_c_p));
     land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
                load_per_band(p));
     b.add_route(ep(shim, 0), {ep(mem, 0)});
@@ -339,14 +345,14 @@ void lower_add(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const sc
     mem_locks(b, mem);
     core_locks(b, core, false, true);
     // Operand A: shim MM2S0 -> memtile S2MM0 -> MM2S0 -> core S2MM0.
-    single(b, shim, DmaDir::MM2S, 0, slice_read(xa, p.in_off.at(0), cw.w0, cw.wc(), p.out_h));
+    single(b, shim, DmaDir::MM2S, 0, ddr_box(xa, p.in_off.at(0), cw.w0, cw.wc(), p.out_h, p.in_c0, p.in_c_p));
     land_bands(b, mem, 0, p.mem.x, slice, band, band, p.nb, kMemLockIn, load_per_band(p));
     b.add_route(ep(shim, 0), {ep(mem, 0)});
     stream_bands(b, mem, 0, p.mem.x, band, band, p.nb, kMemLockIn, load_per_band(p));
     b.add_route(ep(mem, 0), {ep(core, 0)});
     b.add_task(core, DmaDir::S2MM, 0, ping_pong(b, core, p.core.in, band, kCoreInProd, kCoreInCons), p.nb);
     // Operand B: shim MM2S1 -> memtile S2MM1 -> MM2S1 -> core S2MM1.
-    single(b, shim, DmaDir::MM2S, 1, slice_read(xb, p.in_off.at(1), cw.w0, cw.wc(), p.out_h));
+    single(b, shim, DmaDir::MM2S, 1, ddr_box(xb, p.in_off.at(1), cw.w0, cw.wc(), p.out_h, p.in_c0, p.in_c_p));
     land_bands(b, mem, 1, p.mem.w, slice, band, band, p.nb, kMemLockW, load_per_band(p));
     b.add_route(ep(shim, 1), {ep(mem, 1)});
     stream_bands(b, mem, 1, p.mem.w, band, band, p.nb, kMemLockW, load_per_band(p));

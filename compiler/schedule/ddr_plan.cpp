@@ -7,6 +7,7 @@
 #include "compiler/compile.h"
 #include "compiler/ir/block_sparse.h"
 #include "compiler/ir/requant.h"
+#include "compiler/schedule/layer_plan.h"
 
 namespace saie::schedule {
 
@@ -65,18 +66,60 @@ WeightBlob make_blob(const ir::Graph& g, const ir::Node& n, uint32_t cin_p, uint
   return b;
 }
 
+
+// Concat inputs that can live in the concat's buffer: produced by a layer that writes DDR
+// (not the network input), consumed by nothing else, at a channel offset that is a multiple
+// of 8 and with 8-aligned channels (or the last input). Returns, per node, {concat, offset}.
+std::vector<std::pair<int, uint32_t>> concat_views(const ir::Graph& g) {
+  const size_t n = g.nodes.size();
+  std::vector<int> uses(n, 0);
+  for (const ir::Node& node : g.nodes)
+    for (int in : node.inputs) ++uses.at(static_cast<size_t>(in));
+  std::vector<std::pair<int, uint32_t>> view(n, {-1, 0});
+  for (size_t i = 0; i < n; ++i) {
+    const ir::Node& node = g.nodes[i];
+    if (node.op != ir::OpKind::Concat) continue;
+    uint32_t off = 0;
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      const int in = node.inputs[k];
+      const ir::Node& src = g.nodes.at(static_cast<size_t>(in));
+      const bool last = k + 1 == node.inputs.size();
+      const bool ok = src.op != ir::OpKind::Input && uses.at(static_cast<size_t>(in)) == 1 && off % 8 == 0 &&
+                      (last || src.out.c % 8 == 0) && static_cast<size_t>(in) != static_cast<size_t>(g.output);
+      if (ok) view[static_cast<size_t>(in)] = {static_cast<int>(i), off};
+      off += src.out.c;
+    }
+  }
+  return view;
+}
+
 }  // namespace
 
-DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense) {
+bool concat_in_place(const ir::Graph& g, const DdrPlan& p, int node) {
+  const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
+  if (n.op != ir::OpKind::Concat) return false;
+  for (int in : n.inputs)
+    if (p.tensors.at(static_cast<size_t>(in)).view_of != node) return false;
+  return true;
+}
+
+DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, uint32_t max_band_rows) {
   DdrPlan p;
   const size_t n = g.nodes.size();
   p.tensors.resize(n);
   p.weights.resize(n);
-  // Border of each tensor = the largest padding any consumer applies to it.
+  p.tiling.resize(n);
+  const std::vector<std::pair<int, uint32_t>> view = concat_views(g);
+  // The buffer a tensor lives in (views chain through nested concats).
+  auto root = [&](size_t i) {
+    while (view[i].first >= 0) i = static_cast<size_t>(view[i].first);
+    return i;
+  };
+  // Border of each buffer = the largest padding any consumer applies to it or to a view of it.
   for (size_t i = 0; i < n; ++i) {
     const ir::Node& node = g.nodes[i];
     for (int in : node.inputs) {
-      TensorBuffer& t = p.tensors.at(static_cast<size_t>(in));
+      TensorBuffer& t = p.tensors.at(root(static_cast<size_t>(in)));
       t.ph = std::max(t.ph, node.pad_h);
       t.pw = std::max(t.pw, node.pad_w);
     }
@@ -89,25 +132,54 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense) 
     t.w = node.out.w;
     t.c = node.out.c;
     t.cp = round_up8(node.out.c);
+    t.pitch = t.cp;
+    if (view[i].first >= 0) continue;
     t.addr = addr;
     addr = align_up(addr + t.bytes(), kDdrAlign);
   }
-  // Weight blobs, layer by layer, the core rows of a layer contiguous (one shim BD loads them).
+  // Views, outermost concat first (a later node never feeds an earlier one).
+  for (size_t i = n; i-- > 0;) {
+    if (view[i].first < 0) continue;
+    const TensorBuffer& c = p.tensors.at(static_cast<size_t>(view[i].first));
+    TensorBuffer& t = p.tensors[i];
+    t.view_of = view[i].first;
+    t.ph = c.ph;
+    t.pw = c.pw;
+    t.pitch = c.pitch;
+    t.addr = c.addr + view[i].second;
+  }
+  // Tiling of every layer, then its weight blobs grouped to match, layer by layer, the blobs
+  // of a group contiguous (one shim BD loads a group).
   for (size_t i = 0; i < n; ++i) {
     const ir::Node& node = g.nodes[i];
+    if (node.op == ir::OpKind::Input || node.op == ir::OpKind::Concat) continue;
+    const LayerTiling t = choose_tiling(g, static_cast<int>(i), p.tensors, tm, dense, max_band_rows);
+    p.tiling[i] = t;
     if (!is_conv_like(node.op)) continue;
     LayerWeights& lw = p.weights[i];
     lw.ddr_addr = addr;
     const uint32_t cin_p = round_up8(g.nodes.at(node.inputs.at(0)).out.c);
     const uint32_t block_rows = round_up8(node.out.c) / 8;
-    const uint32_t rows = working_rows(block_rows, tm.usable_core_rows());
+    const uint32_t R = working_rows(block_rows, tm.usable_core_rows());
     uint64_t a = addr;
-    for (uint32_t r = 0; r < rows; ++r) {
-      const auto [b0, b1] = split_even(block_rows, rows, r);
-      WeightBlob b = make_blob(g, node, cin_p, 8 * b0, 8 * b1, dense);
-      b.ddr_addr = a;
-      a += b.bytes();
-      lw.rows.push_back(std::move(b));
+    for (uint32_t gi = 0; gi < t.groups; ++gi) {
+      const auto [g0, g1] = split_even(block_rows, t.groups, gi);
+      WeightGroup wg;
+      wg.first = static_cast<uint32_t>(lw.rows.size());
+      wg.ddr_addr = a;
+      wg.oc_begin = 8 * g0;
+      wg.oc_end = 8 * g1;
+      const uint32_t rows = working_rows(g1 - g0, R);
+      for (uint32_t r = 0; r < rows; ++r) {
+        const auto [b0, b1] = split_even(g1 - g0, rows, r);
+        WeightBlob b = make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense);
+        b.ddr_addr = a;
+        a += b.bytes();
+        lw.rows.push_back(std::move(b));
+      }
+      wg.count = rows;
+      wg.bytes = a - wg.ddr_addr;
+      lw.groups.push_back(wg);
     }
     lw.bytes = a - addr;
     addr = align_up(a, kDdrAlign);

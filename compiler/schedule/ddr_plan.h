@@ -21,16 +21,22 @@ inline uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 std::pair<uint32_t, uint32_t> split_even(uint32_t n, uint32_t parts, uint32_t i);
 
 // One activation tensor in DDR: HWC, logical h x w x c, border ph/pw of zeros on every side,
-// cp channels per pixel (c rounded up to 8; padded channels are zero).
+// cp channels (c rounded up to 8; padded channels are zero) stored per pixel of `pitch` bytes.
+// pitch == cp for an ordinary buffer. A concat input written in place is a VIEW: its pixels
+// are channels [off, off + cp) of the concat's buffer (addr points at channel `off` of the
+// first padded pixel, pitch = the concat buffer's pitch), so the concat costs no copy.
 struct TensorBuffer {
-  uint64_t addr = 0;  // first byte of the padded buffer (border included)
+  uint64_t addr = 0;  // first byte of the padded buffer (border included; views: + channel offset)
   uint32_t h = 0, w = 0, c = 0, cp = 0, ph = 0, pw = 0;
+  uint32_t pitch = 0;   // bytes per pixel (>= cp)
+  int view_of = -1;     // node whose buffer this one lives in (-1: own buffer)
   uint32_t padded_h() const { return h + 2 * ph; }
   uint32_t padded_w() const { return w + 2 * pw; }
-  uint32_t row_pitch() const { return padded_w() * cp; }
+  uint32_t row_pitch() const { return padded_w() * pitch; }
   uint64_t bytes() const { return uint64_t{padded_h()} * row_pitch(); }
+  bool is_view() const { return view_of >= 0; }
   // Address of pixel (row, col) in padded coordinates (0 = first border row/column).
-  uint64_t at(uint32_t prow, uint32_t pcol) const { return addr + uint64_t{prow} * row_pitch() + uint64_t{pcol} * cp; }
+  uint64_t at(uint32_t prow, uint32_t pcol) const { return addr + uint64_t{prow} * row_pitch() + uint64_t{pcol} * pitch; }
   uint64_t interior() const { return at(ph, pw); }
 };
 
@@ -49,24 +55,53 @@ struct WeightBlob {
   uint32_t out_c() const { return oc_end - oc_begin; }
 };
 
-// All core rows' blobs of one layer, contiguous in DDR starting at ddr_addr.
+// One output-channel group of a layer: the blobs of its working core rows, contiguous in DDR
+// (one LOADW moves a group).
+struct WeightGroup {
+  uint32_t first = 0, count = 0;  // blobs [first, first + count) of LayerWeights::rows
+  uint64_t ddr_addr = 0, bytes = 0;
+  uint32_t oc_begin = 0, oc_end = 0;
+};
+
+// All blobs of one layer, contiguous in DDR starting at ddr_addr, group by group.
 struct LayerWeights {
   uint64_t ddr_addr = 0;
   uint64_t bytes = 0;
-  std::vector<WeightBlob> rows;  // one per working core row
+  std::vector<WeightBlob> rows;     // every blob, group-major (one group: one per working core row)
+  std::vector<WeightGroup> groups;  // output-channel groups (pieces of the layer load one each)
+};
+
+// How a layer is cut into pieces (one phase each) when it does not fit, or runs faster, in
+// smaller parts: output channels in `groups` groups of at most `rows_per_core` block rows per
+// core (conv/fc), or channels in `groups` groups of `group_c` channels (pools/adds); output
+// width in columns x w_parts parts; output height in h_chunks chunks.
+struct LayerTiling {
+  uint32_t groups = 1;
+  uint32_t rows_per_core = 0;  // conv/fc: block rows (8 channels) per core per group
+  uint32_t group_c = 0;        // pool/add: channels per group (multiple of 8)
+  uint32_t w_parts = 1;
+  uint32_t h_chunks = 1;
+  double est_cycles = 0;       // the planner's estimate for the whole layer
+  uint32_t pieces() const { return groups * w_parts * h_chunks; }
 };
 
 struct DdrPlan {
   std::vector<TensorBuffer> tensors;  // index = node index
   std::vector<LayerWeights> weights;  // index = node index; empty rows for non-conv nodes
+  std::vector<LayerTiling> tiling;    // index = node index (Input/Concat: unused)
   uint64_t end = 0;                   // bytes needed
 };
 
 // Number of working core rows for a conv/fc with `block_rows` output block rows.
 uint32_t working_rows(uint32_t block_rows, uint32_t core_rows);
 
-// Plans every buffer and builds every weight blob. `dense` stores every block.
+// Plans every buffer (concat inputs become views into the concat's buffer where possible),
+// chooses every layer's tiling (layer_plan.h, choose_tiling) and builds every weight blob
+// grouped to match. `dense` stores every block. max_band_rows caps band heights (0 = none).
 // The graph must already be validated, with fused ReLUs and supported ops only.
-DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense);
+DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, uint32_t max_band_rows = 0);
+
+// True when the concat node's output needs no phase (every input is a view into it).
+bool concat_in_place(const ir::Graph& g, const DdrPlan& p, int node);
 
 }  // namespace saie::schedule

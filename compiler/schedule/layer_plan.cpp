@@ -1,10 +1,13 @@
-// layer_plan.cpp — W/COUT/H partitioning and memory layouts of one layer (see layer_plan.h).
+// layer_plan.cpp — sub-volume search (choose_tiling) and the pieces of one layer: W/COUT/H
+// split, band height and memory layouts (see layer_plan.h).
 #include "compiler/schedule/layer_plan.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "compiler/compile.h"
+#include "compiler/ir/block_sparse.h"
 #include "hw/isa/op_costs.h"
 
 namespace saie::schedule {
@@ -12,22 +15,72 @@ namespace saie::schedule {
 namespace {
 
 uint32_t align32(uint64_t v, uint32_t a) { return static_cast<uint32_t>(align_up(v, a)); }
+uint32_t ceil_div(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
+bool is_conv_like(ir::OpKind k) { return k == ir::OpKind::Conv || k == ir::OpKind::Fc; }
+
+// Layer-level geometry shared by the search and the pieces.
+struct Geometry {
+  ir::OpKind op = ir::OpKind::Conv;
+  bool conv_like = false, pool = false, add = false;
+  uint32_t kh = 1, kw = 1, sh = 1, sw = 1, pad_h = 0, pad_w = 0;
+  uint32_t in_c_p = 8, out_c_p = 8;  // whole-layer channels (input buffer cp, output buffer cp)
+  uint32_t out_h = 1, out_w = 1;
+};
+
+Geometry geometry(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors) {
+  const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
+  Geometry ge;
+  ge.op = n.op;
+  ge.conv_like = is_conv_like(n.op);
+  ge.pool = n.op == ir::OpKind::MaxPool || n.op == ir::OpKind::AvgPool;
+  ge.add = n.op == ir::OpKind::Add;
+  if (!ge.conv_like && !ge.pool && !ge.add)
+    throw compiler::CompileError("layer " + n.name + ": op " + ir::op_name(n.op) + " is not supported by lowering");
+  if (!ge.add) {
+    ge.kh = n.kh;
+    ge.kw = n.kw;
+    ge.sh = n.stride_h;
+    ge.sw = n.stride_w;
+    ge.pad_h = n.pad_h;
+    ge.pad_w = n.pad_w;
+  }
+  ge.in_c_p = tensors.at(static_cast<size_t>(n.inputs.at(0))).cp;
+  ge.out_c_p = tensors.at(static_cast<size_t>(node)).cp;
+  ge.out_h = n.out.h;
+  ge.out_w = n.out.w;
+  if (ge.pool && ge.in_c_p != ge.out_c_p)
+    throw compiler::CompileError("layer " + n.name + ": pool changes the channel count");
+  return ge;
+}
+
+// Output columns of width part j when the width is cut into `parts` parts.
+ColumnWork column_work(const Geometry& ge, uint32_t parts, uint32_t j, uint32_t col) {
+  const auto [w0, w1] = split_even(ge.out_w, parts, j);
+  ColumnWork cw;
+  cw.col = col;
+  cw.w0 = w0;
+  cw.w1 = w1;
+  cw.in_w0 = w0 * ge.sw;
+  cw.wi = w0 == w1 ? 0 : (w1 - 1) * ge.sw + ge.kw - cw.in_w0;
+  return cw;
+}
 
 // Lays out core memory for band height bh; returns the layout (end = bytes used).
-CoreLayout core_layout(const LayerPlan& p, uint32_t bh, uint32_t weights_bytes, uint32_t max_wi,
+CoreLayout core_layout(const Geometry& ge, uint32_t in_c, uint32_t bh, uint32_t weights_bytes, uint32_t max_wi,
                        uint32_t max_wc, uint32_t max_out_c) {
   CoreLayout c;
-  const uint32_t band_in_rows = (bh - 1) * p.sh + p.kh;
+  const uint32_t band_in_rows = (bh - 1) * ge.sh + ge.kh;
   c.weights = 0;
   c.weights_bytes = weights_bytes;
   uint64_t a = align32(weights_bytes, kCoreAlign);
-  c.in_bytes = band_in_rows * max_wi * p.in_c_p;
+  c.in_bytes = band_in_rows * max_wi * in_c;
   for (int k = 0; k < 2; ++k) {
     c.in[k] = static_cast<uint32_t>(a);
     a = align_up(a + c.in_bytes, kCoreAlign);
   }
-  if (p.op == ir::OpKind::Add) {
-    c.b_bytes = bh * max_wc * p.in_c_p;
+  if (ge.add) {
+    c.b_bytes = bh * max_wc * in_c;
     for (int k = 0; k < 2; ++k) {
       c.b[k] = static_cast<uint32_t>(a);
       a = align_up(a + c.b_bytes, kCoreAlign);
@@ -42,143 +95,372 @@ CoreLayout core_layout(const LayerPlan& p, uint32_t bh, uint32_t weights_bytes, 
   return c;
 }
 
+// What one piece looks like for the search (the busiest column / core).
+struct PieceShape {
+  uint32_t rows = 1;           // output rows
+  uint32_t max_wi = 0, max_wc = 0, cols = 1;
+  uint32_t in_c = 8;           // channels per input pixel moved
+  uint32_t out_c_core = 8;     // output channels per core (busiest)
+  uint32_t out_c_piece = 8;    // output channels of the piece (memtile slice)
+  uint32_t core_rows = 1;      // working core rows
+  uint32_t blob_bytes = 0;     // busiest core's weights
+  uint64_t group_bytes = 0;    // LOADW bytes (add: operand B slice)
+  uint32_t nnz = 0;            // busiest core's stored blocks
+};
+
+uint64_t memtile_need(const Geometry& ge, const PieceShape& s) {
+  const uint64_t in_rows = uint64_t{s.rows - 1} * ge.sh + ge.kh;
+  uint64_t a = align_up(in_rows * s.max_wi * s.in_c, kMemtileAlign);
+  a = align_up(a + (ge.conv_like ? s.group_bytes : ge.add ? uint64_t{s.rows} * s.max_wc * s.in_c : 0), kMemtileAlign);
+  return a + uint64_t{s.rows} * s.max_wc * s.out_c_piece;
+}
 
 // Estimated cycles of one column's band pipeline with band height bh: the ping-pong buffers let
 // LOADFM (memtile -> core), COMP and WRITEFM (core -> memtile) of successive bands overlap, so
-// after the first band the slowest stage sets the pace. Uses the simulator's own op costs.
-double band_pipeline_estimate(const LayerPlan& p, uint32_t bh, uint32_t wi, uint32_t wc, uint32_t out_c,
-                              uint32_t nnz, const target::TargetModel& tm) {
-  const double bpc = tm.stream_bytes_per_cycle();
+// after the first band the slowest stage sets the pace. Uses the simulator's own op costs; a
+// band cannot be sent before its rows have arrived from DDR.
+double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t bh, const target::TargetModel& tm) {
+  const double bpc = tm.stream_bytes_per_cycle(), rd = tm.ddr_read_bytes_per_cycle();
   const auto& costs = tm.config().core.costs;
-  const double t_in = double((bh - 1) * p.sh + p.kh) * wi * p.in_c_p / bpc;
-  const double t_out = double(bh) * wc * out_c / bpc;
+  const double band_in = double((bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c;
+  const double t_in = std::max(band_in / bpc, double(bh) * ge.sh * s.max_wi * s.in_c / rd);
+  const double t_out = double(bh) * s.max_wc * s.out_c_core / bpc;
   double t_comp = 0;
-  if (p.op == ir::OpKind::Conv || p.op == ir::OpKind::Fc)
-    t_comp = double(isa::conv_cycles(bh, wc, out_c, p.kh, p.kw, nnz, costs));
-  else if (p.op == ir::OpKind::Add)
-    t_comp = double(isa::add_cycles(uint64_t{bh} * wc * p.in_c_p, costs));
+  if (ge.conv_like)
+    t_comp = double(isa::conv_cycles(bh, s.max_wc, s.out_c_core, ge.kh, ge.kw, s.nnz, costs));
+  else if (ge.add)
+    t_comp = std::max(double(isa::add_cycles(uint64_t{bh} * s.max_wc * s.in_c, costs)), t_in);  // B stream too
   else
-    t_comp = double(isa::pool_cycles(bh, wc, p.in_c_p, p.kh, p.kw, costs));
-  t_comp += 4.0 * costs.lock_cycles;  // acquire/release of the input and output buffers
-  const uint32_t nb = p.out_h / bh;
+    t_comp = double(isa::pool_cycles(bh, s.max_wc, s.in_c, ge.kh, ge.kw, costs));
+  t_comp += 4.0 * costs.lock_cycles;
+  const uint32_t nb = s.rows / bh;
   return t_in + t_comp + t_out + (nb - 1) * std::max({t_in, t_comp, t_out});
+}
+
+struct BandChoice {
+  bool ok = false;
+  uint32_t bh = 1;
+  double est = 0;
+  CoreLayout core;
+};
+
+// Band height for a piece of s.rows output rows: among the divisors of s.rows (at most
+// max_band_rows) whose buffers fit a core, the one with the lowest estimate (ties: taller).
+BandChoice choose_band(const Geometry& ge, const PieceShape& s, const target::TargetModel& tm, uint32_t max_band_rows) {
+  BandChoice best;
+  for (uint32_t bh = s.rows; bh >= 1; --bh) {
+    if (s.rows % bh != 0) continue;
+    if (max_band_rows != 0 && bh > max_band_rows) continue;
+    const CoreLayout cl = core_layout(ge, s.in_c, bh, s.blob_bytes, s.max_wi, s.max_wc, s.out_c_core);
+    if (cl.end > tm.core_memory_bytes()) continue;
+    const double est = band_pipeline_estimate(ge, s, bh, tm);
+    if (!best.ok || est < best.est) best = BandChoice{true, bh, est, cl};
+  }
+  return best;
+}
+
+// Estimated cycles of a whole piece (one phase): set-up, weights before the first band
+// (LOADW then LOADWM, blocking) or the first band's rows, the band pipeline, the write-back.
+double piece_estimate(const Geometry& ge, const PieceShape& s, const BandChoice& b, const target::TargetModel& tm) {
+  const auto& cfg = tm.config();
+  const double rd = tm.ddr_read_bytes_per_cycle(), wr = tm.ddr_write_bytes_per_cycle(), bpc = tm.stream_bytes_per_cycle();
+  const double bds = double(s.cols) * (6 + 5 * s.core_rows);
+  const double setup = cfg.control.phase_setup_cycles + cfg.control.bd_setup_cycles * bds + cfg.ddr.latency_cycles;
+  const double first_band = double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c / rd;
+  double before = first_band;
+  if (ge.conv_like) before = std::max(before, double(s.group_bytes) / rd + s.blob_bytes / bpc);
+  const double write = double(s.rows) * s.max_wc * s.out_c_piece / wr;
+  return setup + before + b.est + write;
+}
+
+uint32_t rows_in_chunk(uint32_t h, uint32_t chunks, uint32_t i) {
+  const auto [a, b] = split_even(h, chunks, i);
+  return b - a;
 }
 
 }  // namespace
 
-LayerPlan plan_layer(const ir::Graph& g, int node, const DdrPlan& ddr, const target::TargetModel& tm,
-                     uint32_t max_band_rows) {
+std::vector<uint32_t> stored_blocks_per_row(const ir::Node& n, uint32_t cin_p, bool dense) {
+  const uint32_t br = round_up8(n.out.c) / 8, bc = cin_p / 8;
+  std::vector<uint32_t> v(br, bc);
+  if (dense) return v;
+  const ir::BlockMask m = ir::hardware_mask(n, cin_p, br * 8);
+  for (uint32_t r = 0; r < br; ++r) {
+    uint32_t k = 0;
+    for (uint32_t c = 0; c < bc; ++c) k += m.at(r, c) ? 1 : 0;
+    v[r] = k;
+  }
+  return v;
+}
+
+uint64_t blob_bytes(uint32_t block_rows, uint64_t nnz, uint32_t kh, uint32_t kw) {
+  const uint64_t meta = align_up(8 + 2 * (uint64_t{block_rows} + 1) + 2 * nnz, 4);
+  return meta + nnz * 64 * kh * kw + 12ull * 8 * block_rows;
+}
+
+LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
+                          const target::TargetModel& tm, bool dense, uint32_t max_band_rows) {
   const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
-  LayerPlan p;
-  p.node = node;
-  p.name = n.name;
-  p.op = n.op;
-  const bool conv_like = n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc;
-  const bool pool = n.op == ir::OpKind::MaxPool || n.op == ir::OpKind::AvgPool;
-  const bool add = n.op == ir::OpKind::Add;
-  if (!conv_like && !pool && !add)
-    throw compiler::CompileError("layer " + n.name + ": op " + ir::op_name(n.op) + " is not supported by lowering");
-  const TensorBuffer& x = ddr.tensors.at(static_cast<size_t>(n.inputs.at(0)));
-  const TensorBuffer& y = ddr.tensors.at(static_cast<size_t>(node));
-  if (add) {
-    p.kh = p.kw = p.sh = p.sw = 1;
-  } else {
-    p.kh = n.kh;
-    p.kw = n.kw;
-    p.sh = n.stride_h;
-    p.sw = n.stride_w;
-  }
-  const uint32_t pad_h = add ? 0 : n.pad_h, pad_w = add ? 0 : n.pad_w;
-  p.in_c_p = x.cp;
-  p.out_c_p = y.cp;
-  p.out_h = n.out.h;
-  p.out_w = n.out.w;
-  p.in_rows = (p.out_h - 1) * p.sh + p.kh;
-  for (int in : n.inputs) {
-    const TensorBuffer& t = ddr.tensors.at(static_cast<size_t>(in));
-    p.in_off.emplace_back(t.ph - pad_h, t.pw - pad_w);
-    if (p.in_rows + (t.ph - pad_h) > t.padded_h() || (p.out_w - 1) * p.sw + p.kw + (t.pw - pad_w) > t.padded_w())
-      throw compiler::CompileError("layer " + n.name + ": window reads past its input " + g.nodes.at(in).name);
-  }
-  if (pool && p.in_c_p != p.out_c_p)
-    throw compiler::CompileError("layer " + n.name + ": pool changes the channel count");
+  const Geometry ge = geometry(g, node, tensors);
+  const uint32_t C = tm.columns();
+  const uint64_t mem_cap = tm.memtile_memory_bytes();
 
-  // W split over columns.
-  uint32_t max_wi = 0, max_wc = 0;
-  for (uint32_t c = 0; c < tm.columns(); ++c) {
-    const auto [w0, w1] = split_even(p.out_w, tm.columns(), c);
-    if (w0 == w1) continue;
-    ColumnWork cw;
-    cw.col = c;
-    cw.w0 = w0;
-    cw.w1 = w1;
-    cw.in_w0 = w0 * p.sw;
-    cw.wi = (w1 - 1) * p.sw + p.kw - cw.in_w0;
-    max_wi = std::max(max_wi, cw.wi);
-    max_wc = std::max(max_wc, cw.wc());
-    p.cols.push_back(cw);
-  }
-
-  // COUT split over core rows (conv/fc); pools and adds use core row 0 with every channel.
-  uint32_t weights_bytes = 0, max_out_c = 0, all_weights = 0;
-  if (conv_like) {
-    const LayerWeights& lw = ddr.weights.at(static_cast<size_t>(node));
-    for (const WeightBlob& b : lw.rows) {
-      p.row_oc.emplace_back(b.oc_begin, b.oc_end);
-      weights_bytes = std::max(weights_bytes, b.bytes());
-      max_out_c = std::max(max_out_c, b.out_c());
+  // Channel groupings to try: (groups, per-core block rows) for conv/fc; channel groups for pools/adds.
+  struct Grouping {
+    uint32_t groups = 1, rows_per_core = 0, group_c = 0;
+    uint32_t core_rows = 1, out_c_core = 8, out_c_piece = 8, in_c = 8, blob = 0, nnz = 0;
+    uint64_t group_bytes = 0;
+  };
+  std::vector<Grouping> groupings;
+  if (ge.conv_like) {
+    const std::vector<uint32_t> nnz_row = stored_blocks_per_row(n, ge.in_c_p, dense);
+    const uint32_t BR = ge.out_c_p / 8;
+    const uint32_t R = working_rows(BR, tm.usable_core_rows());
+    uint32_t last_groups = 0;
+    for (uint32_t k = ceil_div(BR, R); k >= 1; --k) {
+      const uint32_t G = ceil_div(BR, k * R);
+      if (G == last_groups) continue;
+      last_groups = G;
+      Grouping gr;
+      gr.groups = G;
+      gr.in_c = ge.in_c_p;
+      for (uint32_t gi = 0; gi < G; ++gi) {
+        const auto [g0, g1] = split_even(BR, G, gi);
+        const uint32_t rows = working_rows(g1 - g0, R);
+        uint64_t gbytes = 0;
+        for (uint32_t r = 0; r < rows; ++r) {
+          const auto [r0, r1] = split_even(g1 - g0, rows, r);
+          uint64_t nnz = 0;
+          for (uint32_t b = g0 + r0; b < g0 + r1; ++b) nnz += nnz_row[b];
+          const uint64_t bytes = blob_bytes(r1 - r0, nnz, ge.kh, ge.kw);
+          gbytes += bytes;
+          gr.blob = std::max<uint32_t>(gr.blob, static_cast<uint32_t>(std::min<uint64_t>(bytes, 0xffffffffu)));
+          gr.nnz = std::max<uint32_t>(gr.nnz, static_cast<uint32_t>(nnz));
+          gr.out_c_core = std::max(gr.out_c_core, 8 * (r1 - r0));
+        }
+        gr.core_rows = std::max(gr.core_rows, rows);
+        gr.group_bytes = std::max(gr.group_bytes, gbytes);
+        gr.out_c_piece = std::max(gr.out_c_piece, 8 * (g1 - g0));
+      }
+      gr.rows_per_core = gr.out_c_core / 8;
+      groupings.push_back(gr);
+      if (k == 1) break;
     }
-    all_weights = static_cast<uint32_t>(lw.bytes);
   } else {
-    p.row_oc.emplace_back(0, p.out_c_p);
-    max_out_c = p.out_c_p;
+    const uint32_t blocks = ge.in_c_p / 8;
+    uint32_t last = 0;
+    for (uint32_t G = 1; G <= blocks; ++G) {
+      const uint32_t cg = 8 * ceil_div(blocks, G);
+      if (cg == last) continue;
+      last = cg;
+      Grouping gr;
+      gr.groups = ceil_div(blocks, cg / 8);
+      gr.group_c = cg;
+      gr.in_c = gr.out_c_core = gr.out_c_piece = cg;
+      groupings.push_back(gr);
+    }
   }
 
-  // Memtile: whole input slice, every weight blob (add: operand B slice), whole output slice.
-  MemtileLayout& m = p.mem;
-  m.x = 0;
-  m.x_bytes = p.in_rows * max_wi * p.in_c_p;
-  m.w = align32(m.x + m.x_bytes, kMemtileAlign);
-  m.w_bytes = conv_like ? all_weights : add ? p.out_h * max_wc * p.in_c_p : 0;
-  m.y = align32(uint64_t{m.w} + m.w_bytes, kMemtileAlign);
-  m.y_bytes = p.out_h * max_wc * p.out_c_p;
-  const uint64_t mem_end = uint64_t{m.y} + m.y_bytes;
-  if (mem_end > tm.memtile_memory_bytes())
-    throw compiler::CompileError("layer " + n.name + " does not fit: memtile needs " + std::to_string(mem_end) +
-                                 " B (input " + std::to_string(m.x_bytes) + ", weights/operand " +
-                                 std::to_string(m.w_bytes) + ", output " + std::to_string(m.y_bytes) + ") > " +
-                                 std::to_string(tm.memtile_memory_bytes()) + " B (spilling is not implemented yet)");
-  m.end = static_cast<uint32_t>(mem_end);
-
-  // H: among the band heights that divide out_h (at most max_band_rows) and whose buffers fit
-  // a core, the one with the lowest estimated pipeline time (ties: the taller band).
-  uint32_t max_nnz = 0;
-  if (conv_like)
-    for (const WeightBlob& b : ddr.weights.at(static_cast<size_t>(node)).rows) max_nnz = std::max(max_nnz, b.nnz);
+  LayerTiling best;
   bool found = false;
-  double best = 0;
-  for (uint32_t bh = p.out_h; bh >= 1; --bh) {
-    if (p.out_h % bh != 0) continue;
-    if (max_band_rows != 0 && bh > max_band_rows) continue;
-    CoreLayout cl = core_layout(p, bh, weights_bytes, max_wi, max_wc, max_out_c);
-    if (cl.end > tm.core_memory_bytes()) continue;
-    const double est = band_pipeline_estimate(p, bh, max_wi, max_wc, max_out_c, max_nnz, tm);
-    if (!found || est < best) {
-      best = est;
-      p.bh = bh;
-      p.nb = p.out_h / bh;
-      p.band_in_rows = (bh - 1) * p.sh + p.kh;
-      p.core = cl;
-      found = true;
+  const uint32_t max_parts = ceil_div(ge.out_w, C);
+  for (const Grouping& gr : groupings) {
+    uint32_t last_wc = 0;
+    for (uint32_t P = 1; P <= max_parts; ++P) {
+      const uint32_t parts = C * P;
+      PieceShape s;
+      s.in_c = gr.in_c;
+      s.out_c_core = gr.out_c_core;
+      s.out_c_piece = gr.out_c_piece;
+      s.core_rows = gr.core_rows;
+      s.blob_bytes = gr.blob;
+      s.group_bytes = gr.group_bytes;
+      s.nnz = gr.nnz;
+      s.cols = std::min(C, ge.out_w);
+      for (uint32_t j = 0; j < std::min(parts, ge.out_w); ++j) {
+        const ColumnWork cw = column_work(ge, parts, j, 0);
+        s.max_wi = std::max(s.max_wi, cw.wi);
+        s.max_wc = std::max(s.max_wc, cw.wc());
+      }
+      if (s.max_wc == last_wc) continue;  // same widths as a smaller P
+      last_wc = s.max_wc;
+      // One-row bands must fit a core, else no height helps.
+      {
+        PieceShape one = s;
+        one.rows = 1;
+        if (!choose_band(ge, one, tm, max_band_rows).ok) continue;
+      }
+      uint32_t tried = 0;
+      for (uint32_t nh = 1; nh <= ge.out_h && tried < 3; ++nh) {
+        const uint32_t hc = ceil_div(ge.out_h, nh);
+        if (nh > 1 && hc == ceil_div(ge.out_h, nh - 1)) continue;
+        s.rows = hc;
+        if (memtile_need(ge, s) > mem_cap) continue;
+        ++tried;
+        // Two chunk heights at most (split_even): estimate each once.
+        double est = 0;
+        bool ok = true;
+        uint32_t prev_rows = 0;
+        double prev_est = 0;
+        for (uint32_t i = 0; i < nh && ok; ++i) {
+          const uint32_t rows = rows_in_chunk(ge.out_h, nh, i);
+          if (rows != prev_rows) {
+            PieceShape sc = s;
+            sc.rows = rows;
+            const BandChoice b = choose_band(ge, sc, tm, max_band_rows);
+            if (!b.ok) {
+              ok = false;
+              break;
+            }
+            prev_rows = rows;
+            prev_est = piece_estimate(ge, sc, b, tm);
+          }
+          est += prev_est;
+        }
+        if (!ok) continue;
+        est *= double(gr.groups) * P;
+        const uint32_t pieces = gr.groups * P * nh;
+        if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
+          best.groups = gr.groups;
+          best.rows_per_core = gr.rows_per_core;
+          best.group_c = gr.group_c;
+          best.w_parts = P;
+          best.h_chunks = nh;
+          best.est_cycles = est;
+          found = true;
+        }
+      }
     }
   }
   if (!found) {
-    CoreLayout cl = core_layout(p, 1, weights_bytes, max_wi, max_wc, max_out_c);
-    throw compiler::CompileError("layer " + n.name + " does not fit: core memory needs " + std::to_string(cl.end) +
-                                 " B with 1-row bands (weights " + std::to_string(weights_bytes) + ") > " +
-                                 std::to_string(tm.core_memory_bytes()) + " B (spilling is not implemented yet)");
+    const Grouping& gr = groupings.back();
+    PieceShape s;
+    s.rows = 1;
+    s.in_c = gr.in_c;
+    s.out_c_core = gr.out_c_core;
+    s.out_c_piece = gr.out_c_piece;
+    s.blob_bytes = gr.blob;
+    s.group_bytes = gr.group_bytes;
+    const ColumnWork cw = column_work(ge, std::max(1u, ge.out_w), 0, 0);
+    s.max_wi = cw.wi;
+    s.max_wc = cw.wc();
+    const CoreLayout cl = core_layout(ge, s.in_c, 1, s.blob_bytes, s.max_wi, s.max_wc, s.out_c_core);
+    throw compiler::CompileError("layer " + n.name + " does not fit even as 1 row x 1 column x " +
+                                 std::to_string(s.out_c_core) + " channel pieces: core needs " + std::to_string(cl.end) +
+                                 " B (weights " + std::to_string(s.blob_bytes) + ") of " +
+                                 std::to_string(tm.core_memory_bytes()) + ", memtile needs " +
+                                 std::to_string(memtile_need(ge, s)) + " B of " + std::to_string(mem_cap) +
+                                 " (input-channel split is not implemented)");
   }
-  return p;
+  return best;
+}
+
+std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& ddr, const target::TargetModel& tm,
+                                  uint32_t max_band_rows) {
+  const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
+  const Geometry ge = geometry(g, node, ddr.tensors);
+  const LayerTiling& t = ddr.tiling.at(static_cast<size_t>(node));
+  const uint32_t C = tm.columns();
+  const uint32_t parts = C * t.w_parts;
+  const uint32_t total = t.pieces();
+  const LayerWeights* lw = ge.conv_like ? &ddr.weights.at(static_cast<size_t>(node)) : nullptr;
+  std::vector<LayerPlan> out;
+  for (uint32_t gi = 0; gi < t.groups; ++gi) {
+    for (uint32_t hi = 0; hi < t.h_chunks; ++hi) {
+      for (uint32_t wp = 0; wp < t.w_parts; ++wp) {
+        LayerPlan p;
+        p.node = node;
+        p.piece = static_cast<uint32_t>(out.size());
+        p.pieces = total;
+        p.name = total == 1 ? n.name : n.name + " [" + std::to_string(p.piece + 1) + "/" + std::to_string(total) + "]";
+        p.op = n.op;
+        p.kh = ge.kh;
+        p.kw = ge.kw;
+        p.sh = ge.sh;
+        p.sw = ge.sw;
+        const auto [h0, h1] = split_even(ge.out_h, t.h_chunks, hi);
+        p.out_row0 = h0;
+        p.out_h = h1 - h0;
+        p.out_w = ge.out_w;
+        p.in_rows = (p.out_h - 1) * p.sh + p.kh;
+        for (int in : n.inputs) {
+          const TensorBuffer& x = ddr.tensors.at(static_cast<size_t>(in));
+          const uint32_t r0 = x.ph - ge.pad_h + h0 * p.sh;
+          p.in_off.emplace_back(r0, x.pw - ge.pad_w);
+          if (r0 + p.in_rows > x.padded_h() || (p.out_w - 1) * p.sw + p.kw + (x.pw - ge.pad_w) > x.padded_w())
+            throw compiler::CompileError("layer " + n.name + ": window reads past its input " + g.nodes.at(in).name);
+        }
+        uint32_t max_wi = 0, max_wc = 0;
+        for (uint32_t c = 0; c < C; ++c) {
+          const uint32_t j = wp * C + c;
+          if (j >= parts) break;
+          ColumnWork cw = column_work(ge, parts, j, c);
+          if (cw.wc() == 0) continue;
+          max_wi = std::max(max_wi, cw.wi);
+          max_wc = std::max(max_wc, cw.wc());
+          p.cols.push_back(cw);
+        }
+        uint32_t weights_bytes = 0, max_out_c = 0, nnz = 0;
+        uint64_t group_bytes = 0;
+        if (ge.conv_like) {
+          const WeightGroup& wg = lw->groups.at(gi);
+          p.group = static_cast<int>(gi);
+          p.in_c_p = ge.in_c_p;
+          p.out_c0 = wg.oc_begin;
+          p.out_c_p = wg.oc_end - wg.oc_begin;
+          for (uint32_t r = 0; r < wg.count; ++r) {
+            const WeightBlob& b = lw->rows.at(wg.first + r);
+            p.row_oc.emplace_back(b.oc_begin - wg.oc_begin, b.oc_end - wg.oc_begin);
+            weights_bytes = std::max(weights_bytes, b.bytes());
+            max_out_c = std::max(max_out_c, b.out_c());
+            nnz = std::max(nnz, b.nnz);
+          }
+          group_bytes = wg.bytes;
+        } else {
+          const auto [c0, c1] = split_even(ge.in_c_p / 8, t.groups, gi);
+          p.in_c0 = p.out_c0 = 8 * c0;
+          p.in_c_p = p.out_c_p = 8 * (c1 - c0);
+          p.row_oc.emplace_back(0, p.out_c_p);
+          max_out_c = p.out_c_p;
+        }
+        // Memtile: input slice, weight group (add: operand B slice), output slice.
+        MemtileLayout& m = p.mem;
+        m.x = 0;
+        m.x_bytes = p.in_rows * max_wi * p.in_c_p;
+        m.w = align32(m.x + m.x_bytes, kMemtileAlign);
+        m.w_bytes = ge.conv_like ? static_cast<uint32_t>(group_bytes) : ge.add ? p.out_h * max_wc * p.in_c_p : 0;
+        m.y = align32(uint64_t{m.w} + m.w_bytes, kMemtileAlign);
+        m.y_bytes = p.out_h * max_wc * p.out_c_p;
+        const uint64_t mem_end = uint64_t{m.y} + m.y_bytes;
+        if (mem_end > tm.memtile_memory_bytes())
+          throw compiler::CompileError("layer " + p.name + " does not fit: memtile needs " + std::to_string(mem_end) +
+                                       " B > " + std::to_string(tm.memtile_memory_bytes()) + " B");
+        m.end = static_cast<uint32_t>(mem_end);
+        PieceShape s;
+        s.rows = p.out_h;
+        s.max_wi = max_wi;
+        s.max_wc = max_wc;
+        s.cols = static_cast<uint32_t>(p.cols.size());
+        s.in_c = p.in_c_p;
+        s.out_c_core = max_out_c;
+        s.out_c_piece = p.out_c_p;
+        s.core_rows = p.rows();
+        s.blob_bytes = weights_bytes;
+        s.group_bytes = group_bytes;
+        s.nnz = nnz;
+        const BandChoice b = choose_band(ge, s, tm, max_band_rows);
+        if (!b.ok)
+          throw compiler::CompileError("layer " + p.name + " does not fit: no band height fits core memory of " +
+                                       std::to_string(tm.core_memory_bytes()) + " B");
+        p.bh = b.bh;
+        p.nb = p.out_h / b.bh;
+        p.band_in_rows = (b.bh - 1) * p.sh + p.kh;
+        p.core = b.core;
+        out.push_back(std::move(p));
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace saie::schedule

@@ -46,20 +46,30 @@ struct MemtileLayout {
   uint32_t end = 0;
 };
 
+// One piece of a layer = one phase. A layer that fits runs as a single piece; otherwise
+// (or when the estimate says it is faster) it is cut by output-channel group, output-width
+// part and output-height chunk (LayerTiling). Every piece reads its own input rows/columns
+// (with halos) from DDR and writes its own part of the output.
 struct LayerPlan {
   int node = -1;
-  std::string name;
+  std::string name;          // layer name, plus " [piece i/n]" when cut
+  uint32_t piece = 0, pieces = 1;
+  int group = 0;             // conv/fc: weight group (LayerWeights::groups) of this piece
+  uint32_t out_row0 = 0;     // first output row of the piece (layer coordinates)
+  uint32_t in_c0 = 0;        // pool/add: first channel of the piece in the input buffer(s)
+  uint32_t out_c0 = 0;       // first channel of the piece in the output buffer
   ir::OpKind op = ir::OpKind::Conv;
   uint32_t kh = 1, kw = 1, sh = 1, sw = 1;
-  uint32_t in_c_p = 8;       // channels per pixel of the input buffer(s)
-  uint32_t out_c_p = 8;      // channels per pixel of the output buffer
-  uint32_t out_h = 1, out_w = 1;
+  uint32_t in_c_p = 8;       // channels per pixel read from the input buffer(s) (piece's channels)
+  uint32_t out_c_p = 8;      // channels per pixel written to the output (piece's channels)
+  uint32_t out_h = 1, out_w = 1;  // piece rows; layer width
   uint32_t in_rows = 1;      // input rows read, padded coords: (out_h - 1) * sh + kh
-  // Per input k: (row, col) offset of the layer's padded coordinates inside input k's buffer
-  // (buffer border minus the layer's own padding).
+  // Per input k: (row, col) offset of the piece's padded coordinates inside input k's buffer
+  // (buffer border minus the layer's own padding, plus out_row0 * stride rows).
   std::vector<std::pair<uint32_t, uint32_t>> in_off;
   std::vector<ColumnWork> cols;  // working columns only (a column with no output width is idle)
-  // Per working core row: output channel range [begin, end) (padded; pools/adds: one row, all channels).
+  // Per working core row: output channel range [begin, end) relative to out_c0 (pools/adds:
+  // one row, all of the piece's channels).
   std::vector<std::pair<uint32_t, uint32_t>> row_oc;
   uint32_t bh = 1, nb = 1;   // band height (output rows) and number of bands
   uint32_t band_in_rows = 1; // input rows per band: (bh - 1) * sh + kh
@@ -75,10 +85,25 @@ struct LayerPlan {
   uint32_t slice_out_bytes(const ColumnWork& c) const { return out_h * c.wc() * out_c_p; }
 };
 
-// Plans node `node` (Conv, Fc, MaxPool, AvgPool or Add). max_band_rows caps the band height
-// (0 = no cap). Throws compiler::CompileError naming the layer when it cannot be mapped
-// (e.g. "layer conv3 does not fit: ... (spilling is not implemented yet)").
-LayerPlan plan_layer(const ir::Graph& g, int node, const DdrPlan& ddr, const target::TargetModel& tm,
-                     uint32_t max_band_rows = 0);
+// Sub-volume search for node `node` (Conv, Fc, MaxPool, AvgPool or Add): among the tilings
+// whose pieces fit core memory (weights + double-buffered bands) and memtile memory (input
+// slice + weight group + output slice), the one with the lowest estimated time (estimate of
+// every piece: phase set-up, LOADW + LOADWM before compute, the band pipeline, WRITE).
+// `tensors` must be final (plan_ddr). Throws compiler::CompileError naming the layer when even
+// the smallest piece does not fit.
+LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
+                          const target::TargetModel& tm, bool dense, uint32_t max_band_rows = 0);
+
+// The pieces of node `node` under ddr.tiling[node], in execution order (group, then height
+// chunk, then width part). max_band_rows caps the band height (0 = no cap).
+std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& ddr, const target::TargetModel& tm,
+                                  uint32_t max_band_rows = 0);
+
+// Block rows (8 output channels) per hardware block row of a conv/fc node that the compiler
+// stores: the mask's non-zero count per block row (dense: every block column).
+std::vector<uint32_t> stored_blocks_per_row(const ir::Node& n, uint32_t cin_p, bool dense);
+
+// Bytes of a blob holding `block_rows` block rows with `nnz` stored blocks of a kh x kw kernel.
+uint64_t blob_bytes(uint32_t block_rows, uint64_t nnz, uint32_t kh, uint32_t kw);
 
 }  // namespace saie::schedule

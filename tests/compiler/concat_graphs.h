@@ -59,4 +59,61 @@ inline ir::Graph make_concat_graph(uint32_t seed = 1) {
   return g;
 }
 
+// Inception-style block whose concats run in place (every input 8-aligned, single consumer):
+// input [9, 7, 3]
+// a      conv 1x1 -> [9, 7, 16], relu, dense
+// b      conv 3x3 p1 -> [9, 7, 8], relu, sparse
+// c      conv 1x1 -> [9, 7, 8], relu, sparse
+// mp     maxpool 3x3 s1 p1 of c -> [9, 7, 8]
+// inner  concat(b, mp) -> [9, 7, 16]
+// outer  concat(a, inner) -> [9, 7, 32]
+// ap     avgpool 3x3 s1 p1 of outer -> [9, 7, 32]
+// head   conv 3x3 s2 p1 on ap -> [5, 4, 16] = output
+inline ir::Graph make_inplace_concat_graph(uint32_t seed = 1) {
+  detail::Rng rng(seed * 104729u + 11u);
+  ir::Graph g;
+  g.name = "inplace-concat-" + std::to_string(seed);
+  auto add = [&](const std::string& name, ir::OpKind op, std::vector<int> inputs, ir::Shape out, float scale) -> ir::Node& {
+    ir::Node n;
+    n.name = name;
+    n.op = op;
+    n.inputs = std::move(inputs);
+    n.out = out;
+    n.out_scale = scale;
+    g.nodes.push_back(std::move(n));
+    return g.nodes.back();
+  };
+  const float s = 0.05f;
+  add("input", ir::OpKind::Input, {}, {9, 7, 3}, 1.0f / 127.0f);
+  auto conv = [&](const std::string& name, int src, uint32_t cout, uint32_t k, uint32_t stride, bool sparse, bool relu,
+                  float scale, ir::Shape out) {
+    ir::Node& n = add(name, ir::OpKind::Conv, {src}, out, scale);
+    n.kh = n.kw = k;
+    n.stride_h = n.stride_w = stride;
+    n.pad_h = n.pad_w = k / 2;
+    n.relu = relu;
+    const ir::Node& in = g.nodes.at(static_cast<size_t>(src));
+    detail::fill_weights(n, in.out, in.out_scale, sparse, 0.5, rng);
+    (void)cout;
+  };
+  conv("a", 0, 16, 1, 1, false, true, s, {9, 7, 16});      // 1
+  conv("b", 0, 8, 3, 1, true, true, s, {9, 7, 8});         // 2
+  conv("c", 0, 8, 1, 1, true, true, s, {9, 7, 8});         // 3
+  {
+    ir::Node& mp = add("mp", ir::OpKind::MaxPool, {3}, {9, 7, 8}, s);  // 4
+    mp.kh = mp.kw = 3;
+    mp.pad_h = mp.pad_w = 1;
+  }
+  add("inner", ir::OpKind::Concat, {2, 4}, {9, 7, 16}, s);   // 5
+  add("outer", ir::OpKind::Concat, {1, 5}, {9, 7, 32}, s);   // 6
+  {
+    ir::Node& ap = add("ap", ir::OpKind::AvgPool, {6}, {9, 7, 32}, s);  // 7
+    ap.kh = ap.kw = 3;
+    ap.pad_h = ap.pad_w = 1;
+  }
+  conv("head", 7, 16, 3, 2, true, false, 0.1f, {5, 4, 16});  // 8
+  g.output = 8;
+  return g;
+}
+
 }  // namespace saie::test

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 #include <string>
 
 #include "compiler/compile.h"
@@ -224,27 +225,43 @@ TEST(Lower, TallestBandThatFitsAndCap) {
   expect_bit_exact(g, make_cfg(1, 1), {}, "forced bands");
 }
 
-TEST(Lower, LayerTooLargeNamesTheLayer) {
-  // Core memory: 3x3 x 256 x 64 weights on one core row = 147 KiB > 64 KiB.
-  test::ConvSpec s{4, 4, 256, 64, 3, 1, 1, false, true};
-  const ir::Graph g = test::single_conv_graph(s);
+TEST(Lower, LayersTooLargeForOnePieceAreTiledBitExact) {
+  // Core memory: 3x3 x 256 x 64 weights on one core row = 147 KiB > 64 KiB: output-channel groups.
+  const ir::Graph wide = test::single_conv_graph({4, 4, 256, 64, 3, 1, 1, false, true});
+  const compiler::CompileResult wr = compiler::compile(wide, make_cfg(2, 1), {});
+  EXPECT_GT(wr.program.phases.size(), 1u);
+  expect_bit_exact(wide, make_cfg(2, 1), {}, "cout groups");
+  // Memtile: a 160x160x32 input is 800 KiB: width parts / height chunks.
+  const ir::Graph big = test::single_conv_graph({160, 160, 32, 32, 1, 1, 0, false, false});
+  const compiler::CompileResult br = compiler::compile(big, make_cfg(1, 1), {});
+  EXPECT_GT(br.program.phases.size(), 1u);
+  expect_bit_exact(big, make_cfg(1, 1), {}, "spatial pieces");
+  // Too big for any piece: 8 channels x 3x3 x 1024 inputs = 72 KiB of weights per core.
   try {
-    compiler::compile(g, make_cfg(2, 1), {});
+    compiler::compile(test::single_conv_graph({4, 4, 1024, 8, 3, 1, 1, false, false}), make_cfg(1, 1), {});
     FAIL() << "expected CompileError";
   } catch (const compiler::CompileError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("layer conv does not fit"), std::string::npos) << m;
-    EXPECT_NE(m.find("core memory"), std::string::npos) << m;
-    EXPECT_NE(m.find("spilling is not implemented"), std::string::npos) << m;
+    EXPECT_NE(std::string(e.what()).find("layer conv does not fit"), std::string::npos) << e.what();
   }
-  // Memtile: a 160x160x32 input slice is 400 KiB per column plus output.
-  test::ConvSpec big{160, 160, 32, 32, 1, 1, 0, false, false};
-  try {
-    compiler::compile(test::single_conv_graph(big), make_cfg(1, 1), {});
-    FAIL() << "expected CompileError";
-  } catch (const compiler::CompileError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("layer conv does not fit: memtile"), std::string::npos) << m;
+}
+
+TEST(Lower, SmallMemoriesForceEveryKindOfPieceBitExact) {
+  // Shrinking core and memtile memory makes every layer of the test graph (convs with halos
+  // and strides, padded maxpool, residual add, avgpool, fc) run as several pieces: output
+  // channel groups, width parts, height chunks, pool/add channel groups.
+  test::TestGraphOptions o;
+  o.h = o.w = 20;
+  o.c = 3;
+  const ir::Graph g = test::make_test_graph(13, true, o);
+  for (auto [cols, rows, core_kib, mem_kib] : {std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>{1, 1, 3, 6},
+                                               {2, 2, 2, 4}, {3, 4, 2, 6}, {4, 2, 2, 4}}) {
+    config::ArrayConfig cfg = make_cfg(cols, rows);
+    cfg.core.data_memory_bytes = core_kib * 1024;
+    cfg.memtile.memory_bytes = mem_kib * 1024;
+    const compiler::CompileResult res = compiler::compile(g, cfg, {});
+    EXPECT_GE(res.program.phases.size(), g.nodes.size());  // nodes - 1 layers, at least one of them cut
+    expect_bit_exact(g, cfg, {}, std::to_string(cols) + "x" + std::to_string(rows) + " core " +
+                                    std::to_string(core_kib) + " KiB memtile " + std::to_string(mem_kib) + " KiB");
   }
 }
 
