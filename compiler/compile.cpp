@@ -116,7 +116,7 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
         const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
         const schedule::WeightBlob& b = lw.rows.at(lw.groups.at(static_cast<size_t>(p.group)).first + r);
         ops = px * p.kh * p.kw * 64ull * b.nnz;
-        t.loadwm_bytes = std::max<uint64_t>(t.loadwm_bytes, b.bytes());
+        if (p.wio.load_wm) t.loadwm_bytes = std::max<uint64_t>(t.loadwm_bytes, b.bytes());
       } else if (p.op == ir::OpKind::Add) {
         ops = px * p.in_c_p;
       } else {
@@ -125,12 +125,65 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
       t.comp_ops = std::max(t.comp_ops, ops);
     }
   }
-  if (conv_like) t.loadw_bytes = ddr.weights.at(static_cast<size_t>(p.node)).groups.at(static_cast<size_t>(p.group)).bytes;
+  if (conv_like && p.wio.load_w)
+    t.loadw_bytes = ddr.weights.at(static_cast<size_t>(p.node)).groups.at(static_cast<size_t>(p.group)).max_share();
   if (p.op == ir::OpKind::Add) {
     t.loadw_bytes = t.load_bytes;
     t.loadfm_b_bytes = t.loadfm_bytes;
   }
   return t;
+}
+
+bool is_conv_like(ir::OpKind k) { return k == ir::OpKind::Conv || k == ir::OpKind::Fc; }
+
+bool same_or_fewer_columns(const schedule::LayerPlan& a, const schedule::LayerPlan& b) {
+  for (const schedule::ColumnWork& cb : b.cols) {
+    bool found = false;
+    for (const schedule::ColumnWork& ca : a.cols) found = found || ca.col == cb.col;
+    if (!found) return false;
+  }
+  return true;
+}
+
+// Where each conv piece's weights come from. A piece directly after a piece of the same weight
+// group keeps the cores' copy (no LOADW, no LOADWM). With weight slots (ddr.slot_bytes > 0) a
+// piece whose group is already in a memtile slot skips LOADW, and a new group is prefetched
+// into the other slot by the phase just before it (a conv or pool phase; an add's shim
+// channels are busy, so a piece after an add loads its own).
+void assign_weight_io(std::vector<schedule::LayerPlan>& plans, const schedule::DdrPlan& ddr) {
+  const bool slots = ddr.slot_bytes > 0;
+  std::pair<int, int> content[2] = {{-1, -1}, {-1, -1}};
+  int active = 0;
+  for (size_t k = 0; k < plans.size(); ++k) {
+    schedule::LayerPlan& p = plans[k];
+    if (!is_conv_like(p.op)) continue;
+    const std::pair<int, int> key{p.node, p.group};
+    const schedule::LayerPlan* prev = k > 0 ? &plans[k - 1] : nullptr;
+    const bool cores_hold = prev && is_conv_like(prev->op) && prev->node == p.node && prev->group == p.group &&
+                            same_or_fewer_columns(*prev, p);
+    p.wio.load_wm = !cores_hold;
+    if (!slots) {
+      p.wio.load_w = !cores_hold;
+      p.wio.slot = p.mem.w;
+      continue;
+    }
+    if (content[active] == key) {
+      p.wio.load_w = false;
+    } else {
+      active = 1 - active;
+      content[active] = key;
+      if (prev && prev->op != ir::OpKind::Add && !cores_hold) {
+        plans[k - 1].wio.pf_node = p.node;
+        plans[k - 1].wio.pf_group = p.group;
+        plans[k - 1].wio.pf_slot = ddr.slot_addr[active];
+        p.wio.load_w = false;
+      } else {
+        p.wio.load_w = true;
+      }
+    }
+    p.wio.slot = ddr.slot_addr[active];
+    p.mem.w = p.wio.slot;
+  }
 }
 
 }  // namespace
@@ -177,6 +230,10 @@ CompileResult compile(const ir::Graph& g, const config::ArrayConfig& cfg, const 
   if (tm.usable_core_rows() < cfg.core_rows)
     listing << ", using " << tm.usable_core_rows() << " core rows per column (memtile DMA channels)";
   listing << "\n";
+  // Every layer's pieces, in program order (concats in place cost none).
+  std::vector<schedule::LayerPlan> plans;
+  std::vector<std::string> concat_lines;  // listing lines, emitted before piece `at`
+  std::vector<size_t> concat_at;
   for (size_t i = 1; i < gg.nodes.size(); ++i) {
     const ir::Node& n = gg.nodes[i];
     if (n.op == ir::OpKind::Concat) {
@@ -185,17 +242,25 @@ CompileResult compile(const ir::Graph& g, const config::ArrayConfig& cfg, const 
                            ": concat needs every input to be written in place (an input with other consumers, "
                            "the network input, or a channel offset not a multiple of 8 would need a copy, "
                            "which is not implemented)");
-      listing << n.name << " concat: in place (" << n.inputs.size() << " inputs write into its buffer)\n";
+      concat_lines.push_back(n.name + " concat: in place (" + std::to_string(n.inputs.size()) +
+                             " inputs write into its buffer)");
+      concat_at.push_back(plans.size());
       continue;
     }
-    const std::vector<schedule::LayerPlan> pieces = schedule::plan_layer(gg, static_cast<int>(i), ddr, tm, opt.max_band_rows);
-    for (const schedule::LayerPlan& plan : pieces) {
-      prog.phases.push_back(lower::lower_layer(gg, plan, ddr, tm));
-      res.layers.push_back(emit::layer_report(gg, plan, ddr, prog.phases.back()));
-      res.traffic.push_back(traffic_of(plan, ddr));
-      listing << emit::schedule_line(gg, plan, ddr) << "\n";
-    }
+    std::vector<schedule::LayerPlan> pieces = schedule::plan_layer(gg, static_cast<int>(i), ddr, tm, opt.max_band_rows);
+    for (schedule::LayerPlan& p : pieces) plans.push_back(std::move(p));
   }
+  assign_weight_io(plans, ddr);
+  size_t next_concat = 0;
+  for (size_t k = 0; k < plans.size(); ++k) {
+    while (next_concat < concat_at.size() && concat_at[next_concat] == k) listing << concat_lines[next_concat++] << "\n";
+    const schedule::LayerPlan& plan = plans[k];
+    prog.phases.push_back(lower::lower_layer(gg, plan, ddr, tm));
+    res.layers.push_back(emit::layer_report(gg, plan, ddr, prog.phases.back()));
+    res.traffic.push_back(traffic_of(plan, ddr));
+    listing << emit::schedule_line(gg, plan, ddr) << "\n";
+  }
+  while (next_concat < concat_at.size()) listing << concat_lines[next_concat++] << "\n";
   res.schedule_listing = listing.str();
 
   const std::vector<std::string> errs = lower::verify_program(prog, tm);

@@ -9,6 +9,7 @@
 #include "compiler/lower/lower_layer.h"
 
 #include <string>
+#include <vector>
 
 #include "compiler/compile.h"
 #include "compiler/ir/requant.h"
@@ -167,22 +168,74 @@ void gather(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, TileId co
   b.add_route(ep(core, 0), {ep(mem, gather_ch)});
 }
 
-void core_locks(PhaseBuilder& b, TileId core, bool weights, bool operand_b) {
+// weights_ready: the core still holds this piece's weights from the previous phase.
+void core_locks(PhaseBuilder& b, TileId core, bool weights, bool operand_b, bool weights_ready = false) {
   b.add_lock(core, kCoreInProd, 2);
   b.add_lock(core, kCoreInCons, 0);
   b.add_lock(core, kCoreOutProd, 2);
   b.add_lock(core, kCoreOutCons, 0);
-  if (weights) b.add_lock(core, kCoreWCons, 0);
+  if (weights) b.add_lock(core, kCoreWCons, weights_ready ? 1 : 0);
   if (operand_b) {
     b.add_lock(core, kCoreBProd, 2);
     b.add_lock(core, kCoreBCons, 0);
   }
 }
 
-void mem_locks(PhaseBuilder& b, TileId mem) {
+void mem_locks(PhaseBuilder& b, TileId mem, uint8_t w_init = 0) {
   b.add_lock(mem, kMemLockIn, 0);
-  b.add_lock(mem, kMemLockW, 0);
+  b.add_lock(mem, kMemLockW, w_init);
   b.add_lock(mem, kMemLockOut, 0);
+}
+
+// Rows served by memtile column m (schedule::weight_server).
+std::vector<uint32_t> served_rows(uint32_t m, uint32_t rows, uint32_t columns) {
+  std::vector<uint32_t> v;
+  for (uint32_t r = 0; r < rows; ++r)
+    if (schedule::weight_server(r, columns) == m) v.push_back(r);
+  return v;
+}
+
+// LOADW into memtile column m: the piece's own share (released on kMemLockW with `own_release`)
+// and/or a prefetch of a later piece's share (no lock), chained on shim MM2S1 -> memtile S2MM1.
+struct ShareLoad {
+  uint64_t ddr = 0, bytes = 0;
+  uint32_t slot = 0;
+};
+void weight_loads(PhaseBuilder& b, const target::TargetModel& tm, uint32_t m, const ShareLoad* own, uint8_t own_release,
+                  const ShareLoad* pf) {
+  std::vector<std::pair<isa::BufferDescriptor, isa::BufferDescriptor>> parts;  // (shim, memtile)
+  if (own && own->bytes > 0)
+    parts.emplace_back(make_bd(own->ddr, {DmaDim{static_cast<uint32_t>(own->bytes), 1}}),
+                       with_locks(make_bd(own->slot, {DmaDim{static_cast<uint32_t>(own->bytes), 1}}), isa::kNoLock, 0,
+                                  kMemLockW, own_release));
+  if (pf && pf->bytes > 0)
+    parts.emplace_back(make_bd(pf->ddr, {DmaDim{static_cast<uint32_t>(pf->bytes), 1}}),
+                       make_bd(pf->slot, {DmaDim{static_cast<uint32_t>(pf->bytes), 1}}));
+  if (parts.empty()) return;
+  const TileId shim = tm.shim(m), mem = tm.memtile(m);
+  const uint16_t s0 = b.next_bd_id(shim), m0 = b.next_bd_id(mem);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i + 1 < parts.size()) {
+      parts[i].first.next_bd = static_cast<int16_t>(s0 + i + 1);
+      parts[i].second.next_bd = static_cast<int16_t>(m0 + i + 1);
+    }
+    b.add_bd(shim, parts[i].first);
+    b.add_bd(mem, parts[i].second);
+  }
+  const auto n = static_cast<uint32_t>(parts.size());
+  b.add_task(shim, DmaDir::MM2S, 1, s0, n);
+  b.add_task(mem, DmaDir::S2MM, 1, m0, n);
+  b.add_route(StreamEndpoint{shim, 1}, {StreamEndpoint{mem, 1}});
+}
+
+// The prefetch a phase carries (wio.pf_*), as per-memtile loads; empty when none.
+std::vector<ShareLoad> prefetch_loads(const LayerPlan& p, const schedule::DdrPlan& ddr, uint32_t columns) {
+  std::vector<ShareLoad> v(columns);
+  if (p.wio.pf_node < 0) return v;
+  const schedule::WeightGroup& wg =
+      ddr.weights.at(static_cast<size_t>(p.wio.pf_node)).groups.at(static_cast<size_t>(p.wio.pf_group));
+  for (uint32_t m = 0; m < columns; ++m) v[m] = ShareLoad{wg.share_addr.at(m), wg.share_bytes.at(m), p.wio.pf_slot};
+  return v;
 }
 
 std::string band_label(const LayerPlan& p, uint32_t band) { return p.name + " band " + std::to_string(band); }
@@ -194,22 +247,45 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   const TensorBuffer& y = ddr.tensors.at(static_cast<size_t>(p.node));
   const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
   const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group));
-  const uint32_t rows = p.rows();
+  const uint32_t rows = p.rows(), C = tm.columns();
+  const std::vector<ShareLoad> pf = prefetch_loads(p, ddr, C);
+  std::vector<bool> working(C, false);
+  for (const ColumnWork& cw : p.cols) working[cw.col] = true;
+
+  // Weights: memtile m loads its share (LOADW, unless already in its slot) and broadcasts each
+  // served row's blob along that core row to every working column (LOADWM, unless the cores
+  // still hold it). A memtile that only prefetches gets just the load.
+  for (uint32_t m = 0; m < C; ++m) {
+    const TileId mem = tm.memtile(m);
+    const std::vector<uint32_t> served = served_rows(m, rows, C);
+    const auto nserved = static_cast<uint8_t>(served.size());
+    if (working[m])
+      mem_locks(b, mem, p.wio.load_w ? 0 : nserved);
+    else if (!served.empty())
+      b.add_lock(mem, kMemLockW, p.wio.load_w ? 0 : nserved);
+    const ShareLoad own{wg.share_addr.at(m), wg.share_bytes.at(m), p.wio.slot};
+    weight_loads(b, tm, m, p.wio.load_w ? &own : nullptr, nserved, &pf[m]);
+    if (!p.wio.load_wm) continue;
+    for (size_t j = 0; j < served.size(); ++j) {
+      const uint32_t r = served[j];
+      const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
+      single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + j),
+             with_locks(make_bd(p.wio.slot + (blob.ddr_addr - wg.share_addr.at(m)), {DmaDim{blob.bytes(), 1}}),
+                        kMemLockW, 1, isa::kNoLock, 0));
+      std::vector<StreamEndpoint> dsts;
+      for (const ColumnWork& cw : p.cols) dsts.push_back(ep(tm.core(cw.col, r), 1));
+      b.add_route(ep(mem, 1 + j), dsts);
+    }
+  }
+
   for (const ColumnWork& cw : p.cols) {
     const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
-    mem_locks(b, mem);
     // LOAD: input slice with its halo, landing band by band.
     const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
     single(b, shim, DmaDir::MM2S, 0, ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, p.in_c_p));
     land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
                load_per_band(p));
     b.add_route(ep(shim, 0), {ep(mem, 0)});
-    // LOADW: the group's blobs (one per core row), contiguous in DDR and in the memtile.
-    single(b, shim, DmaDir::MM2S, 1, make_bd(wg.ddr_addr, {DmaDim{static_cast<uint32_t>(wg.bytes), 1}}));
-    single(b, mem, DmaDir::S2MM, 1,
-           with_locks(make_bd(p.mem.w, {DmaDim{static_cast<uint32_t>(wg.bytes), 1}}), isa::kNoLock, 0, kMemLockW,
-                      static_cast<uint8_t>(rows)));
-    b.add_route(ep(shim, 1), {ep(mem, 1)});
     // LOADFM: bands broadcast to every working core of the column.
     stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p));
     std::vector<StreamEndpoint> fm_dsts;
@@ -218,14 +294,10 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     for (uint32_t r = 0; r < rows; ++r) {
       const TileId core = tm.core(cw.col, r);
       const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
-      core_locks(b, core, true, false);
-      // LOADWM: this row's blob.
-      single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + r),
-             with_locks(make_bd(p.mem.w + (blob.ddr_addr - wg.ddr_addr), {DmaDim{blob.bytes(), 1}}), kMemLockW, 1,
-                        isa::kNoLock, 0));
-      single(b, core, DmaDir::S2MM, 1,
-             with_locks(make_bd(p.core.weights, {DmaDim{blob.bytes(), 1}}), isa::kNoLock, 0, kCoreWCons, 1));
-      b.add_route(ep(mem, 1 + r), {ep(core, 1)});
+      core_locks(b, core, true, false, !p.wio.load_wm);
+      if (p.wio.load_wm)
+        single(b, core, DmaDir::S2MM, 1,
+               with_locks(make_bd(p.core.weights, {DmaDim{blob.bytes(), 1}}), isa::kNoLock, 0, kCoreWCons, 1));
       // Input bands, ping-pong.
       const uint16_t in_start = ping_pong(b, core, p.core.in, p.band_in_bytes(cw), kCoreInProd, kCoreInCons);
       b.add_task(core, DmaDir::S2MM, 0, in_start, p.nb);
@@ -327,6 +399,9 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     gather(b, p, cw, core, tm, 0, 2, 1);
     write_back(b, p, cw, y, tm, 1, 1);
   }
+  // A pool leaves shim MM2S1 / memtile S2MM1 free: it can prefetch the next conv's weights.
+  const std::vector<ShareLoad> pf = prefetch_loads(p, ddr, tm.columns());
+  for (uint32_t m = 0; m < tm.columns(); ++m) weight_loads(b, tm, m, nullptr, 0, &pf[m]);
 }
 
 void lower_add(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const schedule::DdrPlan& ddr,

@@ -95,6 +95,12 @@ std::vector<std::pair<int, uint32_t>> concat_views(const ir::Graph& g) {
 
 }  // namespace
 
+uint64_t WeightGroup::max_share() const {
+  uint64_t m = 0;
+  for (uint64_t b : share_bytes) m = std::max(m, b);
+  return m;
+}
+
 bool concat_in_place(const ir::Graph& g, const DdrPlan& p, int node) {
   const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
   if (n.op != ir::OpKind::Concat) return false;
@@ -148,14 +154,48 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
     t.pitch = c.pitch;
     t.addr = c.addr + view[i].second;
   }
-  // Tiling of every layer, then its weight blobs grouped to match, layer by layer, the blobs
-  // of a group contiguous (one shim BD loads a group).
-  for (size_t i = 0; i < n; ++i) {
+  // Tiling of every layer. First with the whole memtile for slices and weights; then, when the
+  // largest weight share leaves room, again with two weight slots carved off the top of the
+  // memtile (prefetch and reuse of weights across pieces, see DdrPlan). Falls back to the
+  // first tiling if the second does not fit.
+  const std::vector<int> layers = [&] {
+    std::vector<int> v;
+    for (size_t i = 0; i < n; ++i)
+      if (g.nodes[i].op != ir::OpKind::Input && g.nodes[i].op != ir::OpKind::Concat) v.push_back(static_cast<int>(i));
+    return v;
+  }();
+  for (int i : layers) p.tiling[static_cast<size_t>(i)] = choose_tiling(g, i, p.tensors, tm, dense, max_band_rows);
+  uint64_t share = 0;
+  for (int i : layers)
+    share = std::max(share, max_weight_share(g, i, p.tensors, tm, dense, p.tiling[static_cast<size_t>(i)]));
+  const uint64_t slot = align_up(share, 64);
+  if (share > 0 && 2 * slot < tm.memtile_memory_bytes()) {
+    const uint64_t cap = tm.memtile_memory_bytes() - 2 * slot;
+    try {
+      std::vector<LayerTiling> t2(n);
+      uint64_t share2 = 0;
+      for (int i : layers) {
+        t2[static_cast<size_t>(i)] = choose_tiling(g, i, p.tensors, tm, dense, max_band_rows, cap, true);
+        share2 = std::max(share2, max_weight_share(g, i, p.tensors, tm, dense, t2[static_cast<size_t>(i)]));
+      }
+      if (share2 <= slot) {
+        p.tiling = std::move(t2);
+        p.slot_bytes = static_cast<uint32_t>(slot);
+        p.slot_addr[0] = static_cast<uint32_t>(cap);
+        p.slot_addr[1] = static_cast<uint32_t>(cap + slot);
+      }
+    } catch (const compiler::CompileError&) {
+      // keep the first tiling, without slots
+    }
+  }
+  // Weight blobs grouped to match the tiling, layer by layer, group by group; inside a group
+  // ordered by serving memtile so each memtile's share is contiguous (one shim BD each).
+  const uint32_t C = tm.columns();
+  for (int li : layers) {
+    const size_t i = static_cast<size_t>(li);
     const ir::Node& node = g.nodes[i];
-    if (node.op == ir::OpKind::Input || node.op == ir::OpKind::Concat) continue;
-    const LayerTiling t = choose_tiling(g, static_cast<int>(i), p.tensors, tm, dense, max_band_rows);
-    p.tiling[i] = t;
     if (!is_conv_like(node.op)) continue;
+    const LayerTiling& t = p.tiling[i];
     LayerWeights& lw = p.weights[i];
     lw.ddr_addr = addr;
     const uint32_t cin_p = round_up8(g.nodes.at(node.inputs.at(0)).out.c);
@@ -172,14 +212,23 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
       const uint32_t rows = working_rows(g1 - g0, R);
       for (uint32_t r = 0; r < rows; ++r) {
         const auto [b0, b1] = split_even(g1 - g0, rows, r);
-        WeightBlob b = make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense);
-        b.ddr_addr = a;
-        a += b.bytes();
-        lw.rows.push_back(std::move(b));
+        lw.rows.push_back(make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense));
+      }
+      wg.share_addr.assign(C, 0);
+      wg.share_bytes.assign(C, 0);
+      for (uint32_t m = 0; m < C; ++m) {
+        wg.share_addr[m] = a;
+        for (uint32_t r = 0; r < rows; ++r) {
+          if (weight_server(r, C) != m) continue;
+          WeightBlob& b = lw.rows[wg.first + r];
+          b.ddr_addr = a;
+          a += b.bytes();
+        }
+        wg.share_bytes[m] = a - wg.share_addr[m];
       }
       wg.count = rows;
       wg.bytes = a - wg.ddr_addr;
-      lw.groups.push_back(wg);
+      lw.groups.push_back(std::move(wg));
     }
     lw.bytes = a - addr;
     addr = align_up(a, kDdrAlign);

@@ -57,11 +57,19 @@ struct WeightBlob {
 
 // One output-channel group of a layer: the blobs of its working core rows, contiguous in DDR
 // (one LOADW moves a group).
+// Weights are spread over the memtiles by core row: memtile m holds the blobs of the rows r
+// with r % columns == m (its "share", contiguous in DDR) and broadcasts each along its row to
+// every working column, so each column loads 1/columns of a group from DDR.
 struct WeightGroup {
   uint32_t first = 0, count = 0;  // blobs [first, first + count) of LayerWeights::rows
   uint64_t ddr_addr = 0, bytes = 0;
   uint32_t oc_begin = 0, oc_end = 0;
+  std::vector<uint64_t> share_addr, share_bytes;  // per memtile column (bytes 0: serves no row)
+  uint64_t max_share() const;
 };
+
+// Memtile column serving core row r (see WeightGroup).
+inline uint32_t weight_server(uint32_t r, uint32_t columns) { return r % columns; }
 
 // All blobs of one layer, contiguous in DDR starting at ddr_addr, group by group.
 struct LayerWeights {
@@ -90,6 +98,11 @@ struct DdrPlan {
   std::vector<LayerWeights> weights;  // index = node index; empty rows for non-conv nodes
   std::vector<LayerTiling> tiling;    // index = node index (Input/Concat: unused)
   uint64_t end = 0;                   // bytes needed
+  // Two memtile weight slots at the top of every memtile (slot_bytes 0: none, weights are
+  // placed per piece): a piece computes out of one while the next group's share is prefetched
+  // into the other, and consecutive pieces of one group reuse it without reloading.
+  uint32_t slot_bytes = 0;
+  uint32_t slot_addr[2] = {0, 0};
 };
 
 // Number of working core rows for a conv/fc with `block_rows` output block rows.

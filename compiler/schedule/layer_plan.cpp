@@ -104,14 +104,17 @@ struct PieceShape {
   uint32_t out_c_piece = 8;    // output channels of the piece (memtile slice)
   uint32_t core_rows = 1;      // working core rows
   uint32_t blob_bytes = 0;     // busiest core's weights
-  uint64_t group_bytes = 0;    // LOADW bytes (add: operand B slice)
+  uint64_t group_bytes = 0;    // LOADW bytes of the busiest memtile (its weight share)
   uint32_t nnz = 0;            // busiest core's stored blocks
 };
 
-uint64_t memtile_need(const Geometry& ge, const PieceShape& s) {
+// Memtile bytes of a piece: input slice, weight share (unless it lives in a slot; add:
+// operand B slice), output slice.
+uint64_t memtile_need(const Geometry& ge, const PieceShape& s, bool weights_in_slots) {
   const uint64_t in_rows = uint64_t{s.rows - 1} * ge.sh + ge.kh;
   uint64_t a = align_up(in_rows * s.max_wi * s.in_c, kMemtileAlign);
-  a = align_up(a + (ge.conv_like ? s.group_bytes : ge.add ? uint64_t{s.rows} * s.max_wc * s.in_c : 0), kMemtileAlign);
+  const uint64_t w = ge.conv_like ? (weights_in_slots ? 0 : s.group_bytes) : ge.add ? uint64_t{s.rows} * s.max_wc * s.in_c : 0;
+  a = align_up(a + w, kMemtileAlign);
   return a + uint64_t{s.rows} * s.max_wc * s.out_c_piece;
 }
 
@@ -161,16 +164,26 @@ BandChoice choose_band(const Geometry& ge, const PieceShape& s, const target::Ta
 
 // Estimated cycles of a whole piece (one phase): set-up, weights before the first band
 // (LOADW then LOADWM, blocking) or the first band's rows, the band pipeline, the write-back.
+// Weights are not included: the first piece of each group adds weights_extra().
 double piece_estimate(const Geometry& ge, const PieceShape& s, const BandChoice& b, const target::TargetModel& tm) {
   const auto& cfg = tm.config();
   const double rd = tm.ddr_read_bytes_per_cycle(), wr = tm.ddr_write_bytes_per_cycle(), bpc = tm.stream_bytes_per_cycle();
   const double bds = double(s.cols) * (6 + 5 * s.core_rows);
   const double setup = cfg.control.phase_setup_cycles + cfg.control.bd_setup_cycles * bds + cfg.ddr.latency_cycles;
+  (void)bpc;
   const double first_band = double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c / rd;
-  double before = first_band;
-  if (ge.conv_like) before = std::max(before, double(s.group_bytes) / rd + s.blob_bytes / bpc);
   const double write = double(s.rows) * s.max_wc * s.out_c_piece / wr;
-  return setup + before + b.est + write;
+  return setup + first_band + b.est + write;
+}
+
+// Extra cycles the first piece of a weight group waits for its weights (LOADW unless
+// prefetched into a slot, then LOADWM, blocking) beyond its first band's rows.
+double weights_extra(const Geometry& ge, const PieceShape& s, uint32_t bh, bool prefetched, const target::TargetModel& tm) {
+  if (!ge.conv_like) return 0;
+  const double rd = tm.ddr_read_bytes_per_cycle(), bpc = tm.stream_bytes_per_cycle();
+  const double first_band = double((bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c / rd;
+  const double w = (prefetched ? 0.0 : double(s.group_bytes) / rd) + s.blob_bytes / bpc;
+  return std::max(0.0, w - first_band);
 }
 
 uint32_t rows_in_chunk(uint32_t h, uint32_t chunks, uint32_t i) {
@@ -198,19 +211,62 @@ uint64_t blob_bytes(uint32_t block_rows, uint64_t nnz, uint32_t kh, uint32_t kw)
   return meta + nnz * 64 * kh * kw + 12ull * 8 * block_rows;
 }
 
+namespace {
+
+// One way of cutting the channels: (groups, per-core block rows) for conv/fc; channel groups
+// for pools/adds. Sizes are for the busiest group / core / memtile.
+struct Grouping {
+  uint32_t groups = 1, rows_per_core = 0, group_c = 0;
+  uint32_t core_rows = 1, out_c_core = 8, out_c_piece = 8, in_c = 8, blob = 0, nnz = 0;
+  uint64_t share = 0;  // largest per-memtile weight share of a group
+};
+
+Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row, uint32_t R, uint32_t G, uint32_t C) {
+  const uint32_t BR = ge.out_c_p / 8;
+  Grouping gr;
+  gr.groups = G;
+  gr.in_c = ge.in_c_p;
+  for (uint32_t gi = 0; gi < G; ++gi) {
+    const auto [g0, g1] = split_even(BR, G, gi);
+    const uint32_t rows = working_rows(g1 - g0, R);
+    std::vector<uint64_t> share(C, 0);
+    for (uint32_t r = 0; r < rows; ++r) {
+      const auto [r0, r1] = split_even(g1 - g0, rows, r);
+      uint64_t nnz = 0;
+      for (uint32_t b = g0 + r0; b < g0 + r1; ++b) nnz += nnz_row[b];
+      const uint64_t bytes = blob_bytes(r1 - r0, nnz, ge.kh, ge.kw);
+      share[weight_server(r, C)] += bytes;
+      gr.blob = std::max<uint32_t>(gr.blob, static_cast<uint32_t>(std::min<uint64_t>(bytes, 0xffffffffu)));
+      gr.nnz = std::max<uint32_t>(gr.nnz, static_cast<uint32_t>(nnz));
+      gr.out_c_core = std::max(gr.out_c_core, 8 * (r1 - r0));
+    }
+    gr.core_rows = std::max(gr.core_rows, rows);
+    gr.share = std::max(gr.share, *std::max_element(share.begin(), share.end()));
+    gr.out_c_piece = std::max(gr.out_c_piece, 8 * (g1 - g0));
+  }
+  gr.rows_per_core = gr.out_c_core / 8;
+  return gr;
+}
+
+}  // namespace
+
+uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
+                          const target::TargetModel& tm, bool dense, const LayerTiling& t) {
+  const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
+  if (!is_conv_like(n.op)) return 0;
+  const Geometry ge = geometry(g, node, tensors);
+  const uint32_t R = working_rows(ge.out_c_p / 8, tm.usable_core_rows());
+  return conv_grouping(ge, stored_blocks_per_row(n, ge.in_c_p, dense), R, t.groups, tm.columns()).share;
+}
+
 LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
-                          const target::TargetModel& tm, bool dense, uint32_t max_band_rows) {
+                          const target::TargetModel& tm, bool dense, uint32_t max_band_rows, uint64_t mem_cap_in,
+                          bool weights_in_slots) {
   const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
   const Geometry ge = geometry(g, node, tensors);
   const uint32_t C = tm.columns();
-  const uint64_t mem_cap = tm.memtile_memory_bytes();
+  const uint64_t mem_cap = mem_cap_in ? mem_cap_in : tm.memtile_memory_bytes();
 
-  // Channel groupings to try: (groups, per-core block rows) for conv/fc; channel groups for pools/adds.
-  struct Grouping {
-    uint32_t groups = 1, rows_per_core = 0, group_c = 0;
-    uint32_t core_rows = 1, out_c_core = 8, out_c_piece = 8, in_c = 8, blob = 0, nnz = 0;
-    uint64_t group_bytes = 0;
-  };
   std::vector<Grouping> groupings;
   if (ge.conv_like) {
     const std::vector<uint32_t> nnz_row = stored_blocks_per_row(n, ge.in_c_p, dense);
@@ -219,31 +275,8 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
     uint32_t last_groups = 0;
     for (uint32_t k = ceil_div(BR, R); k >= 1; --k) {
       const uint32_t G = ceil_div(BR, k * R);
-      if (G == last_groups) continue;
+      if (G != last_groups) groupings.push_back(conv_grouping(ge, nnz_row, R, G, C));
       last_groups = G;
-      Grouping gr;
-      gr.groups = G;
-      gr.in_c = ge.in_c_p;
-      for (uint32_t gi = 0; gi < G; ++gi) {
-        const auto [g0, g1] = split_even(BR, G, gi);
-        const uint32_t rows = working_rows(g1 - g0, R);
-        uint64_t gbytes = 0;
-        for (uint32_t r = 0; r < rows; ++r) {
-          const auto [r0, r1] = split_even(g1 - g0, rows, r);
-          uint64_t nnz = 0;
-          for (uint32_t b = g0 + r0; b < g0 + r1; ++b) nnz += nnz_row[b];
-          const uint64_t bytes = blob_bytes(r1 - r0, nnz, ge.kh, ge.kw);
-          gbytes += bytes;
-          gr.blob = std::max<uint32_t>(gr.blob, static_cast<uint32_t>(std::min<uint64_t>(bytes, 0xffffffffu)));
-          gr.nnz = std::max<uint32_t>(gr.nnz, static_cast<uint32_t>(nnz));
-          gr.out_c_core = std::max(gr.out_c_core, 8 * (r1 - r0));
-        }
-        gr.core_rows = std::max(gr.core_rows, rows);
-        gr.group_bytes = std::max(gr.group_bytes, gbytes);
-        gr.out_c_piece = std::max(gr.out_c_piece, 8 * (g1 - g0));
-      }
-      gr.rows_per_core = gr.out_c_core / 8;
-      groupings.push_back(gr);
       if (k == 1) break;
     }
   } else {
@@ -274,7 +307,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
       s.out_c_piece = gr.out_c_piece;
       s.core_rows = gr.core_rows;
       s.blob_bytes = gr.blob;
-      s.group_bytes = gr.group_bytes;
+      s.group_bytes = gr.share;
       s.nnz = gr.nnz;
       s.cols = std::min(C, ge.out_w);
       for (uint32_t j = 0; j < std::min(parts, ge.out_w); ++j) {
@@ -295,10 +328,10 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
         const uint32_t hc = ceil_div(ge.out_h, nh);
         if (nh > 1 && hc == ceil_div(ge.out_h, nh - 1)) continue;
         s.rows = hc;
-        if (memtile_need(ge, s) > mem_cap) continue;
+        if (memtile_need(ge, s, weights_in_slots) > mem_cap) continue;
         ++tried;
         // Two chunk heights at most (split_even): estimate each once.
-        double est = 0;
+        double est = 0, wextra = 0;
         bool ok = true;
         uint32_t prev_rows = 0;
         double prev_est = 0;
@@ -314,11 +347,12 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
             }
             prev_rows = rows;
             prev_est = piece_estimate(ge, sc, b, tm);
+            if (i == 0) wextra = weights_extra(ge, sc, b.bh, weights_in_slots, tm);
           }
           est += prev_est;
         }
         if (!ok) continue;
-        est *= double(gr.groups) * P;
+        est = est * double(gr.groups) * P + wextra * gr.groups;
         const uint32_t pieces = gr.groups * P * nh;
         if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
           best.groups = gr.groups;
@@ -340,7 +374,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
     s.out_c_core = gr.out_c_core;
     s.out_c_piece = gr.out_c_piece;
     s.blob_bytes = gr.blob;
-    s.group_bytes = gr.group_bytes;
+    s.group_bytes = gr.share;
     const ColumnWork cw = column_work(ge, std::max(1u, ge.out_w), 0, 0);
     s.max_wi = cw.wi;
     s.max_wc = cw.wc();
@@ -349,7 +383,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
                                  std::to_string(s.out_c_core) + " channel pieces: core needs " + std::to_string(cl.end) +
                                  " B (weights " + std::to_string(s.blob_bytes) + ") of " +
                                  std::to_string(tm.core_memory_bytes()) + ", memtile needs " +
-                                 std::to_string(memtile_need(ge, s)) + " B of " + std::to_string(mem_cap) +
+                                 std::to_string(memtile_need(ge, s, weights_in_slots)) + " B of " + std::to_string(mem_cap) +
                                  " (input-channel split is not implemented)");
   }
   return best;
@@ -415,7 +449,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
             max_out_c = std::max(max_out_c, b.out_c());
             nnz = std::max(nnz, b.nnz);
           }
-          group_bytes = wg.bytes;
+          group_bytes = wg.max_share();
         } else {
           const auto [c0, c1] = split_even(ge.in_c_p / 8, t.groups, gi);
           p.in_c0 = p.out_c0 = 8 * c0;
@@ -424,18 +458,24 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
           max_out_c = p.out_c_p;
         }
         // Memtile: input slice, weight group (add: operand B slice), output slice.
+        // With weight slots (DdrPlan) the share lives at the top of the memtile and the slices
+        // below ddr.slot_addr[0]; the slot actually used is set in wio by compile().
         MemtileLayout& m = p.mem;
+        const bool slots = ge.conv_like && ddr.slot_bytes > 0;
         m.x = 0;
         m.x_bytes = p.in_rows * max_wi * p.in_c_p;
         m.w = align32(m.x + m.x_bytes, kMemtileAlign);
         m.w_bytes = ge.conv_like ? static_cast<uint32_t>(group_bytes) : ge.add ? p.out_h * max_wc * p.in_c_p : 0;
-        m.y = align32(uint64_t{m.w} + m.w_bytes, kMemtileAlign);
+        m.y = align32(uint64_t{m.w} + (slots ? 0 : m.w_bytes), kMemtileAlign);
+        if (slots) m.w = ddr.slot_addr[0];
         m.y_bytes = p.out_h * max_wc * p.out_c_p;
         const uint64_t mem_end = uint64_t{m.y} + m.y_bytes;
-        if (mem_end > tm.memtile_memory_bytes())
+        const uint64_t cap = ddr.slot_bytes > 0 ? ddr.slot_addr[0] : tm.memtile_memory_bytes();
+        if (mem_end > cap)
           throw compiler::CompileError("layer " + p.name + " does not fit: memtile needs " + std::to_string(mem_end) +
-                                       " B > " + std::to_string(tm.memtile_memory_bytes()) + " B");
+                                       " B > " + std::to_string(cap) + " B");
         m.end = static_cast<uint32_t>(mem_end);
+        p.wio.slot = m.w;
         PieceShape s;
         s.rows = p.out_h;
         s.max_wi = max_wi;

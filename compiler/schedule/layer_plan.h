@@ -50,6 +50,17 @@ struct MemtileLayout {
 // (or when the estimate says it is faster) it is cut by output-channel group, output-width
 // part and output-height chunk (LayerTiling). Every piece reads its own input rows/columns
 // (with halos) from DDR and writes its own part of the output.
+// Where a conv/fc piece's weights come from (decided over the whole program in compile()).
+struct WeightsIo {
+  bool load_w = true;    // LOADW this piece's share into `slot` (false: already there)
+  bool load_wm = true;   // LOADWM memtile -> cores (false: the cores still hold this group)
+  uint32_t slot = 0;     // memtile address of the share
+  // Prefetch during this phase (any conv or pool piece): the share of group `pf_group` of
+  // node `pf_node` into memtile address `pf_slot` (pf_node -1: none).
+  int pf_node = -1, pf_group = -1;
+  uint32_t pf_slot = 0;
+};
+
 struct LayerPlan {
   int node = -1;
   std::string name;          // layer name, plus " [piece i/n]" when cut
@@ -75,6 +86,7 @@ struct LayerPlan {
   uint32_t band_in_rows = 1; // input rows per band: (bh - 1) * sh + kh
   CoreLayout core;
   MemtileLayout mem;
+  WeightsIo wio;
 
   uint32_t rows() const { return static_cast<uint32_t>(row_oc.size()); }
   uint32_t band_in_bytes(const ColumnWork& c) const { return band_in_rows * c.wi * in_c_p; }
@@ -91,8 +103,15 @@ struct LayerPlan {
 // every piece: phase set-up, LOADW + LOADWM before compute, the band pipeline, WRITE).
 // `tensors` must be final (plan_ddr). Throws compiler::CompileError naming the layer when even
 // the smallest piece does not fit.
+// mem_cap: memtile bytes available to the piece (0 = all); weights_in_slots: the weight share
+// lives in the DdrPlan's slots outside mem_cap, so only input and output slices count.
 LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
-                          const target::TargetModel& tm, bool dense, uint32_t max_band_rows = 0);
+                          const target::TargetModel& tm, bool dense, uint32_t max_band_rows = 0,
+                          uint64_t mem_cap = 0, bool weights_in_slots = false);
+
+// Largest per-memtile weight share of node `node` under tiling t (0 for non-conv nodes).
+uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
+                          const target::TargetModel& tm, bool dense, const LayerTiling& t);
 
 // The pieces of node `node` under ddr.tiling[node], in execution order (group, then height
 // chunk, then width part). max_band_rows caps the band height (0 = no cap).

@@ -160,7 +160,9 @@ void build_resnet50(Builder& b, uint32_t classes) {
   b.fc("fc", x, classes, false, Init::LinearDefault);
 }
 
-void build_vgg16(Builder& b, uint32_t classes) {
+// features_only: the convolutional part (features.0 .. features.30, ending in the last max
+// pool, 7x7x512 at 224x224), which is what the paper's timing table covers ("VGG 16 (No FC)").
+void build_vgg16(Builder& b, uint32_t classes, bool features_only) {
   // Configuration "D"; 0 = max pool. Indices follow torchvision's features Sequential
   // (each conv is followed by a ReLU module, fused here, that takes an index).
   const uint32_t cfg[] = {64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 512, 0, 512, 512, 512, 0};
@@ -175,6 +177,7 @@ void build_vgg16(Builder& b, uint32_t classes) {
       idx += 2;
     }
   }
+  if (features_only) return;
   // AdaptiveAvgPool2d((7, 7)) is the identity at 224x224 and is left out; at other input sizes
   // classifier.0 takes the flattened feature map as it is.
   x = b.fc("classifier.0", x, b.ch(4096), true, Init::Normal001);   // + ReLU; Dropout = identity
@@ -314,7 +317,7 @@ std::string fmt_num(double v) {
 
 }  // namespace
 
-std::vector<std::string> zoo_names() { return {"inception_v3", "resnet50", "vgg16"}; }
+std::vector<std::string> zoo_names() { return {"inception_v3", "resnet50", "vgg16", "vgg16_features"}; }
 
 FloatGraph make_zoo_float_graph(const std::string& name, const ZooOptions& opt) {
   if (opt.width_div == 0 || opt.input_hw == 0 || opt.num_classes == 0)
@@ -325,12 +328,12 @@ FloatGraph make_zoo_float_graph(const std::string& name, const ZooOptions& opt) 
   Builder b(g, opt);
   if (name == "resnet50") {
     build_resnet50(b, opt.num_classes);
-  } else if (name == "vgg16") {
-    build_vgg16(b, opt.num_classes);
+  } else if (name == "vgg16" || name == "vgg16_features") {
+    build_vgg16(b, opt.num_classes, name == "vgg16_features");
   } else if (name == "inception_v3") {
     build_inception_v3(b, opt.num_classes);
   } else {
-    throw std::runtime_error("unknown zoo model '" + name + "' (known: inception_v3, resnet50, vgg16)");
+    throw std::runtime_error("unknown zoo model '" + name + "' (known: inception_v3, resnet50, vgg16, vgg16_features)");
   }
   return g;
 }

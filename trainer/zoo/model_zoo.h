@@ -28,7 +28,8 @@ struct ZooOptions {
   uint32_t calib_inputs = 0;      // 0 = analytic scales; N = float calibration on N random inputs
 };
 
-// "inception_v3", "resnet50", "vgg16".
+// "inception_v3", "resnet50", "vgg16", "vgg16_features" (VGG-16 without the classifier: the
+// convolutional part the paper times).
 std::vector<std::string> zoo_names();
 
 // The float network with He-uniform random weights (seeded, platform-independent generator) and

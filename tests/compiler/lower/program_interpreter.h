@@ -236,9 +236,10 @@ class ProgramInterpreter {
   }
 
   void run_phase(const isa::Phase& ph) {
+    // Tile memories persist across phases (as in the simulator): weights prefetched into a
+    // memtile slot or still held by the cores are used by later phases.
     locks_.clear();
     queues_.clear();
-    mem_.clear();
     routes_.clear();
     for (const isa::LockInit& l : ph.locks) lock(l.tile, l.lock) = l.value;
     for (const isa::Route& r : ph.routes)
