@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <tuple>
 #include <stdexcept>
 
@@ -55,7 +57,8 @@ std::string dataset_dir_or_default(const std::string& d) { return d.empty() ? da
 std::vector<int8_t> quantize_for_program(const isa::Program& p, const data::Dataset& ds, uint32_t i) {
   const auto& in = p.input;
   if (in.h != ds.rows || in.w != ds.cols || in.c != 1)
-    throw std::runtime_error(fmt::format("program input is {}x{}x{}, the dataset has {}x{}x1 images", in.h, in.w, in.c, ds.rows, ds.cols));
+    throw std::runtime_error(fmt::format("program input is {}x{}x{}, the dataset has {}x{}x1 images (use --random-inputs N)", in.h,
+                                         in.w, in.c, ds.rows, ds.cols));
   std::vector<int8_t> t(size_t{in.h} * in.w);
   const uint8_t* px = ds.image(i);
   for (size_t k = 0; k < t.size(); ++k) {
@@ -63,6 +66,34 @@ std::vector<int8_t> quantize_for_program(const isa::Program& p, const data::Data
     t[k] = static_cast<int8_t>(std::clamp(q, -128.0, 127.0));
   }
   return t;
+}
+
+// The largest int8 value a quantised 0..1 pixel can take: round(1/scale), clamped to 0..127.
+int random_input_max(const isa::TensorPort& in) {
+  const double q = in.scale > 0 ? std::nearbyint(1.0 / in.scale) : 127.0;
+  return static_cast<int>(std::clamp(q, 0.0, 127.0));
+}
+
+// n seeded random inputs in simulate()'s layout (HWC, logical channels: h*w*c values), each
+// uniform in 0..random_input_max. Platform independent: mt19937_64 is fully specified and the
+// mapping to 0..hi is our own (the high 32 bits times hi+1, shifted: no library distribution).
+std::vector<std::vector<int8_t>> random_program_inputs(const isa::TensorPort& in, uint32_t n, uint64_t seed) {
+  const uint64_t span = static_cast<uint64_t>(random_input_max(in)) + 1;
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<int8_t>> inputs(n, std::vector<int8_t>(size_t{in.h} * in.w * in.c));
+  for (auto& t : inputs)
+    for (auto& v : t) v = static_cast<int8_t>(((rng() >> 32) * span) >> 32);
+  return inputs;
+}
+
+// The Fashion-MNIST path only fits programs whose input is one 28x28 grey image.
+void require_fashion_mnist_input(const char* what, uint32_t h, uint32_t w, uint32_t c) {
+  if (h != 28 || w != 28 || c != 1)
+    throw std::runtime_error(fmt::format("{} input is {}x{}x{}, not a 28x28x1 Fashion-MNIST image: use --random-inputs N", what, h, w, c));
+}
+
+void check_input_flags(const SimulateArgs& a) {
+  if (a.images_set && a.random_inputs > 0) throw std::runtime_error("--images and --random-inputs cannot be used together");
 }
 
 struct SimOutcome {
@@ -79,14 +110,29 @@ struct SimOutcome {
 SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program& prog, const SimulateArgs& a,
                               const std::optional<ir::Graph>& graph, const std::string& label) {
   SimOutcome o;
-  ensure_dir(a.out_dir);
-  traces::write_file_atomic(a.out_dir + "/config.json", config::to_json(cfg));
-
-  const data::Dataset test = data::load_fashion_mnist(dataset_dir_or_default(a.dataset_dir), "test",
-                                                      std::max(a.images, graph ? a.eval_images : 0u));
-  if (test.count < a.images) throw std::runtime_error(fmt::format("only {} test images available", test.count));
+  // Inputs: seeded random int8 tensors (no labels), or Fashion-MNIST test images (labels).
+  const bool random = a.random_inputs > 0;
+  const uint32_t n = random ? a.random_inputs : a.images;
+  data::Dataset test;
   std::vector<std::vector<int8_t>> inputs;
-  for (uint32_t i = 0; i < a.images; ++i) inputs.push_back(quantize_for_program(prog, test, i));
+  if (random) {
+    inputs = random_program_inputs(prog.input, n, a.seed);
+    progress(fmt::format("{}: {} random {}x{}x{} inputs (seed {}, values 0..{})", label, n, prog.input.h, prog.input.w, prog.input.c,
+                         a.seed, random_input_max(prog.input)));
+  } else {
+    require_fashion_mnist_input("program", prog.input.h, prog.input.w, prog.input.c);
+    test = data::load_fashion_mnist(dataset_dir_or_default(a.dataset_dir), "test", std::max(n, graph ? a.eval_images : 0u));
+    if (test.count < n) throw std::runtime_error(fmt::format("only {} test images available", test.count));
+    for (uint32_t i = 0; i < n; ++i) inputs.push_back(quantize_for_program(prog, test, i));
+  }
+  if (graph) {
+    const ir::Shape& gin = graph->input().out;
+    if (gin.h != prog.input.h || gin.w != prog.input.w || gin.c != prog.input.c)
+      throw std::runtime_error(fmt::format("bundle input is {}x{}x{}, the program's is {}x{}x{}: not the bundle it was compiled from",
+                                           gin.h, gin.w, gin.c, prog.input.h, prog.input.w, prog.input.c));
+  }
+  ensure_dir(a.out_dir);  // only once the inputs are known to fit: a refused run writes nothing
+  traces::write_file_atomic(a.out_dir + "/config.json", config::to_json(cfg));
 
   traces::TraceRecorder rec;
   rec.record_events = a.trace;
@@ -95,7 +141,8 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
   so.progress = [&](uint32_t done, uint32_t total) {
     if (done == total || done % std::max(1u, total / 10) == 0) progress(fmt::format("{}: simulated {}/{} images", label, done, total));
   };
-  progress(fmt::format("{}: simulating {} images on {} ({}x{})", label, a.images, cfg.name, cfg.columns, cfg.core_rows));
+  progress(fmt::format("{}: simulating {} {} on {} ({}x{})", label, n, random ? "random inputs" : "images", cfg.name, cfg.columns,
+                       cfg.core_rows));
   auto t0 = std::chrono::steady_clock::now();
   hw::SimResult r = hw::simulate(cfg, prog, inputs, so, rec);
   o.wall_s = seconds_since(t0);
@@ -108,18 +155,20 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
     return o;
   }
 
-  int correct = 0;
-  for (uint32_t i = 0; i < a.images; ++i) correct += reference::argmax(r.outputs[i]) == test.labels[i];
-  o.accuracy = double(correct) / a.images;
+  if (!random) {  // random inputs have no labels: no accuracy
+    int correct = 0;
+    for (uint32_t i = 0; i < n; ++i) correct += reference::argmax(r.outputs[i]) == test.labels[i];
+    o.accuracy = double(correct) / n;
+  }
 
   if (graph) {
     int exact = 0;
-    for (uint32_t i = 0; i < a.images; ++i) exact += reference::run(*graph, inputs[i]) == r.outputs[i];
+    for (uint32_t i = 0; i < n; ++i) exact += reference::run(*graph, inputs[i]) == r.outputs[i];
     o.bit_exact = exact;
-    o.compared = static_cast<int>(a.images);
+    o.compared = static_cast<int>(n);
     o.summary.bit_exact = exact;
     o.summary.compared = o.compared;
-    if (a.eval_images > 0) {
+    if (!random && a.eval_images > 0) {
       int ok = 0;
       for (uint32_t i = 0; i < a.eval_images; ++i)
         ok += reference::argmax(reference::run(*graph, reference::quantize_image(*graph, test.image(i)))) == test.labels[i];
@@ -141,8 +190,9 @@ void print_sim(const SimOutcome& o, const config::ArrayConfig& cfg, const Simula
   const auto& s = o.summary;
   double us = s.cycles_per_inference / cfg.clock_hz * 1e6;
   fmt::print("simulated images        : {}\n", s.inferences);
+  if (a.random_inputs > 0) fmt::print("inputs                  : random int8 (seed {}), no labels: no accuracy\n", a.seed);
   if (o.ref_accuracy >= 0) fmt::print("int8 reference accuracy : {:.4f} ({} test images)\n", o.ref_accuracy, a.eval_images);
-  fmt::print("simulated accuracy      : {:.4f} ({} test images)\n", o.accuracy, s.inferences);
+  if (o.accuracy >= 0) fmt::print("simulated accuracy      : {:.4f} ({} test images)\n", o.accuracy, s.inferences);
   if (o.bit_exact >= 0)
     fmt::print("bit-exact vs reference  : {}/{} {}\n", o.bit_exact, o.compared, o.bit_exact == o.compared ? "(all equal)" : "(MISMATCH)");
   fmt::print("cycles per inference    : {} ({:.2f} us at {:.3g} GHz)\n", s.cycles_per_inference, us, cfg.clock_hz / 1e9);
@@ -271,6 +321,7 @@ int cmd_compile(const CompileArgs& a) {
 }
 
 int cmd_simulate(const SimulateArgs& a) {
+  check_input_flags(a);
   isa::Program prog = isa::read_program_file(a.program_path);
   config::ArrayConfig cfg = config::load_config(a.config);
   auto graph = maybe_bundle(a.bundle_dir);
@@ -280,7 +331,9 @@ int cmd_simulate(const SimulateArgs& a) {
 }
 
 int cmd_run(const RunArgs& a) {
+  check_input_flags(a.simulate);
   ir::Graph g = import::read_bundle(a.compile.bundle_dir);
+  if (a.simulate.random_inputs == 0) require_fashion_mnist_input("network", g.input().out.h, g.input().out.w, g.input().out.c);
   config::ArrayConfig cfg = config::load_config(a.compile.config);
   fmt::print("network                 : {} (float accuracy {:.4f} from the bundle)\n", g.name, g.provenance.float_accuracy);
   progress("compiling sparse program");

@@ -61,6 +61,9 @@ struct SimulateArgs {
   std::string bundle_dir;         // optional: compare with the reference executor
   std::string dataset_dir;
   uint32_t images = 16;           // test images simulated
+  bool images_set = false;        // --images was given explicitly (main.cpp sets it; clashes with random_inputs)
+  uint32_t random_inputs = 0;     // > 0: simulate N seeded random int8 inputs of the program's shape instead
+  uint64_t seed = 1;              // seed of the random inputs
   uint32_t eval_images = 10000;   // test images for the reference accuracy (needs bundle; 10000 = all, ~7 s)
   bool vcd = false;
   std::vector<std::string> vcd_scopes;

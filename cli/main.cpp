@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/estimate_command.h"
 #include "cli/import_command.h"
 
 namespace {
@@ -20,6 +21,11 @@ void add_simulate_options(CLI::App* app, saie::cli::SimulateArgs& s, bool with_p
     app->add_option("program", s.program_path, "program.bin written by `sparseaie compile`")->required()->check(CLI::ExistingFile);
   app->add_option("--outdir,-o", s.out_dir, "output folder (summary.json, config.json, trace.json, bandwidth.csv, waves.vcd)")->required();
   app->add_option("--images,-n", s.images, "number of Fashion-MNIST test images to simulate")->check(CLI::Range(1u, 10000u));
+  app->add_option("--random-inputs", s.random_inputs,
+                  "simulate N seeded random int8 inputs of the program's input shape instead of Fashion-MNIST images "
+                  "(any network; no accuracy, still checked bit for bit against --bundle)")
+      ->check(CLI::Range(1u, 10000u));
+  app->add_option("--seed", s.seed, "seed of --random-inputs");
   app->add_option("--eval-images", s.eval_images, "test images for the int8 reference accuracy (0 = skip)")->check(CLI::Range(0u, 10000u));
   app->add_option("--dataset", s.dataset_dir, "folder with the Fashion-MNIST idx .gz files (default: the Debian package's)");
   app->add_flag("--vcd", s.vcd, "also write waves.vcd (GTKWave)");
@@ -97,9 +103,13 @@ static int run_driver(int argc, char** argv) {
   add_import_command(app, ia);
   ZooArgs za;
   add_zoo_command(app, za);
+  EstimateArgs ea;
+  add_estimate_command(app, ea);
 
   try {
     app.parse(argc, argv);
+    sa.images_set = sim->count("--images") > 0;
+    ra.simulate.images_set = run->count("--images") > 0;
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
@@ -111,6 +121,7 @@ static int run_driver(int argc, char** argv) {
     if (*run) return cmd_run(ra);
     if (app.got_subcommand("import")) return cmd_import(ia);
     if (app.got_subcommand("zoo")) return cmd_zoo(za);
+    if (app.got_subcommand("estimate")) return cmd_estimate(ea);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kError;

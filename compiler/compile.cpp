@@ -92,7 +92,8 @@ isa::TensorPort port(const schedule::TensorBuffer& t, float scale) {
   return p;
 }
 
-// The paper-vocabulary traffic of one lowered layer plan (see estimate.h).
+// The paper-vocabulary traffic of one lowered piece (see estimate.h). Weight bytes this phase
+// prefetches for a later piece count as its LOADW (they share the DDR channel with nothing else).
 estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::DdrPlan& ddr) {
   estimate::PhaseTraffic t;
   t.name = p.name;
@@ -101,45 +102,53 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
   t.cores_per_column = p.rows();
   t.iterations = p.nb;
   const bool conv_like = p.op == ir::OpKind::Conv || p.op == ir::OpKind::Fc;
+  const bool add = p.op == ir::OpKind::Add;
   for (const schedule::ColumnWork& cw : p.cols) {
-    t.load_bytes = std::max<uint64_t>(t.load_bytes, p.op == ir::OpKind::Add ? uint64_t{p.out_h} * cw.wc() * p.in_c_p
-                                                                             : p.slice_in_bytes(cw));
-    t.loadfm_bytes = std::max<uint64_t>(t.loadfm_bytes, p.op == ir::OpKind::Add ? uint64_t{p.bh} * cw.wc() * p.in_c_p
-                                                                                 : p.band_in_bytes(cw));
+    const uint32_t in_c = p.in_cp_of(cw);
+    t.load_bytes = std::max<uint64_t>(t.load_bytes, add ? uint64_t{p.out_h} * cw.wc() * in_c : p.slice_in_bytes(cw));
+    t.loadfm_bytes = std::max<uint64_t>(t.loadfm_bytes, add ? uint64_t{p.bh} * cw.wc() * in_c : p.band_in_bytes(cw));
     t.write_bytes = std::max<uint64_t>(t.write_bytes, p.slice_out_bytes(cw));
-    for (uint32_t r = 0; r < p.rows(); ++r) {
+    for (uint32_t r = 0; r < p.rows_of(cw); ++r) {
       const uint64_t px = uint64_t{p.bh} * cw.wc();
-      const uint32_t oc = p.row_oc.at(r).second - p.row_oc.at(r).first;
-      t.writefm_bytes = std::max<uint64_t>(t.writefm_bytes, px * oc);
+      const auto [oc0, oc1] = p.row_oc_of(cw).at(r);
+      t.writefm_bytes = std::max<uint64_t>(t.writefm_bytes, px * (oc1 - oc0));
       uint64_t ops = 0;
       if (conv_like) {
         const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
-        const schedule::WeightBlob& b = lw.rows.at(lw.groups.at(static_cast<size_t>(p.group)).first + r);
+        const schedule::WeightBlob& b = lw.rows.at(lw.groups.at(static_cast<size_t>(p.group_of(cw))).first + r);
         ops = px * p.kh * p.kw * 64ull * b.nnz;
         if (p.wio.load_wm) t.loadwm_bytes = std::max<uint64_t>(t.loadwm_bytes, b.bytes());
-      } else if (p.op == ir::OpKind::Add) {
-        ops = px * p.in_c_p;
+      } else if (add) {
+        ops = px * in_c;
       } else {
-        ops = px * p.in_c_p * p.kh * p.kw;
+        ops = px * in_c * p.kh * p.kw;
       }
       t.comp_ops = std::max(t.comp_ops, ops);
     }
+    if (conv_like && p.wio.load_w) {
+      const schedule::WeightGroup& wg =
+          ddr.weights.at(static_cast<size_t>(p.node)).groups.at(static_cast<size_t>(p.group_of(cw)));
+      t.loadw_bytes = std::max<uint64_t>(t.loadw_bytes, p.col_groups ? wg.bytes : wg.max_share());
+    }
   }
-  if (conv_like && p.wio.load_w)
-    t.loadw_bytes = ddr.weights.at(static_cast<size_t>(p.node)).groups.at(static_cast<size_t>(p.group)).max_share();
-  if (p.op == ir::OpKind::Add) {
+  if (add) {
     t.loadw_bytes = t.load_bytes;
     t.loadfm_b_bytes = t.loadfm_bytes;
+  } else if (p.wio.pf_node >= 0) {
+    const schedule::WeightGroup& pg =
+        ddr.weights.at(static_cast<size_t>(p.wio.pf_node)).groups.at(static_cast<size_t>(p.wio.pf_group));
+    t.loadw_bytes += pg.max_share();
   }
   return t;
 }
 
 bool is_conv_like(ir::OpKind k) { return k == ir::OpKind::Conv || k == ir::OpKind::Fc; }
 
+// Every column of b also works in a (with the same weight group in column-group pieces).
 bool same_or_fewer_columns(const schedule::LayerPlan& a, const schedule::LayerPlan& b) {
   for (const schedule::ColumnWork& cb : b.cols) {
     bool found = false;
-    for (const schedule::ColumnWork& ca : a.cols) found = found || ca.col == cb.col;
+    for (const schedule::ColumnWork& ca : a.cols) found = found || (ca.col == cb.col && ca.group == cb.group);
     if (!found) return false;
   }
   return true;
@@ -160,9 +169,9 @@ void assign_weight_io(std::vector<schedule::LayerPlan>& plans, const schedule::D
     const std::pair<int, int> key{p.node, p.group};
     const schedule::LayerPlan* prev = k > 0 ? &plans[k - 1] : nullptr;
     const bool cores_hold = prev && is_conv_like(prev->op) && prev->node == p.node && prev->group == p.group &&
-                            same_or_fewer_columns(*prev, p);
+                            prev->col_groups == p.col_groups && same_or_fewer_columns(*prev, p);
     p.wio.load_wm = !cores_hold;
-    if (!slots) {
+    if (!slots || p.col_groups) {  // column groups keep their whole group next to the slices
       p.wio.load_w = !cores_hold;
       p.wio.slot = p.mem.w;
       continue;
@@ -201,7 +210,7 @@ CompileResult compile(const ir::Graph& g, const config::ArrayConfig& cfg, const 
 
   schedule::DdrPlan ddr;
   try {
-    ddr = schedule::plan_ddr(gg, tm, opt.dense, opt.max_band_rows);
+    ddr = schedule::plan_ddr(gg, tm, opt.dense, opt.max_band_rows, opt.column_groups);
   } catch (const CompileError&) {
     throw;
   } catch (const std::exception& e) {

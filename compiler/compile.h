@@ -18,6 +18,9 @@ struct CompileOptions {
   // Cap on the band height (output rows per core compute op); 0 = the tallest band whose
   // double buffers fit core memory. Smaller bands pipeline LOADFM / COMP / WRITEFM.
   uint32_t max_band_rows = 0;
+  // Allow column-group pieces (every column its own channel group over the whole width) where
+  // the sub-volume search prefers them; false = width split everywhere (for comparison).
+  bool column_groups = true;
 };
 
 struct LayerReport {        // per phase, for the listing and the CLI

@@ -2,6 +2,7 @@
 #include "compiler/emit/schedule_listing.h"
 
 #include <sstream>
+#include <vector>
 
 namespace saie::emit {
 
@@ -20,7 +21,10 @@ bool conv_like(ir::OpKind k) { return k == ir::OpKind::Conv || k == ir::OpKind::
 
 std::string split_text(const schedule::LayerPlan& p) {
   std::ostringstream s;
-  s << "W " << p.cols.size() << (p.cols.size() == 1 ? " col" : " cols") << " x ";
+  if (p.col_groups)
+    s << "CH " << p.cols.size() << (p.cols.size() == 1 ? " col group" : " col groups") << " (full width) x ";
+  else
+    s << "W " << p.cols.size() << (p.cols.size() == 1 ? " col" : " cols") << " x ";
   if (conv_like(p.op))
     s << "COUT " << p.rows() << (p.rows() == 1 ? " row" : " rows");
   else
@@ -39,12 +43,20 @@ compiler::LayerReport layer_report(const ir::Graph& g, const schedule::LayerPlan
   r.actual_macs = phase.actual_macs;
   // A group's weights are counted in its first piece, so the pieces of a layer add up to the layer.
   const schedule::LayerTiling& t = ddr.tiling.at(static_cast<size_t>(p.node));
-  if (conv_like(p.op) && p.piece % (t.w_parts * t.h_chunks) == 0) {
+  const uint32_t per_group = t.col_groups ? t.h_chunks : t.w_parts * t.h_chunks;
+  if (conv_like(p.op) && p.piece % per_group == 0) {
     const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
-    const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group));
-    for (uint32_t i = 0; i < wg.count; ++i) {
-      r.weight_bytes += lw.rows.at(wg.first + i).payload_bytes;
-      r.metadata_bytes += lw.rows.at(wg.first + i).metadata_bytes;
+    std::vector<int> groups{p.group};
+    if (p.col_groups) {
+      groups.clear();
+      for (const schedule::ColumnWork& c : p.cols) groups.push_back(c.group);
+    }
+    for (int gi : groups) {
+      const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(gi));
+      for (uint32_t i = 0; i < wg.count; ++i) {
+        r.weight_bytes += lw.rows.at(wg.first + i).payload_bytes;
+        r.metadata_bytes += lw.rows.at(wg.first + i).metadata_bytes;
+      }
     }
   }
   r.core_mem_peak = p.core.end;
@@ -61,41 +73,53 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
   if (n.op != ir::OpKind::Add) s << " " << p.kh << "x" << p.kw << "/" << p.sh;
   s << ": " << split_text(p);
   s << " | rows " << p.out_row0 << "-" << p.out_row0 + p.out_h - 1 << " cols " << p.cols.front().w0 << "-"
-    << p.cols.back().w1 - 1 << " ch " << p.out_c0 << "-" << p.out_c0 + p.out_c_p - 1;
-  s << " | LOAD " << ncols << "x" << (n.op == ir::OpKind::Add ? p.out_h * cw.wc() * p.in_c_p : p.slice_in_bytes(cw))
+    << p.cols.back().w1 - 1 << " ch " << p.out_c0_of(p.cols.front()) << "-"
+    << p.out_c0_of(p.cols.back()) + p.out_cp_of(p.cols.back()) - 1;
+  s << " | LOAD " << ncols << "x" << (n.op == ir::OpKind::Add ? p.out_h * cw.wc() * p.in_cp_of(cw) : p.slice_in_bytes(cw))
     << " B";
   if (conv_like(n.op)) {
     const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
-    const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group));
-    s << " | LOADW " << ncols << "x" << wg.bytes << " B";
+    const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group_of(cw)));
+    const uint64_t w_bytes = p.col_groups ? wg.bytes : wg.max_share();
+    if (p.wio.load_w)
+      s << " | LOADW " << ncols << "x" << w_bytes << " B" << (p.col_groups ? "" : " (row shares)");
+    else
+      s << " | LOADW - (in memtile)";
     const uint32_t band = p.band_in_bytes(cw);
-    s << " | LOADFM iter " << p.nb << " x " << band << " B lock in, bcast " << p.rows();
-    s << " | LOADWM";
+    s << " | LOADFM iter " << p.nb << " x " << band << " B lock in, bcast " << p.rows_of(cw);
     uint32_t nnz = 0, blocks = 0;
+    if (p.wio.load_wm) {
+      s << " | LOADWM";
+      for (uint32_t r = 0; r < wg.count; ++r) s << (r ? "/" : " ") << lw.rows.at(wg.first + r).bytes();
+      s << " B lock w" << (p.col_groups ? "" : ", bcast along rows");
+    } else {
+      s << " | LOADWM - (held by cores)";
+    }
     for (uint32_t r = 0; r < wg.count; ++r) {
       const schedule::WeightBlob& b = lw.rows.at(wg.first + r);
-      s << (r ? "/" : " ") << b.bytes();
       nnz += b.nnz;
       blocks += b.block_rows * b.block_cols;
     }
-    s << " B lock w";
-    const uint64_t macs_per_band = uint64_t{nnz} * 64 * p.kh * p.kw * p.bh * cw.wc();
-    s << " | COMP iter " << p.nb << " (" << nnz << "/" << blocks << " blocks, " << macs_per_band
-      << " MAC/band/col)";
   } else if (n.op == ir::OpKind::Add) {
-    const uint32_t band = p.bh * cw.wc() * p.in_c_p;
-    s << " | LOADB " << ncols << "x" << p.out_h * cw.wc() * p.in_c_p << " B";
+    const uint32_t band = p.bh * cw.wc() * p.in_cp_of(cw);
+    s << " | LOADB " << ncols << "x" << p.out_h * cw.wc() * p.in_cp_of(cw) << " B";
     s << " | LOADFM iter " << p.nb << " x " << band << " B lock in";
     s << " | LOADFM(B) iter " << p.nb << " x " << band << " B lock b";
     s << " | COMP iter " << p.nb << " (add " << band << " B)";
   } else {
     s << " | LOADFM iter " << p.nb << " x " << p.band_in_bytes(cw) << " B lock in";
-    s << " | COMP iter " << p.nb << " (" << ir::op_name(n.op) << " " << p.bh << "x" << cw.wc() << "x" << p.in_c_p
+    s << " | COMP iter " << p.nb << " (" << ir::op_name(n.op) << " " << p.bh << "x" << cw.wc() << "x" << p.in_cp_of(cw)
       << ")";
   }
   s << " | WRITEFM iter " << p.nb << " x";
-  for (uint32_t r = 0; r < p.rows(); ++r) s << (r ? "/" : " ") << p.band_out_bytes(cw, r);
+  for (uint32_t r = 0; r < p.rows_of(cw); ++r) s << (r ? "/" : " ") << p.band_out_bytes(cw, r);
   s << " B | WRITE " << ncols << "x" << p.slice_out_bytes(cw) << " B";
+  if (p.wio.pf_node >= 0) {
+    const schedule::WeightGroup& pg =
+        ddr.weights.at(static_cast<size_t>(p.wio.pf_node)).groups.at(static_cast<size_t>(p.wio.pf_group));
+    s << " | LOADW(next) " << g.nodes.at(static_cast<size_t>(p.wio.pf_node)).name << " group " << p.wio.pf_group << " "
+      << pg.max_share() << " B per memtile";
+  }
   return s.str();
 }
 

@@ -8,6 +8,7 @@
 //   memtile MM2S(last) --> shim S2MM0 --> DDR interior    WRITE
 #include "compiler/lower/lower_layer.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -131,7 +132,7 @@ void write_back(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, const
                 const target::TargetModel& tm, uint8_t mem_ch, uint8_t writers) {
   const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
   if (write_per_band(p, writers)) {
-    const uint32_t band = p.bh * cw.wc() * p.out_c_p;
+    const uint32_t band = p.bh * cw.wc() * p.out_cp_of(cw);
     isa::BufferDescriptor bd = with_locks(make_bd(p.mem.y, {DmaDim{band, 1}}), kMemLockOut, writers, isa::kNoLock, 0);
     bd.iter_count = p.nb;
     bd.iter_stride = band;
@@ -141,7 +142,7 @@ void write_back(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, const
            with_locks(make_bd(p.mem.y, {DmaDim{p.slice_out_bytes(cw), 1}}), kMemLockOut, writers, isa::kNoLock, 0));
   }
   single(b, shim, DmaDir::S2MM, 0,
-         ddr_box(y, {y.ph + p.out_row0, y.pw}, cw.w0, cw.wc(), p.out_h, p.out_c0, p.out_c_p));
+         ddr_box(y, {y.ph + p.out_row0, y.pw}, cw.w0, cw.wc(), p.out_h, p.out_c0_of(cw), p.out_cp_of(cw)));
   b.add_route(ep(mem, mem_ch), {ep(shim, 0)});
 }
 
@@ -150,19 +151,20 @@ void write_back(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, const
 void gather(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, TileId core, const target::TargetModel& tm,
             uint32_t r, uint8_t gather_ch, uint32_t writers) {
   const TileId mem = tm.memtile(cw.col);
-  const auto [oc0, oc1] = p.row_oc.at(r);
+  const auto [oc0, oc1] = p.row_oc_of(cw).at(r);
+  const uint32_t pitch = p.out_cp_of(cw);
   const uint32_t out_c = oc1 - oc0;
   const uint16_t start = ping_pong(b, core, p.core.out, p.band_out_bytes(cw, r), kCoreOutCons, kCoreOutProd);
   b.add_task(core, DmaDir::MM2S, 0, start, p.nb);
   const bool per_band = write_per_band(p, writers);
   const uint32_t rows = per_band ? p.bh : p.out_h;
   isa::BufferDescriptor bd = with_locks(make_bd(uint64_t{p.mem.y} + oc0,
-                                                {DmaDim{out_c, 1}, DmaDim{cw.wc(), static_cast<int32_t>(p.out_c_p)},
-                                                 DmaDim{rows, static_cast<int32_t>(cw.wc() * p.out_c_p)}}),
+                                                {DmaDim{out_c, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)},
+                                                 DmaDim{rows, static_cast<int32_t>(cw.wc() * pitch)}}),
                                         isa::kNoLock, 0, kMemLockOut, 1);
   if (per_band) {
     bd.iter_count = p.nb;
-    bd.iter_stride = p.bh * cw.wc() * p.out_c_p;
+    bd.iter_stride = p.bh * cw.wc() * pitch;
   }
   single(b, mem, DmaDir::S2MM, gather_ch, bd);
   b.add_route(ep(core, 0), {ep(mem, gather_ch)});
@@ -246,41 +248,73 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   const TensorBuffer& x = ddr.tensors.at(static_cast<size_t>(n.inputs.at(0)));
   const TensorBuffer& y = ddr.tensors.at(static_cast<size_t>(p.node));
   const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
-  const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group));
-  const uint32_t rows = p.rows(), C = tm.columns();
+  const uint32_t C = tm.columns();
   const std::vector<ShareLoad> pf = prefetch_loads(p, ddr, C);
   std::vector<bool> working(C, false);
   for (const ColumnWork& cw : p.cols) working[cw.col] = true;
+  auto group_of = [&](const ColumnWork& cw) -> const schedule::WeightGroup& {
+    return lw.groups.at(static_cast<size_t>(p.group_of(cw)));
+  };
 
-  // Weights: memtile m loads its share (LOADW, unless already in its slot) and broadcasts each
-  // served row's blob along that core row to every working column (LOADWM, unless the cores
-  // still hold it). A memtile that only prefetches gets just the load.
-  for (uint32_t m = 0; m < C; ++m) {
-    const TileId mem = tm.memtile(m);
-    const std::vector<uint32_t> served = served_rows(m, rows, C);
-    const auto nserved = static_cast<uint8_t>(served.size());
-    if (working[m])
-      mem_locks(b, mem, p.wio.load_w ? 0 : nserved);
-    else if (!served.empty())
-      b.add_lock(mem, kMemLockW, p.wio.load_w ? 0 : nserved);
-    const ShareLoad own{wg.share_addr.at(m), wg.share_bytes.at(m), p.wio.slot};
-    weight_loads(b, tm, m, p.wio.load_w ? &own : nullptr, nserved, &pf[m]);
-    if (!p.wio.load_wm) continue;
-    for (size_t j = 0; j < served.size(); ++j) {
-      const uint32_t r = served[j];
-      const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
-      single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + j),
-             with_locks(make_bd(p.wio.slot + (blob.ddr_addr - wg.share_addr.at(m)), {DmaDim{blob.bytes(), 1}}),
-                        kMemLockW, 1, isa::kNoLock, 0));
-      std::vector<StreamEndpoint> dsts;
-      for (const ColumnWork& cw : p.cols) dsts.push_back(ep(tm.core(cw.col, r), 1));
-      b.add_route(ep(mem, 1 + j), dsts);
+  if (p.col_groups) {
+    // Column groups: memtile c loads its column's whole group (LOADW) and sends each row's
+    // blob to that row's core of its own column (LOADWM).
+    for (uint32_t m = 0; m < C; ++m) {
+      if (!working[m]) {
+        weight_loads(b, tm, m, nullptr, 0, &pf[m]);
+        continue;
+      }
+      const ColumnWork& cw = *std::find_if(p.cols.begin(), p.cols.end(), [&](const ColumnWork& c) { return c.col == m; });
+      const schedule::WeightGroup& wg = group_of(cw);
+      const TileId mem = tm.memtile(m);
+      const auto nrows = static_cast<uint8_t>(wg.count);
+      mem_locks(b, mem, p.wio.load_w ? 0 : nrows);
+      const ShareLoad own{wg.ddr_addr, wg.bytes, p.wio.slot};
+      weight_loads(b, tm, m, p.wio.load_w ? &own : nullptr, nrows, &pf[m]);
+      if (!p.wio.load_wm) continue;
+      for (uint32_t r = 0; r < wg.count; ++r) {
+        const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
+        single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + r),
+               with_locks(make_bd(p.wio.slot + (blob.ddr_addr - wg.ddr_addr), {DmaDim{blob.bytes(), 1}}), kMemLockW, 1,
+                          isa::kNoLock, 0));
+        b.add_route(ep(mem, 1 + r), {ep(tm.core(m, r), 1)});
+      }
+    }
+  } else {
+    // Width split: memtile m loads its share of the group (LOADW, unless already in its slot)
+    // and broadcasts each served row's blob along that core row to every working column
+    // (LOADWM, unless the cores still hold it). A memtile that only prefetches gets just the load.
+    const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group));
+    const uint32_t rows = p.rows();
+    for (uint32_t m = 0; m < C; ++m) {
+      const TileId mem = tm.memtile(m);
+      const std::vector<uint32_t> served = served_rows(m, rows, C);
+      const auto nserved = static_cast<uint8_t>(served.size());
+      if (working[m])
+        mem_locks(b, mem, p.wio.load_w ? 0 : nserved);
+      else if (!served.empty())
+        b.add_lock(mem, kMemLockW, p.wio.load_w ? 0 : nserved);
+      const ShareLoad own{wg.share_addr.at(m), wg.share_bytes.at(m), p.wio.slot};
+      weight_loads(b, tm, m, p.wio.load_w ? &own : nullptr, nserved, &pf[m]);
+      if (!p.wio.load_wm) continue;
+      for (size_t j = 0; j < served.size(); ++j) {
+        const uint32_t r = served[j];
+        const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
+        single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + j),
+               with_locks(make_bd(p.wio.slot + (blob.ddr_addr - wg.share_addr.at(m)), {DmaDim{blob.bytes(), 1}}),
+                          kMemLockW, 1, isa::kNoLock, 0));
+        std::vector<StreamEndpoint> dsts;
+        for (const ColumnWork& cw : p.cols) dsts.push_back(ep(tm.core(cw.col, r), 1));
+        b.add_route(ep(mem, 1 + j), dsts);
+      }
     }
   }
 
   for (const ColumnWork& cw : p.cols) {
     const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
     // LOAD: input slice with its halo, landing band by band.
+    const schedule::WeightGroup& wg = group_of(cw);
+    const uint32_t rows = p.rows_of(cw);
     const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
     single(b, shim, DmaDir::MM2S, 0, ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, p.in_c_p));
     land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
@@ -336,13 +370,14 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     // WRITE once every row's channels have landed.
     write_back(b, p, cw, y, tm, static_cast<uint8_t>(rows + 1), static_cast<uint8_t>(rows));
   }
-  uint64_t width = 0;
-  for (const ColumnWork& cw : p.cols) width += cw.wc();
-  const uint64_t pixels = uint64_t{p.out_h} * width * p.kh * p.kw * 64;
-  for (uint32_t r = 0; r < wg.count; ++r) {
-    const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
-    phase.dense_macs += uint64_t{blob.block_rows} * blob.block_cols * pixels;
-    phase.actual_macs += uint64_t{blob.nnz} * pixels;
+  for (const ColumnWork& cw : p.cols) {
+    const schedule::WeightGroup& wg = group_of(cw);
+    const uint64_t pixels = uint64_t{p.out_h} * cw.wc() * p.kh * p.kw * 64;
+    for (uint32_t r = 0; r < wg.count; ++r) {
+      const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
+      phase.dense_macs += uint64_t{blob.block_rows} * blob.block_cols * pixels;
+      phase.actual_macs += uint64_t{blob.nnz} * pixels;
+    }
   }
 }
 
@@ -362,8 +397,9 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col), core = tm.core(cw.col, 0);
     mem_locks(b, mem);
     core_locks(b, core, false, false);
-    const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
-    single(b, shim, DmaDir::MM2S, 0, ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, p.in_c_p));
+    const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_cp_of(cw);
+    single(b, shim, DmaDir::MM2S, 0,
+           ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0_of(cw), p.in_cp_of(cw)));
     land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
                load_per_band(p));
     b.add_route(ep(shim, 0), {ep(mem, 0)});
@@ -381,7 +417,7 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       a.in_addr = p.core.in[band % 2];
       a.in_h = p.band_in_rows;
       a.in_w = cw.wi;
-      a.c = p.in_c_p;
+      a.c = p.in_cp_of(cw);
       a.out_addr = p.core.out[band % 2];
       a.out_h = p.bh;
       a.out_w = cw.wc();
@@ -415,19 +451,19 @@ void lower_add(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const sc
                                                    g.nodes.at(static_cast<size_t>(n.inputs[1])).out_scale / sy);
   for (const ColumnWork& cw : p.cols) {
     const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col), core = tm.core(cw.col, 0);
-    const uint32_t band = p.bh * cw.wc() * p.in_c_p;
-    const uint32_t slice = p.out_h * cw.wc() * p.in_c_p;
+    const uint32_t band = p.bh * cw.wc() * p.in_cp_of(cw);
+    const uint32_t slice = p.out_h * cw.wc() * p.in_cp_of(cw);
     mem_locks(b, mem);
     core_locks(b, core, false, true);
     // Operand A: shim MM2S0 -> memtile S2MM0 -> MM2S0 -> core S2MM0.
-    single(b, shim, DmaDir::MM2S, 0, ddr_box(xa, p.in_off.at(0), cw.w0, cw.wc(), p.out_h, p.in_c0, p.in_c_p));
+    single(b, shim, DmaDir::MM2S, 0, ddr_box(xa, p.in_off.at(0), cw.w0, cw.wc(), p.out_h, p.in_c0_of(cw), p.in_cp_of(cw)));
     land_bands(b, mem, 0, p.mem.x, slice, band, band, p.nb, kMemLockIn, load_per_band(p));
     b.add_route(ep(shim, 0), {ep(mem, 0)});
     stream_bands(b, mem, 0, p.mem.x, band, band, p.nb, kMemLockIn, load_per_band(p));
     b.add_route(ep(mem, 0), {ep(core, 0)});
     b.add_task(core, DmaDir::S2MM, 0, ping_pong(b, core, p.core.in, band, kCoreInProd, kCoreInCons), p.nb);
     // Operand B: shim MM2S1 -> memtile S2MM1 -> MM2S1 -> core S2MM1.
-    single(b, shim, DmaDir::MM2S, 1, ddr_box(xb, p.in_off.at(1), cw.w0, cw.wc(), p.out_h, p.in_c0, p.in_c_p));
+    single(b, shim, DmaDir::MM2S, 1, ddr_box(xb, p.in_off.at(1), cw.w0, cw.wc(), p.out_h, p.in_c0_of(cw), p.in_cp_of(cw)));
     land_bands(b, mem, 1, p.mem.w, slice, band, band, p.nb, kMemLockW, load_per_band(p));
     b.add_route(ep(shim, 1), {ep(mem, 1)});
     stream_bands(b, mem, 1, p.mem.w, band, band, p.nb, kMemLockW, load_per_band(p));

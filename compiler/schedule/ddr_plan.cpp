@@ -109,7 +109,8 @@ bool concat_in_place(const ir::Graph& g, const DdrPlan& p, int node) {
   return true;
 }
 
-DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, uint32_t max_band_rows) {
+DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, uint32_t max_band_rows,
+                 bool col_groups) {
   DdrPlan p;
   const size_t n = g.nodes.size();
   p.tensors.resize(n);
@@ -164,7 +165,7 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
       if (g.nodes[i].op != ir::OpKind::Input && g.nodes[i].op != ir::OpKind::Concat) v.push_back(static_cast<int>(i));
     return v;
   }();
-  for (int i : layers) p.tiling[static_cast<size_t>(i)] = choose_tiling(g, i, p.tensors, tm, dense, max_band_rows);
+  for (int i : layers) p.tiling[static_cast<size_t>(i)] = choose_tiling(g, i, p.tensors, tm, dense, max_band_rows, 0, false, col_groups);
   uint64_t share = 0;
   for (int i : layers)
     share = std::max(share, max_weight_share(g, i, p.tensors, tm, dense, p.tiling[static_cast<size_t>(i)]));
@@ -175,7 +176,7 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
       std::vector<LayerTiling> t2(n);
       uint64_t share2 = 0;
       for (int i : layers) {
-        t2[static_cast<size_t>(i)] = choose_tiling(g, i, p.tensors, tm, dense, max_band_rows, cap, true);
+        t2[static_cast<size_t>(i)] = choose_tiling(g, i, p.tensors, tm, dense, max_band_rows, cap, true, col_groups);
         share2 = std::max(share2, max_weight_share(g, i, p.tensors, tm, dense, t2[static_cast<size_t>(i)]));
       }
       if (share2 <= slot) {

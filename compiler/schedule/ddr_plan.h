@@ -89,8 +89,13 @@ struct LayerTiling {
   uint32_t group_c = 0;        // pool/add: channels per group (multiple of 8)
   uint32_t w_parts = 1;
   uint32_t h_chunks = 1;
+  // Column groups: instead of splitting the width over the columns, every column computes
+  // its own channel group over the whole width (narrow layers: late ResNet stages, fc, global
+  // pools); `col_batches` batches of up to `columns` groups run one after another.
+  bool col_groups = false;
+  uint32_t col_batches = 0;
   double est_cycles = 0;       // the planner's estimate for the whole layer
-  uint32_t pieces() const { return groups * w_parts * h_chunks; }
+  uint32_t pieces() const { return col_groups ? col_batches * h_chunks : groups * w_parts * h_chunks; }
 };
 
 struct DdrPlan {
@@ -112,7 +117,9 @@ uint32_t working_rows(uint32_t block_rows, uint32_t core_rows);
 // chooses every layer's tiling (layer_plan.h, choose_tiling) and builds every weight blob
 // grouped to match. `dense` stores every block. max_band_rows caps band heights (0 = none).
 // The graph must already be validated, with fused ReLUs and supported ops only.
-DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, uint32_t max_band_rows = 0);
+// col_groups = false keeps every layer width-split (no column-group pieces).
+DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, uint32_t max_band_rows = 0,
+                 bool col_groups = true);
 
 // True when the concat node's output needs no phase (every input is a view into it).
 bool concat_in_place(const ir::Graph& g, const DdrPlan& p, int node);

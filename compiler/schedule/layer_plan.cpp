@@ -218,7 +218,8 @@ namespace {
 struct Grouping {
   uint32_t groups = 1, rows_per_core = 0, group_c = 0;
   uint32_t core_rows = 1, out_c_core = 8, out_c_piece = 8, in_c = 8, blob = 0, nnz = 0;
-  uint64_t share = 0;  // largest per-memtile weight share of a group
+  uint64_t share = 0;   // largest per-memtile weight share of a group
+  uint64_t gbytes = 0;  // largest whole group (column-group pieces load a group per memtile)
 };
 
 Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row, uint32_t R, uint32_t G, uint32_t C) {
@@ -242,6 +243,9 @@ Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row,
     }
     gr.core_rows = std::max(gr.core_rows, rows);
     gr.share = std::max(gr.share, *std::max_element(share.begin(), share.end()));
+    uint64_t total = 0;
+    for (uint64_t b : share) total += b;
+    gr.gbytes = std::max(gr.gbytes, total);
     gr.out_c_piece = std::max(gr.out_c_piece, 8 * (g1 - g0));
   }
   gr.rows_per_core = gr.out_c_core / 8;
@@ -261,7 +265,7 @@ uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<Tensor
 
 LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
                           const target::TargetModel& tm, bool dense, uint32_t max_band_rows, uint64_t mem_cap_in,
-                          bool weights_in_slots) {
+                          bool weights_in_slots, bool allow_col_groups) {
   const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
   const Geometry ge = geometry(g, node, tensors);
   const uint32_t C = tm.columns();
@@ -355,6 +359,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
         est = est * double(gr.groups) * P + wextra * gr.groups;
         const uint32_t pieces = gr.groups * P * nh;
         if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
+          best = LayerTiling{};
           best.groups = gr.groups;
           best.rows_per_core = gr.rows_per_core;
           best.group_c = gr.group_c;
@@ -363,6 +368,64 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
           best.est_cycles = est;
           found = true;
         }
+      }
+    }
+  }
+  // Column groups: every column its own channel group over the whole width.
+  for (const Grouping& gr : groupings) {
+    if (!allow_col_groups || C < 2 || gr.groups < 2) continue;
+    PieceShape s;
+    s.in_c = gr.in_c;
+    s.out_c_core = gr.out_c_core;
+    s.out_c_piece = gr.out_c_piece;
+    s.core_rows = gr.core_rows;
+    s.blob_bytes = gr.blob;
+    s.group_bytes = gr.gbytes;
+    s.nnz = gr.nnz;
+    s.cols = std::min(C, gr.groups);
+    s.max_wc = ge.out_w;
+    s.max_wi = (ge.out_w - 1) * ge.sw + ge.kw;
+    const uint32_t batches = ceil_div(gr.groups, C);
+    uint32_t tried = 0;
+    for (uint32_t nh = 1; nh <= ge.out_h && tried < 3; ++nh) {
+      const uint32_t hc = ceil_div(ge.out_h, nh);
+      if (nh > 1 && hc == ceil_div(ge.out_h, nh - 1)) continue;
+      s.rows = hc;
+      if (memtile_need(ge, s, false) > mem_cap) continue;
+      ++tried;
+      double est = 0, wextra = 0;
+      bool ok = true;
+      uint32_t prev_rows = 0;
+      double prev_est = 0;
+      for (uint32_t i = 0; i < nh && ok; ++i) {
+        const uint32_t rows = rows_in_chunk(ge.out_h, nh, i);
+        if (rows != prev_rows) {
+          PieceShape sc = s;
+          sc.rows = rows;
+          const BandChoice b = choose_band(ge, sc, tm, max_band_rows);
+          if (!b.ok) {
+            ok = false;
+            break;
+          }
+          prev_rows = rows;
+          prev_est = piece_estimate(ge, sc, b, tm);
+          if (i == 0) wextra = weights_extra(ge, sc, b.bh, false, tm);
+        }
+        est += prev_est;
+      }
+      if (!ok) continue;
+      est = est * batches + wextra * batches;
+      const uint32_t pieces = batches * nh;
+      if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
+        best = LayerTiling{};
+        best.groups = gr.groups;
+        best.rows_per_core = gr.rows_per_core;
+        best.group_c = gr.group_c;
+        best.h_chunks = nh;
+        best.col_groups = true;
+        best.col_batches = batches;
+        best.est_cycles = est;
+        found = true;
       }
     }
   }
@@ -398,107 +461,165 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
   const uint32_t parts = C * t.w_parts;
   const uint32_t total = t.pieces();
   const LayerWeights* lw = ge.conv_like ? &ddr.weights.at(static_cast<size_t>(node)) : nullptr;
+
+  // Channel group gi: (out channel begin, count, row ranges relative to begin).
+  auto channel_group = [&](uint32_t gi, ColumnWork& cw) {
+    cw.group = static_cast<int>(gi);
+    cw.row_oc.clear();
+    if (ge.conv_like) {
+      const WeightGroup& wg = lw->groups.at(gi);
+      cw.c0 = wg.oc_begin;
+      cw.cn = wg.oc_end - wg.oc_begin;
+      for (uint32_t r = 0; r < wg.count; ++r) {
+        const WeightBlob& b = lw->rows.at(wg.first + r);
+        cw.row_oc.emplace_back(b.oc_begin - wg.oc_begin, b.oc_end - wg.oc_begin);
+      }
+    } else {
+      const auto [c0, c1] = split_even(ge.in_c_p / 8, t.groups, gi);
+      cw.c0 = 8 * c0;
+      cw.cn = 8 * (c1 - c0);
+      cw.row_oc.emplace_back(0, cw.cn);
+    }
+  };
+
+  struct Spec {
+    uint32_t group, hi, wp;
+  };
+  std::vector<Spec> specs;
+  const uint32_t outer = t.col_groups ? t.col_batches : t.groups;
+  for (uint32_t gi = 0; gi < outer; ++gi)
+    for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
+      for (uint32_t wp = 0; wp < (t.col_groups ? 1 : t.w_parts); ++wp) specs.push_back(Spec{gi, hi, wp});
+
   std::vector<LayerPlan> out;
-  for (uint32_t gi = 0; gi < t.groups; ++gi) {
-    for (uint32_t hi = 0; hi < t.h_chunks; ++hi) {
-      for (uint32_t wp = 0; wp < t.w_parts; ++wp) {
-        LayerPlan p;
-        p.node = node;
-        p.piece = static_cast<uint32_t>(out.size());
-        p.pieces = total;
-        p.name = total == 1 ? n.name : n.name + " [" + std::to_string(p.piece + 1) + "/" + std::to_string(total) + "]";
-        p.op = n.op;
-        p.kh = ge.kh;
-        p.kw = ge.kw;
-        p.sh = ge.sh;
-        p.sw = ge.sw;
-        const auto [h0, h1] = split_even(ge.out_h, t.h_chunks, hi);
-        p.out_row0 = h0;
-        p.out_h = h1 - h0;
-        p.out_w = ge.out_w;
-        p.in_rows = (p.out_h - 1) * p.sh + p.kh;
-        for (int in : n.inputs) {
-          const TensorBuffer& x = ddr.tensors.at(static_cast<size_t>(in));
-          const uint32_t r0 = x.ph - ge.pad_h + h0 * p.sh;
-          p.in_off.emplace_back(r0, x.pw - ge.pad_w);
-          if (r0 + p.in_rows > x.padded_h() || (p.out_w - 1) * p.sw + p.kw + (x.pw - ge.pad_w) > x.padded_w())
-            throw compiler::CompileError("layer " + n.name + ": window reads past its input " + g.nodes.at(in).name);
-        }
-        uint32_t max_wi = 0, max_wc = 0;
-        for (uint32_t c = 0; c < C; ++c) {
-          const uint32_t j = wp * C + c;
-          if (j >= parts) break;
-          ColumnWork cw = column_work(ge, parts, j, c);
-          if (cw.wc() == 0) continue;
-          max_wi = std::max(max_wi, cw.wi);
-          max_wc = std::max(max_wc, cw.wc());
-          p.cols.push_back(cw);
-        }
-        uint32_t weights_bytes = 0, max_out_c = 0, nnz = 0;
-        uint64_t group_bytes = 0;
+  for (const Spec& sp : specs) {
+    LayerPlan p;
+    p.node = node;
+    p.piece = static_cast<uint32_t>(out.size());
+    p.pieces = total;
+    p.name = total == 1 ? n.name : n.name + " [" + std::to_string(p.piece + 1) + "/" + std::to_string(total) + "]";
+    p.op = n.op;
+    p.kh = ge.kh;
+    p.kw = ge.kw;
+    p.sh = ge.sh;
+    p.sw = ge.sw;
+    p.col_groups = t.col_groups;
+    const auto [h0, h1] = split_even(ge.out_h, t.h_chunks, sp.hi);
+    p.out_row0 = h0;
+    p.out_h = h1 - h0;
+    p.out_w = ge.out_w;
+    p.in_rows = (p.out_h - 1) * p.sh + p.kh;
+    for (int in : n.inputs) {
+      const TensorBuffer& x = ddr.tensors.at(static_cast<size_t>(in));
+      const uint32_t r0 = x.ph - ge.pad_h + h0 * p.sh;
+      p.in_off.emplace_back(r0, x.pw - ge.pad_w);
+      if (r0 + p.in_rows > x.padded_h() || (p.out_w - 1) * p.sw + p.kw + (x.pw - ge.pad_w) > x.padded_w())
+        throw compiler::CompileError("layer " + n.name + ": window reads past its input " + g.nodes.at(in).name);
+    }
+    uint32_t max_wi = 0, max_wc = 0, weights_bytes = 0, max_out_c = 0, nnz = 0, max_cn = 0;
+    uint64_t group_bytes = 0;
+    auto note_blobs = [&](const WeightGroup& wg) {
+      for (uint32_t r = 0; r < wg.count; ++r) {
+        const WeightBlob& b = lw->rows.at(wg.first + r);
+        weights_bytes = std::max(weights_bytes, b.bytes());
+        max_out_c = std::max(max_out_c, b.out_c());
+        nnz = std::max(nnz, b.nnz);
+      }
+    };
+    if (t.col_groups) {
+      // Every column: its own group, the whole width.
+      for (uint32_t c = 0; c < C; ++c) {
+        const uint32_t gi = sp.group * C + c;
+        if (gi >= t.groups) break;
+        ColumnWork cw = column_work(ge, 1, 0, c);
+        channel_group(gi, cw);
+        max_wi = std::max(max_wi, cw.wi);
+        max_wc = std::max(max_wc, cw.wc());
+        max_cn = std::max(max_cn, cw.cn);
+        if (cw.row_oc.size() > p.row_oc.size()) p.row_oc = cw.row_oc;
         if (ge.conv_like) {
-          const WeightGroup& wg = lw->groups.at(gi);
-          p.group = static_cast<int>(gi);
-          p.in_c_p = ge.in_c_p;
-          p.out_c0 = wg.oc_begin;
-          p.out_c_p = wg.oc_end - wg.oc_begin;
-          for (uint32_t r = 0; r < wg.count; ++r) {
-            const WeightBlob& b = lw->rows.at(wg.first + r);
-            p.row_oc.emplace_back(b.oc_begin - wg.oc_begin, b.oc_end - wg.oc_begin);
-            weights_bytes = std::max(weights_bytes, b.bytes());
-            max_out_c = std::max(max_out_c, b.out_c());
-            nnz = std::max(nnz, b.nnz);
-          }
-          group_bytes = wg.max_share();
-        } else {
-          const auto [c0, c1] = split_even(ge.in_c_p / 8, t.groups, gi);
-          p.in_c0 = p.out_c0 = 8 * c0;
-          p.in_c_p = p.out_c_p = 8 * (c1 - c0);
-          p.row_oc.emplace_back(0, p.out_c_p);
-          max_out_c = p.out_c_p;
+          note_blobs(lw->groups.at(gi));
+          group_bytes = std::max(group_bytes, lw->groups.at(gi).bytes);
         }
-        // Memtile: input slice, weight group (add: operand B slice), output slice.
-        // With weight slots (DdrPlan) the share lives at the top of the memtile and the slices
-        // below ddr.slot_addr[0]; the slot actually used is set in wio by compile().
-        MemtileLayout& m = p.mem;
-        const bool slots = ge.conv_like && ddr.slot_bytes > 0;
-        m.x = 0;
-        m.x_bytes = p.in_rows * max_wi * p.in_c_p;
-        m.w = align32(m.x + m.x_bytes, kMemtileAlign);
-        m.w_bytes = ge.conv_like ? static_cast<uint32_t>(group_bytes) : ge.add ? p.out_h * max_wc * p.in_c_p : 0;
-        m.y = align32(uint64_t{m.w} + (slots ? 0 : m.w_bytes), kMemtileAlign);
-        if (slots) m.w = ddr.slot_addr[0];
-        m.y_bytes = p.out_h * max_wc * p.out_c_p;
-        const uint64_t mem_end = uint64_t{m.y} + m.y_bytes;
-        const uint64_t cap = ddr.slot_bytes > 0 ? ddr.slot_addr[0] : tm.memtile_memory_bytes();
-        if (mem_end > cap)
-          throw compiler::CompileError("layer " + p.name + " does not fit: memtile needs " + std::to_string(mem_end) +
-                                       " B > " + std::to_string(cap) + " B");
-        m.end = static_cast<uint32_t>(mem_end);
-        p.wio.slot = m.w;
-        PieceShape s;
-        s.rows = p.out_h;
-        s.max_wi = max_wi;
-        s.max_wc = max_wc;
-        s.cols = static_cast<uint32_t>(p.cols.size());
-        s.in_c = p.in_c_p;
-        s.out_c_core = max_out_c;
-        s.out_c_piece = p.out_c_p;
-        s.core_rows = p.rows();
-        s.blob_bytes = weights_bytes;
-        s.group_bytes = group_bytes;
-        s.nnz = nnz;
-        const BandChoice b = choose_band(ge, s, tm, max_band_rows);
-        if (!b.ok)
-          throw compiler::CompileError("layer " + p.name + " does not fit: no band height fits core memory of " +
-                                       std::to_string(tm.core_memory_bytes()) + " B");
-        p.bh = b.bh;
-        p.nb = p.out_h / b.bh;
-        p.band_in_rows = (b.bh - 1) * p.sh + p.kh;
-        p.core = b.core;
-        out.push_back(std::move(p));
+        p.cols.push_back(std::move(cw));
+      }
+      p.group = p.cols.front().group;
+      p.out_c0 = p.cols.front().c0;
+      p.out_c_p = max_cn;
+      p.in_c_p = ge.conv_like ? ge.in_c_p : max_cn;
+      p.in_c0 = ge.conv_like ? 0 : p.cols.front().c0;
+      if (!ge.conv_like) max_out_c = max_cn;
+    } else {
+      for (uint32_t c = 0; c < C; ++c) {
+        const uint32_t j = sp.wp * C + c;
+        if (j >= parts) break;
+        ColumnWork cw = column_work(ge, parts, j, c);
+        if (cw.wc() == 0) continue;
+        max_wi = std::max(max_wi, cw.wi);
+        max_wc = std::max(max_wc, cw.wc());
+        p.cols.push_back(cw);
+      }
+      if (ge.conv_like) {
+        const WeightGroup& wg = lw->groups.at(sp.group);
+        p.group = static_cast<int>(sp.group);
+        p.in_c_p = ge.in_c_p;
+        p.out_c0 = wg.oc_begin;
+        p.out_c_p = wg.oc_end - wg.oc_begin;
+        for (uint32_t r = 0; r < wg.count; ++r) {
+          const WeightBlob& b = lw->rows.at(wg.first + r);
+          p.row_oc.emplace_back(b.oc_begin - wg.oc_begin, b.oc_end - wg.oc_begin);
+        }
+        note_blobs(wg);
+        group_bytes = wg.max_share();
+      } else {
+        const auto [c0, c1] = split_even(ge.in_c_p / 8, t.groups, sp.group);
+        p.in_c0 = p.out_c0 = 8 * c0;
+        p.in_c_p = p.out_c_p = 8 * (c1 - c0);
+        p.row_oc.emplace_back(0, p.out_c_p);
+        max_out_c = p.out_c_p;
       }
     }
+    // Memtile: input slice, weights (add: operand B slice), output slice. With weight slots
+    // (DdrPlan) a width-split conv's share lives at the top of the memtile and the slices
+    // below ddr.slot_addr[0]; the slot actually used is set in wio by compile(). Column-group
+    // pieces keep their (whole) group next to the slices.
+    MemtileLayout& m = p.mem;
+    const bool slots = ge.conv_like && ddr.slot_bytes > 0 && !t.col_groups;
+    m.x = 0;
+    m.x_bytes = p.in_rows * max_wi * p.in_c_p;
+    m.w = align32(m.x + m.x_bytes, kMemtileAlign);
+    m.w_bytes = ge.conv_like ? static_cast<uint32_t>(group_bytes) : ge.add ? p.out_h * max_wc * p.in_c_p : 0;
+    m.y = align32(uint64_t{m.w} + (slots ? 0 : m.w_bytes), kMemtileAlign);
+    if (slots) m.w = ddr.slot_addr[0];
+    m.y_bytes = p.out_h * max_wc * p.out_c_p;
+    const uint64_t mem_end = uint64_t{m.y} + m.y_bytes;
+    const uint64_t cap = ddr.slot_bytes > 0 ? ddr.slot_addr[0] : tm.memtile_memory_bytes();
+    if (mem_end > cap)
+      throw compiler::CompileError("layer " + p.name + " does not fit: memtile needs " + std::to_string(mem_end) +
+                                   " B > " + std::to_string(cap) + " B");
+    m.end = static_cast<uint32_t>(mem_end);
+    p.wio.slot = m.w;
+    PieceShape s;
+    s.rows = p.out_h;
+    s.max_wi = max_wi;
+    s.max_wc = max_wc;
+    s.cols = static_cast<uint32_t>(p.cols.size());
+    s.in_c = p.in_c_p;
+    s.out_c_core = max_out_c;
+    s.out_c_piece = p.out_c_p;
+    s.core_rows = p.rows();
+    s.blob_bytes = weights_bytes;
+    s.group_bytes = group_bytes;
+    s.nnz = nnz;
+    const BandChoice b = choose_band(ge, s, tm, max_band_rows);
+    if (!b.ok)
+      throw compiler::CompileError("layer " + p.name + " does not fit: no band height fits core memory of " +
+                                   std::to_string(tm.core_memory_bytes()) + " B");
+    p.bh = b.bh;
+    p.nb = p.out_h / b.bh;
+    p.band_in_rows = (b.bh - 1) * p.sh + p.kh;
+    p.core = b.core;
+    out.push_back(std::move(p));
   }
   return out;
 }

@@ -22,6 +22,12 @@ struct ColumnWork {
   uint32_t col = 0;
   uint32_t w0 = 0, w1 = 0;    // output columns [w0, w1)
   uint32_t in_w0 = 0, wi = 0; // input slice: columns [in_w0, in_w0 + wi) in the layer's padded coordinates
+  // Column-group pieces (LayerPlan::col_groups): this column's own channel group over the
+  // whole width: weight group (conv/fc), channels [c0, c0 + cn) of the output (pool/add: and
+  // of the input), and its core rows' output channel ranges relative to c0.
+  int group = -1;
+  uint32_t c0 = 0, cn = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> row_oc;
   uint32_t wc() const { return w1 - w0; }
 };
 
@@ -88,13 +94,27 @@ struct LayerPlan {
   MemtileLayout mem;
   WeightsIo wio;
 
-  uint32_t rows() const { return static_cast<uint32_t>(row_oc.size()); }
-  uint32_t band_in_bytes(const ColumnWork& c) const { return band_in_rows * c.wi * in_c_p; }
-  uint32_t band_out_bytes(const ColumnWork& c, uint32_t r) const {
-    return bh * c.wc() * (row_oc.at(r).second - row_oc.at(r).first);
+  bool col_groups = false;   // see LayerTiling::col_groups; per-column values in ColumnWork
+
+  // Per-column views (column-group pieces take them from the column, others from the piece).
+  int group_of(const ColumnWork& c) const { return col_groups ? c.group : group; }
+  uint32_t out_c0_of(const ColumnWork& c) const { return col_groups ? c.c0 : out_c0; }
+  uint32_t out_cp_of(const ColumnWork& c) const { return col_groups ? c.cn : out_c_p; }
+  bool channel_grouped_input() const { return op != ir::OpKind::Conv && op != ir::OpKind::Fc; }
+  uint32_t in_c0_of(const ColumnWork& c) const { return col_groups && channel_grouped_input() ? c.c0 : in_c0; }
+  uint32_t in_cp_of(const ColumnWork& c) const { return col_groups && channel_grouped_input() ? c.cn : in_c_p; }
+  const std::vector<std::pair<uint32_t, uint32_t>>& row_oc_of(const ColumnWork& c) const {
+    return col_groups ? c.row_oc : row_oc;
   }
-  uint32_t slice_in_bytes(const ColumnWork& c) const { return in_rows * c.wi * in_c_p; }
-  uint32_t slice_out_bytes(const ColumnWork& c) const { return out_h * c.wc() * out_c_p; }
+  uint32_t rows_of(const ColumnWork& c) const { return static_cast<uint32_t>(row_oc_of(c).size()); }
+
+  uint32_t rows() const { return static_cast<uint32_t>(row_oc.size()); }  // busiest column's working rows
+  uint32_t band_in_bytes(const ColumnWork& c) const { return band_in_rows * c.wi * in_cp_of(c); }
+  uint32_t band_out_bytes(const ColumnWork& c, uint32_t r) const {
+    return bh * c.wc() * (row_oc_of(c).at(r).second - row_oc_of(c).at(r).first);
+  }
+  uint32_t slice_in_bytes(const ColumnWork& c) const { return in_rows * c.wi * in_cp_of(c); }
+  uint32_t slice_out_bytes(const ColumnWork& c) const { return out_h * c.wc() * out_cp_of(c); }
 };
 
 // Sub-volume search for node `node` (Conv, Fc, MaxPool, AvgPool or Add): among the tilings
@@ -107,7 +127,7 @@ struct LayerPlan {
 // lives in the DdrPlan's slots outside mem_cap, so only input and output slices count.
 LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
                           const target::TargetModel& tm, bool dense, uint32_t max_band_rows = 0,
-                          uint64_t mem_cap = 0, bool weights_in_slots = false);
+                          uint64_t mem_cap = 0, bool weights_in_slots = false, bool col_groups = true);
 
 // Largest per-memtile weight share of node `node` under tiling t (0 for non-conv nodes).
 uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,

@@ -4,7 +4,17 @@
 // ddr.write_bytes_per_cycle (writes), and all ports together to ddr.total_bytes_per_cycle.
 // The per-BD-repetition first-byte latency (ddr.latency_cycles) is charged by the shim DMA
 // channel, not here.
+//
+// The shared total is accounted in windows of kWindowCycles: an access takes its bytes from
+// the window its start falls in and spills into later windows once a window's budget
+// (total x window) is used. Accesses are annotated with loosely-timed start times that run
+// ahead of simulation time by different amounts per process, so a single "bus busy until"
+// time would let one process's future-dated accesses delay another's earlier ones even when
+// the bus is nearly idle; budgets per window do not depend on the order of the calls.
 #pragma once
+
+#include <cstdint>
+#include <map>
 
 #include "hw/mem/memory.h"
 
@@ -18,7 +28,8 @@ class DdrModel : public Memory {
   double occupy(int port, bool write, uint64_t bytes, double start) override;
 
  private:
-  double total_busy_ = 0;  // cycles, shared by all ports
+  static constexpr double kWindowCycles = 64;
+  std::map<uint64_t, double> window_bytes_;  // window index -> bytes taken from the shared total
 };
 
 }  // namespace saie::hw

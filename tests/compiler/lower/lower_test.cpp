@@ -267,6 +267,36 @@ TEST(Lower, SmallMemoriesForceEveryKindOfPieceBitExact) {
   }
 }
 
+TEST(Lower, ColumnGroupPiecesOnNarrowLayersBitExact) {
+  // A 7x7 map on 4 columns: splitting 7 output columns 2/2/2/1 wastes the 4-pixel MAC shape
+  // and every core row needs its weights broadcast to every column; giving each column its
+  // own output-channel group over the whole width is what the search picks for the 3x3 conv,
+  // the fc-like 1x1 and the global average pool.
+  ir::Graph g = test::input_graph("narrow", 7, 7, 64);
+  test::detail::Rng rng(21);
+  test::append_conv(g, rng, "c3", 0, 256, 3, 1, 1, true, true);
+  test::append_conv(g, rng, "c1", 1, 128, 1, 1, 0, true, true);
+  ir::Node gap;
+  gap.name = "gap";
+  gap.op = ir::OpKind::AvgPool;
+  gap.inputs = {2};
+  gap.kh = gap.kw = 7;
+  gap.out = {1, 1, 128};
+  gap.out_scale = g.nodes[2].out_scale;
+  g.nodes.push_back(gap);
+  g.output = 3;
+  g.validate();
+  const config::ArrayConfig cfg = make_cfg(4, 4);
+  const compiler::CompileResult res = compiler::compile(g, cfg, {});
+  EXPECT_NE(res.schedule_listing.find("col groups (full width)"), std::string::npos) << res.schedule_listing;
+  expect_bit_exact(g, cfg, {}, "column groups");
+  compiler::CompileOptions width_only;
+  width_only.column_groups = false;
+  const compiler::CompileResult w = compiler::compile(g, cfg, width_only);
+  EXPECT_EQ(w.schedule_listing.find("col groups"), std::string::npos);
+  expect_bit_exact(g, cfg, width_only, "width split only");
+}
+
 TEST(Lower, RejectsUnsupportedConfigsAndOps) {
   const ir::Graph g = test::make_test_graph(1, true);
   auto msg = [&](const ir::Graph& gg, const config::ArrayConfig& c) {

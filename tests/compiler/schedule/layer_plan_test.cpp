@@ -22,13 +22,14 @@ struct Planned {
   std::vector<schedule::LayerPlan> pieces;
 };
 
-Planned plan_single(const test::ConvSpec& s, uint32_t cols, uint32_t rows, uint32_t max_bh = 0) {
+Planned plan_single(const test::ConvSpec& s, uint32_t cols, uint32_t rows, uint32_t max_bh = 0,
+                    bool col_groups = true) {
   Planned p;
   p.g = test::single_conv_graph(s);
   p.cfg.columns = cols;
   p.cfg.core_rows = rows;
   const target::TargetModel tm(p.cfg);
-  p.ddr = schedule::plan_ddr(p.g, tm, false, max_bh);
+  p.ddr = schedule::plan_ddr(p.g, tm, false, max_bh, col_groups);
   p.pieces = schedule::plan_layer(p.g, 1, p.ddr, tm, max_bh);
   p.plan = p.pieces.at(0);
   return p;
@@ -38,7 +39,7 @@ uint64_t a16(uint64_t v) { return (v + 15) / 16 * 16; }
 
 TEST(LayerPlan, WidthSplitWithHalo) {
   // 11x9 input, 3x3 stride 2 pad 1 -> 6x5 output; 2 columns get output columns [0,3) and [3,5).
-  const Planned p = plan_single({11, 9, 8, 32, 3, 2, 1, true, true}, 2, 2);
+  const Planned p = plan_single({11, 9, 8, 32, 3, 2, 1, true, true}, 2, 2, 0, false);
   const schedule::LayerPlan& l = p.plan;
   ASSERT_EQ(l.cols.size(), 2u);
   EXPECT_EQ(l.cols[0].w0, 0u);
@@ -169,7 +170,7 @@ TEST(LayerPlan, PiecesFitAndCoverTheOutputExactlyOnce) {
       for (const schedule::ColumnWork& cw : l.cols)
         for (uint32_t y = l.out_row0; y < l.out_row0 + l.out_h; ++y)
           for (uint32_t x = cw.w0; x < cw.w1; ++x)
-            for (uint32_t c = l.out_c0; c < std::min(n.out.c, l.out_c0 + l.out_c_p); ++c)
+            for (uint32_t c = l.out_c0_of(cw); c < std::min(n.out.c, l.out_c0_of(cw) + l.out_cp_of(cw)); ++c)
               ++seen[(size_t{y} * n.out.w + x) * n.out.c + c];
     }
     EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](uint8_t v) { return v == 1; }));

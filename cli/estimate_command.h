@@ -1,0 +1,30 @@
+// estimate_command.h — the driver's `estimate` subcommand: the paper's analytical time model
+// (arXiv 2407.09453 sec. 4.6, compiler/estimate/estimate.h) over the compiled schedule of a bundle.
+#pragma once
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace saie::cli {
+
+struct EstimateArgs {
+  std::string bundle_dir;
+  std::string config = "paper-2x2";  // preset name or config .json
+  bool dense = false;                // compile ignoring the masks (dense baseline)
+  std::string json_path;             // "" = no JSON file
+  bool mute_compute = false;         // COMP terms = 0 (communication only)
+};
+
+// Adds the subcommand "estimate" to app, parsing into args (which must outlive parsing).
+// After app.parse(): if (app.got_subcommand("estimate")) return cmd_estimate(ea);
+void add_estimate_command(CLI::App& app, EstimateArgs& args);
+
+// Reads the bundle, loads the config, compiles, prints the per-phase table and the totals, and
+// writes --json atomically. Returns 0; throws std::exception with a one-line what() on failure
+// (compile errors included; main prints them and exits 1, as for `compile`).
+int cmd_estimate(const EstimateArgs& args);
+
+}  // namespace saie::cli
