@@ -22,8 +22,9 @@ void check_config(const config::ArrayConfig& cfg) {
     throw CompileError("config columns " + std::to_string(cfg.columns) + " unsupported (1..255)");
   if (cfg.core_rows < 1 || cfg.core_rows > 250)
     throw CompileError("config core_rows " + std::to_string(cfg.core_rows) + " unsupported (1..250)");
-  if (cfg.mem_rows != 1)
-    throw CompileError("config mem_rows " + std::to_string(cfg.mem_rows) + " unsupported: lowering needs exactly 1");
+  if (cfg.mem_rows < 1 || cfg.mem_rows > isa::kMaxMemRows)
+    throw CompileError("config mem_rows " + std::to_string(cfg.mem_rows) + " unsupported (1.." +
+                       std::to_string(isa::kMaxMemRows) + ")");
   const target::TargetModel tm(cfg);
   const uint32_t rows = tm.usable_core_rows();
   const auto& m = cfg.memtile.dma;

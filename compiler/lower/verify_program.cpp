@@ -61,13 +61,17 @@ uint64_t task_bytes(const isa::Phase& ph, const isa::DmaTask& t) {
 
 std::vector<std::string> verify_program(const isa::Program& p, const target::TargetModel& tm) {
   std::vector<std::string> errs;
-  auto in_array = [&](TileId t) { return t.col < tm.columns() && t.row < 2 + tm.core_rows(); };
+  // Tile kinds depend on the number of memtile rows: the program must be built for the target's.
+  if (p.mem_rows != tm.mem_rows())
+    errs.push_back("program mem_rows " + std::to_string(p.mem_rows) + " differs from the target's " +
+                   std::to_string(tm.mem_rows()));
+  auto in_array = [&](TileId t) { return tm.in_array(t); };
   for (const isa::Phase& ph : p.phases) {
     const std::string at = "phase " + ph.name + ": ";
     // BDs.
     for (const isa::TileBds& tb : ph.bds) {
       if (!in_array(tb.tile)) { errs.push_back(at + tname(tb.tile) + " is outside the array"); continue; }
-      const TileKind k = isa::tile_kind(tb.tile);
+      const TileKind k = tm.kind(tb.tile);
       std::set<int> ids;
       for (const isa::BufferDescriptor& bd : tb.bds) {
         const std::string where = at + tname(tb.tile) + " bd " + std::to_string(bd.id);
@@ -94,7 +98,7 @@ std::vector<std::string> verify_program(const isa::Program& p, const target::Tar
     for (const isa::LockInit& l : ph.locks) {
       const std::string where = at + tname(l.tile) + " lock " + std::to_string(l.lock);
       if (!in_array(l.tile)) errs.push_back(where + ": tile outside the array");
-      else if (l.lock >= tm.locks(isa::tile_kind(l.tile))) errs.push_back(where + ": id out of range");
+      else if (l.lock >= tm.locks(tm.kind(l.tile))) errs.push_back(where + ": id out of range");
       if (l.value > target::TargetModel::kMaxLockValue) errs.push_back(where + ": value above 63");
       if (!lock_seen.insert({l.tile, l.lock}).second) errs.push_back(where + ": initialised twice");
     }
@@ -104,7 +108,7 @@ std::vector<std::string> verify_program(const isa::Program& p, const target::Tar
       const std::string where = at + tname(t.tile) + (t.dir == isa::DmaDir::MM2S ? " mm2s" : " s2mm") +
                                 std::to_string(t.channel);
       if (!in_array(t.tile)) { errs.push_back(where + ": tile outside the array"); continue; }
-      if (t.channel >= tm.channels(isa::tile_kind(t.tile), t.dir)) errs.push_back(where + ": channel out of range");
+      if (t.channel >= tm.channels(tm.kind(t.tile), t.dir)) errs.push_back(where + ": channel out of range");
       if (find_bd(ph, t.tile, t.start_bd) == nullptr) errs.push_back(where + ": start bd missing");
       if (!tasks.emplace(ChanKey{t.tile, t.dir, t.channel}, &t).second) errs.push_back(where + ": two tasks");
     }
@@ -136,7 +140,7 @@ std::vector<std::string> verify_program(const isa::Program& p, const target::Tar
     // Core programs.
     for (const isa::CoreProgram& cp : ph.cores) {
       const std::string where = at + "core " + tname(cp.tile);
-      if (!in_array(cp.tile) || isa::tile_kind(cp.tile) != TileKind::Core) { errs.push_back(where + ": not a core"); continue; }
+      if (!in_array(cp.tile) || tm.kind(cp.tile) != TileKind::Core) { errs.push_back(where + ": not a core"); continue; }
       const uint64_t mem = tm.core_memory_bytes();
       auto range = [&](uint64_t addr, uint64_t bytes, const char* what) {
         if (addr + bytes > mem) errs.push_back(where + ": " + what + " [" + std::to_string(addr) + ", +" +

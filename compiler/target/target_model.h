@@ -18,6 +18,10 @@ class TargetModel {
   const config::ArrayConfig& config() const { return cfg_; }
   uint32_t columns() const { return cfg_.columns; }
   uint32_t core_rows() const { return cfg_.core_rows; }
+  uint32_t mem_rows() const { return cfg_.mem_rows; }
+  // Rows of the array: shim + memtile rows + core rows.
+  uint32_t rows() const { return isa::array_rows(cfg_.core_rows, cfg_.mem_rows); }
+  bool in_array(isa::TileId t) const { return t.col < cfg_.columns && t.row < rows(); }
   // Core rows the lowering can feed per column: each working row needs its own memtile MM2S
   // (weights) and S2MM (output) channel next to the 2 shared ones, so a 6+6-channel memtile
   // feeds at most 4 rows; rows beyond that stay idle (their tiles exist but get no work).
@@ -26,10 +30,16 @@ class TargetModel {
     return ch < 3 ? 0 : std::min(cfg_.core_rows, ch - 2);
   }
 
-  // Tile ids (mlir-aie numbering: row 0 shim, row 1 memtile, rows 2.. cores).
+  // Tile ids (mlir-aie numbering: row 0 shim, rows 1..mem_rows memtiles, then the cores).
+  // memtile(col) is the memtile row next to the shim (row 1), the one lowering uses; with two
+  // memtile rows the second (row 2) exists but the lowering leaves it idle.
   isa::TileId shim(uint32_t col) const { return tile(col, 0); }
-  isa::TileId memtile(uint32_t col) const { return tile(col, 1); }
-  isa::TileId core(uint32_t col, uint32_t core_row) const { return tile(col, 2 + core_row); }
+  isa::TileId memtile(uint32_t col) const { return tile(col, isa::memtile_row(0)); }
+  isa::TileId core(uint32_t col, uint32_t core_row) const {
+    return tile(col, isa::core_row(core_row, cfg_.mem_rows));
+  }
+  // Kind of a tile of this array.
+  isa::TileKind kind(isa::TileId t) const { return isa::tile_kind(t, cfg_.mem_rows); }
 
   // Per-kind resources.
   const config::DmaResources& dma(isa::TileKind k) const;

@@ -4,12 +4,14 @@
 namespace saie::hw {
 
 ArrayTop::ArrayTop(sc_core::sc_module_name name, SimContext& ctx)
-    : sc_core::sc_module(name), ddr_("ddr", ctx), columns_(ctx.cfg.columns), rows_(2 + ctx.cfg.core_rows) {
+    : sc_core::sc_module(name), ddr_("ddr", ctx), columns_(ctx.cfg.columns),
+      mem_rows_(ctx.cfg.mem_rows),
+      rows_(isa::array_rows(ctx.cfg.core_rows, ctx.cfg.mem_rows)) {
   for (uint32_t c = 0; c < columns_; ++c) {
     for (uint32_t r = 0; r < rows_; ++r) {
       isa::TileId id{static_cast<uint8_t>(c), static_cast<uint8_t>(r)};
       std::string n = tile_name(id);
-      switch (isa::tile_kind(id)) {
+      switch (isa::tile_kind(id, mem_rows_)) {
         case isa::TileKind::Shim: tiles_.push_back(std::make_unique<ShimTile>(n.c_str(), id, ddr_, ctx)); break;
         case isa::TileKind::Mem: tiles_.push_back(std::make_unique<MemTile>(n.c_str(), id, ctx)); break;
         case isa::TileKind::Core: tiles_.push_back(std::make_unique<CoreTile>(n.c_str(), id, ctx)); break;

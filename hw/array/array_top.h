@@ -1,6 +1,6 @@
-// array_top.h — the whole AIE2 array: DDR plus, per column, a shim tile (row 0), a memtile
-// (row 1) and core_rows compute tiles (rows 2..). Module names read like the hardware:
-// "array.tile_0_2", "array.ddr".
+// array_top.h — the whole AIE2 array: DDR plus, per column, a shim tile (row 0), mem_rows
+// memtiles (rows 1..mem_rows) and core_rows compute tiles (rows mem_rows+1..). Module names read
+// like the hardware: "array.tile_0_2", "array.ddr".
 #pragma once
 
 #include <memory>
@@ -21,7 +21,8 @@ class ArrayTop : public sc_core::sc_module {
 
   DdrModel& ddr() { return ddr_; }
   uint32_t columns() const { return columns_; }
-  uint32_t rows() const { return rows_; }  // 2 + core_rows
+  uint32_t mem_rows() const { return mem_rows_; }
+  uint32_t rows() const { return rows_; }  // 1 + mem_rows + core_rows
   // nullptr when (col, row) is outside the array.
   TileBase* tile(isa::TileId id);
   // Every tile, column by column, bottom (shim) to top: the order of reports.
@@ -29,7 +30,7 @@ class ArrayTop : public sc_core::sc_module {
 
  private:
   DdrModel ddr_;
-  uint32_t columns_, rows_;
+  uint32_t columns_, mem_rows_, rows_;
   std::vector<std::unique_ptr<TileBase>> tiles_;  // index col * rows_ + row
 };
 

@@ -22,7 +22,7 @@ DmaChannel::DmaChannel(sc_core::sc_module_name name, isa::TileId tile, isa::DmaD
       locks_(locks),
       bds_(bds),
       ctx_(ctx),
-      is_shim_(isa::tile_kind(tile) == isa::TileKind::Shim) {
+      is_shim_(isa::tile_kind(tile, ctx.cfg.mem_rows) == isa::TileKind::Shim) {
   std::string ch = std::string(dir_name(dir)) + "_" + std::to_string(index);
   label_ = tile_label(tile) + ".dma." + ch;
   prefix_ = track_prefix(tile) + ".dma." + ch;
@@ -220,8 +220,8 @@ void DmaChannel::receive(const isa::BufferDescriptor& bd, uint32_t rep) {
   if (stall > 0)
     ctx_.stat(prefix_ + ".stall_cycles", static_cast<double>(stall), "cycles",
               "cycles the receiver waited for stream data");
-  auto src_kind = isa::tile_kind(f.src_tile);
-  auto my_kind = isa::tile_kind(tile_);
+  auto src_kind = isa::tile_kind(f.src_tile, ctx_.cfg.mem_rows);
+  auto my_kind = isa::tile_kind(tile_, ctx_.cfg.mem_rows);
   if (my_kind == isa::TileKind::Shim) ctx_.bytes_mem_to_ddr += total;
   if (my_kind == isa::TileKind::Core && src_kind == isa::TileKind::Mem) ctx_.bytes_mem_to_core += total;
   if (my_kind == isa::TileKind::Mem && src_kind == isa::TileKind::Core) ctx_.bytes_core_to_mem += total;

@@ -3,9 +3,11 @@
 // One definition of the format, shared by compiler/ and hw/. Semantics are documented in
 // docs/program-format.md; read that before changing anything here.
 //
-// Tile coordinates follow mlir-aie: row 0 = shim (array interface), row 1 = memtile,
-// rows 2 .. 2+core_rows-1 = compute tiles. Addresses are byte addresses in the tile's own
-// memory (DDR addresses for shim BDs). All multi-byte values in memories are little-endian.
+// Tile coordinates follow mlir-aie: row 0 = shim (array interface), rows 1 .. mem_rows =
+// memtiles, rows 1+mem_rows .. mem_rows+core_rows = compute tiles (one memtile row: memtiles
+// in row 1, cores from row 2; two, as on VE2802: memtiles in rows 1-2, cores from row 3).
+// Addresses are byte addresses in the tile's own memory (DDR addresses for shim BDs). All
+// multi-byte values in memories are little-endian.
 #pragma once
 
 #include <array>
@@ -20,13 +22,23 @@ inline constexpr uint16_t kFormatMinor = 0;
 
 struct TileId {
   uint8_t col = 0;
-  uint8_t row = 0;  // 0 shim, 1 memtile, >=2 compute
+  uint8_t row = 0;  // 0 shim, 1..mem_rows memtile, > mem_rows compute
   bool operator==(const TileId& o) const { return col == o.col && row == o.row; }
   bool operator!=(const TileId& o) const { return !(*this == o); }
   bool operator<(const TileId& o) const { return col != o.col ? col < o.col : row < o.row; }
 };
 enum class TileKind : uint8_t { Shim = 0, Mem = 1, Core = 2 };
-inline TileKind tile_kind(TileId t) { return t.row == 0 ? TileKind::Shim : t.row == 1 ? TileKind::Mem : TileKind::Core; }
+// Kind of a tile in an array with `mem_rows` memtile rows (Program::mem_rows,
+// ArrayConfig::mem_rows). Pass the array's value; the default 1 is the common AIE2 layout.
+inline TileKind tile_kind(TileId t, uint32_t mem_rows = 1) {
+  return t.row == 0 ? TileKind::Shim : t.row <= mem_rows ? TileKind::Mem : TileKind::Core;
+}
+// Row of memtile row m (0-based) and of compute row r (0-based), and the array's row count.
+inline constexpr uint32_t memtile_row(uint32_t m = 0) { return 1 + m; }
+inline constexpr uint32_t core_row(uint32_t r, uint32_t mem_rows) { return 1 + mem_rows + r; }
+inline constexpr uint32_t array_rows(uint32_t core_rows, uint32_t mem_rows) { return 1 + mem_rows + core_rows; }
+// Memtile rows this code base models (the simulator and compiler reject other values).
+inline constexpr uint32_t kMaxMemRows = 2;
 
 enum class DmaDir : uint8_t { MM2S = 0, S2MM = 1 };  // MM2S: memory -> stream; S2MM: stream -> memory
 
@@ -201,7 +213,7 @@ struct TensorPort {
 
 struct Program {
   uint16_t major = kFormatMajor, minor = kFormatMinor;
-  uint8_t columns = 0, core_rows = 0, mem_rows = 1;
+  uint8_t columns = 0, core_rows = 0, mem_rows = 1;  // mem_rows: 1 or 2 (tile_kind)
   std::string name;              // network name
   uint64_t ddr_bytes_needed = 0; // highest DDR address used + 1
   TensorPort input, output;

@@ -84,7 +84,7 @@ uint32_t Controller::setup_phase(const isa::Phase& ph) {
       f.src_channel = r.src.channel;
       uint32_t hops = static_cast<uint32_t>(std::abs(int(d.tile.col) - int(r.src.tile.col)) +
                                             std::abs(int(d.tile.row) - int(r.src.tile.row)));
-      double limit = isa::tile_kind(d.tile) == isa::TileKind::Shim ? ctx_.cfg.ddr.write_bytes_per_cycle : 0.0;
+      double limit = isa::tile_kind(d.tile, ctx_.cfg.mem_rows) == isa::TileKind::Shim ? ctx_.cfg.ddr.write_bytes_per_cycle : 0.0;
       src->add_target(&f, sc.hop_latency_cycles * hops, dst->label(), dst->fifo_track(), limit);
     }
   }

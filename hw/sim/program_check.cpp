@@ -58,6 +58,9 @@ class Checker {
  private:
   [[noreturn]] void fail(const std::string& msg) const { throw ProgramError("program check: " + where_ + msg); }
 
+  // Tile kind in this array (rows 1..mem_rows are memtiles; valid once check_geometry passed).
+  TileKind kind(const TileId& t) const { return isa::tile_kind(t, c_.mem_rows); }
+
   const config::DmaResources& dma(TileKind k) const {
     return k == TileKind::Shim ? c_.shim.dma : k == TileKind::Mem ? c_.memtile.dma : c_.core.dma;
   }
@@ -73,7 +76,9 @@ class Checker {
 
   void check_geometry() {
     where_ = "program: ";
-    if (c_.mem_rows != 1) fail("config mem_rows " + std::to_string(c_.mem_rows) + " unsupported (must be 1)");
+    if (c_.mem_rows < 1 || c_.mem_rows > isa::kMaxMemRows)
+      fail("config mem_rows " + std::to_string(c_.mem_rows) + " unsupported (1.." + std::to_string(isa::kMaxMemRows) +
+           " memtile rows)");
     if (p_.columns != c_.columns || p_.core_rows != c_.core_rows || p_.mem_rows != c_.mem_rows)
       fail("geometry columns=" + std::to_string(p_.columns) + " core_rows=" + std::to_string(p_.core_rows) +
            " mem_rows=" + std::to_string(p_.mem_rows) + " differs from config '" + c_.name +
@@ -117,28 +122,29 @@ class Checker {
   // ---- phase level ----
 
   void check_tile(const TileId& t, const std::string& what) {
-    if (t.col >= c_.columns || t.row >= 2 + c_.core_rows)
+    const uint32_t rows = isa::array_rows(c_.core_rows, c_.mem_rows);
+    if (t.col >= c_.columns || t.row >= rows)
       fail(what + " " + describe(t) + " outside the array (" + std::to_string(c_.columns) + " columns, rows 0.." +
-           std::to_string(1 + c_.core_rows) + ")");
+           std::to_string(rows - 1) + ")");
   }
 
   void check_lock_id(const TileId& t, int lock, const std::string& what) {
-    const uint32_t n = dma(isa::tile_kind(t)).locks;
+    const uint32_t n = dma(kind(t)).locks;
     if (lock < 0 || static_cast<uint32_t>(lock) >= n)
       fail(describe(t) + " " + what + " lock " + std::to_string(lock) + " out of range (" +
-           kind_name(isa::tile_kind(t)) + " has " + std::to_string(n) + " locks)");
+           kind_name(kind(t)) + " has " + std::to_string(n) + " locks)");
   }
 
   void check_channel(const TileId& t, isa::DmaDir dir, unsigned ch, const std::string& what) {
-    const config::DmaResources& r = dma(isa::tile_kind(t));
+    const config::DmaResources& r = dma(kind(t));
     const uint32_t n = dir == isa::DmaDir::MM2S ? r.mm2s_channels : r.s2mm_channels;
     if (ch >= n)
       fail(describe(t) + " " + what + " " + dir_name(dir) + " channel " + std::to_string(ch) + " out of range (" +
-           kind_name(isa::tile_kind(t)) + " has " + std::to_string(n) + ")");
+           kind_name(kind(t)) + " has " + std::to_string(n) + ")");
   }
 
   void check_bd(const TileId& t, const isa::BufferDescriptor& bd) {
-    const TileKind k = isa::tile_kind(t);
+    const TileKind k = kind(t);
     const std::string who = describe(t) + " BD " + std::to_string(bd.id) + ": ";
     const unsigned max_dims = k == TileKind::Mem ? 4 : 3;
     if (bd.ndims < 1 || bd.ndims > max_dims)
@@ -221,11 +227,11 @@ class Checker {
     std::map<TileId, std::set<uint16_t>> bd_ids;
     for (const isa::TileBds& tb : ph.bds) {
       check_tile(tb.tile, "BDs on");
-      const uint32_t n = dma(isa::tile_kind(tb.tile)).bds;
+      const uint32_t n = dma(kind(tb.tile)).bds;
       for (const isa::BufferDescriptor& bd : tb.bds) {
         if (bd.id >= n)
           fail(describe(tb.tile) + " BD " + std::to_string(bd.id) + " out of range (" +
-               kind_name(isa::tile_kind(tb.tile)) + " has " + std::to_string(n) + " BDs)");
+               kind_name(kind(tb.tile)) + " has " + std::to_string(n) + " BDs)");
         if (!bd_ids[tb.tile].insert(bd.id).second)
           fail(describe(tb.tile) + " BD " + std::to_string(bd.id) + " defined twice");
       }
@@ -278,8 +284,8 @@ class Checker {
     std::set<TileId> cores;
     for (const isa::CoreProgram& cp : ph.cores) {
       check_tile(cp.tile, "core program on");
-      if (isa::tile_kind(cp.tile) != TileKind::Core)
-        fail("core program on " + describe(cp.tile) + ", a " + kind_name(isa::tile_kind(cp.tile)) + " tile");
+      if (kind(cp.tile) != TileKind::Core)
+        fail("core program on " + describe(cp.tile) + ", a " + kind_name(kind(cp.tile)) + " tile");
       if (!cores.insert(cp.tile).second) fail(describe(cp.tile) + " has two core programs");
       for (size_t i = 0; i < cp.ops.size(); ++i) check_core_op(cp.tile, i, cp.ops[i]);
     }

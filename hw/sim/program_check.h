@@ -4,10 +4,10 @@
 // memory, with a one-line ProgramError naming the phase, the tile and the resource, e.g.
 //   "program check: phase 1 'conv2': tile(0,2) BD 3: next_bd 17 is not a BD of this tile"
 // What is checked (per phase unless noted):
-//   program   columns/core_rows/mem_rows equal the config's (mem_rows must be 1); ddr_bytes_needed,
+//   program   columns/core_rows/mem_rows equal the config's (mem_rows 1 or 2); ddr_bytes_needed,
 //             every ddr_init segment and the input/output ports (incl. pitches) inside DDR
 //             (ddr.size_bytes); port pitches consistent (pitch_c >= c, row_pitch >= w*pitch_c).
-//   tiles     col < columns; row 0 shim, 1 memtile, 2..core_rows+1 cores.
+//   tiles     col < columns; row 0 shim, 1..mem_rows memtiles, mem_rows+1..mem_rows+core_rows cores.
 //   locks     lock id < the tile's lock count; init value <= 63.
 //   BDs       id < BD count; no duplicate id in a tile; next_bd -1 or a BD of the same tile;
 //             acq/rel lock -1 or < lock count; ndims 1..4 (memtile) / 1..3 (core, shim); every

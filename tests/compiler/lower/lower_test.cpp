@@ -310,9 +310,13 @@ TEST(Lower, RejectsUnsupportedConfigsAndOps) {
   config::ArrayConfig few_channels = make_cfg(2, 2);
   few_channels.memtile.dma.mm2s_channels = 2;
   EXPECT_NE(msg(g, few_channels).find("needs at least 3 MM2S"), std::string::npos);
+  config::ArrayConfig three_mem = make_cfg(2, 2);
+  three_mem.mem_rows = 3;
+  EXPECT_NE(msg(g, three_mem).find("mem_rows 3 unsupported"), std::string::npos) << msg(g, three_mem);
+  // Two memtile rows (ve2802): cores start at row 3, and the program stays bit-exact.
   config::ArrayConfig two_mem = make_cfg(2, 2);
   two_mem.mem_rows = 2;
-  EXPECT_NE(msg(g, two_mem).find("mem_rows 2"), std::string::npos);
+  expect_bit_exact(g, two_mem, {}, "two memtile rows");
 
   // A padded maxpool over values that can be negative is rejected (zero padding would win
   // over an all-negative window); after a ReLU it compiles and stays bit-exact (ResNet's stem).

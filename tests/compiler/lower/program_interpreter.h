@@ -67,9 +67,11 @@ class ProgramInterpreter {
     if (t.row == 0) return ddr_;
     auto it = mem_.find(t);
     if (it == mem_.end())
-      // Filled with a junk pattern each phase: a program that reads bytes it never wrote in
-      // this phase gives wrong results instead of passing by luck.
-      it = mem_.emplace(t, std::vector<uint8_t>(t.row == 1 ? cfg_.memtile.memory_bytes : cfg_.core.data_memory_bytes,
+      // Filled with a junk pattern on first use: a program that reads bytes nobody wrote gives
+      // wrong results instead of passing by luck (memories persist across phases).
+      it = mem_.emplace(t, std::vector<uint8_t>(isa::tile_kind(t, cfg_.mem_rows) == isa::TileKind::Mem
+                                                    ? cfg_.memtile.memory_bytes
+                                                    : cfg_.core.data_memory_bytes,
                                                 uint8_t{0xa5}))
                .first;
     return it->second;

@@ -20,6 +20,43 @@ TEST(TargetModel, TileIdsFollowMlirAieRows) {
   EXPECT_EQ(tm.core_rows(), 4u);
 }
 
+TEST(TargetModel, OneMemtileRowNumbering) {
+  config::ArrayConfig c;
+  c.columns = 2;
+  c.core_rows = 3;
+  const target::TargetModel tm(c);
+  EXPECT_EQ(tm.mem_rows(), 1u);
+  EXPECT_EQ(tm.rows(), 5u);
+  EXPECT_EQ(tm.kind(isa::TileId{1, 0}), isa::TileKind::Shim);
+  EXPECT_EQ(tm.kind(isa::TileId{1, 1}), isa::TileKind::Mem);
+  EXPECT_EQ(tm.kind(isa::TileId{1, 2}), isa::TileKind::Core);
+  EXPECT_TRUE(tm.in_array(isa::TileId{1, 4}));
+  EXPECT_FALSE(tm.in_array(isa::TileId{1, 5}));
+  EXPECT_FALSE(tm.in_array(isa::TileId{2, 0}));
+}
+
+// VE2802 layout: row 0 shim, rows 1-2 memtiles, rows 3..10 cores. Lowering uses memtile row 1.
+TEST(TargetModel, TwoMemtileRowsShiftTheCores) {
+  const config::ArrayConfig c = config::load_config("ve2802");
+  ASSERT_EQ(c.mem_rows, 2u);
+  const target::TargetModel tm(c);
+  EXPECT_EQ(tm.mem_rows(), 2u);
+  EXPECT_EQ(tm.rows(), 11u);
+  EXPECT_EQ(tm.shim(37), (isa::TileId{37, 0}));
+  EXPECT_EQ(tm.memtile(5), (isa::TileId{5, 1}));
+  EXPECT_EQ(tm.core(0, 0), (isa::TileId{0, 3}));
+  EXPECT_EQ(tm.core(37, 7), (isa::TileId{37, 10}));
+  EXPECT_EQ(tm.kind(tm.memtile(5)), isa::TileKind::Mem);
+  EXPECT_EQ(tm.kind(isa::TileId{5, 2}), isa::TileKind::Mem);
+  EXPECT_EQ(tm.kind(tm.core(5, 0)), isa::TileKind::Core);
+  EXPECT_EQ(tm.kind(tm.core(5, 7)), isa::TileKind::Core);
+  EXPECT_EQ(tm.kind(tm.shim(5)), isa::TileKind::Shim);
+  EXPECT_TRUE(tm.in_array(tm.core(37, 7)));
+  EXPECT_FALSE(tm.in_array(isa::TileId{37, 11}));
+  EXPECT_FALSE(tm.in_array(isa::TileId{38, 3}));
+  EXPECT_EQ(target::TargetModel::tile_name(tm.core(1, 0)), "tile(1,3)");
+}
+
 TEST(TargetModel, ResourcesComeFromTheConfig) {
   config::ArrayConfig c;
   c.memtile.dma = {5, 7, 33, 50};

@@ -158,7 +158,72 @@ TEST(ProgramCheck, GeometryMustMatchConfig) {
   EXPECT_THAT(error_of([](isa::Program&) {}, c), HasSubstr("core_rows=3"));
   c = cfg2x2();
   c.mem_rows = 2;
-  EXPECT_THAT(error_of([](isa::Program& p) { p.mem_rows = 2; }, c), HasSubstr("mem_rows 2"));
+  EXPECT_THAT(error_of([](isa::Program&) {}, c), HasSubstr("mem_rows=1 differs from config 'test-2x2'"));
+}
+
+// valid_program() moved to an array with two memtile rows: every core tile one row up.
+isa::Program two_mem_rows_program() {
+  isa::Program p = valid_program();
+  p.mem_rows = 2;
+  auto up = [](TileId& t) {
+    if (t.row >= 2) ++t.row;
+  };
+  for (isa::Phase& ph : p.phases) {
+    for (auto& l : ph.locks) up(l.tile);
+    for (auto& r : ph.routes) {
+      up(r.src.tile);
+      for (auto& d : r.dsts) up(d.tile);
+    }
+    for (auto& tb : ph.bds) up(tb.tile);
+    for (auto& t : ph.tasks) up(t.tile);
+    for (auto& cp : ph.cores) up(cp.tile);
+  }
+  return p;
+}
+
+std::string two_rows_error(const std::function<void(isa::Program&)>& mutate, uint32_t cfg_mem_rows = 2) {
+  config::ArrayConfig c = cfg2x2();
+  c.mem_rows = cfg_mem_rows;
+  isa::Program p = two_mem_rows_program();
+  mutate(p);
+  try {
+    check_program(p, c);
+  } catch (const ProgramError& e) {
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ProgramCheck, TwoMemtileRowsAreAccepted) {
+  EXPECT_EQ(two_rows_error([](isa::Program&) {}), "");
+  // Row 2 is a memtile: memtile resources (4-D BDs, 512 KiB, 6 channels, 64 locks) and no core.
+  EXPECT_EQ(two_rows_error([](isa::Program& p) {
+              isa::BufferDescriptor b = bd(0, 400000, 1024);
+              b.ndims = 4;
+              ph(p).bds.push_back({TileId{1, 2}, {b}});
+              ph(p).locks.push_back({TileId{1, 2}, 60, 1});
+            }),
+            "");
+  EXPECT_THAT(two_rows_error([](isa::Program& p) { ph(p).cores[0].tile = TileId{0, 2}; }),
+              HasSubstr("core program on tile(0,2), a memtile tile"));
+  // Row 3 is a core: core data memory and 3-D BDs.
+  EXPECT_THAT(two_rows_error([](isa::Program& p) { ph(p).bds.push_back({TileId{1, 3}, {bd(0, 65536, 1)}}); }),
+              HasSubstr("tile(1,3) BD 0: touches bytes [65536, 65536] outside data memory"));
+  // Rows 0..4 exist (shim, 2 memtile rows, 2 core rows), row 5 does not.
+  EXPECT_EQ(two_rows_error([](isa::Program& p) { ph(p).locks.push_back({TileId{1, 4}, 0, 0}); }), "");
+  EXPECT_THAT(two_rows_error([](isa::Program& p) { ph(p).locks.push_back({TileId{1, 5}, 0, 0}); }),
+              HasSubstr("lock init on tile(1,5) outside the array (2 columns, rows 0..4)"));
+  // The program must be built for the config's memtile rows.
+  EXPECT_THAT(two_rows_error([](isa::Program& p) { p.mem_rows = 1; }),
+              HasSubstr("mem_rows=1 differs from config 'test-2x2'"));
+}
+
+TEST(ProgramCheck, MoreThanTwoMemtileRowsAreRejected) {
+  EXPECT_EQ(two_rows_error([](isa::Program& p) { p.mem_rows = 3; }, 3),
+            "program check: program: config mem_rows 3 unsupported (1..2 memtile rows)");
+  EXPECT_THAT(two_rows_error([](isa::Program& p) { p.mem_rows = 0; }, 0),
+              HasSubstr("config mem_rows 0 unsupported"));
 }
 
 TEST(ProgramCheck, TilesMustExist) {

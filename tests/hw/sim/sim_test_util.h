@@ -22,12 +22,13 @@ using isa::TileId;
 inline TileId tile(int col, int row) { return TileId{static_cast<uint8_t>(col), static_cast<uint8_t>(row)}; }
 
 // A small array with a 1 MiB DDR (other values: the config defaults).
-inline config::ArrayConfig small_config(uint32_t columns = 1, uint32_t core_rows = 2) {
+inline config::ArrayConfig small_config(uint32_t columns = 1, uint32_t core_rows = 2, uint32_t mem_rows = 1) {
   config::ArrayConfig c;
   c.name = "test-" + std::to_string(columns) + "x" + std::to_string(core_rows);
+  if (mem_rows != 1) c.name += "-m" + std::to_string(mem_rows);
   c.columns = columns;
   c.core_rows = core_rows;
-  c.mem_rows = 1;
+  c.mem_rows = mem_rows;
   c.ddr.size_bytes = 1u << 20;
   return c;
 }
@@ -37,7 +38,7 @@ inline isa::Program empty_program(const config::ArrayConfig& c, const std::strin
   p.name = name;
   p.columns = static_cast<uint8_t>(c.columns);
   p.core_rows = static_cast<uint8_t>(c.core_rows);
-  p.mem_rows = 1;
+  p.mem_rows = static_cast<uint8_t>(c.mem_rows);
   p.ddr_bytes_needed = c.ddr.size_bytes;
   return p;
 }
