@@ -133,13 +133,15 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
     }
   }
   if (add) {
-    t.loadw_bytes = t.load_bytes;
+    t.loadw_bytes = p.in_resident[1] ? 0 : t.load_bytes;
     t.loadfm_b_bytes = t.loadfm_bytes;
   } else if (p.wio.pf_node >= 0) {
     const schedule::WeightGroup& pg =
         ddr.weights.at(static_cast<size_t>(p.wio.pf_node)).groups.at(static_cast<size_t>(p.wio.pf_group));
     t.loadw_bytes += pg.max_share();
   }
+  if (p.in_resident[0]) t.load_bytes = 0;
+  if (p.skip_write) t.write_bytes = 0;
   return t;
 }
 
@@ -193,6 +195,97 @@ void assign_weight_io(std::vector<schedule::LayerPlan>& plans, const schedule::D
     }
     p.wio.slot = ddr.slot_addr[active];
     p.mem.w = p.wio.slot;
+  }
+}
+
+// Places regions of the given sizes (64-byte aligned) first-fit in [0, cap) around the fixed
+// region [fixed, fixed + fixed_bytes). Returns false when they do not fit.
+bool place_around(uint64_t fixed, uint64_t fixed_bytes, uint64_t cap, const std::vector<uint64_t>& sizes,
+                  std::vector<uint32_t>& addrs) {
+  std::vector<std::pair<uint64_t, uint64_t>> free{{0, fixed}, {schedule::align_up(fixed + fixed_bytes, 64), cap}};
+  addrs.clear();
+  for (uint64_t sz : sizes) {
+    bool placed = false;
+    for (auto& [a, e] : free) {
+      const uint64_t start = schedule::align_up(a, 64);
+      if (start + sz <= e) {
+        addrs.push_back(static_cast<uint32_t>(start));
+        a = start + sz;
+        placed = true;
+        break;
+      }
+    }
+    if (!placed) return false;
+  }
+  return true;
+}
+
+// Memtile residency: when a phase's input is the output slice the previous phase just left in
+// the same memtiles, in the same layout (single pieces, same width split, a 1x1 stride-1
+// unpadded conv or pool, or an add operand, with all channels), the phase reads it there
+// instead of loading it from DDR, and the producer skips its WRITE when this phase is its
+// only consumer.
+void chain_residency(std::vector<schedule::LayerPlan>& plans, const ir::Graph& g, const schedule::DdrPlan& ddr,
+                     const target::TargetModel& tm) {
+  std::vector<int> uses(g.nodes.size(), 0);
+  for (const ir::Node& n : g.nodes)
+    for (int in : n.inputs) ++uses.at(static_cast<size_t>(in));
+  const uint64_t cap = ddr.slot_bytes > 0 ? ddr.slot_addr[0] : tm.memtile_memory_bytes();
+  for (size_t k = 1; k < plans.size(); ++k) {
+    schedule::LayerPlan& prod = plans[k - 1];
+    schedule::LayerPlan& q = plans[k];
+    // Single pieces (column-group pieces: one batch each), same split kind.
+    if (prod.pieces != 1 || q.pieces != 1 || prod.col_groups != q.col_groups) continue;
+    const ir::Node& qn = g.nodes.at(static_cast<size_t>(q.node));
+    const schedule::TensorBuffer& t = ddr.tensors.at(static_cast<size_t>(prod.node));
+    if (t.is_view()) continue;
+    int input = -1;
+    for (size_t i = 0; i < qn.inputs.size() && i < 2; ++i)
+      if (qn.inputs[i] == prod.node) input = static_cast<int>(i);
+    if (input < 0) continue;
+    if (qn.op == ir::OpKind::Add) {
+      if (qn.inputs[0] == qn.inputs[1]) continue;
+    } else if (input != 0 || q.kh != 1 || q.kw != 1 || q.sh != 1 || q.sw != 1 || qn.pad_h != 0 || qn.pad_w != 0) {
+      continue;
+    }
+    if (q.in_rows != prod.out_h || q.cols.size() != prod.cols.size()) continue;
+    if (q.in_off.at(static_cast<size_t>(input)) != std::pair<uint32_t, uint32_t>{t.ph, t.pw}) continue;
+    // Every column reads exactly the pixels and channels the producer left in its memtile.
+    bool same_cols = true;
+    for (size_t c = 0; c < q.cols.size(); ++c) {
+      const schedule::ColumnWork &a = q.cols[c], &b = prod.cols[c];
+      same_cols = same_cols && a.col == b.col && a.w0 == b.w0 && a.w1 == b.w1 && a.in_w0 == a.w0 && a.wi == a.wc() &&
+                  q.in_c0_of(a) == prod.out_c0_of(b) && q.in_cp_of(a) == prod.out_cp_of(b) &&
+                  (prod.col_groups || prod.out_cp_of(b) == t.cp);
+    }
+    if (!same_cols) continue;
+    // Re-place the consumer's other memtile regions around the resident slice.
+    const bool add = qn.op == ir::OpKind::Add;
+    const bool w_in_slot = !add && ddr.slot_bytes > 0;  // width-split convs keep weights in the slots
+    schedule::MemtileLayout m = q.mem;
+    const uint64_t resident_bytes = input == 0 ? m.x_bytes : m.w_bytes;
+    if (resident_bytes != prod.mem.y_bytes) continue;
+    std::vector<uint64_t> sizes;
+    if (input == 1) sizes.push_back(m.x_bytes);
+    else if (!w_in_slot && m.w_bytes > 0) sizes.push_back(m.w_bytes);
+    sizes.push_back(m.y_bytes);
+    std::vector<uint32_t> addrs;
+    if (!place_around(prod.mem.y, resident_bytes, cap, sizes, addrs)) continue;
+    size_t a = 0;
+    if (input == 0) {
+      m.x = prod.mem.y;
+      if (!w_in_slot && m.w_bytes > 0) m.w = addrs[a++];
+    } else {
+      m.w = prod.mem.y;
+      m.x = addrs[a++];
+    }
+    m.y = addrs[a++];
+    m.end = static_cast<uint32_t>(std::max<uint64_t>({uint64_t{m.x} + m.x_bytes, uint64_t{m.y} + m.y_bytes,
+                                                      uint64_t{prod.mem.y} + resident_bytes}));
+    q.mem = m;
+    q.wio.slot = m.w;
+    q.in_resident[input] = true;
+    if (uses.at(static_cast<size_t>(prod.node)) == 1 && prod.node != g.output) prod.skip_write = true;
   }
 }
 
@@ -260,6 +353,7 @@ CompileResult compile(const ir::Graph& g, const config::ArrayConfig& cfg, const 
     std::vector<schedule::LayerPlan> pieces = schedule::plan_layer(gg, static_cast<int>(i), ddr, tm, opt.max_band_rows);
     for (schedule::LayerPlan& p : pieces) plans.push_back(std::move(p));
   }
+  if (opt.memtile_residency) chain_residency(plans, gg, ddr, tm);
   assign_weight_io(plans, ddr);
   size_t next_concat = 0;
   for (size_t k = 0; k < plans.size(); ++k) {

@@ -21,6 +21,9 @@ struct CompileOptions {
   // Allow column-group pieces (every column its own channel group over the whole width) where
   // the sub-volume search prefers them; false = width split everywhere (for comparison).
   bool column_groups = true;
+  // Let a phase read its input from the memtile where the previous phase left it (and skip
+  // that producer's DDR write when nothing else reads it); false = every layer round-trips DDR.
+  bool memtile_residency = true;
 };
 
 struct LayerReport {        // per phase, for the listing and the CLI

@@ -75,8 +75,11 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
   s << " | rows " << p.out_row0 << "-" << p.out_row0 + p.out_h - 1 << " cols " << p.cols.front().w0 << "-"
     << p.cols.back().w1 - 1 << " ch " << p.out_c0_of(p.cols.front()) << "-"
     << p.out_c0_of(p.cols.back()) + p.out_cp_of(p.cols.back()) - 1;
-  s << " | LOAD " << ncols << "x" << (n.op == ir::OpKind::Add ? p.out_h * cw.wc() * p.in_cp_of(cw) : p.slice_in_bytes(cw))
-    << " B";
+  if (p.in_resident[0])
+    s << " | LOAD - (resident in memtile)";
+  else
+    s << " | LOAD " << ncols << "x"
+      << (n.op == ir::OpKind::Add ? p.out_h * cw.wc() * p.in_cp_of(cw) : p.slice_in_bytes(cw)) << " B";
   if (conv_like(n.op)) {
     const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
     const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group_of(cw)));
@@ -102,7 +105,10 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
     }
   } else if (n.op == ir::OpKind::Add) {
     const uint32_t band = p.bh * cw.wc() * p.in_cp_of(cw);
-    s << " | LOADB " << ncols << "x" << p.out_h * cw.wc() * p.in_cp_of(cw) << " B";
+    if (p.in_resident[1])
+      s << " | LOADB - (resident in memtile)";
+    else
+      s << " | LOADB " << ncols << "x" << p.out_h * cw.wc() * p.in_cp_of(cw) << " B";
     s << " | LOADFM iter " << p.nb << " x " << band << " B lock in";
     s << " | LOADFM(B) iter " << p.nb << " x " << band << " B lock b";
     s << " | COMP iter " << p.nb << " (add " << band << " B)";
@@ -113,7 +119,10 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
   }
   s << " | WRITEFM iter " << p.nb << " x";
   for (uint32_t r = 0; r < p.rows_of(cw); ++r) s << (r ? "/" : " ") << p.band_out_bytes(cw, r);
-  s << " B | WRITE " << ncols << "x" << p.slice_out_bytes(cw) << " B";
+  if (p.skip_write)
+    s << " B | WRITE - (kept in memtile for the next phase)";
+  else
+    s << " B | WRITE " << ncols << "x" << p.slice_out_bytes(cw) << " B";
   if (p.wio.pf_node >= 0) {
     const schedule::WeightGroup& pg =
         ddr.weights.at(static_cast<size_t>(p.wio.pf_node)).groups.at(static_cast<size_t>(p.wio.pf_group));

@@ -68,6 +68,12 @@ constexpr uint32_t kMaxLockValue = 63;
 // LOAD lands band by band (one release per band) when the band count fits the lock.
 bool load_per_band(const LayerPlan& p) { return p.nb > 1 && p.nb <= kMaxLockValue; }
 
+// Initial value of an input's lock when the input is already in the memtile: every band has
+// "landed" (one per band, or one for the whole slice).
+uint8_t resident_lock(const LayerPlan& p, int k) {
+  return p.in_resident[k] ? static_cast<uint8_t>(load_per_band(p) ? p.nb : 1) : 0;
+}
+
 // Memtile bands: band i = `bytes` bytes at base + i*stride, sent on (t, MM2S ch). When
 // `per_band` the input slice lands band by band (see land_bands) and every band waits for its
 // own release of `lock`, so LOADFM starts as soon as the first band's rows have arrived;
@@ -130,6 +136,7 @@ bool write_per_band(const LayerPlan& p, uint32_t writers) { return writers == 1 
 // WRITE: memtile MM2S ch -> shim S2MM0 -> the column's part of the output buffer's interior.
 void write_back(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, const TensorBuffer& y,
                 const target::TargetModel& tm, uint8_t mem_ch, uint8_t writers) {
+  if (p.skip_write) return;  // the next phase reads the slice from the memtile
   const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
   if (write_per_band(p, writers)) {
     const uint32_t band = p.bh * cw.wc() * p.out_cp_of(cw);
@@ -183,8 +190,9 @@ void core_locks(PhaseBuilder& b, TileId core, bool weights, bool operand_b, bool
   }
 }
 
-void mem_locks(PhaseBuilder& b, TileId mem, uint8_t w_init = 0) {
-  b.add_lock(mem, kMemLockIn, 0);
+// in_init: bands of an input already resident in the memtile (see resident_lock).
+void mem_locks(PhaseBuilder& b, TileId mem, uint8_t w_init = 0, uint8_t in_init = 0) {
+  b.add_lock(mem, kMemLockIn, in_init);
   b.add_lock(mem, kMemLockW, w_init);
   b.add_lock(mem, kMemLockOut, 0);
 }
@@ -268,7 +276,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       const schedule::WeightGroup& wg = group_of(cw);
       const TileId mem = tm.memtile(m);
       const auto nrows = static_cast<uint8_t>(wg.count);
-      mem_locks(b, mem, p.wio.load_w ? 0 : nrows);
+      mem_locks(b, mem, p.wio.load_w ? 0 : nrows, resident_lock(p, 0));
       const ShareLoad own{wg.ddr_addr, wg.bytes, p.wio.slot};
       weight_loads(b, tm, m, p.wio.load_w ? &own : nullptr, nrows, &pf[m]);
       if (!p.wio.load_wm) continue;
@@ -291,7 +299,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       const std::vector<uint32_t> served = served_rows(m, rows, C);
       const auto nserved = static_cast<uint8_t>(served.size());
       if (working[m])
-        mem_locks(b, mem, p.wio.load_w ? 0 : nserved);
+        mem_locks(b, mem, p.wio.load_w ? 0 : nserved, resident_lock(p, 0));
       else if (!served.empty())
         b.add_lock(mem, kMemLockW, p.wio.load_w ? 0 : nserved);
       const ShareLoad own{wg.share_addr.at(m), wg.share_bytes.at(m), p.wio.slot};
@@ -316,10 +324,12 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const schedule::WeightGroup& wg = group_of(cw);
     const uint32_t rows = p.rows_of(cw);
     const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
-    single(b, shim, DmaDir::MM2S, 0, ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, p.in_c_p));
-    land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
-               load_per_band(p));
-    b.add_route(ep(shim, 0), {ep(mem, 0)});
+    if (!p.in_resident[0]) {
+      single(b, shim, DmaDir::MM2S, 0, ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, p.in_c_p));
+      land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
+                 load_per_band(p));
+      b.add_route(ep(shim, 0), {ep(mem, 0)});
+    }
     // LOADFM: bands broadcast to every working core of the column.
     stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p));
     std::vector<StreamEndpoint> fm_dsts;
@@ -395,14 +405,16 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   }
   for (const ColumnWork& cw : p.cols) {
     const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col), core = tm.core(cw.col, 0);
-    mem_locks(b, mem);
+    mem_locks(b, mem, 0, resident_lock(p, 0));
     core_locks(b, core, false, false);
     const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_cp_of(cw);
-    single(b, shim, DmaDir::MM2S, 0,
-           ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0_of(cw), p.in_cp_of(cw)));
-    land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
-               load_per_band(p));
-    b.add_route(ep(shim, 0), {ep(mem, 0)});
+    if (!p.in_resident[0]) {
+      single(b, shim, DmaDir::MM2S, 0,
+             ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0_of(cw), p.in_cp_of(cw)));
+      land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
+                 load_per_band(p));
+      b.add_route(ep(shim, 0), {ep(mem, 0)});
+    }
     stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p));
     b.add_route(ep(mem, 0), {ep(core, 0)});
     const uint16_t in_start = ping_pong(b, core, p.core.in, p.band_in_bytes(cw), kCoreInProd, kCoreInCons);
@@ -453,19 +465,25 @@ void lower_add(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const sc
     const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col), core = tm.core(cw.col, 0);
     const uint32_t band = p.bh * cw.wc() * p.in_cp_of(cw);
     const uint32_t slice = p.out_h * cw.wc() * p.in_cp_of(cw);
-    mem_locks(b, mem);
+    mem_locks(b, mem, resident_lock(p, 1), resident_lock(p, 0));
     core_locks(b, core, false, true);
     // Operand A: shim MM2S0 -> memtile S2MM0 -> MM2S0 -> core S2MM0.
-    single(b, shim, DmaDir::MM2S, 0, ddr_box(xa, p.in_off.at(0), cw.w0, cw.wc(), p.out_h, p.in_c0_of(cw), p.in_cp_of(cw)));
-    land_bands(b, mem, 0, p.mem.x, slice, band, band, p.nb, kMemLockIn, load_per_band(p));
-    b.add_route(ep(shim, 0), {ep(mem, 0)});
+    if (!p.in_resident[0]) {
+      single(b, shim, DmaDir::MM2S, 0,
+             ddr_box(xa, p.in_off.at(0), cw.w0, cw.wc(), p.out_h, p.in_c0_of(cw), p.in_cp_of(cw)));
+      land_bands(b, mem, 0, p.mem.x, slice, band, band, p.nb, kMemLockIn, load_per_band(p));
+      b.add_route(ep(shim, 0), {ep(mem, 0)});
+    }
     stream_bands(b, mem, 0, p.mem.x, band, band, p.nb, kMemLockIn, load_per_band(p));
     b.add_route(ep(mem, 0), {ep(core, 0)});
     b.add_task(core, DmaDir::S2MM, 0, ping_pong(b, core, p.core.in, band, kCoreInProd, kCoreInCons), p.nb);
     // Operand B: shim MM2S1 -> memtile S2MM1 -> MM2S1 -> core S2MM1.
-    single(b, shim, DmaDir::MM2S, 1, ddr_box(xb, p.in_off.at(1), cw.w0, cw.wc(), p.out_h, p.in_c0_of(cw), p.in_cp_of(cw)));
-    land_bands(b, mem, 1, p.mem.w, slice, band, band, p.nb, kMemLockW, load_per_band(p));
-    b.add_route(ep(shim, 1), {ep(mem, 1)});
+    if (!p.in_resident[1]) {
+      single(b, shim, DmaDir::MM2S, 1,
+             ddr_box(xb, p.in_off.at(1), cw.w0, cw.wc(), p.out_h, p.in_c0_of(cw), p.in_cp_of(cw)));
+      land_bands(b, mem, 1, p.mem.w, slice, band, band, p.nb, kMemLockW, load_per_band(p));
+      b.add_route(ep(shim, 1), {ep(mem, 1)});
+    }
     stream_bands(b, mem, 1, p.mem.w, band, band, p.nb, kMemLockW, load_per_band(p));
     b.add_route(ep(mem, 1), {ep(core, 1)});
     b.add_task(core, DmaDir::S2MM, 1, ping_pong(b, core, p.core.b, band, kCoreBProd, kCoreBCons), p.nb);

@@ -93,6 +93,12 @@ struct LayerPlan {
   CoreLayout core;
   MemtileLayout mem;
   WeightsIo wio;
+  // Memtile residency between consecutive phases (compile(): chain_residency): input k
+  // (0: x, 1: an add's operand B) is already in this memtile at its region, left there by the
+  // previous phase's output slice, so its LOAD is skipped; skip_write: the output slice is
+  // consumed only by the next phase from the memtile, so it is never written to DDR.
+  bool in_resident[2] = {false, false};
+  bool skip_write = false;
 
   bool col_groups = false;   // see LayerTiling::col_groups; per-column values in ColumnWork
 

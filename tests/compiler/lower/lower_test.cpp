@@ -297,6 +297,42 @@ TEST(Lower, ColumnGroupPiecesOnNarrowLayersBitExact) {
   expect_bit_exact(g, cfg, width_only, "width split only");
 }
 
+TEST(Lower, MemtileResidencySkipsDdrRoundTripsBitExact) {
+  // c2 (1x1) feeds only the add right after it, and the add feeds only c3 (1x1) right after
+  // it: both stay in the memtiles (no WRITE, no LOAD).
+  ir::Graph g = test::input_graph("resident", 16, 16, 16);
+  test::detail::Rng rng(5);
+  test::append_conv(g, rng, "c1", 0, 32, 3, 1, 1, true, true);  // 1
+  test::append_conv(g, rng, "d", 0, 64, 1, 1, 0, true, false);  // 2
+  test::append_conv(g, rng, "c2", 1, 64, 1, 1, 0, true, false); // 3
+  ir::Node add;
+  add.name = "add";
+  add.op = ir::OpKind::Add;
+  add.inputs = {3, 2};
+  add.out = {16, 16, 64};
+  add.out_scale = std::max(g.nodes[2].out_scale, g.nodes[3].out_scale) * 1.5f;
+  add.relu = true;
+  g.nodes.push_back(add);                                        // 4
+  test::append_conv(g, rng, "c3", 4, 32, 1, 1, 0, true, true);  // 5
+  g.output = 5;
+  g.validate();
+  const config::ArrayConfig cfg = make_cfg(2, 2);
+  const compiler::CompileResult res = compiler::compile(g, cfg, {});
+  EXPECT_NE(res.schedule_listing.find("LOAD - (resident in memtile)"), std::string::npos) << res.schedule_listing;
+  EXPECT_NE(res.schedule_listing.find("WRITE - (kept in memtile for the next phase)"), std::string::npos);
+  uint64_t write_bytes = 0;
+  for (const estimate::PhaseTraffic& t : res.traffic) write_bytes += t.write_bytes;
+  compiler::CompileOptions off;
+  off.memtile_residency = false;
+  const compiler::CompileResult ref = compiler::compile(g, cfg, off);
+  uint64_t ref_write = 0;
+  for (const estimate::PhaseTraffic& t : ref.traffic) ref_write += t.write_bytes;
+  EXPECT_LT(write_bytes, ref_write);
+  EXPECT_EQ(ref.schedule_listing.find("(resident in memtile)"), std::string::npos);
+  expect_bit_exact(g, cfg, {}, "resident");
+  expect_bit_exact(g, cfg, off, "round trips");
+}
+
 TEST(Lower, RejectsUnsupportedConfigsAndOps) {
   const ir::Graph g = test::make_test_graph(1, true);
   auto msg = [&](const ir::Graph& gg, const config::ArrayConfig& c) {
