@@ -234,6 +234,21 @@ void chain_residency(std::vector<schedule::LayerPlan>& plans, const ir::Graph& g
   for (size_t k = 1; k < plans.size(); ++k) {
     schedule::LayerPlan& prod = plans[k - 1];
     schedule::LayerPlan& q = plans[k];
+    // Pieces of one layer that read the same input slice (group-innermost order): it stays.
+    if (prod.node == q.node && !q.col_groups && !prod.col_groups && q.out_row0 == prod.out_row0 &&
+        q.out_h == prod.out_h && q.in_c0 == prod.in_c0 && q.in_c_p == prod.in_c_p && q.mem.x == prod.mem.x &&
+        q.mem.x_bytes == prod.mem.x_bytes && q.cols.size() == prod.cols.size() &&
+        (q.op == ir::OpKind::Conv || q.op == ir::OpKind::Fc)) {
+      bool same = true;
+      for (size_t c = 0; c < q.cols.size(); ++c) {
+        const schedule::ColumnWork &a = q.cols[c], &b = prod.cols[c];
+        same = same && a.col == b.col && a.w0 == b.w0 && a.w1 == b.w1 && a.in_w0 == b.in_w0 && a.wi == b.wi;
+      }
+      if (same) {
+        q.in_resident[0] = true;
+        continue;
+      }
+    }
     // Single pieces (column-group pieces: one batch each), same split kind.
     if (prod.pieces != 1 || q.pieces != 1 || prod.col_groups != q.col_groups) continue;
     const ir::Node& qn = g.nodes.at(static_cast<size_t>(q.node));

@@ -94,6 +94,10 @@ struct LayerTiling {
   // pools); `col_batches` batches of up to `columns` groups run one after another.
   bool col_groups = false;
   uint32_t col_batches = 0;
+  // Width-split conv with several groups: pieces ordered height chunk, width part, group (the
+  // input slice stays in the memtile across the groups) instead of group-major (the weights
+  // stay in the cores across the parts).
+  bool group_inner = false;
   double est_cycles = 0;       // the planner's estimate for the whole layer
   uint32_t pieces() const { return col_groups ? col_batches * h_chunks : groups * w_parts * h_chunks; }
 };

@@ -106,6 +106,7 @@ struct PieceShape {
   uint32_t blob_bytes = 0;     // busiest core's weights
   uint64_t group_bytes = 0;    // LOADW bytes of the busiest memtile (its weight share)
   uint32_t nnz = 0;            // busiest core's stored blocks
+  bool resident_in = false;    // the input slice is already in the memtile (no DDR LOAD)
 };
 
 // Memtile bytes of a piece: input slice, weight share (unless it lives in a slot; add:
@@ -126,7 +127,8 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
   const double bpc = tm.stream_bytes_per_cycle(), rd = tm.ddr_read_bytes_per_cycle();
   const auto& costs = tm.config().core.costs;
   const double band_in = double((bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c;
-  const double t_in = std::max(band_in / bpc, double(bh) * ge.sh * s.max_wi * s.in_c / rd);
+  const double t_in =
+      s.resident_in ? band_in / bpc : std::max(band_in / bpc, double(bh) * ge.sh * s.max_wi * s.in_c / rd);
   const double t_out = double(bh) * s.max_wc * s.out_c_core / bpc;
   double t_comp = 0;
   if (ge.conv_like)
@@ -137,7 +139,12 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
     t_comp = double(isa::pool_cycles(bh, s.max_wc, s.in_c, ge.kh, ge.kw, costs));
   t_comp += 4.0 * costs.lock_cycles;
   const uint32_t nb = s.rows / bh;
-  return t_in + t_comp + t_out + (nb - 1) * std::max({t_in, t_comp, t_out});
+  // More bands than a 6-bit lock can count: the slice lands as a whole before the first band
+  // is sent (lower_layer.cpp, load_per_band), so the rest of the load is not overlapped.
+  double wait_slice = 0;
+  if (nb > target::TargetModel::kMaxLockValue && !s.resident_in)
+    wait_slice = double((s.rows - bh) * ge.sh) * s.max_wi * s.in_c / rd;
+  return wait_slice + t_in + t_comp + t_out + (nb - 1) * std::max({t_in, t_comp, t_out});
 }
 
 struct BandChoice {
@@ -171,7 +178,7 @@ double piece_estimate(const Geometry& ge, const PieceShape& s, const BandChoice&
   const double bds = double(s.cols) * (6 + 5 * s.core_rows);
   const double setup = cfg.control.phase_setup_cycles + cfg.control.bd_setup_cycles * bds + cfg.ddr.latency_cycles;
   (void)bpc;
-  const double first_band = double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c / rd;
+  const double first_band = s.resident_in ? 0.0 : double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c / rd;
   const double write = double(s.rows) * s.max_wc * s.out_c_piece / wr;
   return setup + first_band + b.est + write;
 }
@@ -181,7 +188,7 @@ double piece_estimate(const Geometry& ge, const PieceShape& s, const BandChoice&
 double weights_extra(const Geometry& ge, const PieceShape& s, uint32_t bh, bool prefetched, const target::TargetModel& tm) {
   if (!ge.conv_like) return 0;
   const double rd = tm.ddr_read_bytes_per_cycle(), bpc = tm.stream_bytes_per_cycle();
-  const double first_band = double((bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c / rd;
+  const double first_band = s.resident_in ? 0.0 : double((bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c / rd;
   const double w = (prefetched ? 0.0 : double(s.group_bytes) / rd) + s.blob_bytes / bpc;
   return std::max(0.0, w - first_band);
 }
@@ -357,9 +364,38 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
         }
         if (!ok) continue;
         est = est * double(gr.groups) * P + wextra * gr.groups;
+        // Groups innermost instead: the pieces of one (height chunk, width part) share the
+        // input slice, which stays in the memtile after the first of them (no LOAD), but every
+        // piece waits for its own weights (LOADWM; LOADW is prefetched with slots).
+        bool inner = false;
+        if (ge.conv_like && gr.groups > 1) {
+          double est_in = 0;
+          bool ok_in = true;
+          for (uint32_t i = 0; i < nh && ok_in; ++i) {
+            PieceShape sc = s;
+            sc.rows = rows_in_chunk(ge.out_h, nh, i);
+            const BandChoice b = choose_band(ge, sc, tm, max_band_rows);
+            sc.resident_in = true;
+            const BandChoice br = choose_band(ge, sc, tm, max_band_rows);
+            if (!b.ok || !br.ok) {
+              ok_in = false;
+              break;
+            }
+            PieceShape first = sc;
+            first.resident_in = false;
+            est_in += piece_estimate(ge, first, b, tm) + weights_extra(ge, first, b.bh, weights_in_slots, tm) +
+                      (gr.groups - 1) * (piece_estimate(ge, sc, br, tm) + weights_extra(ge, sc, br.bh, weights_in_slots, tm));
+          }
+          est_in *= P;
+          if (ok_in && est_in < est) {
+            est = est_in;
+            inner = true;
+          }
+        }
         const uint32_t pieces = gr.groups * P * nh;
         if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
           best = LayerTiling{};
+          best.group_inner = inner;
           best.groups = gr.groups;
           best.rows_per_core = gr.rows_per_core;
           best.group_c = gr.group_c;
@@ -487,9 +523,15 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
   };
   std::vector<Spec> specs;
   const uint32_t outer = t.col_groups ? t.col_batches : t.groups;
-  for (uint32_t gi = 0; gi < outer; ++gi)
+  if (t.group_inner && !t.col_groups) {
     for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
-      for (uint32_t wp = 0; wp < (t.col_groups ? 1 : t.w_parts); ++wp) specs.push_back(Spec{gi, hi, wp});
+      for (uint32_t wp = 0; wp < t.w_parts; ++wp)
+        for (uint32_t gi = 0; gi < t.groups; ++gi) specs.push_back(Spec{gi, hi, wp});
+  } else {
+    for (uint32_t gi = 0; gi < outer; ++gi)
+      for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
+        for (uint32_t wp = 0; wp < (t.col_groups ? 1 : t.w_parts); ++wp) specs.push_back(Spec{gi, hi, wp});
+  }
 
   std::vector<LayerPlan> out;
   for (const Spec& sp : specs) {
