@@ -111,10 +111,10 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
       s << " | LOADB " << ncols << "x" << p.out_h * cw.wc() * p.in_cp_of(cw) << " B";
     s << " | LOADFM iter " << p.nb << " x " << band << " B lock in";
     s << " | LOADFM(B) iter " << p.nb << " x " << band << " B lock b";
-    s << " | COMP iter " << p.nb << " (add " << band << " B)";
+    s << " | ELEW iter " << p.nb << " (add " << band << " B)";
   } else {
     s << " | LOADFM iter " << p.nb << " x " << p.band_in_bytes(cw) << " B lock in";
-    s << " | COMP iter " << p.nb << " (" << ir::op_name(n.op) << " " << p.bh << "x" << cw.wc() << "x" << p.in_cp_of(cw)
+    s << " | POOL iter " << p.nb << " (" << ir::op_name(n.op) << " " << p.bh << "x" << cw.wc() << "x" << p.in_cp_of(cw)
       << ")";
   }
   s << " | WRITEFM iter " << p.nb << " x";

@@ -417,7 +417,8 @@ TEST(Lower, ScheduleListingUsesThePaperVocabulary) {
   opt.max_band_rows = 2;
   const compiler::CompileResult r = compiler::compile(test::make_test_graph(4, true), make_cfg(2, 2), opt);
   const std::string& s = r.schedule_listing;
-  for (const char* word : {"LOAD ", "LOADW ", "LOADFM iter 4", "LOADWM", "COMP iter", "WRITEFM iter", "WRITE "})
+  for (const char* word : {"LOAD ", "LOADW ", "LOADFM iter 4", "LOADWM", "COMP iter", "POOL iter", "ELEW iter",
+                           "WRITEFM iter", "WRITE "})
     EXPECT_NE(s.find(word), std::string::npos) << word << "\n" << s;
   EXPECT_NE(s.find("conv1 conv 3x3/1: W 2 cols x COUT 2 rows, 4 bands of 2 rows"), std::string::npos) << s;
   EXPECT_NE(s.find("pool1 maxpool 2x2/2: W 2 cols x 1 row"), std::string::npos) << s;
