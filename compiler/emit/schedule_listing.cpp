@@ -103,6 +103,9 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
       nnz += b.nnz;
       blocks += b.block_rows * b.block_cols;
     }
+    const uint64_t macs_per_band = uint64_t{nnz} * 64 * p.kh * p.kw * p.bh * cw.wc();
+    s << " | COMP iter " << p.nb << " (" << nnz << "/" << blocks << " blocks, " << macs_per_band
+      << " MAC/band/col)";
   } else if (n.op == ir::OpKind::Add) {
     const uint32_t band = p.bh * cw.wc() * p.in_cp_of(cw);
     if (p.in_resident[1])
