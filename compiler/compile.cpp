@@ -106,7 +106,8 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
   const bool add = p.op == ir::OpKind::Add;
   for (const schedule::ColumnWork& cw : p.cols) {
     const uint32_t in_c = p.in_cp_of(cw);
-    t.load_bytes = std::max<uint64_t>(t.load_bytes, add ? uint64_t{p.out_h} * cw.wc() * in_c : p.slice_in_bytes(cw));
+    if (!p.in_resident[0])
+      t.load_bytes = std::max<uint64_t>(t.load_bytes, add ? uint64_t{p.out_h} * cw.wc() * in_c : p.slice_in_bytes(cw));
     t.loadfm_bytes = std::max<uint64_t>(t.loadfm_bytes, add ? uint64_t{p.bh} * cw.wc() * in_c : p.band_in_bytes(cw));
     t.write_bytes = std::max<uint64_t>(t.write_bytes, p.slice_out_bytes(cw));
     for (uint32_t r = 0; r < p.rows_of(cw); ++r) {
@@ -133,14 +134,15 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
     }
   }
   if (add) {
-    t.loadw_bytes = p.in_resident[1] ? 0 : t.load_bytes;
+    uint64_t b_bytes = 0;
+    for (const schedule::ColumnWork& cw : p.cols) b_bytes = std::max<uint64_t>(b_bytes, uint64_t{p.out_h} * cw.wc() * p.in_cp_of(cw));
+    t.loadw_bytes = p.in_resident[1] ? 0 : b_bytes;
     t.loadfm_b_bytes = t.loadfm_bytes;
   } else if (p.wio.pf_node >= 0) {
     const schedule::WeightGroup& pg =
         ddr.weights.at(static_cast<size_t>(p.wio.pf_node)).groups.at(static_cast<size_t>(p.wio.pf_group));
     t.loadw_bytes += pg.max_share();
   }
-  if (p.in_resident[0]) t.load_bytes = 0;
   if (p.skip_write) t.write_bytes = 0;
   return t;
 }
