@@ -141,7 +141,7 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
   } else if (p.wio.pf_node >= 0) {
     const schedule::WeightGroup& pg =
         ddr.weights.at(static_cast<size_t>(p.wio.pf_node)).groups.at(static_cast<size_t>(p.wio.pf_group));
-    t.loadw_bytes += pg.max_share();
+    t.loadw_bytes += p.wio.pf_col_groups ? pg.bytes : pg.max_share();
   }
   if (p.skip_write) t.write_bytes = 0;
   return t;
@@ -176,7 +176,7 @@ void assign_weight_io(std::vector<schedule::LayerPlan>& plans, const schedule::D
     const bool cores_hold = prev && is_conv_like(prev->op) && prev->node == p.node && prev->group == p.group &&
                             prev->col_groups == p.col_groups && same_or_fewer_columns(*prev, p);
     p.wio.load_wm = !cores_hold;
-    if (!slots || p.col_groups) {  // column groups keep their whole group next to the slices
+    if (!slots) {
       p.wio.load_w = !cores_hold;
       p.wio.slot = p.mem.w;
       continue;
@@ -189,6 +189,7 @@ void assign_weight_io(std::vector<schedule::LayerPlan>& plans, const schedule::D
       if (prev && prev->op != ir::OpKind::Add && !cores_hold) {
         plans[k - 1].wio.pf_node = p.node;
         plans[k - 1].wio.pf_group = p.group;
+        plans[k - 1].wio.pf_col_groups = p.col_groups;
         plans[k - 1].wio.pf_slot = ddr.slot_addr[active];
         p.wio.load_w = false;
       } else {
@@ -237,7 +238,7 @@ void chain_residency(std::vector<schedule::LayerPlan>& plans, const ir::Graph& g
     schedule::LayerPlan& prod = plans[k - 1];
     schedule::LayerPlan& q = plans[k];
     // Pieces of one layer that read the same input slice (group-innermost order): it stays.
-    if (prod.node == q.node && !q.col_groups && !prod.col_groups && q.out_row0 == prod.out_row0 &&
+    if (prod.node == q.node && q.col_groups == prod.col_groups && q.out_row0 == prod.out_row0 &&
         q.out_h == prod.out_h && q.in_c0 == prod.in_c0 && q.in_c_p == prod.in_c_p && q.mem.x == prod.mem.x &&
         q.mem.x_bytes == prod.mem.x_bytes && q.cols.size() == prod.cols.size() &&
         (q.op == ir::OpKind::Conv || q.op == ir::OpKind::Fc)) {

@@ -130,7 +130,7 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
     const schedule::WeightGroup& pg =
         ddr.weights.at(static_cast<size_t>(p.wio.pf_node)).groups.at(static_cast<size_t>(p.wio.pf_group));
     s << " | LOADW(next) " << g.nodes.at(static_cast<size_t>(p.wio.pf_node)).name << " group " << p.wio.pf_group << " "
-      << pg.max_share() << " B per memtile";
+      << (p.wio.pf_col_groups ? pg.bytes : pg.max_share()) << " B per memtile";
   }
   return s.str();
 }

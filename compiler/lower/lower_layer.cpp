@@ -242,8 +242,15 @@ void weight_loads(PhaseBuilder& b, const target::TargetModel& tm, uint32_t m, co
 std::vector<ShareLoad> prefetch_loads(const LayerPlan& p, const schedule::DdrPlan& ddr, uint32_t columns) {
   std::vector<ShareLoad> v(columns);
   if (p.wio.pf_node < 0) return v;
-  const schedule::WeightGroup& wg =
-      ddr.weights.at(static_cast<size_t>(p.wio.pf_node)).groups.at(static_cast<size_t>(p.wio.pf_group));
+  const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.wio.pf_node));
+  if (p.wio.pf_col_groups) {  // memtile m: the whole group its column will compute
+    for (uint32_t m = 0; m < columns; ++m) {
+      const size_t gi = static_cast<size_t>(p.wio.pf_group) + m;
+      if (gi < lw.groups.size()) v[m] = ShareLoad{lw.groups[gi].ddr_addr, lw.groups[gi].bytes, p.wio.pf_slot};
+    }
+    return v;
+  }
+  const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.wio.pf_group));
   for (uint32_t m = 0; m < columns; ++m) v[m] = ShareLoad{wg.share_addr.at(m), wg.share_bytes.at(m), p.wio.pf_slot};
   return v;
 }

@@ -267,7 +267,8 @@ uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<Tensor
   if (!is_conv_like(n.op)) return 0;
   const Geometry ge = geometry(g, node, tensors);
   const uint32_t R = working_rows(ge.out_c_p / 8, tm.usable_core_rows());
-  return conv_grouping(ge, stored_blocks_per_row(n, ge.in_c_p, dense), R, t.groups, tm.columns()).share;
+  const Grouping gr = conv_grouping(ge, stored_blocks_per_row(n, ge.in_c_p, dense), R, t.groups, tm.columns());
+  return t.col_groups ? gr.gbytes : gr.share;  // column groups keep a whole group per memtile
 }
 
 LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
@@ -427,30 +428,28 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
       const uint32_t hc = ceil_div(ge.out_h, nh);
       if (nh > 1 && hc == ceil_div(ge.out_h, nh - 1)) continue;
       s.rows = hc;
-      if (memtile_need(ge, s, false) > mem_cap) continue;
+      if (memtile_need(ge, s, weights_in_slots) > mem_cap) continue;
       ++tried;
-      double est = 0, wextra = 0;
+      // Pieces run chunk by chunk, batch by batch: a conv's batches after the first read the
+      // same whole-width input, which stays in the memtile; every batch waits for its weights
+      // (prefetched into a slot when there are slots).
+      double est = 0;
       bool ok = true;
-      uint32_t prev_rows = 0;
-      double prev_est = 0;
       for (uint32_t i = 0; i < nh && ok; ++i) {
-        const uint32_t rows = rows_in_chunk(ge.out_h, nh, i);
-        if (rows != prev_rows) {
-          PieceShape sc = s;
-          sc.rows = rows;
-          const BandChoice b = choose_band(ge, sc, tm, max_band_rows);
-          if (!b.ok) {
-            ok = false;
-            break;
-          }
-          prev_rows = rows;
-          prev_est = piece_estimate(ge, sc, b, tm);
-          if (i == 0) wextra = weights_extra(ge, sc, b.bh, false, tm);
+        PieceShape sc = s;
+        sc.rows = rows_in_chunk(ge.out_h, nh, i);
+        const BandChoice b = choose_band(ge, sc, tm, max_band_rows);
+        PieceShape sr = sc;
+        sr.resident_in = ge.conv_like;
+        const BandChoice br = choose_band(ge, sr, tm, max_band_rows);
+        if (!b.ok || !br.ok) {
+          ok = false;
+          break;
         }
-        est += prev_est;
+        est += piece_estimate(ge, sc, b, tm) + weights_extra(ge, sc, b.bh, weights_in_slots, tm) +
+               (batches - 1) * (piece_estimate(ge, sr, br, tm) + weights_extra(ge, sr, br.bh, weights_in_slots, tm));
       }
       if (!ok) continue;
-      est = est * batches + wextra * batches;
       const uint32_t pieces = batches * nh;
       if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
         best = LayerTiling{};
@@ -527,10 +526,13 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
       for (uint32_t wp = 0; wp < t.w_parts; ++wp)
         for (uint32_t gi = 0; gi < t.groups; ++gi) specs.push_back(Spec{gi, hi, wp});
+  } else if (t.col_groups) {  // chunk by chunk, batch by batch (the input stays across batches)
+    for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
+      for (uint32_t gi = 0; gi < outer; ++gi) specs.push_back(Spec{gi, hi, 0});
   } else {
     for (uint32_t gi = 0; gi < outer; ++gi)
       for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
-        for (uint32_t wp = 0; wp < (t.col_groups ? 1 : t.w_parts); ++wp) specs.push_back(Spec{gi, hi, wp});
+        for (uint32_t wp = 0; wp < t.w_parts; ++wp) specs.push_back(Spec{gi, hi, wp});
   }
 
   std::vector<LayerPlan> out;
@@ -626,7 +628,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     // below ddr.slot_addr[0]; the slot actually used is set in wio by compile(). Column-group
     // pieces keep their (whole) group next to the slices.
     MemtileLayout& m = p.mem;
-    const bool slots = ge.conv_like && ddr.slot_bytes > 0 && !t.col_groups;
+    const bool slots = ge.conv_like && ddr.slot_bytes > 0;
     m.x = 0;
     m.x_bytes = p.in_rows * max_wi * p.in_c_p;
     m.w = align32(m.x + m.x_bytes, kMemtileAlign);

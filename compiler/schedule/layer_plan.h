@@ -64,6 +64,7 @@ struct WeightsIo {
   // Prefetch during this phase (any conv or pool piece): the share of group `pf_group` of
   // node `pf_node` into memtile address `pf_slot` (pf_node -1: none).
   int pf_node = -1, pf_group = -1;
+  bool pf_col_groups = false;  // the prefetched piece has column groups: memtile m loads group pf_group + m
   uint32_t pf_slot = 0;
 };
 
