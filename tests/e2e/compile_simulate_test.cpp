@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "compiler/compile.h"
@@ -199,6 +200,42 @@ TEST(CompileSimulate, UnevenColumnSplitsBitExact) {
   compiler::CompileOptions dense;
   dense.dense = true;
   compile_and_check(g, cfg, dense, "3x3 dense");
+}
+
+}  // namespace
+}  // namespace saie
+
+namespace saie {
+namespace {
+
+// The timed SystemC model, not only the functional interpreter, on programs whose layers are
+// cut into pieces: tiny memories force output-channel groups, width parts, height chunks and
+// column groups, with weights prefetched into memtile slots and slices left in the memtiles
+// between phases (all of which depend on tile memories persisting across phases).
+TEST(CompileSimulate, PiecesPrefetchAndResidencyBitExactInTheTimedModel) {
+  test::TestGraphOptions o;
+  o.h = o.w = 20;
+  o.c = 3;
+  const ir::Graph g = test::make_test_graph(25, true, o);
+  for (auto [cols, rows, core_kib, mem_kib] : {std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>{2, 2, 2, 4},
+                                               {4, 2, 2, 4}, {3, 4, 2, 6}}) {
+    config::ArrayConfig cfg;
+    cfg.name = "tiny-memories";
+    cfg.columns = cols;
+    cfg.core_rows = rows;
+    cfg.core.data_memory_bytes = core_kib * 1024;
+    cfg.memtile.memory_bytes = mem_kib * 1024;
+    const compiler::CompileResult res = compiler::compile(g, cfg, {});
+    EXPECT_GT(res.program.phases.size(), g.nodes.size() - 1);
+    compile_and_check(g, cfg, {}, std::to_string(cols) + "x" + std::to_string(rows) + " tiny memories");
+  }
+  // Full-size memories on a 4x4 array: the sub-volume search's own choice (column groups for
+  // the narrow layers, residency between 1x1 layers) on the same graph.
+  config::ArrayConfig cfg;
+  cfg.name = "test-4x4";
+  cfg.columns = 4;
+  cfg.core_rows = 4;
+  compile_and_check(g, cfg, {}, "4x4");
 }
 
 }  // namespace
