@@ -10,6 +10,19 @@
 
 namespace saie::test {
 
+// Appends a node (no weights) and returns it; references into g.nodes die with the next append.
+inline ir::Node& append_node(ir::Graph& g, const std::string& name, ir::OpKind op, std::vector<int> inputs,
+                             ir::Shape out, float scale) {
+  ir::Node n;
+  n.name = name;
+  n.op = op;
+  n.inputs = std::move(inputs);
+  n.out = out;
+  n.out_scale = scale;
+  g.nodes.push_back(std::move(n));
+  return g.nodes.back();
+}
+
 // input [6, 5, 3] (scale 1/127)
 // a      conv 1x1 -> [6, 5, 4], relu, dense          scale 0.05
 // b      conv 3x3 p1 -> [6, 5, 8], relu, sparse       scale 0.05
@@ -22,14 +35,7 @@ inline ir::Graph make_concat_graph(uint32_t seed = 1) {
   ir::Graph g;
   g.name = "concat-graph-" + std::to_string(seed);
   auto add = [&](const std::string& name, ir::OpKind op, std::vector<int> inputs, ir::Shape out, float scale) -> ir::Node& {
-    ir::Node n;
-    n.name = name;
-    n.op = op;
-    n.inputs = std::move(inputs);
-    n.out = out;
-    n.out_scale = scale;
-    g.nodes.push_back(std::move(n));
-    return g.nodes.back();
+    return append_node(g, name, op, std::move(inputs), out, scale);
   };
   add("input", ir::OpKind::Input, {}, {6, 5, 3}, 1.0f / 127.0f);
   {
@@ -74,14 +80,7 @@ inline ir::Graph make_inplace_concat_graph(uint32_t seed = 1) {
   ir::Graph g;
   g.name = "inplace-concat-" + std::to_string(seed);
   auto add = [&](const std::string& name, ir::OpKind op, std::vector<int> inputs, ir::Shape out, float scale) -> ir::Node& {
-    ir::Node n;
-    n.name = name;
-    n.op = op;
-    n.inputs = std::move(inputs);
-    n.out = out;
-    n.out_scale = scale;
-    g.nodes.push_back(std::move(n));
-    return g.nodes.back();
+    return append_node(g, name, op, std::move(inputs), out, scale);
   };
   const float s = 0.05f;
   add("input", ir::OpKind::Input, {}, {9, 7, 3}, 1.0f / 127.0f);

@@ -3,6 +3,8 @@
 // the simulated outputs equal the reference executor bit for bit and that sparsity pays.
 #include <gtest/gtest.h>
 
+#include "tests/e2e/cli_test_util.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,24 +15,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string driver() { return std::string(SAIE_BINARY_DIR) + "/cli/sparseaie"; }
+using saie::test::driver;
+using saie::test::fresh_dir;
+using saie::test::sh;
 
-fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("saie_e2e_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-int sh(const std::string& cmd) {
-  int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-[[maybe_unused]] nlohmann::json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  return nlohmann::json::parse(in);
-}
+[[maybe_unused]] nlohmann::json read_json(const fs::path& p) { return saie::test::read_json(p); }
 
 }  // namespace
 

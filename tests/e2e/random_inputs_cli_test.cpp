@@ -4,6 +4,8 @@
 // the Fashion-MNIST path refuses it with a hint; --images with --random-inputs is one error line.
 #include <gtest/gtest.h>
 
+#include "tests/e2e/cli_test_util.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,19 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string driver() { return std::string(SAIE_BINARY_DIR) + "/cli/sparseaie"; }
-
-fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("saie_e2e_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
-
-int sh(const std::string& cmd) {
-  int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+using saie::test::driver;
+using saie::test::fresh_dir;
+using saie::test::sh;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
@@ -46,10 +38,7 @@ int count_lines(const std::string& s) {
   return n;
 }
 
-[[maybe_unused]] nlohmann::json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  return nlohmann::json::parse(in);
-}
+using saie::test::read_json;
 
 }  // namespace
 

@@ -1,0 +1,39 @@
+// cli_test_util.h — helpers for end-to-end tests that run the sparseaie driver as a user would.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace saie::test {
+
+namespace fs = std::filesystem;
+
+// The driver built next to the tests.
+inline std::string driver() { return std::string(SAIE_BINARY_DIR) + "/cli/sparseaie"; }
+
+// An empty folder under the system temp dir, unique to this process.
+inline fs::path fresh_dir(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("saie_e2e_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// Runs cmd through the shell; its exit status, or -1 if it did not exit normally.
+inline int sh(const std::string& cmd) {
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+inline nlohmann::json read_json(const fs::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+
+}  // namespace saie::test
