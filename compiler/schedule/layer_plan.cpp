@@ -259,6 +259,19 @@ Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row,
   return gr;
 }
 
+// The per-core / per-piece sizes a grouping gives a piece (widths, rows and weight bytes per
+// memtile are set by the caller).
+PieceShape shape_of(const Grouping& gr) {
+  PieceShape s;
+  s.in_c = gr.in_c;
+  s.out_c_core = gr.out_c_core;
+  s.out_c_piece = gr.out_c_piece;
+  s.core_rows = gr.core_rows;
+  s.blob_bytes = gr.blob;
+  s.nnz = gr.nnz;
+  return s;
+}
+
 }  // namespace
 
 uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
@@ -313,14 +326,8 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
     uint32_t last_wc = 0;
     for (uint32_t P = 1; P <= max_parts; ++P) {
       const uint32_t parts = C * P;
-      PieceShape s;
-      s.in_c = gr.in_c;
-      s.out_c_core = gr.out_c_core;
-      s.out_c_piece = gr.out_c_piece;
-      s.core_rows = gr.core_rows;
-      s.blob_bytes = gr.blob;
+      PieceShape s = shape_of(gr);
       s.group_bytes = gr.share;
-      s.nnz = gr.nnz;
       s.cols = std::min(C, ge.out_w);
       for (uint32_t j = 0; j < std::min(parts, ge.out_w); ++j) {
         const ColumnWork cw = column_work(ge, parts, j, 0);
@@ -411,14 +418,8 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
   // Column groups: every column its own channel group over the whole width.
   for (const Grouping& gr : groupings) {
     if (!allow_col_groups || C < 2 || gr.groups < 2) continue;
-    PieceShape s;
-    s.in_c = gr.in_c;
-    s.out_c_core = gr.out_c_core;
-    s.out_c_piece = gr.out_c_piece;
-    s.core_rows = gr.core_rows;
-    s.blob_bytes = gr.blob;
+    PieceShape s = shape_of(gr);
     s.group_bytes = gr.gbytes;
-    s.nnz = gr.nnz;
     s.cols = std::min(C, gr.groups);
     s.max_wc = ge.out_w;
     s.max_wi = (ge.out_w - 1) * ge.sw + ge.kw;
@@ -466,12 +467,8 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
   }
   if (!found) {
     const Grouping& gr = groupings.back();
-    PieceShape s;
+    PieceShape s = shape_of(gr);
     s.rows = 1;
-    s.in_c = gr.in_c;
-    s.out_c_core = gr.out_c_core;
-    s.out_c_piece = gr.out_c_piece;
-    s.blob_bytes = gr.blob;
     s.group_bytes = gr.share;
     const ColumnWork cw = column_work(ge, std::max(1u, ge.out_w), 0, 0);
     s.max_wi = cw.wi;
