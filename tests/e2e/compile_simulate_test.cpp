@@ -9,6 +9,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <array>
+#include <random>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -236,6 +238,43 @@ TEST(CompileSimulate, PiecesPrefetchAndResidencyBitExactInTheTimedModel) {
   cfg.columns = 4;
   cfg.core_rows = 4;
   compile_and_check(g, cfg, {}, "4x4");
+}
+
+}  // namespace
+}  // namespace saie
+
+namespace saie {
+namespace {
+
+// Random test networks on random arrays and memory sizes through the timed SystemC model
+// (the functional interpreter covers many more in tests/compiler/lower/random_programs_test.cpp).
+TEST(CompileSimulate, RandomProgramsBitExactInTheTimedModel) {
+  std::mt19937 rng(77);
+  auto pick = [&](uint32_t lo, uint32_t hi) { return lo + static_cast<uint32_t>(rng() % (hi - lo + 1)); };
+  int simulated = 0;
+  for (int trial = 0; trial < 12 || (simulated < 6 && trial < 40); ++trial) {
+    test::TestGraphOptions o;
+    o.h = 4 * pick(2, 6);
+    o.w = 4 * pick(2, 6);
+    o.c = std::array<uint32_t, 3>{1, 3, 8}[pick(0, 2)];
+    o.c1 = pick(1, 4) * 8;
+    o.c2 = pick(1, 8) * 8;
+    const ir::Graph g = test::make_test_graph(500 + static_cast<uint32_t>(trial), true, o);
+    config::ArrayConfig cfg;
+    cfg.name = "random";
+    cfg.columns = pick(1, 5);
+    cfg.core_rows = pick(1, 5);
+    cfg.core.data_memory_bytes = 1024u * std::array<uint32_t, 3>{4, 16, 64}[pick(0, 2)];
+    cfg.memtile.memory_bytes = 1024u * std::array<uint32_t, 3>{8, 64, 512}[pick(0, 2)];
+    try {
+      compiler::compile(g, cfg, {});
+    } catch (const compiler::CompileError&) {
+      continue;  // memories too small for this network; the interpreter test checks the message
+    }
+    ++simulated;
+    compile_and_check(g, cfg, {}, "random trial " + std::to_string(trial));
+  }
+  EXPECT_GE(simulated, 6);
 }
 
 }  // namespace
