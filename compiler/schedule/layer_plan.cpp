@@ -169,15 +169,14 @@ BandChoice choose_band(const Geometry& ge, const PieceShape& s, const target::Ta
   return best;
 }
 
-// Estimated cycles of a whole piece (one phase): set-up, weights before the first band
-// (LOADW then LOADWM, blocking) or the first band's rows, the band pipeline, the write-back.
-// Weights are not included: the first piece of each group adds weights_extra().
+// Estimated cycles of a whole piece (one phase): set-up, the first band's rows from DDR (unless
+// resident), the band pipeline, the write-back. Weights are not included: pieces that wait for
+// their weights add weights_extra().
 double piece_estimate(const Geometry& ge, const PieceShape& s, const BandChoice& b, const target::TargetModel& tm) {
   const auto& cfg = tm.config();
-  const double rd = tm.ddr_read_bytes_per_cycle(), wr = tm.ddr_write_bytes_per_cycle(), bpc = tm.stream_bytes_per_cycle();
+  const double rd = tm.ddr_read_bytes_per_cycle(), wr = tm.ddr_write_bytes_per_cycle();
   const double bds = double(s.cols) * (6 + 5 * s.core_rows);
   const double setup = cfg.control.phase_setup_cycles + cfg.control.bd_setup_cycles * bds + cfg.ddr.latency_cycles;
-  (void)bpc;
   const double first_band = s.resident_in ? 0.0 : double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c / rd;
   const double write = double(s.rows) * s.max_wc * s.out_c_piece / wr;
   return setup + first_band + b.est + write;
