@@ -64,6 +64,36 @@ std::string window_error(uint32_t in_h, uint32_t in_w, uint32_t out_h, uint32_t 
   return "";
 }
 
+// Adds one stored 8x8 block's contribution to every output pixel: acc points at the block row's
+// first channel of pixel 0 (pixel stride out_c). Per pixel the block is an 8 (cout) x 8 (cin)
+// matrix applied to each kernel position's 8 input channels; Sum is the per-block accumulator
+// type (int32 while the window keeps |sum| <= kh*kw*8*128*128 < 2^31).
+constexpr uint32_t kInt32WindowMax = 16383;
+template <class Sum>
+void accumulate_block(const isa::ConvArgs& a, const uint8_t* in, const uint8_t* blk, uint64_t cin0, int64_t* acc) {
+  const uint64_t co_stride = uint64_t{a.kh} * a.kw * 8;
+  for (uint32_t oh = 0; oh < a.out_h; ++oh) {
+    for (uint32_t ow = 0; ow < a.out_w; ++ow) {
+      Sum sum[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      for (uint32_t ky = 0; ky < a.kh; ++ky) {
+        for (uint32_t kx = 0; kx < a.kw; ++kx) {
+          const auto* x = reinterpret_cast<const int8_t*>(
+              in + ((uint64_t{oh} * a.stride_h + ky) * a.in_w + uint64_t{ow} * a.stride_w + kx) * a.in_c + cin0);
+          const auto* wk = reinterpret_cast<const int8_t*>(blk + (uint64_t{ky} * a.kw + kx) * 8);
+          for (uint32_t co = 0; co < 8; ++co) {
+            const int8_t* wv = wk + co * co_stride;
+            Sum d = 0;
+            for (uint32_t ci = 0; ci < 8; ++ci) d += Sum{x[ci]} * Sum{wv[ci]};
+            sum[co] += d;
+          }
+        }
+      }
+      int64_t* out = acc + (uint64_t{oh} * a.out_w + ow) * a.out_c;
+      for (uint32_t co = 0; co < 8; ++co) out[co] += sum[co];
+    }
+  }
+}
+
 }  // namespace
 
 // ---- static helpers ---------------------------------------------------------------------
@@ -157,23 +187,10 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
     for (uint32_t s = row_ptr[br]; s < row_ptr[br + 1]; ++s) {
       const uint8_t* blk = blocks + block_bytes * s;
       const uint64_t cin0 = uint64_t{col_idx[s]} * 8;
-      for (uint32_t oh = 0; oh < a.out_h; ++oh) {
-        for (uint32_t ow = 0; ow < a.out_w; ++ow) {
-          int64_t* out_acc = &acc[(uint64_t{oh} * a.out_w + ow) * a.out_c + uint64_t{br} * 8];
-          for (uint32_t co = 0; co < 8; ++co) {
-            int64_t sum = 0;
-            for (uint32_t ky = 0; ky < a.kh; ++ky) {
-              for (uint32_t kx = 0; kx < a.kw; ++kx) {
-                const uint8_t* x =
-                    in + ((uint64_t{oh} * a.stride_h + ky) * a.in_w + uint64_t{ow} * a.stride_w + kx) * a.in_c + cin0;
-                const uint8_t* wv = blk + ((uint64_t{co} * a.kh + ky) * a.kw + kx) * 8;
-                for (uint32_t ci = 0; ci < 8; ++ci) sum += int64_t{as_i8(x[ci])} * as_i8(wv[ci]);
-              }
-            }
-            out_acc[co] += sum;
-          }
-        }
-      }
+      if (uint32_t{a.kh} * a.kw <= kInt32WindowMax)
+        accumulate_block<int32_t>(a, in, blk, cin0, &acc[uint64_t{br} * 8]);
+      else
+        accumulate_block<int64_t>(a, in, blk, cin0, &acc[uint64_t{br} * 8]);
     }
   }
   uint8_t* out = mem + a.out_addr;

@@ -2,6 +2,7 @@
 #include "hw/stream/stream_fifo.h"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace saie::hw {
@@ -23,8 +24,10 @@ void StreamFifo::reserve(uint32_t n) {
 
 void StreamFifo::commit(const uint8_t* src, uint32_t n, const sc_core::sc_time& ready) {
   if (n > reserved_) throw std::logic_error("stream fifo: commit without reservation");
-  uint32_t tail = (head_ + stored_) % capacity_;
-  for (uint32_t i = 0; i < n; ++i) ring_[(tail + i) % capacity_] = src[i];
+  const uint32_t tail = (head_ + stored_) % capacity_;
+  const uint32_t first = std::min(n, capacity_ - tail);  // up to the end of the ring, then wrap
+  std::memcpy(&ring_[tail], src, first);
+  std::memcpy(&ring_[0], src + first, n - first);
   reserved_ -= n;
   stored_ += n;
   if (!marks_.empty() && marks_.back().ready == ready)
@@ -52,7 +55,9 @@ uint32_t StreamFifo::pop(uint8_t* dst, uint32_t max, const sc_core::sc_time& now
   while (n < max && !marks_.empty() && marks_.front().ready <= now) {
     Mark& m = marks_.front();
     uint32_t take = std::min(m.bytes, max - n);
-    for (uint32_t i = 0; i < take; ++i) dst[n + i] = ring_[(head_ + i) % capacity_];
+    const uint32_t first = std::min(take, capacity_ - head_);
+    std::memcpy(dst + n, &ring_[head_], first);
+    std::memcpy(dst + n + first, &ring_[0], take - first);
     head_ = (head_ + take) % capacity_;
     stored_ -= take;
     n += take;
