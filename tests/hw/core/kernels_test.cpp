@@ -422,3 +422,46 @@ TEST(Kernels, ComputeOpDispatchesAndRejectsLockOps) {
 
 }  // namespace
 }  // namespace saie::hw
+
+namespace saie::hw {
+namespace {
+
+// Block sums are kept in int32 while a kernel window has at most 16383 positions and in int64
+// beyond: with every input and weight at -128 a 127x127 window reaches 2114060288 (just under
+// 2^31) and a 128x128 window exactly 2^31, which would wrap in int32. mult 1, shift 30 maps
+// both to 2 (a wrap would give -2).
+TEST(Kernels, ConvBlockSumsDoNotOverflowAtTheLargestWindows) {
+  for (uint8_t k : {uint8_t{127}, uint8_t{128}}) {
+    isa::ConvArgs a;
+    a.in_h = a.in_w = k;
+    a.in_c = a.out_c = 8;
+    a.kh = a.kw = k;
+    a.out_h = a.out_w = 1;
+    const uint64_t in_bytes = uint64_t{k} * k * 8, w_bytes = 64ull * k * k;
+    a.in_addr = 0;
+    a.w_addr = static_cast<uint32_t>(in_bytes);
+    const uint32_t meta = 8 + 2 * 2 + 2 + 2;  // header, row_ptr[2], col_idx[1], pad to 4
+    a.qp_addr = static_cast<uint32_t>(a.w_addr + meta + w_bytes);
+    a.out_addr = a.qp_addr + 12 * 8;
+    std::vector<uint8_t> m(a.out_addr + 64, 0);
+    std::fill(m.begin(), m.begin() + static_cast<long>(in_bytes), uint8_t{0x80});  // -128
+    put_u16(m, a.w_addr, 1);
+    put_u16(m, a.w_addr + 2, 1);
+    put_u16(m, a.w_addr + 4, k);
+    put_u16(m, a.w_addr + 6, k);
+    put_u16(m, a.w_addr + 8, 0);
+    put_u16(m, a.w_addr + 10, 1);
+    put_u16(m, a.w_addr + 12, 0);
+    std::fill(m.begin() + a.w_addr + meta, m.begin() + static_cast<long>(a.w_addr + meta + w_bytes), uint8_t{0x80});
+    for (uint32_t oc = 0; oc < 8; ++oc) {
+      put_i32(m, a.qp_addr + 12 * oc, 0);
+      put_i32(m, a.qp_addr + 12 * oc + 4, 1);
+      put_i32(m, a.qp_addr + 12 * oc + 8, 30);
+    }
+    run_conv(m.data(), m.size(), a, config::CoreCosts{});
+    for (uint32_t oc = 0; oc < 8; ++oc) EXPECT_EQ(static_cast<int8_t>(m[a.out_addr + oc]), 2) << "k " << int(k);
+  }
+}
+
+}  // namespace
+}  // namespace saie::hw
