@@ -102,7 +102,7 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
   t.columns = static_cast<uint32_t>(p.cols.size());
   t.cores_per_column = p.rows();
   t.iterations = p.nb;
-  const bool conv_like = p.op == ir::OpKind::Conv || p.op == ir::OpKind::Fc;
+  const bool conv_like = ir::has_weights(p.op);
   const bool add = p.op == ir::OpKind::Add;
   for (const schedule::ColumnWork& cw : p.cols) {
     const uint32_t in_c = p.in_cp_of(cw);
@@ -147,8 +147,6 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
   return t;
 }
 
-bool is_conv_like(ir::OpKind k) { return k == ir::OpKind::Conv || k == ir::OpKind::Fc; }
-
 // Every column of b also works in a (with the same weight group in column-group pieces).
 bool same_or_fewer_columns(const schedule::LayerPlan& a, const schedule::LayerPlan& b) {
   for (const schedule::ColumnWork& cb : b.cols) {
@@ -170,15 +168,14 @@ void assign_weight_io(std::vector<schedule::LayerPlan>& plans, const schedule::D
   int active = 0;
   for (size_t k = 0; k < plans.size(); ++k) {
     schedule::LayerPlan& p = plans[k];
-    if (!is_conv_like(p.op)) continue;
+    if (!ir::has_weights(p.op)) continue;
     const std::pair<int, int> key{p.node, p.group};
     const schedule::LayerPlan* prev = k > 0 ? &plans[k - 1] : nullptr;
-    const bool cores_hold = prev && is_conv_like(prev->op) && prev->node == p.node && prev->group == p.group &&
+    const bool cores_hold = prev && ir::has_weights(prev->op) && prev->node == p.node && prev->group == p.group &&
                             prev->col_groups == p.col_groups && same_or_fewer_columns(*prev, p);
     p.wio.load_wm = !cores_hold;
     if (!slots) {
       p.wio.load_w = !cores_hold;
-      p.wio.slot = p.mem.w;
       continue;
     }
     if (content[active] == key) {
@@ -196,9 +193,13 @@ void assign_weight_io(std::vector<schedule::LayerPlan>& plans, const schedule::D
         p.wio.load_w = true;
       }
     }
-    p.wio.slot = ddr.slot_addr[active];
-    p.mem.w = p.wio.slot;
+    p.mem.w = ddr.slot_addr[active];
   }
+}
+
+// Same array column computing the same output columns.
+bool same_output_columns(const schedule::ColumnWork& a, const schedule::ColumnWork& b) {
+  return a.col == b.col && a.w0 == b.w0 && a.w1 == b.w1;
 }
 
 // Places regions of the given sizes (64-byte aligned) first-fit in [0, cap) around the fixed
@@ -241,12 +242,11 @@ void chain_residency(std::vector<schedule::LayerPlan>& plans, const ir::Graph& g
     if (prod.node == q.node && q.col_groups == prod.col_groups && q.out_row0 == prod.out_row0 &&
         q.out_h == prod.out_h && q.in_c0 == prod.in_c0 && q.in_c_p == prod.in_c_p && q.mem.x == prod.mem.x &&
         q.mem.x_bytes == prod.mem.x_bytes && q.cols.size() == prod.cols.size() &&
-        (q.op == ir::OpKind::Conv || q.op == ir::OpKind::Fc)) {
+        ir::has_weights(q.op)) {
       bool same = true;
-      for (size_t c = 0; c < q.cols.size(); ++c) {
-        const schedule::ColumnWork &a = q.cols[c], &b = prod.cols[c];
-        same = same && a.col == b.col && a.w0 == b.w0 && a.w1 == b.w1 && a.in_w0 == b.in_w0 && a.wi == b.wi;
-      }
+      for (size_t c = 0; c < q.cols.size(); ++c)
+        same = same && same_output_columns(q.cols[c], prod.cols[c]) && q.cols[c].in_w0 == prod.cols[c].in_w0 &&
+               q.cols[c].wi == prod.cols[c].wi;
       if (same) {
         q.in_resident[0] = true;
         continue;
@@ -272,7 +272,7 @@ void chain_residency(std::vector<schedule::LayerPlan>& plans, const ir::Graph& g
     bool same_cols = true;
     for (size_t c = 0; c < q.cols.size(); ++c) {
       const schedule::ColumnWork &a = q.cols[c], &b = prod.cols[c];
-      same_cols = same_cols && a.col == b.col && a.w0 == b.w0 && a.w1 == b.w1 && a.in_w0 == a.w0 && a.wi == a.wc() &&
+      same_cols = same_cols && same_output_columns(a, b) && a.in_w0 == a.w0 && a.wi == a.wc() &&
                   q.in_c0_of(a) == prod.out_c0_of(b) && q.in_cp_of(a) == prod.out_cp_of(b) &&
                   (prod.col_groups || prod.out_cp_of(b) == t.cp);
     }
@@ -301,7 +301,6 @@ void chain_residency(std::vector<schedule::LayerPlan>& plans, const ir::Graph& g
     m.end = static_cast<uint32_t>(std::max<uint64_t>({uint64_t{m.x} + m.x_bytes, uint64_t{m.y} + m.y_bytes,
                                                       uint64_t{prod.mem.y} + resident_bytes}));
     q.mem = m;
-    q.wio.slot = m.w;
     q.in_resident[input] = true;
     if (uses.at(static_cast<size_t>(prod.node)) == 1 && prod.node != g.output) prod.skip_write = true;
   }

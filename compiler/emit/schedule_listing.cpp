@@ -15,7 +15,6 @@ const schedule::ColumnWork& widest(const schedule::LayerPlan& p) {
   return *best;
 }
 
-bool conv_like(ir::OpKind k) { return k == ir::OpKind::Conv || k == ir::OpKind::Fc; }
 
 }  // namespace
 
@@ -25,7 +24,7 @@ std::string split_text(const schedule::LayerPlan& p) {
     s << "CH " << p.cols.size() << (p.cols.size() == 1 ? " col group" : " col groups") << " (full width) x ";
   else
     s << "W " << p.cols.size() << (p.cols.size() == 1 ? " col" : " cols") << " x ";
-  if (conv_like(p.op))
+  if (ir::has_weights(p.op))
     s << "COUT " << p.rows() << (p.rows() == 1 ? " row" : " rows");
   else
     s << "1 row";
@@ -44,7 +43,7 @@ compiler::LayerReport layer_report(const ir::Graph& g, const schedule::LayerPlan
   // A group's weights are counted in its first piece, so the pieces of a layer add up to the layer.
   const schedule::LayerTiling& t = ddr.tiling.at(static_cast<size_t>(p.node));
   const uint32_t per_group = t.col_groups ? t.h_chunks : t.w_parts * t.h_chunks;
-  if (conv_like(p.op) && p.piece % per_group == 0) {
+  if (ir::has_weights(p.op) && p.piece % per_group == 0) {
     const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
     std::vector<int> groups{p.group};
     if (p.col_groups) {
@@ -80,7 +79,7 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
   else
     s << " | LOAD " << ncols << "x"
       << (n.op == ir::OpKind::Add ? p.out_h * cw.wc() * p.in_cp_of(cw) : p.slice_in_bytes(cw)) << " B";
-  if (conv_like(n.op)) {
+  if (ir::has_weights(n.op)) {
     const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
     const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group_of(cw)));
     const uint64_t w_bytes = p.col_groups ? wg.bytes : wg.max_share();

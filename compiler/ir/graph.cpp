@@ -153,10 +153,10 @@ void Graph::validate() const {
     const Node& src = nodes[static_cast<size_t>(n.inputs[0])];
     const Shape& in = src.out;
 
-    const bool has_weights = n.op == OpKind::Conv || n.op == OpKind::Fc;
-    if (!has_weights && (!n.weight.empty() || !n.bias.empty() || !n.weight_scales.empty() || n.sparse))
+    const bool weighted = ir::has_weights(n.op);
+    if (!weighted && (!n.weight.empty() || !n.bias.empty() || !n.weight_scales.empty() || n.sparse))
       fail("'", op_name(n.op), "' carries no weights, bias, scales or mask");
-    if (n.relu && !(has_weights || n.op == OpKind::Add)) fail("fused relu is only allowed on conv, fc and add");
+    if (n.relu && !(weighted || n.op == OpKind::Add)) fail("fused relu is only allowed on conv, fc and add");
 
     switch (n.op) {
       case OpKind::Conv:

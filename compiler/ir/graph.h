@@ -15,6 +15,9 @@ namespace saie::ir {
 // carries the concat's out_scale, so it is pure data layout (no requantisation).
 enum class OpKind { Input, Conv, Fc, MaxPool, AvgPool, Add, Relu, Concat };
 const char* op_name(OpKind k);  // "input", "conv", "fc", "maxpool", "avgpool", "add", "relu", "concat"
+
+// Conv and Fc carry weights (and a mask, bias, requantisation); every other op does not.
+inline bool has_weights(OpKind k) { return k == OpKind::Conv || k == OpKind::Fc; }
 OpKind op_from_name(const std::string& s);  // throws std::invalid_argument on unknown names
 
 struct Shape {

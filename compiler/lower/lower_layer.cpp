@@ -284,13 +284,13 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       const TileId mem = tm.memtile(m);
       const auto nrows = static_cast<uint8_t>(wg.count);
       mem_locks(b, mem, p.wio.load_w ? 0 : nrows, resident_lock(p, 0));
-      const ShareLoad own{wg.ddr_addr, wg.bytes, p.wio.slot};
+      const ShareLoad own{wg.ddr_addr, wg.bytes, p.mem.w};
       weight_loads(b, tm, m, p.wio.load_w ? &own : nullptr, nrows, &pf[m]);
       if (!p.wio.load_wm) continue;
       for (uint32_t r = 0; r < wg.count; ++r) {
         const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
         single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + r),
-               with_locks(make_bd(p.wio.slot + (blob.ddr_addr - wg.ddr_addr), {DmaDim{blob.bytes(), 1}}), kMemLockW, 1,
+               with_locks(make_bd(p.mem.w + (blob.ddr_addr - wg.ddr_addr), {DmaDim{blob.bytes(), 1}}), kMemLockW, 1,
                           isa::kNoLock, 0));
         b.add_route(ep(mem, 1 + r), {ep(tm.core(m, r), 1)});
       }
@@ -309,14 +309,14 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         mem_locks(b, mem, p.wio.load_w ? 0 : nserved, resident_lock(p, 0));
       else if (!served.empty())
         b.add_lock(mem, kMemLockW, p.wio.load_w ? 0 : nserved);
-      const ShareLoad own{wg.share_addr.at(m), wg.share_bytes.at(m), p.wio.slot};
+      const ShareLoad own{wg.share_addr.at(m), wg.share_bytes.at(m), p.mem.w};
       weight_loads(b, tm, m, p.wio.load_w ? &own : nullptr, nserved, &pf[m]);
       if (!p.wio.load_wm) continue;
       for (size_t j = 0; j < served.size(); ++j) {
         const uint32_t r = served[j];
         const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
         single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + j),
-               with_locks(make_bd(p.wio.slot + (blob.ddr_addr - wg.share_addr.at(m)), {DmaDim{blob.bytes(), 1}}),
+               with_locks(make_bd(p.mem.w + (blob.ddr_addr - wg.share_addr.at(m)), {DmaDim{blob.bytes(), 1}}),
                           kMemLockW, 1, isa::kNoLock, 0));
         std::vector<StreamEndpoint> dsts;
         for (const ColumnWork& cw : p.cols) dsts.push_back(ep(tm.core(cw.col, r), 1));

@@ -27,8 +27,6 @@ void put_i32(std::vector<uint8_t>& v, int32_t x) {
   for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>((u >> (8 * i)) & 0xffu));
 }
 
-bool is_conv_like(ir::OpKind k) { return k == ir::OpKind::Conv || k == ir::OpKind::Fc; }
-
 WeightBlob make_blob(const ir::Graph& g, const ir::Node& n, uint32_t cin_p, uint32_t oc_begin,
                      uint32_t oc_end, bool dense) {
   WeightBlob b;
@@ -195,7 +193,7 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
   for (int li : layers) {
     const size_t i = static_cast<size_t>(li);
     const ir::Node& node = g.nodes[i];
-    if (!is_conv_like(node.op)) continue;
+    if (!ir::has_weights(node.op)) continue;
     const LayerTiling& t = p.tiling[i];
     LayerWeights& lw = p.weights[i];
     lw.ddr_addr = addr;

@@ -80,13 +80,11 @@ struct LayerWeights {
 };
 
 // How a layer is cut into pieces (one phase each) when it does not fit, or runs faster, in
-// smaller parts: output channels in `groups` groups of at most `rows_per_core` block rows per
-// core (conv/fc), or channels in `groups` groups of `group_c` channels (pools/adds); output
-// width in columns x w_parts parts; output height in h_chunks chunks.
+// smaller parts: output channels (conv/fc) or channels (pools/adds) in `groups` even groups of
+// 8-channel blocks (split_even); output width in columns x w_parts parts; output height in
+// h_chunks chunks.
 struct LayerTiling {
   uint32_t groups = 1;
-  uint32_t rows_per_core = 0;  // conv/fc: block rows (8 channels) per core per group
-  uint32_t group_c = 0;        // pool/add: channels per group (multiple of 8)
   uint32_t w_parts = 1;
   uint32_t h_chunks = 1;
   // Column groups: instead of splitting the width over the columns, every column computes

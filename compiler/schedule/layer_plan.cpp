@@ -17,8 +17,6 @@ namespace {
 uint32_t align32(uint64_t v, uint32_t a) { return static_cast<uint32_t>(align_up(v, a)); }
 uint32_t ceil_div(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 
-bool is_conv_like(ir::OpKind k) { return k == ir::OpKind::Conv || k == ir::OpKind::Fc; }
-
 // Layer-level geometry shared by the search and the pieces.
 struct Geometry {
   ir::OpKind op = ir::OpKind::Conv;
@@ -32,7 +30,7 @@ Geometry geometry(const ir::Graph& g, int node, const std::vector<TensorBuffer>&
   const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
   Geometry ge;
   ge.op = n.op;
-  ge.conv_like = is_conv_like(n.op);
+  ge.conv_like = ir::has_weights(n.op);
   ge.pool = n.op == ir::OpKind::MaxPool || n.op == ir::OpKind::AvgPool;
   ge.add = n.op == ir::OpKind::Add;
   if (!ge.conv_like && !ge.pool && !ge.add)
@@ -222,7 +220,7 @@ namespace {
 // One way of cutting the channels: (groups, per-core block rows) for conv/fc; channel groups
 // for pools/adds. Sizes are for the busiest group / core / memtile.
 struct Grouping {
-  uint32_t groups = 1, rows_per_core = 0, group_c = 0;
+  uint32_t groups = 1;
   uint32_t core_rows = 1, out_c_core = 8, out_c_piece = 8, in_c = 8, blob = 0, nnz = 0;
   uint64_t share = 0;   // largest per-memtile weight share of a group
   uint64_t gbytes = 0;  // largest whole group (column-group pieces load a group per memtile)
@@ -254,7 +252,6 @@ Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row,
     gr.gbytes = std::max(gr.gbytes, total);
     gr.out_c_piece = std::max(gr.out_c_piece, 8 * (g1 - g0));
   }
-  gr.rows_per_core = gr.out_c_core / 8;
   return gr;
 }
 
@@ -276,7 +273,7 @@ PieceShape shape_of(const Grouping& gr) {
 uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
                           const target::TargetModel& tm, bool dense, const LayerTiling& t) {
   const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
-  if (!is_conv_like(n.op)) return 0;
+  if (!ir::has_weights(n.op)) return 0;
   const Geometry ge = geometry(g, node, tensors);
   const uint32_t R = working_rows(ge.out_c_p / 8, tm.usable_core_rows());
   const Grouping gr = conv_grouping(ge, stored_blocks_per_row(n, ge.in_c_p, dense), R, t.groups, tm.columns());
@@ -312,7 +309,6 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
       last = cg;
       Grouping gr;
       gr.groups = ceil_div(blocks, cg / 8);
-      gr.group_c = cg;
       gr.in_c = gr.out_c_core = gr.out_c_piece = cg;
       groupings.push_back(gr);
     }
@@ -404,8 +400,6 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
           best = LayerTiling{};
           best.group_inner = inner;
           best.groups = gr.groups;
-          best.rows_per_core = gr.rows_per_core;
-          best.group_c = gr.group_c;
           best.w_parts = P;
           best.h_chunks = nh;
           best.est_cycles = est;
@@ -454,8 +448,6 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
       if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
         best = LayerTiling{};
         best.groups = gr.groups;
-        best.rows_per_core = gr.rows_per_core;
-        best.group_c = gr.group_c;
         best.h_chunks = nh;
         best.col_groups = true;
         best.col_batches = batches;
@@ -638,7 +630,6 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
       throw compiler::CompileError("layer " + p.name + " does not fit: memtile needs " + std::to_string(mem_end) +
                                    " B > " + std::to_string(cap) + " B");
     m.end = static_cast<uint32_t>(mem_end);
-    p.wio.slot = m.w;
     PieceShape s;
     s.rows = p.out_h;
     s.max_wi = max_wi;

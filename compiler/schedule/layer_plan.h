@@ -47,7 +47,7 @@ struct CoreLayout {
 // Memtile layout, identical in every working column.
 struct MemtileLayout {
   uint32_t x = 0, x_bytes = 0;  // input slice (add: operand A slice)
-  uint32_t w = 0, w_bytes = 0;  // all weight blobs of the layer (add: operand B slice)
+  uint32_t w = 0, w_bytes = 0;  // the piece's weights (a slot when DdrPlan has slots; add: operand B slice)
   uint32_t y = 0, y_bytes = 0;  // output slice
   uint32_t end = 0;
 };
@@ -58,9 +58,8 @@ struct MemtileLayout {
 // (with halos) from DDR and writes its own part of the output.
 // Where a conv/fc piece's weights come from (decided over the whole program in compile()).
 struct WeightsIo {
-  bool load_w = true;    // LOADW this piece's share into `slot` (false: already there)
+  bool load_w = true;    // LOADW this piece's weights into mem.w (false: already there)
   bool load_wm = true;   // LOADWM memtile -> cores (false: the cores still hold this group)
-  uint32_t slot = 0;     // memtile address of the share
   // Prefetch during this phase (any conv or pool piece): the share of group `pf_group` of
   // node `pf_node` into memtile address `pf_slot` (pf_node -1: none).
   int pf_node = -1, pf_group = -1;
@@ -107,7 +106,7 @@ struct LayerPlan {
   int group_of(const ColumnWork& c) const { return col_groups ? c.group : group; }
   uint32_t out_c0_of(const ColumnWork& c) const { return col_groups ? c.c0 : out_c0; }
   uint32_t out_cp_of(const ColumnWork& c) const { return col_groups ? c.cn : out_c_p; }
-  bool channel_grouped_input() const { return op != ir::OpKind::Conv && op != ir::OpKind::Fc; }
+  bool channel_grouped_input() const { return !ir::has_weights(op); }
   uint32_t in_c0_of(const ColumnWork& c) const { return col_groups && channel_grouped_input() ? c.c0 : in_c0; }
   uint32_t in_cp_of(const ColumnWork& c) const { return col_groups && channel_grouped_input() ? c.cn : in_c_p; }
   const std::vector<std::pair<uint32_t, uint32_t>>& row_oc_of(const ColumnWork& c) const {

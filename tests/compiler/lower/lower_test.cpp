@@ -161,8 +161,11 @@ TEST(Lower, StructureWithinTargetLimits) {
   const isa::Phase& fc = p.phases.back();
   EXPECT_EQ(fc.name, "fc");
   for (const isa::CoreProgram& cp : fc.cores) EXPECT_EQ(cp.tile.col, 0);
-  for (const isa::DmaTask& t : fc.tasks)
-    if (t.tile.row >= 2 || t.channel == 0) EXPECT_EQ(t.tile.col, 0);
+  for (const isa::DmaTask& t : fc.tasks) {
+    if (t.tile.row >= 2 || t.channel == 0) {
+      EXPECT_EQ(t.tile.col, 0);
+    }
+  }
   EXPECT_EQ(p.output.c, 10u);
   EXPECT_EQ(p.output.pitch_c, 16u);
   EXPECT_EQ(p.input.pitch_c, 8u);

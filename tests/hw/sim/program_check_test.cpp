@@ -126,9 +126,9 @@ config::ArrayConfig cfg2x2() {
   return c;  // defaults: 2 columns, 2 core rows, 1 mem row, 64 KiB cores, 512 KiB memtiles, 64 MiB DDR
 }
 
-// The error message, or "" when the program passes.
-std::string error_of(const std::function<void(isa::Program&)>& mutate, config::ArrayConfig c = cfg2x2()) {
-  isa::Program p = valid_program();
+// The error message, or "" when `base` (default: valid_program()) changed by `mutate` passes.
+std::string error_of(const std::function<void(isa::Program&)>& mutate, config::ArrayConfig c = cfg2x2(),
+                     isa::Program p = valid_program()) {
   mutate(p);
   try {
     check_program(p, c);
@@ -184,15 +184,7 @@ isa::Program two_mem_rows_program() {
 std::string two_rows_error(const std::function<void(isa::Program&)>& mutate, uint32_t cfg_mem_rows = 2) {
   config::ArrayConfig c = cfg2x2();
   c.mem_rows = cfg_mem_rows;
-  isa::Program p = two_mem_rows_program();
-  mutate(p);
-  try {
-    check_program(p, c);
-  } catch (const ProgramError& e) {
-    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos);
-    return e.what();
-  }
-  return "";
+  return error_of(mutate, c, two_mem_rows_program());
 }
 
 TEST(ProgramCheck, TwoMemtileRowsAreAccepted) {
