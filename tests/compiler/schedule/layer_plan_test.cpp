@@ -128,6 +128,28 @@ TEST(LayerPlan, LayersTooBigForOnePieceAreCut) {
     }
 }
 
+TEST(LayerPlan, SearchSizesMatchTheBlobsTheCompilerBuilds) {
+  // The sub-volume search sizes weights without building them (stored_blocks_per_row,
+  // blob_bytes); they must agree with the compacted blobs, sparse and dense, 1x1 to 5x5.
+  for (uint32_t k : {1u, 3u, 5u})
+    for (bool dense : {false, true}) {
+      const ir::Graph g = test::single_conv_graph({6, 6, 40, 72, k, 1, k / 2, true, true});
+      config::ArrayConfig cfg;
+      cfg.columns = 2;
+      cfg.core_rows = 3;
+      const target::TargetModel tm(cfg);
+      const schedule::DdrPlan ddr = schedule::plan_ddr(g, tm, dense);
+      const ir::Node& n = g.nodes.at(1);
+      const std::vector<uint32_t> per_row = schedule::stored_blocks_per_row(n, 40, dense);
+      for (const schedule::WeightBlob& b : ddr.weights.at(1).rows) {
+        uint32_t nnz = 0;
+        for (uint32_t r = b.oc_begin / 8; r < b.oc_end / 8; ++r) nnz += per_row.at(r);
+        EXPECT_EQ(nnz, b.nnz);
+        EXPECT_EQ(schedule::blob_bytes(b.block_rows, b.nnz, k, k), b.bytes()) << "k " << k << " dense " << dense;
+      }
+    }
+}
+
 TEST(LayerPlan, DoesNotFitErrorsNameTheLayer) {
   // 8 output channels x 3x3 x 1024 input channels = 72 KiB of weights: no piece fits a core
   // (an input-channel split is not implemented).
