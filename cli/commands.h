@@ -70,6 +70,8 @@ struct SimulateArgs {
   uint64_t max_cycles = 0;
   bool trace = true;
   uint64_t bin_cycles = 1000;     // bandwidth.csv bin width
+  std::string fidelity = "lt";    // "lt" (default, fast) or "beat" (per-beat streams)
+  bool timing_only = false;       // skip compute arithmetic: cycles and traces only, no outputs
 };
 
 struct RunArgs {

@@ -32,6 +32,13 @@ void add_simulate_options(CLI::App* app, saie::cli::SimulateArgs& s, bool with_p
   app->add_option("--vcd-scope", s.vcd_scopes, "limit the VCD to tracks starting with these prefixes, e.g. array.tile_0_2");
   app->add_option("--max-cycles", s.max_cycles, "stop with exit status 4 after this many simulated cycles (0 = no limit)");
   app->add_option("--bin-cycles", s.bin_cycles, "bandwidth.csv bin width in cycles")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  app->add_option("--fidelity", s.fidelity,
+                  "stream timing: lt = loosely timed, bulk transfers (default, fast); beat = every 32-bit beat timed "
+                  "through the FIFOs (slow; same outputs, cycles within a few percent)")
+      ->check(CLI::IsMember({"lt", "beat"}));
+  app->add_flag("--timing-only", s.timing_only,
+                "skip the compute ops' int8 arithmetic: same cycles and traces, outputs not computed (no accuracy, no "
+                "bit-exact check)");
   app->add_flag("!--no-trace", s.trace, "do not record slices (no trace.json / bandwidth.csv / waves.vcd; faster)");
 }
 

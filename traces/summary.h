@@ -15,6 +15,9 @@ struct PhaseSummary {
   uint64_t cycles = 0;          // summed over all inferences of the run
   uint64_t core_busy_cycles = 0;  // summed over cores and inferences (compute ops only)
   uint64_t dense_macs = 0, actual_macs = 0;  // per inference
+  // Stall cycles by cause, summed over agents (cores, DMA channels) and inferences:
+  // waiting for a lock, for stream data (S2MM), for output space (MM2S backpressure).
+  uint64_t stall_lock_cycles = 0, stall_data_cycles = 0, stall_space_cycles = 0;
 };
 
 struct RunSummary {
@@ -25,9 +28,13 @@ struct RunSummary {
   uint64_t total_cycles = 0;
   uint64_t cycles_per_inference = 0;      // total_cycles / inferences
   uint64_t core_compute_cycles = 0;       // summed over cores, all inferences
+  uint32_t cores = 0;                     // compute tiles of the array (0: unknown, summary.json derives it)
   double core_utilisation = 0;            // core_compute_cycles / (cores * total_cycles)
   uint64_t bytes_ddr_to_mem = 0, bytes_mem_to_ddr = 0;    // all inferences
   uint64_t bytes_mem_to_core = 0, bytes_core_to_mem = 0;
+  uint64_t stall_lock_cycles = 0, stall_data_cycles = 0, stall_space_cycles = 0;  // sums over phases
+  std::string fidelity = "lt";            // "lt" or "beat" (SimOptions::fidelity)
+  bool timing_only = false;               // arithmetic skipped (outputs not computed)
   std::vector<PhaseSummary> phases;
   // Optional: filled by the driver when it compares against the reference executor.
   int bit_exact = -1;                     // -1 unknown, else number of bit-exact outputs

@@ -54,6 +54,13 @@ class TraceRecorder {
     if (s.unit.empty()) { s.unit = unit; s.description = description; }
     s.value += delta;
   }
+  // The value slot of a statistic (created with unit/description on first use); stays valid for
+  // the recorder's lifetime, so hot paths can add to it without a lookup.
+  double& stat_slot(const std::string& name, const std::string& unit, const std::string& description) {
+    auto& s = stats_[name];
+    if (s.unit.empty()) { s.unit = unit; s.description = description; }
+    return s.value;
+  }
   void set_stat(const std::string& name, double value, const std::string& unit, const std::string& description) {
     stats_[name] = Stat{value, unit, description};
   }

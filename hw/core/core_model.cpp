@@ -14,7 +14,12 @@ CoreModel::CoreModel(sc_core::sc_module_name name, isa::TileId tile, LockUnit& l
       locks_(locks),
       ctx_(ctx),
       label_(tile_label(tile) + ".core"),
-      track_(track_prefix(tile) + ".core") {
+      track_(track_prefix(tile) + ".core"),
+      st_lock_wait_(ctx, track_ + ".lock_wait_cycles", "cycles", "cycles the core waited for lock acquires"),
+      st_busy_(ctx, track_ + ".busy_cycles", "cycles", "cycles spent in compute ops"),
+      st_macs_(ctx, track_ + ".macs", "MAC", "int8 MACs performed"),
+      st_blocks_(ctx, track_ + ".blocks", "count", "stored 8x8 weight blocks computed"),
+      st_ops_(ctx, track_ + ".compute_ops", "count", "compute ops executed") {
   SC_THREAD(run);
 }
 
@@ -49,7 +54,6 @@ void CoreModel::run() {
 
 void CoreModel::run_program(const isa::CoreProgram& p) {
   const auto& costs = ctx_.cfg.core.costs;
-  const std::string prefix = track_;
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const isa::CoreOp& op = p.ops[i];
     ws_ = WaitState{};
@@ -60,34 +64,35 @@ void CoreModel::run_program(const isa::CoreProgram& p) {
         ws_.lock = op.lock;
         ws_.value = op.value;
         uint64_t t0 = ctx_.now();
-        uint64_t waited = locks_.acquire(op.lock, op.value, label_ + " op " + std::to_string(i));
+        uint64_t waited = locks_.acquire(op.lock, op.value, label_, static_cast<int>(i));
         ws_.kind = WaitState::Kind::None;
-        ctx_.stat(prefix + ".lock_wait_cycles", static_cast<double>(waited), "cycles",
-                  "cycles the core waited for lock acquires");
-        if (waited > 0) ctx_.slice(track_, "wait lock " + std::to_string(op.lock), "lock", t0, ctx_.now());
+        st_lock_wait_.add(static_cast<double>(waited));
+        ctx_.add_stall(SimContext::Stall::Lock, waited);
+        if (waited > 0 && ctx_.tracing()) ctx_.slice(track_, "wait lock " + std::to_string(op.lock), "lock", t0, ctx_.now());
         ctx_.wait_cycles(costs.lock_cycles);
         break;
       }
       case isa::CoreOpKind::Release:
         ctx_.wait_cycles(costs.lock_cycles);
-        locks_.release(op.lock, op.value, label_ + " op " + std::to_string(i));
+        locks_.release(op.lock, op.value, label_, static_cast<int>(i));
         break;
       default: {
         if (!mem_) ctx_.fail(label_ + ": no direct access to the tile memory");
         KernelResult r;
         try {
-          r = run_compute_op(mem_, mem_size_, op, costs);
+          r = run_compute_op(mem_, mem_size_, op, costs, !ctx_.timing_only);
         } catch (const std::exception& e) {
           ctx_.fail(label_ + " op " + std::to_string(i) + " (" + isa::core_op_name(op.kind) +
                     (op.label.empty() ? "" : " '" + op.label + "'") + "): " + e.what());
         }
         uint64_t begin = ctx_.now();
         ctx_.wait_cycles(r.cycles);
-        ctx_.slice(track_, op.label.empty() ? std::string(isa::core_op_name(op.kind)) : op.label, "compute", begin, ctx_.now());
-        ctx_.stat(prefix + ".busy_cycles", static_cast<double>(r.cycles), "cycles", "cycles spent in compute ops");
-        ctx_.stat(prefix + ".macs", static_cast<double>(r.macs), "MAC", "int8 MACs performed");
-        ctx_.stat(prefix + ".blocks", static_cast<double>(r.blocks), "count", "stored 8x8 weight blocks computed");
-        ctx_.stat(prefix + ".compute_ops", 1, "count", "compute ops executed");
+        if (ctx_.tracing())
+          ctx_.slice(track_, op.label.empty() ? std::string(isa::core_op_name(op.kind)) : op.label, "compute", begin, ctx_.now());
+        st_busy_.add(static_cast<double>(r.cycles));
+        st_macs_.add(static_cast<double>(r.macs));
+        st_blocks_.add(static_cast<double>(r.blocks));
+        st_ops_.add(1);
         ctx_.core_compute_cycles += r.cycles;
         if (ctx_.phase < ctx_.phase_core_busy.size()) ctx_.phase_core_busy[ctx_.phase] += r.cycles;
         break;

@@ -46,6 +46,7 @@ class CoreModel : public sc_core::sc_module {
   bool pending_ = false, running_ = false;
   sc_core::sc_event start_event_;
   WaitState ws_;
+  StatCounter st_lock_wait_, st_busy_, st_macs_, st_blocks_, st_ops_;
 };
 
 }  // namespace saie::hw

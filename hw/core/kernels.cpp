@@ -117,7 +117,8 @@ uint64_t conv_qp_bytes(const isa::ConvArgs& a) { return uint64_t{kRequantRecordB
 
 // ---- conv --------------------------------------------------------------------------------
 
-KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, const config::CoreCosts& costs) {
+KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, const config::CoreCosts& costs,
+                      bool arithmetic) {
   static const char* op = "conv";
   if (std::string e = conv_args_error(a); !e.empty()) bad_arg(op, e);
   check_range(op, "input", a.in_addr, conv_input_bytes(a), mem_size);
@@ -176,6 +177,11 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
     shift[oc] = rd_i32(q + 8);
     check_shift(op, "qp record " + std::to_string(oc), shift[oc]);
   }
+  KernelResult r;
+  r.blocks = nnz;
+  r.macs = uint64_t{nnz} * a.out_h * a.out_w * a.kh * a.kw * 64;
+  r.cycles = isa::conv_cycles(a, nnz, costs);
+  if (!arithmetic) return r;
 
   // Accumulate block by block (zero blocks are never visited), then requantise.
   const uint32_t pixels = a.out_h * a.out_w;
@@ -198,11 +204,6 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
     const uint32_t oc = static_cast<uint32_t>(i % a.out_c);
     out[i] = static_cast<uint8_t>(isa::requantize(acc[i], mult[oc], shift[oc], a.relu != 0));
   }
-
-  KernelResult r;
-  r.blocks = nnz;
-  r.macs = uint64_t{nnz} * pixels * a.kh * a.kw * 64;
-  r.cycles = isa::conv_cycles(a, nnz, costs);
   return r;
 }
 
@@ -212,10 +213,13 @@ namespace {
 
 template <typename Reduce>
 KernelResult run_pool(const char* op, uint8_t* mem, size_t mem_size, const isa::PoolArgs& a,
-                      const config::CoreCosts& costs, Reduce reduce) {
+                      const config::CoreCosts& costs, bool arithmetic, Reduce reduce) {
   if (std::string e = pool_args_error(a); !e.empty()) bad_arg(op, e);
   check_range(op, "input", a.in_addr, mul_sat(mul_sat(a.in_h, a.in_w), a.c), mem_size);
   check_range(op, "output", a.out_addr, mul_sat(mul_sat(a.out_h, a.out_w), a.c), mem_size);
+  KernelResult r;
+  r.cycles = isa::pool_cycles(a, costs);
+  if (!arithmetic) return r;
   const uint8_t* in = mem + a.in_addr;
   std::vector<uint8_t> out(uint64_t{a.out_h} * a.out_w * a.c);  // written at the end (in/out may overlap)
   for (uint32_t oh = 0; oh < a.out_h; ++oh)
@@ -225,15 +229,14 @@ KernelResult run_pool(const char* op, uint8_t* mem, size_t mem_size, const isa::
         out[(uint64_t{oh} * a.out_w + ow) * a.c + c] = static_cast<uint8_t>(reduce(base));
       }
   std::copy(out.begin(), out.end(), mem + a.out_addr);
-  KernelResult r;
-  r.cycles = isa::pool_cycles(a, costs);
   return r;
 }
 
 }  // namespace
 
-KernelResult run_maxpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs) {
-  return run_pool("maxpool", mem, mem_size, a, costs, [&a](const uint8_t* base) {
+KernelResult run_maxpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs,
+                         bool arithmetic) {
+  return run_pool("maxpool", mem, mem_size, a, costs, arithmetic, [&a](const uint8_t* base) {
     int8_t m = -128;
     for (uint32_t ky = 0; ky < a.kh; ++ky)
       for (uint32_t kx = 0; kx < a.kw; ++kx)
@@ -242,9 +245,10 @@ KernelResult run_maxpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, 
   });
 }
 
-KernelResult run_avgpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs) {
+KernelResult run_avgpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs,
+                         bool arithmetic) {
   check_shift("avgpool", "args", a.shift);
-  return run_pool("avgpool", mem, mem_size, a, costs, [&a](const uint8_t* base) {
+  return run_pool("avgpool", mem, mem_size, a, costs, arithmetic, [&a](const uint8_t* base) {
     int64_t sum = 0;
     for (uint32_t ky = 0; ky < a.kh; ++ky)
       for (uint32_t kx = 0; kx < a.kw; ++kx) sum += as_i8(base[(uint64_t{ky} * a.in_w + kx) * a.c]);
@@ -254,12 +258,16 @@ KernelResult run_avgpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, 
 
 // ---- add ---------------------------------------------------------------------------------
 
-KernelResult run_add(uint8_t* mem, size_t mem_size, const isa::AddArgs& a, const config::CoreCosts& costs) {
+KernelResult run_add(uint8_t* mem, size_t mem_size, const isa::AddArgs& a, const config::CoreCosts& costs,
+                     bool arithmetic) {
   static const char* op = "add";
   check_shift(op, "args", a.shift);
   check_range(op, "input a", a.a_addr, a.n, mem_size);
   check_range(op, "input b", a.b_addr, a.n, mem_size);
   check_range(op, "output", a.out_addr, a.n, mem_size);
+  KernelResult r;
+  r.cycles = isa::add_cycles(a, costs);
+  if (!arithmetic) return r;
   std::vector<uint8_t> out(a.n);
   for (uint32_t i = 0; i < a.n; ++i) {
     int64_t y = isa::round_shift(int64_t{as_i8(mem[a.a_addr + uint64_t{i}])} * a.mult_a +
@@ -269,17 +277,16 @@ KernelResult run_add(uint8_t* mem, size_t mem_size, const isa::AddArgs& a, const
     out[i] = static_cast<uint8_t>(isa::saturate_int8(y));
   }
   std::copy(out.begin(), out.end(), mem + a.out_addr);
-  KernelResult r;
-  r.cycles = isa::add_cycles(a, costs);
   return r;
 }
 
-KernelResult run_compute_op(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, const config::CoreCosts& costs) {
+KernelResult run_compute_op(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, const config::CoreCosts& costs,
+                            bool arithmetic) {
   switch (op.kind) {
-    case isa::CoreOpKind::Conv: return run_conv(mem, mem_size, op.conv, costs);
-    case isa::CoreOpKind::MaxPool: return run_maxpool(mem, mem_size, op.pool, costs);
-    case isa::CoreOpKind::AvgPool: return run_avgpool(mem, mem_size, op.pool, costs);
-    case isa::CoreOpKind::Add: return run_add(mem, mem_size, op.add, costs);
+    case isa::CoreOpKind::Conv: return run_conv(mem, mem_size, op.conv, costs, arithmetic);
+    case isa::CoreOpKind::MaxPool: return run_maxpool(mem, mem_size, op.pool, costs, arithmetic);
+    case isa::CoreOpKind::AvgPool: return run_avgpool(mem, mem_size, op.pool, costs, arithmetic);
+    case isa::CoreOpKind::Add: return run_add(mem, mem_size, op.add, costs, arithmetic);
     default: break;
   }
   throw std::invalid_argument("run_compute_op: op '" + op.label + "' of kind " +

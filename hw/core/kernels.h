@@ -42,16 +42,23 @@ struct KernelResult {
 
 // Block-sparse int8 convolution (valid, input already padded). Visits block row -> stored
 // blocks -> output pixels -> kernel window -> 8 cin, as the hardware does.
-KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, const config::CoreCosts& costs);
+KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, const config::CoreCosts& costs,
+                      bool arithmetic = true);
 // Max pool over a valid window; any channel count.
-KernelResult run_maxpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs);
+KernelResult run_maxpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs,
+                         bool arithmetic = true);
 // Average pool: y = saturate_int8(round_shift(window_sum * mult, shift)).
-KernelResult run_avgpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs);
+KernelResult run_avgpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs,
+                         bool arithmetic = true);
 // Element-wise add: y = saturate_int8(round_shift(a*mult_a + b*mult_b, shift)), relu -> max(y, 0).
-KernelResult run_add(uint8_t* mem, size_t mem_size, const isa::AddArgs& a, const config::CoreCosts& costs);
+KernelResult run_add(uint8_t* mem, size_t mem_size, const isa::AddArgs& a, const config::CoreCosts& costs,
+                     bool arithmetic = true);
 
 // Dispatch on op.kind (Conv / MaxPool / AvgPool / Add); Acquire/Release throw std::invalid_argument.
-KernelResult run_compute_op(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, const config::CoreCosts& costs);
+// arithmetic = false (timing-only runs): the same argument, range and compact-header checks and
+// the same KernelResult, but nothing is computed or written.
+KernelResult run_compute_op(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, const config::CoreCosts& costs,
+                            bool arithmetic = true);
 
 // Convenience overloads on a whole data memory.
 inline KernelResult run_conv(std::vector<uint8_t>& mem, const isa::ConvArgs& a, const config::CoreCosts& c) {

@@ -4,12 +4,24 @@
 namespace saie::hw {
 
 LockUnit::LockUnit(isa::TileId tile, uint32_t count, SimContext& ctx)
-    : tile_(tile), ctx_(ctx), prefix_(track_prefix(tile)), values_(count, 0) {
+    : tile_(tile),
+      ctx_(ctx),
+      prefix_(track_prefix(tile)),
+      values_(count, 0),
+      st_acquires_(ctx, prefix_ + ".lock.acquires", "count", "lock acquires on this tile"),
+      st_wait_(ctx, prefix_ + ".lock.wait_cycles", "cycles", "cycles agents of this tile spent waiting for lock acquires"),
+      st_releases_(ctx, prefix_ + ".lock.releases", "count", "lock releases on this tile") {
   changed_.reserve(count);
   for (uint32_t i = 0; i < count; ++i) changed_.push_back(std::make_unique<sc_core::sc_event>());
 }
 
-void LockUnit::sample(int id) { ctx_.counter(prefix_ + ".lock." + std::to_string(id), values_[id]); }
+namespace {
+std::string caller(const std::string& who, int op) { return op >= 0 ? who + " op " + std::to_string(op) : who; }
+}  // namespace
+
+void LockUnit::sample(int id) {
+  if (ctx_.tracing()) ctx_.counter(prefix_ + ".lock." + std::to_string(id), values_[id]);
+}
 
 void LockUnit::reset() {
   for (size_t i = 0; i < values_.size(); ++i) {
@@ -20,14 +32,14 @@ void LockUnit::reset() {
   }
 }
 
-void LockUnit::check_id(int id, const std::string& who) {
+void LockUnit::check_id(int id, const std::string& who, int op) {
   if (id < 0 || id >= static_cast<int>(values_.size()))
-    ctx_.fail(who + ": lock " + std::to_string(id) + " does not exist on " + tile_label(tile_) + " (" +
+    ctx_.fail(caller(who, op) + ": lock " + std::to_string(id) + " does not exist on " + tile_label(tile_) + " (" +
               std::to_string(values_.size()) + " locks)");
 }
 
 void LockUnit::init(int id, int value) {
-  check_id(id, tile_label(tile_) + " lock init");
+  check_id(id, tile_label(tile_) + " lock init", -1);
   if (value < 0 || value > kMaxValue)
     ctx_.fail(tile_label(tile_) + " lock " + std::to_string(id) + " init value " + std::to_string(value) +
               " outside 0..63");
@@ -38,14 +50,13 @@ void LockUnit::init(int id, int value) {
   changed_[id]->notify(sc_core::SC_ZERO_TIME);
 }
 
-uint64_t LockUnit::acquire(int id, int value, const std::string& who) {
-  check_id(id, who);
+uint64_t LockUnit::acquire(int id, int value, const std::string& who, int op) {
+  check_id(id, who, op);
   uint64_t t0 = ctx_.now();
   while (values_[id] < value) sc_core::wait(*changed_[id]);
   uint64_t waited = ctx_.now() - t0;
-  ctx_.stat(prefix_ + ".lock.acquires", 1, "count", "lock acquires on this tile");
-  ctx_.stat(prefix_ + ".lock.wait_cycles", static_cast<double>(waited), "cycles",
-            "cycles agents of this tile spent waiting for lock acquires");
+  st_acquires_.add(1);
+  st_wait_.add(static_cast<double>(waited));
   if (value != 0) {
     values_[id] -= value;
     sample(id);
@@ -53,12 +64,12 @@ uint64_t LockUnit::acquire(int id, int value, const std::string& who) {
   return waited;
 }
 
-void LockUnit::release(int id, int value, const std::string& who) {
-  check_id(id, who);
+void LockUnit::release(int id, int value, const std::string& who, int op) {
+  check_id(id, who, op);
   if (values_[id] + value > kMaxValue)
-    ctx_.fail(who + ": " + tile_label(tile_) + " lock " + std::to_string(id) + " overflow: " +
+    ctx_.fail(caller(who, op) + ": " + tile_label(tile_) + " lock " + std::to_string(id) + " overflow: " +
               std::to_string(values_[id]) + " + " + std::to_string(value) + " > 63");
-  ctx_.stat(prefix_ + ".lock.releases", 1, "count", "lock releases on this tile");
+  st_releases_.add(1);
   if (value != 0) {
     values_[id] += value;
     sample(id);

@@ -27,12 +27,13 @@ class LockUnit {
   // Phase start: every lock back to 0, then the program's initial values (no waiting).
   void reset();
   void init(int id, int value);
-  // Blocks the calling thread; returns the cycles spent waiting. `who` names the caller in errors.
-  uint64_t acquire(int id, int value, const std::string& who);
-  void release(int id, int value, const std::string& who);
+  // Blocks the calling thread; returns the cycles spent waiting. `who` (and core op index `op`,
+  // when >= 0) names the caller in errors.
+  uint64_t acquire(int id, int value, const std::string& who, int op = -1);
+  void release(int id, int value, const std::string& who, int op = -1);
 
  private:
-  void check_id(int id, const std::string& who);
+  void check_id(int id, const std::string& who, int op);
   void sample(int id);
 
   isa::TileId tile_;
@@ -40,6 +41,7 @@ class LockUnit {
   std::string prefix_;  // "array.tile_C_R"
   std::vector<int> values_;
   std::vector<std::unique_ptr<sc_core::sc_event>> changed_;  // per lock, notified on release
+  StatCounter st_acquires_, st_wait_, st_releases_;
 };
 
 }  // namespace saie::hw

@@ -79,13 +79,17 @@ uint32_t Controller::setup_phase(const isa::Phase& ph) {
       DmaChannel* dst = tile(d.tile, "route").channel(isa::DmaDir::S2MM, d.channel);
       if (!dst) ctx_.fail("route: " + tile_label(d.tile) + " has no s2mm_" + std::to_string(d.channel));
       StreamFifo& f = dst->fifo();
+      if (f.connected)
+        ctx_.fail("route: " + dst->label() + " is the destination of two routes (" + tile_label(f.src_tile) + ".dma.mm2s_" +
+                  std::to_string(f.src_channel) + " and " + tile_label(r.src.tile) + ".dma.mm2s_" +
+                  std::to_string(r.src.channel) + ")");
       f.connected = true;
       f.src_tile = r.src.tile;
       f.src_channel = r.src.channel;
       uint32_t hops = static_cast<uint32_t>(std::abs(int(d.tile.col) - int(r.src.tile.col)) +
                                             std::abs(int(d.tile.row) - int(r.src.tile.row)));
       double limit = isa::tile_kind(d.tile, ctx_.cfg.mem_rows) == isa::TileKind::Shim ? ctx_.cfg.ddr.write_bytes_per_cycle : 0.0;
-      src->add_target(&f, sc.hop_latency_cycles * hops, dst->label(), dst->fifo_track(), limit);
+      src->add_target(dst, sc.hop_latency_cycles * hops, limit);
     }
   }
   for (const auto& task : ph.tasks) {

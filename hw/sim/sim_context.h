@@ -36,14 +36,29 @@ struct WaitState {
   std::string peer;  // StreamSpace: the full destination
 };
 
+// How finely streams are timed (docs/timing-model.md "Fidelity modes").
+//   Lt:   loosely timed, the default. While a receiving S2MM channel is inside a repetition with
+//         an empty FIFO it is "armed": the sender moves bytes straight into its memory, as many
+//         as both repetitions allow, in one transaction whose duration is computed (bytes / rate
+//         + hop latency); only repetition boundaries, lock waits and backpressure synchronise.
+//   Beat: every 32-bit stream beat goes through the bounded FIFO as its own timed transfer
+//         (chunk = stream width), so arbitration and backpressure act per beat. Slow; the
+//         reference the Lt mode is checked against.
+enum class Fidelity { Lt, Beat };
+inline const char* fidelity_name(Fidelity f) { return f == Fidelity::Lt ? "lt" : "beat"; }
+
 class SimContext {
  public:
-  SimContext(const config::ArrayConfig& config, traces::TraceRecorder& recorder)
-      : cfg(config), rec(recorder), cycle(1.0 / config.clock_hz, sc_core::SC_SEC) {}
+  SimContext(const config::ArrayConfig& config, traces::TraceRecorder& recorder, Fidelity fid = Fidelity::Lt,
+             bool timing_only_mode = false)
+      : cfg(config), rec(recorder), cycle(1.0 / config.clock_hz, sc_core::SC_SEC), fidelity(fid),
+        timing_only(timing_only_mode) {}
 
   const config::ArrayConfig& cfg;
   traces::TraceRecorder& rec;
   sc_core::sc_time cycle;  // one array clock cycle
+  Fidelity fidelity;
+  bool timing_only;        // compute ops cost their cycles but skip the arithmetic
 
   // Current simulated time in cycles (exact: all waits are whole cycles).
   uint64_t now() const { return static_cast<uint64_t>(std::llround(sc_core::sc_time_stamp() / cycle)); }
@@ -53,7 +68,9 @@ class SimContext {
     if (n > 0) sc_core::wait(cycles(n));
   }
 
-  // Observation. Slices/counters only when the recorder keeps events; stats always.
+  // Observation. Slices/counters only when the recorder keeps events (callers building names
+  // check tracing() first); stats always.
+  bool tracing() const { return rec.record_events; }
   void slice(const std::string& track, const std::string& name, const char* category, uint64_t begin,
              uint64_t end, uint64_t bytes = 0) {
     if (!rec.record_events) return;
@@ -95,9 +112,34 @@ class SimContext {
   uint64_t bytes_ddr_to_mem = 0, bytes_mem_to_ddr = 0, bytes_mem_to_core = 0, bytes_core_to_mem = 0;
   uint64_t core_compute_cycles = 0;
   std::vector<uint64_t> phase_core_busy;  // per program phase, summed over cores and inferences
+  // Stall cycles per program phase by cause, summed over agents and inferences.
+  enum class Stall { Lock, Data, Space };
+  std::vector<uint64_t> phase_stall_lock, phase_stall_data, phase_stall_space;
+  void add_stall(Stall s, uint64_t cycles) {
+    auto& v = s == Stall::Lock ? phase_stall_lock : s == Stall::Data ? phase_stall_data : phase_stall_space;
+    if (cycles > 0 && phase < v.size()) v[phase] += cycles;
+  }
 
  private:
   sc_core::sc_event never_;
+};
+
+// A statistic of one agent, looked up once (on first use) and then added to directly.
+class StatCounter {
+ public:
+  StatCounter(SimContext& ctx, std::string name, const char* unit, const char* description)
+      : ctx_(ctx), name_(std::move(name)), unit_(unit), description_(description) {}
+  void add(double delta) {
+    if (!slot_) slot_ = &ctx_.rec.stat_slot(name_, unit_, description_);
+    *slot_ += delta;
+  }
+
+ private:
+  SimContext& ctx_;
+  std::string name_;
+  const char* unit_;
+  const char* description_;
+  double* slot_ = nullptr;
 };
 
 }  // namespace saie::hw

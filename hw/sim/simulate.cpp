@@ -14,9 +14,12 @@ namespace saie::hw {
 namespace {
 
 void fill_static_summary(traces::RunSummary& s, const config::ArrayConfig& cfg, const isa::Program& prog,
-                         size_t inferences) {
+                         size_t inferences, const SimOptions& opt) {
   s.program = prog.name;
+  s.fidelity = fidelity_name(opt.fidelity);
+  s.timing_only = opt.timing_only;
   s.config = cfg.name;
+  s.cores = cfg.columns * cfg.core_rows;
   s.clock_hz = cfg.clock_hz;
   s.inferences = static_cast<uint32_t>(inferences);
   s.phases.clear();
@@ -43,7 +46,7 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
                    const std::vector<std::vector<int8_t>>& inputs, const SimOptions& opt,
                    traces::TraceRecorder& rec) {
   SimResult res;
-  fill_static_summary(res.summary, cfg, prog, inputs.size());
+  fill_static_summary(res.summary, cfg, prog, inputs.size(), opt);
   try {
     check_program(prog, cfg);
   } catch (const ProgramError& e) {
@@ -65,8 +68,11 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
   // The modules live until the process ends (SystemC does not support tearing down a design).
   // sc_stop() (used on run-time faults) prints an info line; our error message says it better.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  auto* ctx = new SimContext(cfg, rec);
+  auto* ctx = new SimContext(cfg, rec, opt.fidelity, opt.timing_only);
   ctx->phase_core_busy.assign(prog.phases.size(), 0);
+  ctx->phase_stall_lock.assign(prog.phases.size(), 0);
+  ctx->phase_stall_data.assign(prog.phases.size(), 0);
+  ctx->phase_stall_space.assign(prog.phases.size(), 0);
   Controller* ctrl = nullptr;
   try {
     auto* top = new ArrayTop("array", *ctx);
@@ -118,6 +124,12 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
   for (size_t p = 0; p < s.phases.size(); ++p) {
     s.phases[p].cycles = ctrl->phase_cycles()[p];
     s.phases[p].core_busy_cycles = ctx->phase_core_busy[p];
+    s.phases[p].stall_lock_cycles = ctx->phase_stall_lock[p];
+    s.phases[p].stall_data_cycles = ctx->phase_stall_data[p];
+    s.phases[p].stall_space_cycles = ctx->phase_stall_space[p];
+    s.stall_lock_cycles += ctx->phase_stall_lock[p];
+    s.stall_data_cycles += ctx->phase_stall_data[p];
+    s.stall_space_cycles += ctx->phase_stall_space[p];
   }
   rec.set_stat("array.total_cycles", static_cast<double>(s.total_cycles), "cycles", "simulated cycles of the run");
   return res;

@@ -9,6 +9,7 @@
 
 #include "hw/config/array_config.h"
 #include "hw/isa/program.h"
+#include "hw/sim/sim_context.h"
 #include "traces/summary.h"
 #include "traces/trace.h"
 
@@ -16,6 +17,8 @@ namespace saie::hw {
 
 struct SimOptions {
   uint64_t max_cycles = 0;                 // 0 = no limit; else stop with an error past this
+  Fidelity fidelity = Fidelity::Lt;        // stream timing granularity (sim_context.h)
+  bool timing_only = false;                // skip the compute ops' arithmetic: same cycles, outputs not computed
   std::function<void(uint32_t done, uint32_t total)> progress;  // called after each inference
 };
 

@@ -22,6 +22,12 @@ void StreamFifo::reserve(uint32_t n) {
   reserved_ += n;
 }
 
+void StreamFifo::unreserve(uint32_t n) {
+  if (n > reserved_) throw std::logic_error("stream fifo: unreserve beyond reservation");
+  reserved_ -= n;
+  space_event.notify(sc_core::SC_ZERO_TIME);
+}
+
 void StreamFifo::commit(const uint8_t* src, uint32_t n, const sc_core::sc_time& ready) {
   if (n > reserved_) throw std::logic_error("stream fifo: commit without reservation");
   const uint32_t tail = (head_ + stored_) % capacity_;

@@ -23,12 +23,14 @@ class StreamFifo {
 
   uint32_t capacity() const { return capacity_; }
   uint32_t stored() const { return stored_; }
+  uint32_t reserved() const { return reserved_; }  // space a sender holds for a chunk in flight
   uint32_t free_space() const { return capacity_ - stored_ - reserved_; }
   // Phase start: drops all content and reservations, disconnects.
   void reset();
 
   // Sender side.
   void reserve(uint32_t n);  // n <= free_space()
+  void unreserve(uint32_t n);  // gives reserved space back (the bytes went around the FIFO)
   void commit(const uint8_t* src, uint32_t n, const sc_core::sc_time& ready);
   sc_core::sc_event space_event;  // notified when bytes are popped
 

@@ -55,9 +55,9 @@ TEST(Deadlock, ReportsEveryBlockedAgent) {
   EXPECT_EQ(r.summary.deadlock_report.rfind(r.error, 0), 0u);
   EXPECT_TRUE(r.outputs.empty());
   // The cycle in the report is when the last agent blocked: after the first phase and the
-  // second phase's setup, plus the 64 B that did move.
+  // second phase's setup, plus the 64 B that did move (the sender blocks once it has sent them).
   uint64_t setup2 = cfg.control.phase_setup_cycles + 3 * cfg.control.bd_setup_cycles;
-  EXPECT_GT(r.summary.total_cycles, r.summary.phases[0].cycles + setup2 + 64 / 4);
+  EXPECT_GE(r.summary.total_cycles, r.summary.phases[0].cycles + setup2 + 64 / 4);
   EXPECT_NE(r.error.find("at cycle " + std::to_string(r.summary.total_cycles) + ":"), std::string::npos);
 }
 
