@@ -465,3 +465,47 @@ TEST(Kernels, ConvBlockSumsDoNotOverflowAtTheLargestWindows) {
 
 }  // namespace
 }  // namespace saie::hw
+
+namespace saie::hw {
+namespace {
+
+// Timing-only runs: every op returns the same KernelResult without computing or writing, and
+// the argument / compact-header checks still reject bad ops.
+TEST(Kernels, WithoutArithmeticSameCostNothingWritten) {
+  const std::vector<std::vector<bool>> half = {{true, false}, {false, true}, {true, false}, {false, true}};
+  ConvCase cc = make_case(7, 9, 16, 32, 3, 1, 1, true, half, 11);
+  auto full = build_memory(cc);
+  auto skip = full;
+  const std::vector<uint8_t> before = skip;
+  isa::CoreOp op;
+  op.kind = isa::CoreOpKind::Conv;
+  op.conv = cc.args;
+  const KernelResult a = run_compute_op(full, op, config::CoreCosts{});
+  const KernelResult b = run_compute_op(skip.data(), skip.size(), op, config::CoreCosts{}, false);
+  EXPECT_EQ(a.cycles, b.cycles);
+  EXPECT_EQ(a.macs, b.macs);
+  EXPECT_EQ(a.blocks, b.blocks);
+  EXPECT_EQ(skip, before);
+  EXPECT_NE(full, before);
+
+  op.kind = isa::CoreOpKind::MaxPool;
+  op.pool = isa::PoolArgs{0, 8, 8, 16, 4096, 4, 4, 2, 2, 2, 2, 1, 0};
+  std::vector<uint8_t> m(kMem, 7);
+  const std::vector<uint8_t> m0 = m;
+  EXPECT_EQ(run_compute_op(m.data(), m.size(), op, config::CoreCosts{}, false).cycles,
+            pool_cycles(op.pool, config::CoreCosts{}));
+  EXPECT_EQ(m, m0);
+  op.kind = isa::CoreOpKind::Add;
+  op.add = isa::AddArgs{0, 64, 128, 64, 1, 1, 0, 0};
+  EXPECT_EQ(run_compute_op(m.data(), m.size(), op, config::CoreCosts{}, false).cycles, 34u);
+  EXPECT_EQ(m, m0);
+
+  // A broken header is still an error.
+  op.kind = isa::CoreOpKind::Conv;
+  op.conv = cc.args;
+  put_u16(skip, cc.args.w_addr, 5);  // block_rows != out_c / 8
+  EXPECT_THROW(run_compute_op(skip.data(), skip.size(), op, config::CoreCosts{}, false), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace saie::hw
