@@ -140,6 +140,7 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
   so.max_cycles = a.max_cycles;
   so.fidelity = a.fidelity == "beat" ? hw::Fidelity::Beat : hw::Fidelity::Lt;
   so.timing_only = a.timing_only;
+  so.bank_conflicts = a.bank_conflicts;
   so.progress = [&](uint32_t done, uint32_t total) {
     if (done == total || done % std::max(1u, total / 10) == 0) progress(fmt::format("{}: simulated {}/{} images", label, done, total));
   };

@@ -72,6 +72,7 @@ struct SimulateArgs {
   uint64_t bin_cycles = 1000;     // bandwidth.csv bin width
   std::string fidelity = "lt";    // "lt" (default, fast) or "beat" (per-beat streams)
   bool timing_only = false;       // skip compute arithmetic: cycles and traces only, no outputs
+  bool bank_conflicts = false;    // model core data-memory bank conflicts
 };
 
 struct RunArgs {

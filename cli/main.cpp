@@ -39,6 +39,9 @@ void add_simulate_options(CLI::App* app, saie::cli::SimulateArgs& s, bool with_p
   app->add_flag("--timing-only", s.timing_only,
                 "skip the compute ops' int8 arithmetic: same cycles and traces, outputs not computed (no accuracy, no "
                 "bit-exact check)");
+  app->add_flag("--bank-conflicts", s.bank_conflicts,
+                "model core data-memory bank conflicts: DMA bytes in banks the running compute op uses take twice as "
+                "long (8 contiguous banks)");
   app->add_flag("!--no-trace", s.trace, "do not record slices (no trace.json / bandwidth.csv / waves.vcd; faster)");
 }
 

@@ -4,8 +4,32 @@
 #include <exception>
 
 #include "hw/core/kernels.h"
+#include "hw/mem/memory.h"
 
 namespace saie::hw {
+
+namespace {
+// Banks the operands of a compute op occupy (bank conflict model).
+uint64_t op_banks(const Memory& m, const isa::CoreOp& op, const KernelResult& r) {
+  switch (op.kind) {
+    case isa::CoreOpKind::Conv: {
+      const isa::ConvArgs& a = op.conv;
+      const uint64_t meta = (8 + 2 * (uint64_t{a.out_c / 8} + 1) + 2 * r.blocks + 3) / 4 * 4;
+      return m.bank_mask(a.in_addr, conv_input_bytes(a)) | m.bank_mask(a.out_addr, conv_output_bytes(a)) |
+             m.bank_mask(a.w_addr, meta + r.blocks * 64 * a.kh * a.kw) | m.bank_mask(a.qp_addr, conv_qp_bytes(a));
+    }
+    case isa::CoreOpKind::MaxPool:
+    case isa::CoreOpKind::AvgPool: {
+      const isa::PoolArgs& a = op.pool;
+      return m.bank_mask(a.in_addr, uint64_t{a.in_h} * a.in_w * a.c) | m.bank_mask(a.out_addr, uint64_t{a.out_h} * a.out_w * a.c);
+    }
+    case isa::CoreOpKind::Add:
+      return m.bank_mask(op.add.a_addr, op.add.n) | m.bank_mask(op.add.b_addr, op.add.n) | m.bank_mask(op.add.out_addr, op.add.n);
+    default:
+      return 0;
+  }
+}
+}  // namespace
 
 CoreModel::CoreModel(sc_core::sc_module_name name, isa::TileId tile, LockUnit& locks, SimContext& ctx)
     : sc_core::sc_module(name),
@@ -86,7 +110,9 @@ void CoreModel::run_program(const isa::CoreProgram& p) {
                     (op.label.empty() ? "" : " '" + op.label + "'") + "): " + e.what());
         }
         uint64_t begin = ctx_.now();
+        if (bank_mem_) bank_mem_->set_core_use(op_banks(*bank_mem_, op, r), double(begin), double(begin + r.cycles));
         ctx_.wait_cycles(r.cycles);
+        if (bank_mem_) bank_mem_->set_core_use(0, 0, 0);
         if (ctx_.tracing())
           ctx_.slice(track_, op.label.empty() ? std::string(isa::core_op_name(op.kind)) : op.label, "compute", begin, ctx_.now());
         st_busy_.add(static_cast<double>(r.cycles));

@@ -25,6 +25,8 @@ class CoreModel : public sc_core::sc_module {
   CoreModel(sc_core::sc_module_name name, isa::TileId tile, LockUnit& locks, SimContext& ctx);
 
   void clear() { program_ = nullptr; }
+  // Bank conflicts on: the core tells this memory which banks each compute op uses.
+  void set_bank_memory(class Memory* m) { bank_mem_ = m; }
   void set_program(const isa::CoreProgram& p) { program_ = &p; }
   bool has_program() const { return program_ != nullptr; }
   void start();
@@ -43,6 +45,7 @@ class CoreModel : public sc_core::sc_module {
   uint8_t* mem_ = nullptr;
   uint64_t mem_size_ = 0;
   const isa::CoreProgram* program_ = nullptr;
+  class Memory* bank_mem_ = nullptr;
   bool pending_ = false, running_ = false;
   sc_core::sc_event start_event_;
   WaitState ws_;

@@ -33,6 +33,21 @@ void Memory::read_backdoor(uint64_t addr, uint8_t* dst, uint64_t n) const {
   if (n) std::memcpy(dst, data_.data() + addr, n);
 }
 
+void Memory::enable_banks(uint32_t banks) {
+  banks_ = std::min<uint32_t>(banks, 64);
+  bank_bytes_ = banks_ ? (data_.size() + banks_ - 1) / banks_ : 0;
+  st_conflict_ = std::make_unique<StatCounter>(ctx_, std::string(name()) + ".bank_conflict_cycles", "cycles",
+                                               "extra DMA cycles from bank conflicts with the core");
+}
+
+uint64_t Memory::bank_mask(uint64_t addr, uint64_t n) const {
+  if (!banks_ || n == 0) return 0;
+  const uint64_t first = addr / bank_bytes_, last = std::min<uint64_t>((addr + n - 1) / bank_bytes_, banks_ - 1);
+  uint64_t m = 0;
+  for (uint64_t b = first; b <= last && b < banks_; ++b) m |= uint64_t{1} << b;
+  return m;
+}
+
 double& Memory::port_busy(int port) {
   if (port >= static_cast<int>(busy_until_.size())) busy_until_.resize(port + 1, 0.0);
   return busy_until_[port];
@@ -64,6 +79,21 @@ void Memory::b_transport(int id, tlm::tlm_generic_payload& tx, sc_core::sc_time&
   double now = ctx_.now_exact();
   double start = now + delay / ctx_.cycle;
   double end = occupy(id, write, n, start);
+  if (banks_ && core_mask_ && n > 0 && end > core_begin_ && start < core_end_) {
+    // Bytes of this access in banks the core is using, scaled by the time overlap.
+    uint64_t clash = 0;
+    for (uint64_t b = addr / bank_bytes_; b < banks_ && b * bank_bytes_ < addr + n; ++b)
+      if (core_mask_ >> b & 1)
+        clash += std::min(addr + n, (b + 1) * bank_bytes_) - std::max(addr, b * bank_bytes_);
+    const double span = std::max(end - start, 1e-9);
+    const double overlap = std::min(end, core_end_) - std::max(start, core_begin_);
+    const double extra = static_cast<double>(clash) / port_bytes_per_cycle_ * std::clamp(overlap / span, 0.0, 1.0);
+    if (extra > 0) {
+      end += extra;
+      port_busy(id) = end;
+      st_conflict_->add(extra);
+    }
+  }
   delay = ctx_.cycle * (end - now);
   tx.set_dmi_allowed(true);
   tx.set_response_status(tlm::TLM_OK_RESPONSE);

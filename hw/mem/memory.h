@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,11 @@
 
 namespace saie::hw {
 
+// AM020 "AIE-ML Tile Architecture": the 64 KB data memory has 8 physical banks. The bank
+// conflict model (SimOptions::bank_conflicts) splits a compute tile's memory into this many
+// equal contiguous banks (the hardware interleaves; we do not model the interleaving).
+inline constexpr uint32_t kCoreMemoryBanks = 8;
+
 class Memory : public sc_core::sc_module {
  public:
   tlm_utils::multi_passthrough_target_socket<Memory> socket;
@@ -26,6 +32,19 @@ class Memory : public sc_core::sc_module {
   Memory(sc_core::sc_module_name name, uint64_t size_bytes, double port_bytes_per_cycle, SimContext& ctx);
 
   uint8_t* data() { return data_.data(); }
+
+  // Bank conflicts (compute-tile data memory, SimOptions::bank_conflicts). The memory is split
+  // into `banks` equal contiguous banks; set_core_use() says which banks the core's running
+  // compute op uses (bit b = bank b) from cycle `begin` to `end`. A DMA access overlapping that
+  // time pays its bytes in those banks twice (the core has priority; the DMA gets every other
+  // cycle), in proportion to the overlap. Off (banks 0) by default.
+  void enable_banks(uint32_t banks);
+  uint64_t bank_mask(uint64_t addr, uint64_t n) const;  // banks touched by [addr, addr + n)
+  void set_core_use(uint64_t mask, double begin, double end) {
+    core_mask_ = mask;
+    core_begin_ = begin;
+    core_end_ = end;
+  }
   uint64_t size() const { return data_.size(); }
   // Host access without timing; throws std::out_of_range naming the memory and range.
   void write_backdoor(uint64_t addr, const uint8_t* src, uint64_t n);
@@ -46,6 +65,11 @@ class Memory : public sc_core::sc_module {
 
   std::vector<uint8_t> data_;
   std::vector<double> busy_until_;  // per port, cycles
+  uint32_t banks_ = 0;
+  uint64_t bank_bytes_ = 0;
+  uint64_t core_mask_ = 0;
+  double core_begin_ = 0, core_end_ = 0;
+  std::unique_ptr<StatCounter> st_conflict_;
 };
 
 }  // namespace saie::hw

@@ -59,6 +59,7 @@ class SimContext {
   sc_core::sc_time cycle;  // one array clock cycle
   Fidelity fidelity;
   bool timing_only;        // compute ops cost their cycles but skip the arithmetic
+  bool bank_conflicts = false;  // model core data-memory bank conflicts (memory.h)
 
   // Current simulated time in cycles (exact: all waits are whole cycles).
   uint64_t now() const { return static_cast<uint64_t>(std::llround(sc_core::sc_time_stamp() / cycle)); }

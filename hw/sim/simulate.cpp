@@ -69,6 +69,7 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
   // sc_stop() (used on run-time faults) prints an info line; our error message says it better.
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   auto* ctx = new SimContext(cfg, rec, opt.fidelity, opt.timing_only);
+  ctx->bank_conflicts = opt.bank_conflicts;
   ctx->phase_core_busy.assign(prog.phases.size(), 0);
   ctx->phase_stall_lock.assign(prog.phases.size(), 0);
   ctx->phase_stall_data.assign(prog.phases.size(), 0);

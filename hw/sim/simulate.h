@@ -19,6 +19,7 @@ struct SimOptions {
   uint64_t max_cycles = 0;                 // 0 = no limit; else stop with an error past this
   Fidelity fidelity = Fidelity::Lt;        // stream timing granularity (sim_context.h)
   bool timing_only = false;                // skip the compute ops' arithmetic: same cycles, outputs not computed
+  bool bank_conflicts = false;             // model core data-memory bank conflicts (hw/mem/memory.h)
   std::function<void(uint32_t done, uint32_t total)> progress;  // called after each inference
 };
 

@@ -1,8 +1,12 @@
 // sim_test_util.h — small builders for hand-written Programs used by the array-model tests.
 #pragma once
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <utility>
@@ -190,6 +194,29 @@ inline std::vector<traces::Slice> slices_on(const traces::TraceRecorder& rec, co
   for (const auto& s : rec.slices())
     if (s.track == track) out.push_back(s);
   return out;
+}
+
+// Runs `fn` in a forked child (SystemC allows one simulation per process) and returns the text
+// it produced, or "child failed".
+inline std::string run_in_child(const std::function<std::string()>& fn) {
+  int fds[2];
+  if (pipe(fds) != 0) return "pipe failed";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    const std::string d = fn();
+    const ssize_t w = write(fds[1], d.data(), d.size());
+    _exit(w == static_cast<ssize_t>(d.size()) ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? out : "child failed";
 }
 
 }  // namespace saie::hw::test
