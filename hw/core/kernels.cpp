@@ -2,11 +2,18 @@
 #include "hw/core/kernels.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
 #include "hw/isa/quant_math.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define SAIE_HAVE_AVX2_KERNEL 1
+#endif
 
 namespace saie::hw {
 namespace {
@@ -94,7 +101,78 @@ void accumulate_block(const isa::ConvArgs& a, const uint8_t* in, const uint8_t* 
   }
 }
 
+#ifdef SAIE_HAVE_AVX2_KERNEL
+
+// The same block accumulation with AVX2 (runtime-dispatched; identical integer results). Per
+// output pixel and kernel tap the 8 input channels are widened to int16 and broadcast in pairs;
+// the block is pre-arranged as, per tap and channel pair, 8 (cout) x 2 int16 weights, so one
+// _mm256_madd_epi16 adds two MACs into each of the 8 output-channel lanes (4 per tap = 64 MACs).
+// Lanes are int32: exact while kh*kw <= kInt32WindowMax (each madd lane is at most 2*128*128).
+__attribute__((target("avx2"))) inline __m256i load16(const int16_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+__attribute__((target("avx2"))) void accumulate_block_avx2(const isa::ConvArgs& a, const uint8_t* in,
+                                                           const uint8_t* blk, uint64_t cin0, int64_t* acc) {
+  const uint32_t taps = uint32_t{a.kh} * a.kw;
+  const uint64_t co_stride = uint64_t{taps} * 8;
+  // wv[t*4 + p] = { w[co][t][2p], w[co][t][2p+1] } for co = 0..7, as 16 int16.
+  std::vector<int16_t> wv(uint64_t{taps} * 4 * 16);
+  for (uint32_t t = 0; t < taps; ++t)
+    for (uint32_t p = 0; p < 4; ++p) {
+      int16_t* lanes = &wv[(uint64_t{t} * 4 + p) * 16];
+      for (uint32_t co = 0; co < 8; ++co) {
+        const auto* wk = reinterpret_cast<const int8_t*>(blk + co * co_stride + uint64_t{t} * 8);
+        lanes[2 * co] = wk[2 * p];
+        lanes[2 * co + 1] = wk[2 * p + 1];
+      }
+    }
+  for (uint32_t oh = 0; oh < a.out_h; ++oh) {
+    for (uint32_t ow = 0; ow < a.out_w; ++ow) {
+      __m256i sum = _mm256_setzero_si256();
+      const int16_t* w = wv.data();
+      for (uint32_t ky = 0; ky < a.kh; ++ky) {
+        const uint8_t* row = in + ((uint64_t{oh} * a.stride_h + ky) * a.in_w + uint64_t{ow} * a.stride_w) * a.in_c + cin0;
+        for (uint32_t kx = 0; kx < a.kw; ++kx, w += 64) {
+          int64_t x8;
+          std::memcpy(&x8, row + uint64_t{kx} * a.in_c, 8);
+          const __m256i x16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_cvtsi64_si128(x8)));
+          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_shuffle_epi32(x16, 0x00), load16(w + 0)));
+          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_shuffle_epi32(x16, 0x55), load16(w + 16)));
+          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_shuffle_epi32(x16, 0xAA), load16(w + 32)));
+          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_shuffle_epi32(x16, 0xFF), load16(w + 48)));
+        }
+      }
+      alignas(32) int32_t s8[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(s8), sum);
+      int64_t* out = acc + (uint64_t{oh} * a.out_w + ow) * a.out_c;
+      for (uint32_t co = 0; co < 8; ++co) out[co] += s8[co];
+    }
+  }
+}
+#endif
+
+std::atomic<bool> g_conv_simd{true};
+
+bool use_avx2() {
+#ifdef SAIE_HAVE_AVX2_KERNEL
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has && g_conv_simd.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+
 }  // namespace
+
+bool conv_simd_available() {
+#ifdef SAIE_HAVE_AVX2_KERNEL
+  return __builtin_cpu_supports("avx2");
+#else
+  return false;
+#endif
+}
+void set_conv_simd(bool enabled) { g_conv_simd.store(enabled, std::memory_order_relaxed); }
 
 // ---- static helpers ---------------------------------------------------------------------
 
@@ -189,11 +267,14 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
   for (uint32_t p = 0; p < pixels; ++p)
     std::copy(bias.begin(), bias.end(), acc.begin() + uint64_t{p} * a.out_c);
   const uint8_t* in = mem + a.in_addr;
+  const bool avx2 = use_avx2();
   for (uint32_t br = 0; br < block_rows; ++br) {
     for (uint32_t s = row_ptr[br]; s < row_ptr[br + 1]; ++s) {
       const uint8_t* blk = blocks + block_bytes * s;
       const uint64_t cin0 = uint64_t{col_idx[s]} * 8;
-      if (uint32_t{a.kh} * a.kw <= kInt32WindowMax)
+      if (uint32_t{a.kh} * a.kw <= kInt32WindowMax && avx2)
+        accumulate_block_avx2(a, in, blk, cin0, &acc[uint64_t{br} * 8]);
+      else if (uint32_t{a.kh} * a.kw <= kInt32WindowMax)
         accumulate_block<int32_t>(a, in, blk, cin0, &acc[uint64_t{br} * 8]);
       else
         accumulate_block<int64_t>(a, in, blk, cin0, &acc[uint64_t{br} * 8]);
