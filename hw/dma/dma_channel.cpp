@@ -146,8 +146,12 @@ uint64_t DmaChannel::read_chunk(const isa::BufferDescriptor& bd, AddressGen& gen
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   uint64_t off = 0, len = 0;
   int64_t addr = 0;
-  while (off < n && gen.next(n - off, &addr, &len)) {
-    access(false, bd, addr, buf_.data() + off, len, delay);
+  bool zero = false;
+  while (off < n && gen.next(n - off, &addr, &len, &zero)) {
+    if (zero)  // memtile MM2S zero padding: no memory read
+      std::fill(buf_.begin() + static_cast<long>(off), buf_.begin() + static_cast<long>(off + len), uint8_t{0});
+    else
+      access(false, bd, addr, buf_.data() + off, len, delay);
     off += len;
   }
   return delay_cycles(delay);

@@ -52,10 +52,13 @@ std::string bd_line(TileId t, const BufferDescriptor& bd) {
     if (d > 0) s += " x ";
     // The innermost dimension with stride 1 (contiguous bytes) is shown as just its size.
     if (d == 0 && bd.dims[d].stride == 1) {
-      s += fmt("[%u]", bd.dims[d].size);
+      s += fmt("[%u", bd.dims[d].size);
     } else {
-      s += fmt("[%u @ %d]", bd.dims[d].size, bd.dims[d].stride);
+      s += fmt("[%u @ %d", bd.dims[d].size, bd.dims[d].stride);
     }
+    // Zero padding (format 1.1), shown only when present: "pad before,after".
+    if (bd.pad_before[d] != 0 || bd.pad_after[d] != 0) s += fmt(" pad %u,%u", bd.pad_before[d], bd.pad_after[d]);
+    s += "]";
   }
   s += fmt(" iter %u @ %" PRId64, bd.iter_count, bd.iter_stride);
   s += " acq " + lock_ref(bd.acq_lock, bd.acq_value, ">=");

@@ -6,7 +6,8 @@
 // Tile coordinates follow mlir-aie: row 0 = shim (array interface), rows 1 .. mem_rows =
 // memtiles, rows 1+mem_rows .. mem_rows+core_rows = compute tiles (one memtile row: memtiles
 // in row 1, cores from row 2; two, as on VE2802: memtiles in rows 1-2, cores from row 3).
-// Addresses are byte addresses in the tile's own memory (DDR addresses for shim BDs). All
+// Addresses are byte addresses in the tile's own memory (DDR addresses for shim BDs; memtile BDs
+// may also address their east/west neighbour memtiles, see MemRegion). All
 // multi-byte values in memories are little-endian.
 #pragma once
 
@@ -18,7 +19,7 @@
 namespace saie::isa {
 
 inline constexpr uint16_t kFormatMajor = 1;
-inline constexpr uint16_t kFormatMinor = 0;
+inline constexpr uint16_t kFormatMinor = 1;  // 1.1: BD zero padding (pad_before/pad_after)
 
 struct TileId {
   uint8_t col = 0;
@@ -52,12 +53,29 @@ struct DmaDim {
 inline constexpr int16_t kNoLock = -1;
 inline constexpr int16_t kNoNextBd = -1;
 
+// Memtile DMA address map (our own, docs/program-format.md "Memtile neighbour access"; the
+// hardware's map differs): with S = memtile memory bytes, BD addresses [0, S) are the tile's own
+// memory, [S, 2S) the WEST neighbour memtile's (same row, column - 1), [2S, 3S) the EAST one's
+// (column + 1). Only memtile channels 0..kMemtileNeighbourChannels-1 may use neighbour
+// addresses. Locks stay tile-local.
+enum class MemRegion : uint8_t { Own = 0, West = 1, East = 2 };
+inline constexpr uint32_t kMemtileNeighbourChannels = 4;
+inline const char* mem_region_name(MemRegion r) {
+  return r == MemRegion::Own ? "own" : r == MemRegion::West ? "west" : "east";
+}
+// Padding: only memtile MM2S BDs, and only dims 0..kMaxPaddedDims-1 (AIE-ML).
+inline constexpr uint32_t kMaxPaddedDims = 3;
+
 // A buffer descriptor. One "execution" of a BD = `iter_count` repetitions; repetition i
 //   1. if acq_lock >= 0: waits until lock[acq_lock] >= acq_value, then lock -= acq_value
 //   2. moves the bytes addressed by addr + i*iter_stride + sum_d(idx_d * dims[d].stride)
 //      (innermost dims[0]; total bytes per repetition = product of dims[d].size, d < ndims)
 //   3. if rel_lock >= 0: lock[rel_lock] += rel_value
 // Then the channel continues with next_bd (or the task ends, see DmaTask).
+// Zero padding (memtile MM2S only, dims 0..2): dim d streams pad_before[d] + dims[d].size +
+// pad_after[d] elements of the dimension below (dim 0: bytes); a position with any padded index
+// streams a zero byte and reads no memory; the real elements keep their addresses (index
+// idx_d - pad_before[d]). bytes_per_repetition() is the streamed (padded) size.
 struct BufferDescriptor {
   uint16_t id = 0;  // BD index in the tile (must be < tile's BD count)
   uint64_t addr = 0;
@@ -70,7 +88,25 @@ struct BufferDescriptor {
   int16_t rel_lock = kNoLock;
   uint8_t rel_value = 0;
   int16_t next_bd = kNoNextBd;
+  std::array<uint8_t, 4> pad_before{};  // zero elements streamed before dims[d] (format 1.1)
+  std::array<uint8_t, 4> pad_after{};   // zero elements streamed after dims[d] (format 1.1)
+  // Elements dim d streams (padding included); dims at or beyond ndims do not exist.
+  uint64_t padded_size(int d) const {
+    return uint64_t{pad_before[d]} + dims[d].size + pad_after[d];
+  }
+  bool has_padding() const {
+    for (int d = 0; d < ndims && d < 4; ++d)
+      if (pad_before[d] != 0 || pad_after[d] != 0) return true;
+    return false;
+  }
+  // Bytes one repetition streams (padding included); the bytes read from or written to memory
+  // are real_bytes_per_repetition().
   uint64_t bytes_per_repetition() const {
+    uint64_t n = 1;
+    for (int d = 0; d < ndims; ++d) n *= padded_size(d);
+    return n;
+  }
+  uint64_t real_bytes_per_repetition() const {
     uint64_t n = 1;
     for (int d = 0; d < ndims; ++d) n *= dims[d].size;
     return n;

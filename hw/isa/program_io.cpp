@@ -1,8 +1,10 @@
 // program_io.cpp — binary encoding of isa::Program (layout in docs/program-format.md "Binary layout").
 //
 // Every field of every struct in program.h is written, so decode(encode(p)) reproduces p exactly
-// and encode(decode(bytes)) reproduces the bytes. Records are self-delimiting (type + length),
-// the body is covered by a CRC-32, and the decoder rejects anything it cannot account for.
+// and encode(decode(bytes)) reproduces the bytes of a file in the current version (1.1). Older
+// minor versions are read too (1.0: BDs without padding) and re-encode as 1.1. Records are
+// self-delimiting (type + length), the body is covered by a CRC-32, and the decoder rejects
+// anything it cannot account for.
 #include "hw/isa/program_io.h"
 
 #include <zlib.h>
@@ -96,6 +98,8 @@ void put_bd(ByteWriter& w, const BufferDescriptor& bd) {
   w.i16(bd.rel_lock);
   w.u8(bd.rel_value);
   w.i16(bd.next_bd);
+  for (uint8_t v : bd.pad_before) w.u8(v);  // format 1.1
+  for (uint8_t v : bd.pad_after) w.u8(v);
 }
 void put_op(ByteWriter& w, const CoreOp& op) {
   w.u8(static_cast<uint8_t>(op.kind));
@@ -189,7 +193,12 @@ TensorPort get_port(ByteReader& r) {
   p.scale = r.f32();
   return p;
 }
-BufferDescriptor get_bd(ByteReader& r) {
+// Bytes of one BD entry: 63 in format 1.0; 1.1 appends u8 pad_before[4], u8 pad_after[4].
+constexpr size_t kBdBytesV10 = 63;
+constexpr size_t kBdBytesV11 = kBdBytesV10 + 8;
+size_t bd_bytes(uint16_t minor) { return minor >= 1 ? kBdBytesV11 : kBdBytesV10; }
+
+BufferDescriptor get_bd(ByteReader& r, uint16_t minor) {
   BufferDescriptor bd;
   bd.id = r.u16();
   bd.addr = r.u64();
@@ -206,6 +215,10 @@ BufferDescriptor get_bd(ByteReader& r) {
   bd.rel_lock = r.i16();
   bd.rel_value = r.u8();
   bd.next_bd = r.i16();
+  if (minor >= 1) {  // format 1.0 has no padding: pads stay 0
+    for (uint8_t& v : bd.pad_before) v = r.u8();
+    for (uint8_t& v : bd.pad_after) v = r.u8();
+  }
   return bd;
 }
 CoreOp get_op(ByteReader& r) {
@@ -429,8 +442,9 @@ Program decode_program(const std::vector<uint8_t>& bytes) {
         TileBds tb;
         tb.tile = get_tile(r);
         const uint32_t count = r.u32();
-        if (count > r.remaining() / 63) r.fail("truncated: " + std::to_string(count) + " descriptors do not fit");
-        for (uint32_t i = 0; i < count; ++i) tb.bds.push_back(get_bd(r));
+        if (count > r.remaining() / bd_bytes(p.minor))
+          r.fail("truncated: " + std::to_string(count) + " descriptors do not fit");
+        for (uint32_t i = 0; i < count; ++i) tb.bds.push_back(get_bd(r, p.minor));
         phase->bds.push_back(std::move(tb));
         break;
       }

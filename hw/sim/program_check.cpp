@@ -1,6 +1,7 @@
 // program_check.cpp — static validation of a Program against an ArrayConfig (see program_check.h).
 #include "hw/sim/program_check.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -151,6 +152,7 @@ class Checker {
       fail(who + "ndims " + std::to_string(bd.ndims) + " outside 1.." + std::to_string(max_dims) + " for a " +
            kind_name(k) + " tile");
     if (bd.iter_count < 1) fail(who + "iter_count is 0");
+    check_padding(t, bd, who);
     if (bd.acq_lock != isa::kNoLock) check_lock_id(t, bd.acq_lock, "BD " + std::to_string(bd.id) + " acquire");
     if (bd.rel_lock != isa::kNoLock) check_lock_id(t, bd.rel_lock, "BD " + std::to_string(bd.id) + " release");
     Wide lo = bd.addr, hi = bd.addr;
@@ -161,10 +163,79 @@ class Checker {
     }
     const Wide iter_span = Wide(bd.iter_count - 1) * bd.iter_stride;
     (iter_span < 0 ? lo : hi) += iter_span;
+    // [lo, hi] are real addresses only: padding reads no memory.
     const uint64_t mem = memory_bytes(k);
+    if (k == TileKind::Mem) {
+      check_memtile_extent(t, who, lo, hi);
+      return;
+    }
     if (lo < 0 || hi >= Wide(mem))
       fail(who + "touches bytes [" + wide_str(lo) + ", " + wide_str(hi) + "] outside " + memory_name(k) + " of " +
            std::to_string(mem) + " bytes");
+  }
+
+  // Zero padding: memtile BDs only (whether an S2MM channel runs one is checked with the tasks),
+  // dims 0..2 only, and only on dims the BD has.
+  void check_padding(const TileId& t, const isa::BufferDescriptor& bd, const std::string& who) {
+    const TileKind k = kind(t);
+    for (unsigned d = 0; d < 4; ++d) {
+      if (bd.pad_before[d] == 0 && bd.pad_after[d] == 0) continue;
+      const std::string pad = "zero padding on dim " + std::to_string(d) + " (before " +
+                              std::to_string(bd.pad_before[d]) + ", after " + std::to_string(bd.pad_after[d]) + ")";
+      if (k != TileKind::Mem) fail(who + pad + " on a " + kind_name(k) + " tile (only memtile MM2S BDs pad)");
+      if (d >= isa::kMaxPaddedDims)
+        fail(who + pad + ": only dims 0.." + std::to_string(isa::kMaxPaddedDims - 1) + " pad");
+      if (d >= bd.ndims) fail(who + pad + " beyond ndims " + std::to_string(bd.ndims));
+    }
+  }
+
+  // Memtile address map (program.h MemRegion): [0, S) own, [S, 2S) west, [2S, 3S) east; a BD's
+  // real addresses lie in one of them, and a neighbour region needs that neighbour to exist.
+  void check_memtile_extent(const TileId& t, const std::string& who, Wide lo, Wide hi) {
+    const uint64_t mem = c_.memtile.memory_bytes;
+    const std::string bytes = "bytes [" + wide_str(lo) + ", " + wide_str(hi) + "]";
+    if (lo < 0 || hi >= 3 * Wide(mem))
+      fail(who + "touches " + bytes + " outside memtile memory of " + std::to_string(mem) +
+           " bytes (neighbours: [" + std::to_string(mem) + ", " + std::to_string(3 * mem) + "))");
+    const auto region = [&](Wide a) { return static_cast<isa::MemRegion>(static_cast<int>(a / Wide(mem))); };
+    const isa::MemRegion r = region(lo);
+    if (region(hi) != r)
+      fail(who + "touches " + bytes + " outside memtile memory of " + std::to_string(mem) + " bytes (crosses from " +
+           isa::mem_region_name(r) + " into " + isa::mem_region_name(region(hi)) +
+           " memory; a BD addresses one memory)");
+    if (r == isa::MemRegion::West && t.col == 0)
+      fail(who + "touches " + bytes + " of the west neighbour memtile, but column 0 has none");
+    if (r == isa::MemRegion::East && t.col + 1u >= c_.columns)
+      fail(who + "touches " + bytes + " of the east neighbour memtile, but column " + std::to_string(t.col) +
+           " is the last");
+  }
+
+  // What the channels that run a BD allow: padding only on MM2S, neighbour addresses only from
+  // memtile channels 0..3. Follows each task's BD chain (as DmaChannel does).
+  void check_task_bds(const isa::DmaTask& task, const std::map<uint16_t, const isa::BufferDescriptor*>& bds) {
+    const std::string chan = std::string(dir_name(task.dir)) + " channel " + std::to_string(task.channel);
+    std::set<uint16_t> seen;
+    int id = task.start_bd;
+    for (uint32_t e = 0; e < task.bd_executions && id >= 0 && seen.insert(static_cast<uint16_t>(id)).second; ++e) {
+      auto it = bds.find(static_cast<uint16_t>(id));
+      if (it == bds.end()) return;  // reported elsewhere
+      const isa::BufferDescriptor& bd = *it->second;
+      const std::string who = describe(task.tile) + " BD " + std::to_string(bd.id) + ": ";
+      if (task.dir == isa::DmaDir::S2MM)
+        for (unsigned d = 0; d < 4; ++d)
+          if (bd.pad_before[d] != 0 || bd.pad_after[d] != 0)
+            fail(who + "zero padding on dim " + std::to_string(d) + ", but " + chan +
+                 " runs it (only MM2S BDs pad)");
+      if (kind(task.tile) == TileKind::Mem && task.channel >= isa::kMemtileNeighbourChannels) {
+        const uint64_t mem = c_.memtile.memory_bytes;
+        if (bd.addr >= mem)  // extent checked: the whole BD lies in addr's region
+          fail(who + "addresses the " +
+               isa::mem_region_name(static_cast<isa::MemRegion>(std::min<uint64_t>(bd.addr / mem, 2))) +
+               " neighbour memtile, but " + chan + " runs it (only channels 0.." +
+               std::to_string(isa::kMemtileNeighbourChannels - 1) + " reach neighbours)");
+      }
+      id = bd.next_bd;
+    }
   }
 
   void check_extent(const TileId& t, const std::string& who, const char* what, uint64_t addr, uint64_t bytes) {
@@ -279,6 +350,10 @@ class Checker {
       const std::set<Endpoint>& routed = t.dir == isa::DmaDir::MM2S ? srcs : dsts;
       if (routed.count({t.tile, t.channel}) == 0) fail(who + " has a task but no route");
     }
+    std::map<TileId, std::map<uint16_t, const isa::BufferDescriptor*>> bd_of;
+    for (const isa::TileBds& tb : ph.bds)
+      for (const isa::BufferDescriptor& bd : tb.bds) bd_of[tb.tile][bd.id] = &bd;
+    for (const isa::DmaTask& t : ph.tasks) check_task_bds(t, bd_of[t.tile]);
 
     // Core programs.
     std::set<TileId> cores;

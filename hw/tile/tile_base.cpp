@@ -7,15 +7,19 @@ TileBase::TileBase(sc_core::sc_module_name name, isa::TileId id, const config::D
     : sc_core::sc_module(name), id_(id), res_(res), ctx_(ctx), locks_(id, res.locks, ctx), bds_(res.bds) {}
 
 void TileBase::create_channels(tlm_utils::multi_passthrough_target_socket<Memory>& target) {
+  create_channels([&](DmaChannel& c, isa::DmaDir, uint32_t) { c.socket.bind(target); });
+}
+
+void TileBase::create_channels(const ChannelBinder& bind) {
   for (uint32_t k = 0; k < res_.mm2s_channels; ++k) {
     std::string n = "mm2s_" + std::to_string(k);
     mm2s_.push_back(std::make_unique<DmaChannel>(n.c_str(), id_, isa::DmaDir::MM2S, k, locks_, bds_, ctx_));
-    mm2s_.back()->socket.bind(target);
+    bind(*mm2s_.back(), isa::DmaDir::MM2S, k);
   }
   for (uint32_t k = 0; k < res_.s2mm_channels; ++k) {
     std::string n = "s2mm_" + std::to_string(k);
     s2mm_.push_back(std::make_unique<DmaChannel>(n.c_str(), id_, isa::DmaDir::S2MM, k, locks_, bds_, ctx_));
-    s2mm_.back()->socket.bind(target);
+    bind(*s2mm_.back(), isa::DmaDir::S2MM, k);
   }
 }
 

@@ -1,6 +1,7 @@
 // tile_base.h — what every tile has: locks, a BD table and MM2S/S2MM DMA channels.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ class TileBase : public sc_core::sc_module {
  protected:
   // Called by the derived constructor once the memory the channels address exists.
   void create_channels(tlm_utils::multi_passthrough_target_socket<Memory>& target);
+  // Same, with the socket chosen per channel: bind(channel, dir, index) binds channel.socket.
+  using ChannelBinder = std::function<void(DmaChannel&, isa::DmaDir, uint32_t)>;
+  void create_channels(const ChannelBinder& bind);
 
   isa::TileId id_;
   config::DmaResources res_;

@@ -85,22 +85,52 @@ class ProgramInterpreter {
     throw std::runtime_error("missing BD " + std::to_string(id));
   }
 
-  // Byte addresses of one repetition, innermost first.
-  static std::vector<uint64_t> addresses(const isa::BufferDescriptor& bd, uint32_t rep) {
-    std::vector<uint64_t> out;
+  // Byte addresses of one repetition, innermost first; kPad for a zero-padding byte (the
+  // padded index space: dim d runs over pad_before + size + pad_after positions).
+  static constexpr int64_t kPad = -1;
+  static std::vector<int64_t> addresses(const isa::BufferDescriptor& bd, uint32_t rep) {
+    std::vector<int64_t> out;
     const int64_t base = static_cast<int64_t>(bd.addr) + int64_t{rep} * bd.iter_stride;
-    uint32_t size[4] = {1, 1, 1, 1};
+    int64_t size[4] = {1, 1, 1, 1}, before[4] = {0, 0, 0, 0}, ext[4] = {1, 1, 1, 1};
     int64_t stride[4] = {0, 0, 0, 0};
     for (int d = 0; d < bd.ndims; ++d) {
       size[d] = bd.dims[d].size;
       stride[d] = bd.dims[d].stride;
+      before[d] = bd.pad_before[d];
+      ext[d] = before[d] + size[d] + bd.pad_after[d];
     }
-    for (uint32_t i3 = 0; i3 < size[3]; ++i3)
-      for (uint32_t i2 = 0; i2 < size[2]; ++i2)
-        for (uint32_t i1 = 0; i1 < size[1]; ++i1)
-          for (uint32_t i0 = 0; i0 < size[0]; ++i0)
-            out.push_back(static_cast<uint64_t>(base + i3 * stride[3] + i2 * stride[2] + i1 * stride[1] + i0 * stride[0]));
+    int64_t i[4];
+    for (i[3] = 0; i[3] < ext[3]; ++i[3])
+      for (i[2] = 0; i[2] < ext[2]; ++i[2])
+        for (i[1] = 0; i[1] < ext[1]; ++i[1])
+          for (i[0] = 0; i[0] < ext[0]; ++i[0]) {
+            int64_t a = base;
+            for (int d = 0; d < 4; ++d) {
+              const int64_t real = i[d] - before[d];
+              if (real < 0 || real >= size[d]) {
+                a = kPad;
+                break;
+              }
+              a += real * stride[d];
+            }
+            if (a != kPad && a < 0) throw std::runtime_error("BD address below 0");
+            out.push_back(a);
+          }
     return out;
+  }
+
+  // Byte `a` as tile t's DMA sees it: memtile addresses [S, 2S) / [2S, 3S) are the west / east
+  // neighbour memtile's memory (docs/program-format.md "Memtile neighbour access").
+  uint8_t& dma_byte(isa::TileId t, int64_t a) {
+    if (isa::tile_kind(t, cfg_.mem_rows) == isa::TileKind::Mem) {
+      const uint64_t s = cfg_.memtile.memory_bytes, region = static_cast<uint64_t>(a) / s;
+      if (region == 1 || region == 2) {
+        const int col = t.col + (region == 1 ? -1 : 1);
+        if (col < 0 || col >= static_cast<int>(cfg_.columns)) throw std::runtime_error("memtile neighbour outside array");
+        return memory(isa::TileId{static_cast<uint8_t>(col), t.row}).at(static_cast<uint64_t>(a) - region * s);
+      }
+    }
+    return memory(t).at(static_cast<uint64_t>(a));
   }
 
   int& lock(isa::TileId t, int l) { return locks_[key(t, l)]; }
@@ -125,18 +155,18 @@ class ProgramInterpreter {
       if (l < bd.acq_value) return false;
       l -= bd.acq_value;
     }
-    std::vector<uint8_t>& m = memory(t.tile);
-    const std::vector<uint64_t> addrs = addresses(bd, s.rep);
+    const std::vector<int64_t> addrs = addresses(bd, s.rep);
     if (t.dir == isa::DmaDir::MM2S) {
       auto r = routes_.find(key(t.tile, t.channel));
       if (r == routes_.end()) throw std::runtime_error("MM2S without route");
-      for (uint64_t a : addrs) {
-        const uint8_t v = m.at(a);
+      for (int64_t a : addrs) {
+        const uint8_t v = a == kPad ? uint8_t{0} : dma_byte(t.tile, a);
         for (const Key& d : r->second) queues_[d].push_back(v);
       }
     } else {
-      for (uint64_t a : addrs) {
-        m.at(a) = q->front();
+      for (int64_t a : addrs) {
+        if (a == kPad) throw std::runtime_error("zero padding on an S2MM BD");
+        dma_byte(t.tile, a) = q->front();
         q->pop_front();
       }
     }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -61,6 +62,8 @@ Program sample_program() {
   bd1.iter_count = 1;
   bd1.iter_stride = -256;
   bd1.next_bd = kNoNextBd;
+  bd1.pad_before = {1, 2, 3, 0};  // format 1.1 (dim 3 padding is stored even though checks reject it)
+  bd1.pad_after = {4, 0, 6, 7};
   a.bds.push_back({TileId{0, 1}, {bd0, bd1}});
   a.bds.push_back({TileId{1, 0}, {}});
   a.tasks.push_back({TileId{0, 1}, DmaDir::MM2S, 0, 0, 14});
@@ -154,6 +157,11 @@ TEST(ProgramIo, EncodeDecodeEncodeIsIdentical) {
   EXPECT_EQ(q.phases[0].bds[0].bds[0].dims[2].stride, -5);
   EXPECT_EQ(q.phases[0].bds[0].bds[1].addr, 0x10000000000ull);
   EXPECT_EQ(q.phases[0].bds[0].bds[1].iter_stride, -256);
+  EXPECT_EQ(q.phases[0].bds[0].bds[1].pad_before, (std::array<uint8_t, 4>{1, 2, 3, 0}));
+  EXPECT_EQ(q.phases[0].bds[0].bds[1].pad_after, (std::array<uint8_t, 4>{4, 0, 6, 7}));
+  EXPECT_EQ(q.phases[0].bds[0].bds[0].pad_before, (std::array<uint8_t, 4>{}));
+  EXPECT_EQ(q.major, 1);
+  EXPECT_EQ(q.minor, 1);
   EXPECT_EQ(q.phases[0].routes[0].dsts.size(), 2u);
   EXPECT_EQ(q.phases[0].routes[0].dsts[1].channel, 1);
   EXPECT_EQ(q.phases[0].tasks[1].dir, DmaDir::S2MM);
@@ -180,6 +188,8 @@ TEST(ProgramIo, EveryFieldChangesTheEncoding) {
       [](Program& p) { p.phases[0].bds[0].bds[0].dims[3].size = 2; },
       [](Program& p) { p.phases[0].bds[0].bds[0].rel_value = 3; },
       [](Program& p) { p.phases[0].bds[0].bds[1].next_bd = 0; },
+      [](Program& p) { p.phases[0].bds[0].bds[1].pad_before[1] = 9; },
+      [](Program& p) { p.phases[0].bds[0].bds[0].pad_after[2] = 1; },
       [](Program& p) { p.phases[0].tasks[0].bd_executions = 15; },
       [](Program& p) { p.phases[0].cores[0].ops[1].conv.stride_w = 2; },
       [](Program& p) { p.phases[0].cores[0].ops[0].pool.kw = 9; },  // unused by an Acquire, still stored
@@ -197,7 +207,7 @@ TEST(ProgramIo, EveryFieldChangesTheEncoding) {
 
 TEST(ProgramIo, ListingShowsTheProgram) {
   const std::string text = listing(sample_program());
-  EXPECT_TRUE(contains(text, "program fmnist-small  format 1.0  array 2x3 mem_rows 1  ddr 123456 B\n")) << text;
+  EXPECT_TRUE(contains(text, "program fmnist-small  format 1.1  array 2x3 mem_rows 1  ddr 123456 B\n")) << text;
   EXPECT_TRUE(contains(text, "input  ddr 0x1000 28x28x1 pitch 8 row 240 scale 0.00787401572\n")) << text;
   EXPECT_TRUE(contains(text, "ddr_init 0x3000 4608 B crc32 0x")) << text;
   EXPECT_TRUE(contains(text, "phase 0 conv1 layer 1 macs 112896/225792\n")) << text;
@@ -205,7 +215,7 @@ TEST(ProgramIo, ListingShowsTheProgram) {
   EXPECT_TRUE(contains(text, "  route tile(0,1).mm2s0 -> tile(0,2).s2mm0 tile(0,3).s2mm1\n")) << text;
   EXPECT_TRUE(contains(text, "  bd tile(0,1) #0 addr 0x40 dims [1920] x [3 @ 1920] iter 14 @ 1792 acq l0>=1 rel l1+1 next 1\n"))
       << text;
-  EXPECT_TRUE(contains(text, "  bd tile(0,1) #1 addr 0x10000000000 dims [64 @ 2] x [2 @ -64] x [3 @ 4096] x [5 @ 100000] iter 1 @ -256 acq - rel - next -\n"))
+  EXPECT_TRUE(contains(text, "  bd tile(0,1) #1 addr 0x10000000000 dims [64 @ 2 pad 1,4] x [2 @ -64 pad 2,0] x [3 @ 4096 pad 3,6] x [5 @ 100000 pad 0,7] iter 1 @ -256 acq - rel - next -\n"))
       << text;
   EXPECT_TRUE(contains(text, "  task tile(0,1).mm2s0 bd 0 x14\n")) << text;
   EXPECT_TRUE(contains(text, "  task tile(0,2).s2mm1 bd 7 x3\n")) << text;
@@ -287,23 +297,23 @@ std::vector<uint8_t> with_extra_record(std::vector<uint8_t> bytes, uint16_t type
 
 TEST(ProgramIo, RecordRules) {
   const std::vector<uint8_t> base = encode_program(sample_program());
-  // Unknown record type: an error in format 1.0, skipped in a newer minor version.
-  const std::vector<uint8_t> unknown10 = with_extra_record(base, 99, {1, 2, 3}, 0);
-  EXPECT_TRUE(contains(decode_error(unknown10), "unknown record type 99"));
-  const std::vector<uint8_t> unknown11 = with_extra_record(base, 99, {1, 2, 3}, 1);
-  const Program q = decode_program(unknown11);
-  EXPECT_EQ(q.minor, 1);
+  // Unknown record type: an error in the current format (1.1), skipped in a newer minor version.
+  const std::vector<uint8_t> unknown11 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor);
+  EXPECT_TRUE(contains(decode_error(unknown11), "unknown record type 99 in format 1.1"));
+  const std::vector<uint8_t> unknown12 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor + 1);
+  const Program q = decode_program(unknown12);
+  EXPECT_EQ(q.minor, 2);
   EXPECT_EQ(listing(q).substr(listing(q).find('\n')), listing(sample_program()).substr(listing(sample_program()).find('\n')));
   // Payload longer than its fields: not consumed exactly.
   std::vector<uint8_t> lock_payload = {0, 2, 1, 1, 0xEE};
-  EXPECT_TRUE(contains(decode_error(with_extra_record(base, 4, lock_payload, 0)), "payload not consumed exactly"));
+  EXPECT_TRUE(contains(decode_error(with_extra_record(base, 4, lock_payload, kFormatMinor)), "payload not consumed exactly"));
   // Payload shorter than its fields.
-  EXPECT_TRUE(contains(decode_error(with_extra_record(base, 4, {0, 2}, 0)), "truncated"));
+  EXPECT_TRUE(contains(decode_error(with_extra_record(base, 4, {0, 2}, kFormatMinor)), "truncated"));
   // Invalid enum values.
   std::vector<uint8_t> task = {0, 1, 7, 0, 0, 0, 1, 0, 0, 0};
-  EXPECT_TRUE(contains(decode_error(with_extra_record(base, 7, task, 0)), "invalid DMA direction 7"));
+  EXPECT_TRUE(contains(decode_error(with_extra_record(base, 7, task, kFormatMinor)), "invalid DMA direction 7"));
   // A record whose length runs past the end of the body.
-  std::vector<uint8_t> runs_past = with_extra_record(base, 4, {0, 2, 1, 1}, 0);
+  std::vector<uint8_t> runs_past = with_extra_record(base, 4, {0, 2, 1, 1}, kFormatMinor);
   put_at32(runs_past, runs_past.size() - 8, 1000);
   fix_crc(runs_past);
   EXPECT_TRUE(contains(decode_error(runs_past), "truncated: payload of 1000 bytes"));
@@ -314,13 +324,94 @@ TEST(ProgramIo, RecordRules) {
   const std::vector<uint8_t> np = encode_program(nophase);
   EXPECT_EQ(decode_program(np).phases.size(), 0u);
   for (uint16_t type : {4, 5, 6, 7, 8}) {
-    const std::string msg = decode_error(with_extra_record(np, type, {0, 2, 1, 1}, 0));
+    const std::string msg = decode_error(with_extra_record(np, type, {0, 2, 1, 1}, kFormatMinor));
     EXPECT_TRUE(contains(msg, "before the first PHASE")) << type << ": " << msg;
   }
   // A second META.
   std::vector<uint8_t> meta = {0, 0, 0, 0};
   meta.resize(4 + 8 + 32 + 32, 0);
-  EXPECT_TRUE(contains(decode_error(with_extra_record(base, 1, meta, 0)), "second META"));
+  EXPECT_TRUE(contains(decode_error(with_extra_record(base, 1, meta, kFormatMinor)), "second META"));
+}
+
+// The same file in format 1.0: BD entries without the 8 pad bytes (63 instead of 71 bytes),
+// minor 0, body length and CRC recomputed. Rebuilt record by record from a 1.1 encoding.
+std::vector<uint8_t> as_format_10(const std::vector<uint8_t>& v11) {
+  auto rd32 = [&](size_t at) {
+    return uint32_t(v11[at]) | uint32_t(v11[at + 1]) << 8 | uint32_t(v11[at + 2]) << 16 | uint32_t(v11[at + 3]) << 24;
+  };
+  std::vector<uint8_t> out(v11.begin(), v11.begin() + 48);
+  size_t pos = 48;
+  while (pos < v11.size()) {
+    const uint16_t type = static_cast<uint16_t>(v11[pos] | (v11[pos + 1] << 8));
+    const uint32_t len = rd32(pos + 4);
+    const size_t start = pos + 8;
+    std::vector<uint8_t> payload(v11.begin() + start, v11.begin() + start + len);
+    if (type == 6) {  // BD: tile (2), u32 count, count x 71 bytes -> count x 63
+      const uint32_t count = rd32(start + 2);
+      EXPECT_EQ(len, 6 + 71 * count);
+      std::vector<uint8_t> p10(payload.begin(), payload.begin() + 6);
+      for (uint32_t i = 0; i < count; ++i)
+        p10.insert(p10.end(), payload.begin() + 6 + 71 * i, payload.begin() + 6 + 71 * i + 63);
+      payload = p10;
+    }
+    put16(out, type);
+    put16(out, 0);
+    put32(out, static_cast<uint32_t>(payload.size()));
+    out.insert(out.end(), payload.begin(), payload.end());
+    pos = start + len;
+  }
+  out[10] = 0;
+  out[11] = 0;
+  put_at32(out, 24, static_cast<uint32_t>(out.size() - 48));
+  put_at32(out, 28, 0);
+  fix_crc(out);
+  return out;
+}
+
+Program without_padding(Program p) {
+  for (Phase& ph : p.phases)
+    for (TileBds& tb : ph.bds)
+      for (BufferDescriptor& bd : tb.bds) bd.pad_before = bd.pad_after = {};
+  return p;
+}
+
+TEST(ProgramIo, Format10FilesDecodeWithoutPadding) {
+  const Program p = without_padding(sample_program());
+  const std::vector<uint8_t> v11 = encode_program(p);
+  const std::vector<uint8_t> v10 = as_format_10(v11);
+  EXPECT_EQ(v11.size() - v10.size(), 8u * 3u);  // three BDs, 8 pad bytes each
+  const Program q = decode_program(v10);
+  EXPECT_EQ(q.major, 1);
+  EXPECT_EQ(q.minor, 0);
+  ASSERT_EQ(q.phases.size(), 2u);
+  EXPECT_EQ(q.phases[0].bds[0].bds[1].dims[3].stride, 100000);
+  EXPECT_EQ(q.phases[0].bds[0].bds[1].next_bd, kNoNextBd);
+  EXPECT_EQ(q.phases[1].bds[0].bds[0].next_bd, 15);
+  // Everything else equal: a 1.0 file re-encodes as the 1.1 file of the same program.
+  EXPECT_EQ(encode_program(q), v11);
+  EXPECT_TRUE(contains(listing(q), "format 1.0")) << listing(q);
+  // The 1.1 bytes labelled 1.0 do not parse (BD entries too long), and vice versa.
+  std::vector<uint8_t> mislabelled = v11;
+  mislabelled[10] = 0;
+  EXPECT_TRUE(contains(decode_error(mislabelled), "(BD)")) << decode_error(mislabelled);
+  std::vector<uint8_t> short_bds = v10;
+  short_bds[10] = 1;
+  EXPECT_TRUE(contains(decode_error(short_bds), "(BD)")) << decode_error(short_bds);
+}
+
+TEST(ProgramIo, PaddingRoundTripsAndShowsInTheListing) {
+  Program p = without_padding(sample_program());
+  BufferDescriptor& b = p.phases[1].bds[0].bds[0];  // 3-D: [8] x [4 @ 32] x [2 @ 512]
+  b.pad_before = {2, 1, 0, 0};
+  b.pad_after = {2, 0, 255, 0};
+  const Program q = decode_program(encode_program(p));
+  EXPECT_EQ(q.phases[1].bds[0].bds[0].pad_before, b.pad_before);
+  EXPECT_EQ(q.phases[1].bds[0].bds[0].pad_after, b.pad_after);
+  EXPECT_EQ(q.phases[1].bds[0].bds[0].bytes_per_repetition(), 12u * 5u * 257u);
+  EXPECT_TRUE(contains(listing(q), "  bd tile(1,2) #15 addr 0x100 dims [8 pad 2,2] x [4 @ 32 pad 1,0] x [2 @ 512 pad 0,255] iter 2 @ 64"))
+      << listing(q);
+  // Unpadded BDs list exactly as in format 1.0.
+  EXPECT_TRUE(contains(listing(q), "  bd tile(0,1) #0 addr 0x40 dims [1920] x [3 @ 1920] iter 14 @ 1792")) << listing(q);
 }
 
 TEST(ProgramIo, EncoderRejectsWhatTheDecoderWould) {

@@ -318,6 +318,105 @@ TEST(ProgramCheck, BdExtentsIncludeAllDimsRepetitionsAndNegativeStrides) {
               HasSubstr("tile(0,0) BD 0: touches bytes [0, 7516192831] outside DDR"));
 }
 
+// ---- zero padding (memtile MM2S only, dims 0..2) ----
+
+TEST(ProgramCheck, PaddingOnMemtileMm2sIsAccepted) {
+  // Memtile BD 1 (4-D, run by MM2S 0): padding on dims 0..2.
+  EXPECT_EQ(error_of([](isa::Program& p) {
+              auto& b = ph(p).bds[1].bds[1];
+              b.pad_before = {1, 2, 3, 0};
+              b.pad_after = {4, 0, 1, 0};
+            }),
+            "");
+  // Extents use the real addresses only: BD 1 spans [addr, addr + 767]; padding adds nothing.
+  const uint64_t mem = 512 * 1024;
+  EXPECT_EQ(error_of([&](isa::Program& p) {
+              auto& b = ph(p).bds[1].bds[1];
+              b.addr = mem - 768;
+              b.pad_before = {255, 255, 255, 0};
+              b.pad_after = {255, 255, 255, 0};
+            }),
+            "");
+}
+
+TEST(ProgramCheck, PaddingElsewhereIsRejected) {
+  EXPECT_EQ(error_of([](isa::Program& p) { ph(p).bds[2].bds[1].pad_before[0] = 1; }),
+            "program check: phase 0 'conv1': tile(0,2) BD 1: zero padding on dim 0 (before 1, after 0) on a core "
+            "tile (only memtile MM2S BDs pad)");
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[0].bds[0].pad_after[1] = 2; }),
+              HasSubstr("tile(0,0) BD 0: zero padding on dim 1 (before 0, after 2) on a shim tile"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[1].bds[1].pad_after[3] = 1; }),
+              HasSubstr("tile(0,1) BD 1: zero padding on dim 3 (before 0, after 1): only dims 0..2 pad"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[1].bds[0].pad_before[1] = 1; }),
+              HasSubstr("tile(0,1) BD 0: zero padding on dim 1 (before 1, after 0) beyond ndims 1"));
+  // Memtile BD 0 is run by S2MM 0.
+  EXPECT_EQ(error_of([](isa::Program& p) { ph(p).bds[1].bds[0].pad_after[0] = 3; }),
+            "program check: phase 0 'conv1': tile(0,1) BD 0: zero padding on dim 0, but S2MM channel 0 runs it "
+            "(only MM2S BDs pad)");
+  // Reached through next_bd: the S2MM task starts at BD 0, which chains to padded BD 2.
+  EXPECT_THAT(error_of([](isa::Program& p) {
+                isa::BufferDescriptor b = bd(2, 4096, 64);
+                b.pad_before[0] = 1;
+                ph(p).bds[1].bds.push_back(b);
+                ph(p).bds[1].bds[0].next_bd = 2;
+                ph(p).tasks[1].bd_executions = 2;
+              }),
+              HasSubstr("tile(0,1) BD 2: zero padding on dim 0, but S2MM channel 0 runs it"));
+  // Not reached (the task ends after one BD execution): accepted.
+  EXPECT_EQ(error_of([](isa::Program& p) {
+              isa::BufferDescriptor b = bd(2, 4096, 64);
+              b.pad_before[0] = 1;
+              ph(p).bds[1].bds.push_back(b);
+              ph(p).bds[1].bds[0].next_bd = 2;
+            }),
+            "");
+}
+
+// ---- memtile neighbour addresses: [S, 2S) west, [2S, 3S) east ----
+
+constexpr uint64_t kS = 512 * 1024;
+
+// Memtile `t` MM2S `ch` runs a 64-byte BD 2 at `addr`, routed to core (1,2) S2MM 1.
+void add_memtile_read(isa::Program& p, TileId t, uint8_t ch, uint64_t addr) {
+  ph(p).bds.push_back({t, {bd(2, addr, 64)}});
+  ph(p).routes.push_back({{t, ch}, {{TileId{1, 2}, 1}}});
+  ph(p).tasks.push_back({t, isa::DmaDir::MM2S, ch, 2, 1});
+}
+
+TEST(ProgramCheck, NeighbourMemtileAddresses) {
+  // (0,1) reads its east neighbour (1,1); (1,1) its west neighbour (0,1); channels 0..3.
+  EXPECT_EQ(error_of([](isa::Program& p) { add_memtile_read(p, kMemTile, 3, 2 * kS); }), "");
+  EXPECT_EQ(error_of([](isa::Program& p) { add_memtile_read(p, TileId{1, 1}, 1, kS + kS - 64); }), "");
+  // Neighbours that do not exist.
+  EXPECT_EQ(error_of([](isa::Program& p) { add_memtile_read(p, kMemTile, 1, kS + 100); }),
+            "program check: phase 0 'conv1': tile(0,1) BD 2: touches bytes [524388, 524451] of the west "
+            "neighbour memtile, but column 0 has none");
+  EXPECT_THAT(error_of([](isa::Program& p) { add_memtile_read(p, TileId{1, 1}, 1, 2 * kS); }),
+              HasSubstr("tile(1,1) BD 2: touches bytes [1048576, 1048639] of the east neighbour memtile, but "
+                        "column 1 is the last"));
+  // Channels 4 and 5 reach only their own memory.
+  EXPECT_EQ(error_of([](isa::Program& p) { add_memtile_read(p, kMemTile, 4, 2 * kS); }),
+            "program check: phase 0 'conv1': tile(0,1) BD 2: addresses the east neighbour memtile, but MM2S "
+            "channel 4 runs it (only channels 0..3 reach neighbours)");
+  EXPECT_THAT(error_of([](isa::Program& p) {
+                ph(p).bds[1].bds[0].addr = 2 * kS;  // run by S2MM 5
+                ph(p).routes[0].dsts[0].channel = 5;
+                ph(p).tasks[1].channel = 5;
+              }),
+              HasSubstr("tile(0,1) BD 0: addresses the east neighbour memtile, but S2MM channel 5 runs it"));
+  EXPECT_EQ(error_of([](isa::Program& p) { add_memtile_read(p, kMemTile, 5, 1000); }), "");
+  // One BD stays in one memory; nothing beyond 3S.
+  EXPECT_THAT(error_of([](isa::Program& p) { add_memtile_read(p, TileId{1, 1}, 0, kS - 32); }),
+              HasSubstr("tile(1,1) BD 2: touches bytes [524256, 524319] outside memtile memory of 524288 bytes "
+                        "(crosses from own into west memory; a BD addresses one memory)"));
+  EXPECT_THAT(error_of([](isa::Program& p) { add_memtile_read(p, kMemTile, 0, 3 * kS - 63); }),
+              HasSubstr("tile(0,1) BD 2: touches bytes [1572801, 1572864] outside memtile memory of 524288 bytes "
+                        "(neighbours: [524288, 1572864))"));
+  // Core tiles have no neighbour map.
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[1].addr = kS; }),
+              HasSubstr("tile(0,2) BD 1: touches bytes [524288, 524543] outside data memory"));
+}
+
 TEST(ProgramCheck, Locks) {
   EXPECT_THAT(error_of([](isa::Program& p) { ph(p).locks.push_back({kCore, 16, 0}); }),
               HasSubstr("tile(0,2) init lock 16 out of range (core has 16 locks)"));
