@@ -155,6 +155,12 @@ class Checker {
     check_padding(t, bd, who);
     if (bd.acq_lock != isa::kNoLock) check_lock_id(t, bd.acq_lock, "BD " + std::to_string(bd.id) + " acquire");
     if (bd.rel_lock != isa::kNoLock) check_lock_id(t, bd.rel_lock, "BD " + std::to_string(bd.id) + " release");
+    if (bd.acq_lock != isa::kNoLock && bd.acq_value > 63)
+      fail(who + "lock " + std::to_string(bd.acq_lock) + " acquire value " + std::to_string(bd.acq_value) +
+           " > 63 (6-bit semaphore)");
+    if (bd.rel_lock != isa::kNoLock && bd.rel_value > 63)
+      fail(who + "lock " + std::to_string(bd.rel_lock) + " release value " + std::to_string(bd.rel_value) +
+           " > 63 (6-bit semaphore)");
     Wide lo = bd.addr, hi = bd.addr;
     for (unsigned d = 0; d < bd.ndims; ++d) {
       if (bd.dims[d].size == 0) fail(who + "dim " + std::to_string(d) + " size is 0");

@@ -423,6 +423,12 @@ TEST(ProgramCheck, Locks) {
   EXPECT_EQ(error_of([](isa::Program& p) { ph(p).locks.push_back({kMemTile, 63, 63}); }), "");
   EXPECT_THAT(error_of([](isa::Program& p) { ph(p).locks.push_back({kMemTile, 2, 64}); }),
               HasSubstr("tile(0,1) lock 2 init value 64 > 63"));
+  // BD lock values are 6-bit like the core's: 64 could never be acquired and always overflows.
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[0].acq_value = 64; }),
+              HasSubstr("acquire value 64 > 63"));
+  EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[0].rel_value = 64; }),
+              HasSubstr("release value 64 > 63"));
+  EXPECT_EQ(error_of([](isa::Program& p) { ph(p).bds[2].bds[0].acq_value = 63; }), "");
 }
 
 TEST(ProgramCheck, CoreOps) {
