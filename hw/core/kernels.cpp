@@ -103,44 +103,57 @@ void accumulate_block(const isa::ConvArgs& a, const uint8_t* in, const uint8_t* 
 
 #ifdef SAIE_HAVE_AVX2_KERNEL
 
-// The same block accumulation with AVX2 (runtime-dispatched; identical integer results). Per
-// output pixel and kernel tap the 8 input channels are widened to int16 and broadcast in pairs;
-// the block is pre-arranged as, per tap and channel pair, 8 (cout) x 2 int16 weights, so one
-// _mm256_madd_epi16 adds two MACs into each of the 8 output-channel lanes (4 per tap = 64 MACs).
-// Lanes are int32: exact while kh*kw <= kInt32WindowMax (each madd lane is at most 2*128*128).
+// The block accumulation with AVX2 (runtime-dispatched; identical integer results). Per output
+// pixel and kernel tap the 8 input channels are widened to int16 and broadcast in pairs; each
+// block is pre-arranged as, per tap and channel pair, 8 (cout) x 2 int16 weights, so one
+// _mm256_madd_epi16 adds two MACs into each of the 8 output-channel lanes (4 per tap = 64 MACs;
+// each madd lane is at most 2*128*128).
 __attribute__((target("avx2"))) inline __m256i load16(const int16_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
 
-__attribute__((target("avx2"))) void accumulate_block_avx2(const isa::ConvArgs& a, const uint8_t* in,
-                                                           const uint8_t* blk, uint64_t cin0, int64_t* acc) {
-  const uint32_t taps = uint32_t{a.kh} * a.kw;
+// A whole block row at once: the stored blocks' weights are pre-arranged first, then per output
+// pixel the accumulator stays in one register across every block and tap of the row and is added
+// to acc once. The row's int32 lanes are exact while nnz_row * kh*kw <= kInt32WindowMax.
+__attribute__((target("avx2"))) void accumulate_row_avx2(const isa::ConvArgs& a, const uint8_t* in,
+                                                         const uint8_t* blocks, uint64_t block_bytes,
+                                                         const uint32_t* col_idx, uint32_t first, uint32_t last,
+                                                         int64_t* acc) {
+  const uint32_t taps = uint32_t{a.kh} * a.kw, nnz = last - first;
   const uint64_t co_stride = uint64_t{taps} * 8;
-  // wv[t*4 + p] = { w[co][t][2p], w[co][t][2p+1] } for co = 0..7, as 16 int16.
-  std::vector<int16_t> wv(uint64_t{taps} * 4 * 16);
-  for (uint32_t t = 0; t < taps; ++t)
-    for (uint32_t p = 0; p < 4; ++p) {
-      int16_t* lanes = &wv[(uint64_t{t} * 4 + p) * 16];
-      for (uint32_t co = 0; co < 8; ++co) {
-        const auto* wk = reinterpret_cast<const int8_t*>(blk + co * co_stride + uint64_t{t} * 8);
-        lanes[2 * co] = wk[2 * p];
-        lanes[2 * co + 1] = wk[2 * p + 1];
+  // wv[((b*taps + t)*4 + p)*16 ..] = { w[co][t][2p], w[co][t][2p+1] } for co = 0..7 of stored block b.
+  std::vector<int16_t> wv(uint64_t{nnz} * taps * 64);
+  for (uint32_t b = 0; b < nnz; ++b) {
+    const uint8_t* blk = blocks + block_bytes * (first + b);
+    for (uint32_t t = 0; t < taps; ++t)
+      for (uint32_t p = 0; p < 4; ++p) {
+        int16_t* lanes = &wv[((uint64_t{b} * taps + t) * 4 + p) * 16];
+        for (uint32_t co = 0; co < 8; ++co) {
+          const auto* wk = reinterpret_cast<const int8_t*>(blk + co * co_stride + uint64_t{t} * 8);
+          lanes[2 * co] = wk[2 * p];
+          lanes[2 * co + 1] = wk[2 * p + 1];
+        }
       }
-    }
+  }
+  std::vector<uint64_t> cin0(nnz);
+  for (uint32_t b = 0; b < nnz; ++b) cin0[b] = uint64_t{col_idx[first + b]} * 8;
   for (uint32_t oh = 0; oh < a.out_h; ++oh) {
     for (uint32_t ow = 0; ow < a.out_w; ++ow) {
       __m256i sum = _mm256_setzero_si256();
       const int16_t* w = wv.data();
-      for (uint32_t ky = 0; ky < a.kh; ++ky) {
-        const uint8_t* row = in + ((uint64_t{oh} * a.stride_h + ky) * a.in_w + uint64_t{ow} * a.stride_w) * a.in_c + cin0;
-        for (uint32_t kx = 0; kx < a.kw; ++kx, w += 64) {
-          int64_t x8;
-          std::memcpy(&x8, row + uint64_t{kx} * a.in_c, 8);
-          const __m256i x16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_cvtsi64_si128(x8)));
-          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_shuffle_epi32(x16, 0x00), load16(w + 0)));
-          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_shuffle_epi32(x16, 0x55), load16(w + 16)));
-          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_shuffle_epi32(x16, 0xAA), load16(w + 32)));
-          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_shuffle_epi32(x16, 0xFF), load16(w + 48)));
+      const uint8_t* pix = in + (uint64_t{oh} * a.stride_h * a.in_w + uint64_t{ow} * a.stride_w) * a.in_c;
+      for (uint32_t b = 0; b < nnz; ++b) {
+        for (uint32_t ky = 0; ky < a.kh; ++ky) {
+          const uint8_t* row = pix + uint64_t{ky} * a.in_w * a.in_c + cin0[b];
+          for (uint32_t kx = 0; kx < a.kw; ++kx, w += 64) {
+            int64_t x8;
+            std::memcpy(&x8, row + uint64_t{kx} * a.in_c, 8);
+            const __m256i x16 = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_cvtsi64_si128(x8)));
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_shuffle_epi32(x16, 0x00), load16(w + 0)));
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_shuffle_epi32(x16, 0x55), load16(w + 16)));
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_shuffle_epi32(x16, 0xAA), load16(w + 32)));
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(_mm256_shuffle_epi32(x16, 0xFF), load16(w + 48)));
+          }
         }
       }
       alignas(32) int32_t s8[8];
@@ -263,28 +276,32 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
 
   // Accumulate block by block (zero blocks are never visited), then requantise.
   const uint32_t pixels = a.out_h * a.out_w;
-  std::vector<int64_t> acc(uint64_t{pixels} * a.out_c);
+  thread_local std::vector<int64_t> acc;  // reused across ops: no page faults per op
+  acc.resize(uint64_t{pixels} * a.out_c);
   for (uint32_t p = 0; p < pixels; ++p)
     std::copy(bias.begin(), bias.end(), acc.begin() + uint64_t{p} * a.out_c);
   const uint8_t* in = mem + a.in_addr;
   const bool avx2 = use_avx2();
   for (uint32_t br = 0; br < block_rows; ++br) {
+#ifdef SAIE_HAVE_AVX2_KERNEL
+    if (avx2 && uint64_t{row_ptr[br + 1] - row_ptr[br]} * a.kh * a.kw <= kInt32WindowMax) {
+      accumulate_row_avx2(a, in, blocks, block_bytes, col_idx.data(), row_ptr[br], row_ptr[br + 1], &acc[uint64_t{br} * 8]);
+      continue;
+    }
+#endif
     for (uint32_t s = row_ptr[br]; s < row_ptr[br + 1]; ++s) {
       const uint8_t* blk = blocks + block_bytes * s;
       const uint64_t cin0 = uint64_t{col_idx[s]} * 8;
-      if (uint32_t{a.kh} * a.kw <= kInt32WindowMax && avx2)
-        accumulate_block_avx2(a, in, blk, cin0, &acc[uint64_t{br} * 8]);
-      else if (uint32_t{a.kh} * a.kw <= kInt32WindowMax)
+      if (uint32_t{a.kh} * a.kw <= kInt32WindowMax)
         accumulate_block<int32_t>(a, in, blk, cin0, &acc[uint64_t{br} * 8]);
       else
         accumulate_block<int64_t>(a, in, blk, cin0, &acc[uint64_t{br} * 8]);
     }
   }
   uint8_t* out = mem + a.out_addr;
-  for (uint64_t i = 0; i < acc.size(); ++i) {
-    const uint32_t oc = static_cast<uint32_t>(i % a.out_c);
-    out[i] = static_cast<uint8_t>(isa::requantize(acc[i], mult[oc], shift[oc], a.relu != 0));
-  }
+  for (uint64_t p = 0, i = 0; p < pixels; ++p)
+    for (uint32_t oc = 0; oc < a.out_c; ++oc, ++i)
+      out[i] = static_cast<uint8_t>(isa::requantize(acc[i], mult[oc], shift[oc], a.relu != 0));
   return r;
 }
 

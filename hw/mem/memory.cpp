@@ -12,7 +12,7 @@ Memory::Memory(sc_core::sc_module_name name, uint64_t size_bytes, double port_by
       socket("socket"),
       ctx_(ctx),
       port_bytes_per_cycle_(port_bytes_per_cycle > 0 ? port_bytes_per_cycle : 1.0),
-      data_(size_bytes, 0) {
+      data_(size_bytes) {
   socket.register_b_transport(this, &Memory::b_transport);
   socket.register_get_direct_mem_ptr(this, &Memory::get_direct_mem_ptr);
 }

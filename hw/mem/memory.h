@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,26 @@ namespace saie::hw {
 // conflict model (SimOptions::bank_conflicts) splits a compute tile's memory into this many
 // equal contiguous banks (the hardware interleaves; we do not model the interleaving).
 inline constexpr uint32_t kCoreMemoryBanks = 8;
+
+// Zero-initialised bytes from calloc: large blocks come straight from the OS as zero pages, so
+// an untouched part of a big memory (DDR) costs neither a memset nor page faults.
+class ZeroBuffer {
+ public:
+  explicit ZeroBuffer(uint64_t n) : p_(static_cast<uint8_t*>(std::calloc(n ? n : 1, 1))), n_(n) {
+    if (!p_) throw std::bad_alloc();
+  }
+  ~ZeroBuffer() { std::free(p_); }
+  ZeroBuffer(const ZeroBuffer&) = delete;
+  ZeroBuffer& operator=(const ZeroBuffer&) = delete;
+  uint8_t* data() { return p_; }
+  const uint8_t* data() const { return p_; }
+  uint64_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+
+ private:
+  uint8_t* p_;
+  uint64_t n_;
+};
 
 class Memory : public sc_core::sc_module {
  public:
@@ -63,7 +85,7 @@ class Memory : public sc_core::sc_module {
   bool get_direct_mem_ptr(int id, tlm::tlm_generic_payload& tx, tlm::tlm_dmi& dmi);
   void check_range(uint64_t addr, uint64_t n) const;
 
-  std::vector<uint8_t> data_;
+  ZeroBuffer data_;
   std::vector<double> busy_until_;  // per port, cycles
   uint32_t banks_ = 0;
   uint64_t bank_bytes_ = 0;
