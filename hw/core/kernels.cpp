@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
+#include <utility>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -163,14 +165,169 @@ __attribute__((target("avx2"))) void accumulate_row_avx2(const isa::ConvArgs& a,
     }
   }
 }
+
+// The same row with AVX-512 VNNI on 256-bit vectors (vpdpbusd: unsigned x signed bytes, four
+// products per int32 lane). Inputs are offset to unsigned (x + 128 = x ^ 0x80) and the offset
+// is taken back exactly: 128 * (sum of the row's weights per output channel). Lanes stay exact
+// while nnz_row * kh*kw <= kVnniWindowMax (|lane| <= 8 * 255 * 128 per block tap).
+constexpr uint32_t kVnniWindowMax = 8191;
+
+// A block row's weights arranged for vpdpbusd: wv[((b*taps + t)*2 + h)*32 + co*4 + k] =
+// w[co][t][4h + k] of stored block b, and corr[co] = 128 * (sum of output channel co's weights).
+struct VnniRow {
+  std::vector<uint8_t> raw;  // the bytes it was made from (the cache key's content)
+  std::vector<int8_t> wv;
+  int32_t corr[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+};
+
+// Band after band of a layer runs with the same weights at the same address, so the arranged
+// rows are cached by (address, length) and reused while the bytes there are unchanged (checked
+// with memcmp on every use; a different content rebuilds the entry). Bounded in size.
+const VnniRow& vnni_row(const uint8_t* blk, uint64_t bytes, uint32_t taps) {
+  thread_local std::map<std::pair<const uint8_t*, uint64_t>, VnniRow> cache;
+  thread_local uint64_t cached_bytes = 0;
+  auto it = cache.find({blk, bytes});
+  if (it != cache.end() && std::memcmp(it->second.raw.data(), blk, bytes) == 0) return it->second;
+  if (it == cache.end()) {
+    if (cached_bytes > (uint64_t{64} << 20)) {
+      cache.clear();
+      cached_bytes = 0;
+    }
+    it = cache.emplace(std::make_pair(blk, bytes), VnniRow{}).first;
+    cached_bytes += 3 * bytes;
+  }
+  VnniRow& r = it->second;
+  r.raw.assign(blk, blk + bytes);
+  r.wv.assign(bytes, 0);
+  std::fill(r.corr, r.corr + 8, 0);
+  const uint64_t co_stride = uint64_t{taps} * 8, block_bytes = 8 * co_stride, nnz = bytes / block_bytes;
+  for (uint64_t b = 0; b < nnz; ++b) {
+    for (uint32_t co = 0; co < 8; ++co) {  // output channel co's weights are contiguous: taps x 8
+      const auto* wc = reinterpret_cast<const int8_t*>(blk + b * block_bytes + co * co_stride);
+      int32_t sum = 0;
+      for (uint64_t i = 0; i < co_stride; ++i) sum += wc[i];
+      r.corr[co] += 128 * sum;
+      for (uint32_t t = 0; t < taps; ++t) {
+        int8_t* dst = &r.wv[(b * taps + t) * 64 + co * 4];
+        std::memcpy(dst, wc + uint64_t{t} * 8, 4);           // channels 0-3
+        std::memcpy(dst + 32, wc + uint64_t{t} * 8 + 4, 4);  // channels 4-7
+      }
+    }
+  }
+  return r;
+}
+
+// P neighbouring output pixels of one row at once, so each weight vector loaded serves P
+// pixels. Per block two fresh accumulators per pixel (channels 0-3 / 4-7) keep the vpdpbusd
+// latency chains short and in registers; the block's sum is then added to the pixel's total.
+template <int P>
+__attribute__((target("avx2,avx512vl,avx512vnni"))) inline void vnni_pixels(
+    const isa::ConvArgs& a, const uint8_t* in, const int8_t* wv, const uint64_t* cin0, uint32_t nnz,
+    const int32_t* corr, uint32_t oh, uint32_t ow, int64_t* acc) {
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+  const uint64_t step = uint64_t{a.stride_w} * a.in_c;  // bytes between neighbouring pixels' windows
+  __m256i total[P];
+  for (int p = 0; p < P; ++p) total[p] = _mm256_setzero_si256();
+  const int8_t* w = wv;
+  const uint8_t* pix = in + (uint64_t{oh} * a.stride_h * a.in_w + uint64_t{ow} * a.stride_w) * a.in_c;
+  for (uint32_t b = 0; b < nnz; ++b) {
+    __m256i s_lo[P], s_hi[P];
+    for (int p = 0; p < P; ++p) s_lo[p] = s_hi[p] = _mm256_setzero_si256();
+    for (uint32_t ky = 0; ky < a.kh; ++ky) {
+      const uint8_t* row = pix + uint64_t{ky} * a.in_w * a.in_c + cin0[b];
+      for (uint32_t kx = 0; kx < a.kw; ++kx, w += 64) {
+        const __m256i w_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+        const __m256i w_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32));
+        const uint8_t* x = row + uint64_t{kx} * a.in_c;
+        for (int p = 0; p < P; ++p, x += step) {
+          int32_t lo, hi;
+          std::memcpy(&lo, x, 4);
+          std::memcpy(&hi, x + 4, 4);
+          s_lo[p] = _mm256_dpbusd_epi32(s_lo[p], _mm256_xor_si256(_mm256_set1_epi32(lo), flip), w_lo);
+          s_hi[p] = _mm256_dpbusd_epi32(s_hi[p], _mm256_xor_si256(_mm256_set1_epi32(hi), flip), w_hi);
+        }
+      }
+    }
+    for (int p = 0; p < P; ++p) total[p] = _mm256_add_epi32(total[p], _mm256_add_epi32(s_lo[p], s_hi[p]));
+  }
+  for (int p = 0; p < P; ++p) {
+    alignas(32) int32_t s8[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(s8), total[p]);
+    int64_t* out = acc + (uint64_t{oh} * a.out_w + ow + p) * a.out_c;
+    for (uint32_t co = 0; co < 8; ++co) out[co] += int64_t{s8[co]} - corr[co];
+  }
+}
+
+__attribute__((target("avx2,avx512vl,avx512vnni"))) void accumulate_row_vnni(
+    const isa::ConvArgs& a, const uint8_t* in, const uint8_t* blocks, uint64_t block_bytes, const uint32_t* col_idx,
+    uint32_t first, uint32_t last, int64_t* acc) {
+  const uint32_t taps = uint32_t{a.kh} * a.kw, nnz = last - first;
+  const VnniRow& prep = vnni_row(blocks + block_bytes * first, block_bytes * nnz, taps);
+  const std::vector<int8_t>& wv = prep.wv;
+  const int32_t* corr = prep.corr;
+  std::vector<uint64_t> cin0(nnz);
+  for (uint32_t b = 0; b < nnz; ++b) cin0[b] = uint64_t{col_idx[first + b]} * 8;
+  for (uint32_t oh = 0; oh < a.out_h; ++oh) {
+    uint32_t ow = 0;
+    for (; ow + 4 <= a.out_w; ow += 4) vnni_pixels<4>(a, in, wv.data(), cin0.data(), nnz, corr, oh, ow, acc);
+    for (; ow < a.out_w; ++ow) vnni_pixels<1>(a, in, wv.data(), cin0.data(), nnz, corr, oh, ow, acc);
+  }
+}
+
+// GCC 12's AVX-512 intrinsic headers trip -Wmaybe-uninitialized on their own internal
+// "undefined" source operands (a known false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// isa::requantize on 8 output channels at once (AVX-512 F+DQ int64 lanes): the same products,
+// rounding (+2^(shift-1), arithmetic shift), relu and saturation, so the bytes are identical.
+__attribute__((target("avx512f,avx512dq"))) void requantize_avx512(const int64_t* acc, uint64_t pixels, uint32_t out_c,
+                                                                   const int32_t* mult, const int32_t* shift, bool relu,
+                                                                   uint8_t* out) {
+  const __m512i lo = _mm512_set1_epi64(relu ? 0 : -128), hi = _mm512_set1_epi64(127);
+  for (uint32_t oc = 0; oc < out_c; oc += 8) {
+    alignas(64) int64_t m[8], sh[8], rnd[8];
+    for (int k = 0; k < 8; ++k) {
+      m[k] = mult[oc + k];
+      sh[k] = shift[oc + k] > 0 ? shift[oc + k] : 0;
+      rnd[k] = shift[oc + k] > 0 ? int64_t{1} << (shift[oc + k] - 1) : 0;
+    }
+    const __m512i vm = _mm512_load_si512(m), vs = _mm512_load_si512(sh), vr = _mm512_load_si512(rnd);
+    for (uint64_t p = 0; p < pixels; ++p) {
+      const uint64_t i = p * out_c + oc;
+      __m512i y = _mm512_mullo_epi64(_mm512_loadu_si512(acc + i), vm);
+      y = _mm512_srav_epi64(_mm512_add_epi64(y, vr), vs);
+      y = _mm512_min_epi64(_mm512_max_epi64(y, lo), hi);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + i), _mm512_cvtepi64_epi8(y));
+    }
+  }
+}
+#pragma GCC diagnostic pop
 #endif
 
 std::atomic<bool> g_conv_simd{true};
+std::atomic<bool> g_conv_vnni{true};
 
 bool use_avx2() {
 #ifdef SAIE_HAVE_AVX2_KERNEL
   static const bool has = __builtin_cpu_supports("avx2");
   return has && g_conv_simd.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+bool use_avx512_requant() {
+#ifdef SAIE_HAVE_AVX2_KERNEL
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+  return has && g_conv_simd.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+bool use_vnni() {
+#ifdef SAIE_HAVE_AVX2_KERNEL
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512vl") &&
+                          __builtin_cpu_supports("avx512vnni");
+  return has && g_conv_simd.load(std::memory_order_relaxed) && g_conv_vnni.load(std::memory_order_relaxed);
 #else
   return false;
 #endif
@@ -186,6 +343,14 @@ bool conv_simd_available() {
 #endif
 }
 void set_conv_simd(bool enabled) { g_conv_simd.store(enabled, std::memory_order_relaxed); }
+bool conv_vnni_available() {
+#ifdef SAIE_HAVE_AVX2_KERNEL
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+#else
+  return false;
+#endif
+}
+void set_conv_vnni(bool enabled) { g_conv_vnni.store(enabled, std::memory_order_relaxed); }
 
 // ---- static helpers ---------------------------------------------------------------------
 
@@ -281,9 +446,13 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
   for (uint32_t p = 0; p < pixels; ++p)
     std::copy(bias.begin(), bias.end(), acc.begin() + uint64_t{p} * a.out_c);
   const uint8_t* in = mem + a.in_addr;
-  const bool avx2 = use_avx2();
+  const bool avx2 = use_avx2(), vnni = use_vnni();
   for (uint32_t br = 0; br < block_rows; ++br) {
 #ifdef SAIE_HAVE_AVX2_KERNEL
+    if (vnni && uint64_t{row_ptr[br + 1] - row_ptr[br]} * a.kh * a.kw <= kVnniWindowMax) {
+      accumulate_row_vnni(a, in, blocks, block_bytes, col_idx.data(), row_ptr[br], row_ptr[br + 1], &acc[uint64_t{br} * 8]);
+      continue;
+    }
     if (avx2 && uint64_t{row_ptr[br + 1] - row_ptr[br]} * a.kh * a.kw <= kInt32WindowMax) {
       accumulate_row_avx2(a, in, blocks, block_bytes, col_idx.data(), row_ptr[br], row_ptr[br + 1], &acc[uint64_t{br} * 8]);
       continue;
@@ -299,6 +468,12 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
     }
   }
   uint8_t* out = mem + a.out_addr;
+#ifdef SAIE_HAVE_AVX2_KERNEL
+  if (use_avx512_requant()) {
+    requantize_avx512(acc.data(), pixels, a.out_c, mult.data(), shift.data(), a.relu != 0, out);
+    return r;
+  }
+#endif
   for (uint64_t p = 0, i = 0; p < pixels; ++p)
     for (uint32_t oc = 0; oc < a.out_c; ++oc, ++i)
       out[i] = static_cast<uint8_t>(isa::requantize(acc[i], mult[oc], shift[oc], a.relu != 0));

@@ -60,11 +60,14 @@ KernelResult run_add(uint8_t* mem, size_t mem_size, const isa::AddArgs& a, const
 KernelResult run_compute_op(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, const config::CoreCosts& costs,
                             bool arithmetic = true);
 
-// The conv's block accumulation has a portable path and, on x86-64 CPUs with AVX2, a vector
-// path chosen at run time (identical results). set_conv_simd(false) forces the portable path
-// (tests compare both).
+// The conv's block accumulation has a portable path and, on x86-64 CPUs, vector paths chosen at
+// run time: AVX-512 VNNI (256-bit vpdpbusd) where the CPU has it, else AVX2 (identical integer
+// results). set_conv_simd(false) forces the portable path, set_conv_vnni(false) the AVX2 one
+// (tests compare all three).
 bool conv_simd_available();
 void set_conv_simd(bool enabled);
+bool conv_vnni_available();
+void set_conv_vnni(bool enabled);
 
 // Convenience overloads on a whole data memory.
 inline KernelResult run_conv(std::vector<uint8_t>& mem, const isa::ConvArgs& a, const config::CoreCosts& c) {

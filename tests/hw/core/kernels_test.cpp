@@ -513,7 +513,8 @@ TEST(Kernels, WithoutArithmeticSameCostNothingWritten) {
 namespace saie::hw {
 namespace {
 
-// The vector (AVX2) and portable block accumulations give the same bytes on many shapes.
+// The vector paths (AVX-512 VNNI rows, AVX2 rows, AVX-512 requantisation) and the portable one
+// give the same bytes on many shapes, with and without relu.
 TEST(Kernels, VectorAndPortableConvAgree) {
   if (!conv_simd_available()) GTEST_SKIP() << "no AVX2 on this CPU: only the portable path exists";
   std::mt19937 rng(77);
@@ -524,18 +525,46 @@ TEST(Kernels, VectorAndPortableConvAgree) {
     std::vector<std::vector<bool>> mask(sh.cout / 8, std::vector<bool>(sh.cin / 8));
     for (auto& row : mask)
       for (size_t c = 0; c < row.size(); ++c) row[c] = rng() % 2 == 0 || c == 0;
-    ConvCase cc = make_case(sh.h, sh.w, sh.cin, sh.cout, sh.k, sh.s, sh.s, false, mask, rng());
+    const bool relu = (&sh - shapes) % 2 == 1;
+    ConvCase cc = make_case(sh.h, sh.w, sh.cin, sh.cout, sh.k, sh.s, sh.s, relu, mask, rng());
     auto mv = build_memory(cc);
-    auto mp = mv;
+    auto mp = mv, ma = mv;
     set_conv_simd(true);
-    const KernelResult rv = run_conv(mv, cc.args, config::CoreCosts{});
+    const KernelResult rv = run_conv(mv, cc.args, config::CoreCosts{});  // VNNI where the CPU has it
+    set_conv_vnni(false);
+    run_conv(ma, cc.args, config::CoreCosts{});  // AVX2
+    set_conv_vnni(true);
     set_conv_simd(false);
     const KernelResult rp = run_conv(mp, cc.args, config::CoreCosts{});
     set_conv_simd(true);
     EXPECT_EQ(mv, mp) << sh.h << "x" << sh.w << "x" << sh.cin << " -> " << sh.cout << " k" << int(sh.k);
+    EXPECT_EQ(ma, mp) << sh.h << "x" << sh.w << "x" << sh.cin << " -> " << sh.cout << " k" << int(sh.k);
     EXPECT_EQ(read_out(mp, cc.args), dense_reference(cc));
     EXPECT_EQ(rv.cycles, rp.cycles);
   }
+}
+
+}  // namespace
+}  // namespace saie::hw
+
+namespace saie::hw {
+namespace {
+
+// The vector path caches arranged weights by address: new weights written to the same address
+// (the next layer's, or another group's) must be used, not the cached ones.
+TEST(Kernels, NewWeightsAtTheSameAddressAreUsed) {
+  const std::vector<std::vector<bool>> mask = {{true, true}, {true, false}};
+  ConvCase first = make_case(6, 6, 16, 16, 3, 1, 1, false, mask, 5);
+  ConvCase second = make_case(6, 6, 16, 16, 3, 1, 1, false, mask, 6);  // same shape, other weights
+  auto m1 = build_memory(first);
+  auto m2 = build_memory(second);
+  std::vector<uint8_t> mem = m1;
+  run_conv(mem, first.args, config::CoreCosts{});
+  EXPECT_EQ(read_out(mem, first.args), dense_reference(first));
+  // Same buffer, the second case's input and weights written over the first's.
+  std::copy(m2.begin(), m2.end(), mem.begin());
+  run_conv(mem, second.args, config::CoreCosts{});
+  EXPECT_EQ(read_out(mem, second.args), dense_reference(second));
 }
 
 }  // namespace
