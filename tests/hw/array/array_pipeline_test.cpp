@@ -1,9 +1,6 @@
 // array_pipeline_test.cpp — a 4-column x 2-core array running ping-pong pipelines (cyclic BD
 // chains, lock-counted double buffers, broadcast, per-core output gather) like the compiler's
 // layer schedule: every column streams its slice through both cores and back to DDR.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -137,26 +134,7 @@ std::string run_digest() {
 }
 
 // Two separate processes (one SystemC run each) give identical results.
-std::string digest_in_child() {
-  int fds[2];
-  if (pipe(fds) != 0) return "pipe failed";
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    std::string d = run_digest();
-    ssize_t w = write(fds[1], d.data(), d.size());
-    _exit(w == static_cast<ssize_t>(d.size()) ? 0 : 1);
-  }
-  close(fds[1]);
-  std::string out;
-  char buf[256];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? out : "child failed";
-}
+std::string digest_in_child() { return run_in_child(run_digest); }
 
 TEST(ArrayPipeline, DeterministicAcrossProcesses) {
   std::string a = digest_in_child(), b = digest_in_child();
