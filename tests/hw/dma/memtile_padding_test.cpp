@@ -1,9 +1,5 @@
 // memtile_padding_test.cpp — zero padding on a memtile MM2S BD (AIE-ML): the stream carries the
 // padded block, zeros included, and the receiving core memory holds the zero border.
-//
-// NEEDS the DmaChannel MM2S path to handle zero runs (AddressGen::next(..., &zero)); until then
-// the test is DISABLED_ (the current DmaChannel calls next() without the zero flag, which throws
-// std::logic_error for a padded BD). Enable it by removing the DISABLED_ prefix.
 #include <gtest/gtest.h>
 
 #include "hw/sim/program_check.h"
