@@ -16,6 +16,7 @@ enum ExitCode : int {
   kDeadlock = 3,       // simulation stopped making progress
   kMaxCycles = 4,      // --max-cycles exceeded
   kMismatch = 5,       // simulated outputs differ from the reference executor
+  kTimingRegression = 6,  // check-timing: a metric moved beyond its tolerance (or the run does not match the golden)
 };
 
 struct TrainArgs {

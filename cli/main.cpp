@@ -10,6 +10,7 @@
 #include <exception>
 #include <string>
 
+#include "cli/check_timing_command.h"
 #include "cli/commands.h"
 #include "cli/estimate_command.h"
 #include "cli/import_command.h"
@@ -115,6 +116,8 @@ static int run_driver(int argc, char** argv) {
   add_zoo_command(app, za);
   EstimateArgs ea;
   add_estimate_command(app, ea);
+  CheckTimingArgs cta;
+  add_check_timing_command(app, cta);
 
   try {
     app.parse(argc, argv);
@@ -132,6 +135,7 @@ static int run_driver(int argc, char** argv) {
     if (app.got_subcommand("import")) return cmd_import(ia);
     if (app.got_subcommand("zoo")) return cmd_zoo(za);
     if (app.got_subcommand("estimate")) return cmd_estimate(ea);
+    if (app.got_subcommand("check-timing")) return cmd_check_timing(cta);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kError;
