@@ -14,6 +14,8 @@
 #include "cli/commands.h"
 #include "cli/estimate_command.h"
 #include "cli/import_command.h"
+#include "cli/report_command.h"
+#include "cli/sweep_command.h"
 
 namespace {
 
@@ -118,6 +120,10 @@ static int run_driver(int argc, char** argv) {
   add_estimate_command(app, ea);
   CheckTimingArgs cta;
   add_check_timing_command(app, cta);
+  SweepArgs swa;
+  add_sweep_command(app, swa);
+  ReportArgs rpa;
+  add_report_command(app, rpa);
 
   try {
     app.parse(argc, argv);
@@ -136,6 +142,8 @@ static int run_driver(int argc, char** argv) {
     if (app.got_subcommand("zoo")) return cmd_zoo(za);
     if (app.got_subcommand("estimate")) return cmd_estimate(ea);
     if (app.got_subcommand("check-timing")) return cmd_check_timing(cta);
+    if (app.got_subcommand("sweep")) return cmd_sweep(swa);
+    if (app.got_subcommand("report")) return cmd_report(rpa);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kError;
