@@ -594,6 +594,98 @@ void parallel_for(size_t n, uint32_t jobs, Fn fn) {
   if (!first_error.empty()) throw std::runtime_error(first_error);
 }
 
+// The full path of a program found on PATH ("" if none).
+std::string find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::istringstream in(path ? path : "/usr/bin:/bin");
+  for (std::string d; std::getline(in, d, ':');) {
+    const fs::path f = fs::path(d.empty() ? "." : d) / name;
+    if (::access(f.c_str(), X_OK) == 0) return f.string();
+  }
+  return "";
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// --backend slurm: bundles are built here (once), then a job array runs the points, task I the
+// points whose index % N == I (`sweep ... --shard I/N`, each point recorded in its result.json as
+// locally); after the array (sbatch --wait) the table is merged from those files.
+int run_on_slurm(const SweepArgs& a, const fs::path& dir, const std::string& exe, std::vector<Point>& points,
+                 std::vector<BundleJob>& bundles, const std::set<size_t>& needed_bundles, const std::vector<size_t>& todo,
+                 size_t reused, uint32_t jobs, std::chrono::steady_clock::time_point t_start) {
+  const std::string sbatch = find_on_path("sbatch");
+  if (sbatch.empty()) throw std::runtime_error("--backend slurm: sbatch not found on PATH (install slurm-wlm, or use --backend local)");
+  say(fmt::format("{} points; {} reused from an earlier run, {} to run on Slurm; folder {}", points.size(), reused, todo.size(),
+                  dir.string()));
+  if (!todo.empty()) {
+    std::vector<size_t> blist(needed_bundles.begin(), needed_bundles.end());
+    parallel_for(blist.size(), jobs, [&](size_t i) { run_bundle(exe, bundles[blist[i]]); });
+    const uint32_t tasks = static_cast<uint32_t>(
+        std::min<size_t>(a.slurm_tasks ? a.slurm_tasks : std::min<size_t>(todo.size(), 1000), points.size()));
+    const fs::path sdir = dir / "slurm";
+    std::error_code ec;
+    fs::create_directories(sdir, ec);
+    std::string script = "#!/bin/bash\n# written by sparseaie sweep --backend slurm (docs/sweep.md)\n";
+    script += "#SBATCH --job-name=saie-sweep\n";
+    script += fmt::format("#SBATCH --array=0-{}\n", tasks - 1);
+    script += "#SBATCH --cpus-per-task=1\n";
+    script += "#SBATCH --output=" + (sdir / "task-%a.log").string() + "\n";
+    for (const auto& o : a.slurm_options) script += "#SBATCH " + o + "\n";
+    script += "export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 OPENBLAS_NUM_THREADS=1\n";
+    script += fmt::format("exec {} sweep {} --out {} --jobs 1 --shard \"$SLURM_ARRAY_TASK_ID/{}\"\n", shell_quote(exe),
+                          shell_quote(fs::absolute(a.grid_path).string()), shell_quote(dir.string()), tasks);
+    const std::string script_path = (sdir / "sweep.sbatch").string();
+    traces::write_file_atomic(script_path, script);
+    std::vector<std::string> args;
+    if (!a.slurm_no_wait) args.push_back("--wait");
+    args.push_back("--parsable");
+    args.push_back(script_path);
+    say(fmt::format("submitting {} array tasks: {} {}", tasks, sbatch, script_path));
+    const std::string log = (sdir / "sbatch.log").string();
+    const int code = run_child(sbatch, args, log);
+    if (a.slurm_no_wait) {
+      if (code != 0) throw std::runtime_error("sbatch failed: " + failure_reason(log, code));
+      fmt::print("sweep                   : submitted {} array tasks (job {}); run the same sweep command again to merge "
+                 "the table\n",
+                 tasks, failure_reason(log, 0));
+      return kOk;
+    }
+    if (code != 0) say(fmt::format("sbatch ended with status {}: {}", code, failure_reason(log, code)));
+  }
+  // Merge: every point's result.json (the tasks' and the earlier runs').
+  size_t ok = 0, missing = 0;
+  for (auto& p : points) {
+    const fs::path rf = fs::path(p.dir) / "result.json";
+    ojson r;
+    try {
+      r = ojson::parse(read_text(rf));
+    } catch (const std::exception&) {
+    }
+    if (r.is_object() && r.value("id", "") == p.id && r.contains("status")) {
+      p.result = r;
+    } else {
+      ++missing;
+      p.result = failed("not-run", "no result from its Slurm task (see " + (dir / "slurm").string() + "/task-*.log)");
+      p.result["id"] = p.id;
+      p.result["network"] = p.net->name;
+      p.result["config"] = p.cfg->name;
+      p.result["block"] = p.block;
+      p.result["sparsity"] = p.sparsity;
+      p.result["dense"] = p.dense;
+    }
+    ok += p.result["status"] == "ok";
+  }
+  write_results(dir, a.grid_path, points);
+  fmt::print("sweep                   : {} points, {} ok, {} failed, {} reused, {} without a result (slurm, {:.1f} s)\n",
+             points.size(), ok, points.size() - ok, reused, missing, seconds_since(t_start));
+  fmt::print("results                 : {}/results.csv, {}/results.json\n", dir.string(), dir.string());
+  return kOk;
+}
+
 }  // namespace
 
 void add_sweep_command(CLI::App& app, SweepArgs& a) {
@@ -602,6 +694,13 @@ void add_sweep_command(CLI::App& app, SweepArgs& a) {
   c->add_option("grid", a.grid_path, "grid file (JSON, docs/sweep.md)")->required()->check(CLI::ExistingFile);
   c->add_option("--out,-o", a.out_dir, "sweep folder (results.csv, results.json, points/, bundles/, configs/)")->required();
   c->add_option("--jobs,-j", a.jobs, "points run at once (0 = number of cores)")->check(CLI::Range(0u, 1024u));
+  c->add_option("--backend", a.backend, "local: run the points on this machine; slurm: submit them as a Slurm job array "
+                                        "(sbatch; each task runs a shard, the table merges the same way)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  c->add_option("--slurm-tasks", a.slurm_tasks, "array tasks (0 = one per point to run, at most 1000)")->check(CLI::Range(0u, 100000u));
+  c->add_option("--slurm-option", a.slurm_options, "extra #SBATCH option for the batch script, e.g. --partition=debug (repeatable)");
+  c->add_flag("--no-wait", a.slurm_no_wait, "slurm: submit and return; run the same sweep command again later to merge the table");
+  c->add_option("--shard", a.shard, "I/N: run only the points whose index % N == I and write no table (what each array task runs)");
 }
 
 int cmd_sweep(const SweepArgs& a) {
@@ -700,6 +799,27 @@ int cmd_sweep(const SweepArgs& a) {
     todo.push_back(p.index);
     needed_bundles.insert(p.bundle);
   }
+  // An array task runs its shard only: the points whose index % N == I (a stable split that does
+  // not depend on which points other tasks finished already); bundles come from the submitter.
+  uint32_t shard_i = 0, shard_n = 0;
+  if (!a.shard.empty()) {
+    unsigned long i = 0, n = 0;
+    char tail = 0;
+    if (std::sscanf(a.shard.c_str(), "%lu/%lu%c", &i, &n, &tail) != 2 || n == 0 || i >= n)
+      throw std::runtime_error(fmt::format("--shard '{}' is not I/N with 0 <= I < N", a.shard));
+    shard_i = static_cast<uint32_t>(i);
+    shard_n = static_cast<uint32_t>(n);
+    std::vector<size_t> mine;
+    needed_bundles.clear();
+    for (size_t k : todo)
+      if (k % shard_n == shard_i) {
+        mine.push_back(k);
+        needed_bundles.insert(points[k].bundle);
+      }
+    todo = mine;
+  }
+  if (a.backend == "slurm" && shard_n == 0)
+    return run_on_slurm(a, dir, exe, points, bundles, needed_bundles, todo, reused, jobs, t_start);
   say(fmt::format("{} points ({} networks x {} configs x {} block shapes x {} sparsity levels); {} reused from an earlier run, {} to "
                   "run on {} jobs; folder {}",
                   points.size(), grid.nets.size(), cfgs.size(), grid.blocks.size(), grid.levels.size(), reused, todo.size(), jobs,
@@ -749,6 +869,10 @@ int cmd_sweep(const SweepArgs& a) {
                           : stored["status"].get<std::string>() + ": " + stored["reason"].get<std::string>()));
   });
 
+  if (shard_n > 0) {  // an array task: its points are recorded; the submitter writes the table
+    fmt::print("sweep shard {}/{}       : {} points run ({:.1f} s)\n", shard_i, shard_n, todo.size(), seconds_since(t_start));
+    return kOk;
+  }
   write_results(dir, a.grid_path, points);
   const size_t n_ok = ok;
   fmt::print("sweep                   : {} points, {} ok, {} failed, {} reused ({:.1f} s)\n", points.size(), n_ok,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -16,6 +17,11 @@ struct SweepArgs {
   std::string grid_path;  // grid file (JSON, docs/sweep.md)
   std::string out_dir;    // sweep folder: bundles/, configs/, points/<id>/, results.csv, results.json
   uint32_t jobs = 0;      // points run at once (0 = number of cores)
+  std::string backend = "local";         // "local" or "slurm" (a job array through sbatch)
+  uint32_t slurm_tasks = 0;              // array tasks (0 = one per point to run, at most 1000)
+  std::vector<std::string> slurm_options;  // extra #SBATCH lines, e.g. "--partition=debug"
+  bool slurm_no_wait = false;            // submit and return; a later `sweep` run merges
+  std::string shard;                     // "I/N": run only points with index % N == I, no table (array tasks)
 };
 
 // Adds the subcommand "sweep" to app, parsing into args (which must outlive parsing).
