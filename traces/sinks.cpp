@@ -610,6 +610,8 @@ void write_summary(const RunSummary& s, const TraceRecorder& rec, const std::str
   j["cores"] = cores;
   j["core_compute_cycles"] = s.core_compute_cycles;
   j["core_utilisation"] = s.core_utilisation;
+  j["memtile_bytes_peak"] = s.memtile_bytes_peak;
+  j["core_bytes_peak"] = s.core_bytes_peak;
   j["bytes_ddr_to_mem"] = s.bytes_ddr_to_mem;
   j["bytes_mem_to_ddr"] = s.bytes_mem_to_ddr;
   j["bytes_mem_to_core"] = s.bytes_mem_to_core;

@@ -33,6 +33,9 @@ struct RunSummary {
   uint64_t bytes_ddr_to_mem = 0, bytes_mem_to_ddr = 0;    // all inferences
   uint64_t bytes_mem_to_core = 0, bytes_core_to_mem = 0;
   uint64_t stall_lock_cycles = 0, stall_data_cycles = 0, stall_space_cycles = 0;  // sums over phases
+  // Memory footprint of the program: one past the highest byte any BD or compute operand
+  // addresses in a memtile (own memory) / a core's data memory, over all phases and tiles.
+  uint64_t memtile_bytes_peak = 0, core_bytes_peak = 0;
   std::string fidelity = "lt";            // "lt" or "beat" (SimOptions::fidelity)
   bool timing_only = false;               // arithmetic skipped (outputs not computed)
   std::vector<PhaseSummary> phases;

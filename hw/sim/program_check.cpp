@@ -173,11 +173,13 @@ class Checker {
     const uint64_t mem = memory_bytes(k);
     if (k == TileKind::Mem) {
       check_memtile_extent(t, who, lo, hi);
+      if (hi < Wide(mem)) footprint.memtile_bytes = std::max<uint64_t>(footprint.memtile_bytes, uint64_t(hi) + 1);
       return;
     }
     if (lo < 0 || hi >= Wide(mem))
       fail(who + "touches bytes [" + wide_str(lo) + ", " + wide_str(hi) + "] outside " + memory_name(k) + " of " +
            std::to_string(mem) + " bytes");
+    if (k == TileKind::Core) footprint.core_bytes = std::max<uint64_t>(footprint.core_bytes, uint64_t(hi) + 1);
   }
 
   // Zero padding: memtile BDs only (whether an S2MM channel runs one is checked with the tasks),
@@ -249,6 +251,7 @@ class Checker {
     if (addr > mem || bytes > mem - addr)
       fail(who + what + " bytes [" + std::to_string(addr) + ", +" + std::to_string(bytes) +
            ") outside data memory of " + std::to_string(mem) + " bytes");
+    footprint.core_bytes = std::max<uint64_t>(footprint.core_bytes, addr + bytes);
   }
 
   void check_core_op(const TileId& t, size_t idx, const isa::CoreOp& op) {
@@ -375,10 +378,17 @@ class Checker {
   const isa::Program& p_;
   const config::ArrayConfig& c_;
   std::string where_;
+
+ public:
+  MemoryFootprint footprint;  // filled as the records are checked
 };
 
 }  // namespace
 
-void check_program(const isa::Program& prog, const config::ArrayConfig& cfg) { Checker(prog, cfg).run(); }
+MemoryFootprint check_program(const isa::Program& prog, const config::ArrayConfig& cfg) {
+  Checker c(prog, cfg);
+  c.run();
+  return c.footprint;
+}
 
 }  // namespace saie::hw

@@ -24,6 +24,7 @@
 //             weight header up to row_ptr, requant records; pools: input, output; add: a, b, out).
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -36,8 +37,16 @@ struct ProgramError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Throws ProgramError on the first violation (phases in order, then records in program order).
-void check_program(const isa::Program& prog, const config::ArrayConfig& cfg);
+// How much of each memory the program addresses: one past the highest byte any BD or compute
+// operand touches, over all phases and tiles (memtile: its own memory, not its neighbours').
+struct MemoryFootprint {
+  uint64_t memtile_bytes = 0;
+  uint64_t core_bytes = 0;
+};
+
+// Throws ProgramError on the first violation (phases in order, then records in program order);
+// returns the program's memory footprint.
+MemoryFootprint check_program(const isa::Program& prog, const config::ArrayConfig& cfg);
 
 // "tile(col,row)", e.g. "tile(1,2)".
 std::string describe(const isa::TileId& t);

@@ -48,7 +48,9 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
   SimResult res;
   fill_static_summary(res.summary, cfg, prog, inputs.size(), opt);
   try {
-    check_program(prog, cfg);
+    const MemoryFootprint fp = check_program(prog, cfg);
+    res.summary.memtile_bytes_peak = fp.memtile_bytes;
+    res.summary.core_bytes_peak = fp.core_bytes;
   } catch (const ProgramError& e) {
     return reject(std::move(res), 2, e.what());
   }

@@ -151,6 +151,16 @@ TEST(ProgramCheck, ValidProgramPasses) {
   EXPECT_NO_THROW(check_program(valid_program(), cfg2x2()));
 }
 
+// The footprint: one past the highest byte a BD or compute operand addresses.
+TEST(ProgramCheck, MemoryFootprint) {
+  const MemoryFootprint fp = check_program(valid_program(), cfg2x2());
+  EXPECT_EQ(fp.memtile_bytes, 768u);  // m_out: 255 + 256 (dim 1) + 256 (second repetition) + 1
+  EXPECT_GE(fp.core_bytes, 512u);     // c1 ends at 512; the core ops' operands may reach further
+  isa::Program p = valid_program();
+  p.phases[0].bds[2].bds[1].addr = 60000;  // c1: 256 bytes
+  EXPECT_EQ(check_program(p, cfg2x2()).core_bytes, 60256u);
+}
+
 TEST(ProgramCheck, GeometryMustMatchConfig) {
   EXPECT_THAT(error_of([](isa::Program& p) { p.columns = 4; }), HasSubstr("columns=4"));
   config::ArrayConfig c = cfg2x2();
