@@ -92,6 +92,7 @@ struct CfgSpec {
   std::string name, preset, overrides;  // overrides: "key=value;key=value" ("" = none)
   std::string text;                     // resolved config (config::to_json)
   std::string path;                     // DIR/configs/<hash>.json
+  uint32_t tiles = 0;                   // compute tiles: columns x core_rows
 };
 
 struct SimSpec {
@@ -217,7 +218,9 @@ CfgSpec read_config(const GridReader& r, const ojson& item, const std::string& p
       for (auto it = overrides.begin(); it != overrides.end(); ++it) j["sources"][it.key()] = "sweep override of preset " + base.name;
   }
   try {
-    c.text = config::to_json(config::parse_config_json(j.dump(2), "grid " + path));
+    const config::ArrayConfig resolved = config::parse_config_json(j.dump(2), "grid " + path);
+    c.text = config::to_json(resolved);
+    c.tiles = resolved.columns * resolved.core_rows;
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("grid {}: {}", r.file, e.what()));
   }
@@ -336,6 +339,8 @@ struct Point {
   std::string id, dir;
   ojson result;                  // status + metrics (result.json), null until done
   bool reused = false;
+  double estimate_us = -1;       // analytical estimate (DIR/points/<id>/estimate.json), < 0 = none
+  bool skipped = false;          // skipped by --prefilter in this run
 };
 
 // Exit status of a child running this binary with args, stdout+stderr to log_path: its exit code,
@@ -404,6 +409,7 @@ void run_bundle(const std::string& exe, BundleJob& b) {
     b.ok = true;
     return;
   }
+  if (!b.reason.empty()) return;  // failed earlier in this run (prefilter stage): not tried twice
   const std::string tmp = b.dir + ".tmp";
   std::error_code ec;
   fs::remove_all(tmp, ec);
@@ -428,6 +434,8 @@ void run_bundle(const std::string& exe, BundleJob& b) {
   say(fmt::format("bundle {}: built in {:.1f} s", b.label, seconds_since(t0)));
 }
 
+const char* const kSkipped = "skipped-by-prefilter";
+
 ojson failed(const std::string& status, const std::string& reason) {
   ojson r;
   r["status"] = status;
@@ -438,7 +446,12 @@ ojson failed(const std::string& status, const std::string& reason) {
 // Runs one point in its folder; the result object (status, reason, metrics, step times).
 ojson run_point(const std::string& exe, const Point& p, const BundleJob& b, const SimSpec& sim) {
   std::error_code ec;
-  fs::remove_all(p.dir, ec);  // leftovers of an interrupted run
+  // Leftovers of an interrupted run (or a prefilter skip) go; the point's estimate stays.
+  if (fs::is_directory(p.dir))
+    for (const auto& e : fs::directory_iterator(p.dir, ec)) {
+      const std::string f = e.path().filename().string();
+      if (f != "estimate.json" && f != "estimate.log") fs::remove_all(e.path(), ec);
+    }
   fs::create_directories(p.dir, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot create folder '{}': {}", p.dir, ec.message()));
   const std::string prog = p.dir + "/program", out = p.dir + "/sim";
@@ -476,7 +489,8 @@ ojson run_point(const std::string& exe, const Point& p, const BundleJob& b, cons
     r["total_cycles"] = s.at("total_cycles").get<uint64_t>();
     r["cycles_per_inference"] = s.at("cycles_per_inference").get<uint64_t>();
     r["time_us"] = s.at("seconds_per_inference").get<double>() * 1e6;
-    for (const char* k : {"bytes_ddr_to_mem", "bytes_mem_to_ddr", "bytes_mem_to_core", "bytes_core_to_mem", "core_compute_cycles"})
+    for (const char* k : {"bytes_ddr_to_mem", "bytes_mem_to_ddr", "bytes_mem_to_core", "bytes_core_to_mem", "core_compute_cycles",
+                          "memtile_bytes_peak", "core_bytes_peak"})
       r[k] = s.at(k).get<uint64_t>();
     r["core_utilisation"] = s.at("core_utilisation").get<double>();
     const auto& st = s.at("stalls");
@@ -496,7 +510,8 @@ const std::vector<std::string> kMetrics{"total_cycles",      "cycles_per_inferen
                                         "bytes_ddr_to_mem",  "bytes_mem_to_ddr",     "bytes_mem_to_core",
                                         "bytes_core_to_mem", "core_compute_cycles",  "core_utilisation",
                                         "stall_lock_cycles", "stall_data_cycles",    "stall_output_space_cycles",
-                                        "compile_s",         "simulate_s"};
+                                        "memtile_bytes_peak", "core_bytes_peak",     "compile_s",
+                                        "simulate_s"};
 
 ojson table_row(const Point& p) {
   ojson row;
@@ -511,7 +526,10 @@ ojson table_row(const Point& p) {
   row["dense"] = p.dense;
   row["status"] = p.result.value("status", "not-run");
   row["reason"] = p.result.value("reason", "");
-  for (const auto& k : kMetrics) row[k] = p.result.contains(k) ? p.result.at(k) : ojson();
+  for (const auto& k : kMetrics) {
+    row[k] = p.result.contains(k) ? p.result.at(k) : ojson();
+    if (k == "time_us") row["estimate_us"] = p.estimate_us >= 0 ? ojson(p.estimate_us) : ojson();
+  }
   return row;
 }
 
@@ -532,16 +550,18 @@ std::string csv_field(const ojson& v) {
 
 void write_results(const fs::path& dir, const std::string& grid_path, const std::vector<Point>& points) {
   ojson rows = ojson::array();
-  size_t ok = 0;
+  size_t ok = 0, skipped = 0;
   for (const auto& p : points) {
     rows.push_back(table_row(p));
     ok += rows.back()["status"] == "ok";
+    skipped += rows.back()["status"] == kSkipped;
   }
   ojson j;
   j["grid"] = grid_path;
   j["points"] = points.size();
   j["ok"] = ok;
-  j["failed"] = points.size() - ok;
+  j["failed"] = points.size() - ok - skipped;
+  j["skipped"] = skipped;
   j["rows"] = rows;
   traces::write_file_atomic((dir / "results.json").string(), j.dump(2) + "\n");
   std::string csv;
@@ -611,16 +631,186 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
+// ---- --plots ------------------------------------------------------------------------------------
+
+// The plot script: $SAIE_SWEEP_PLOTS if set, else scripts/sweep-plots of the source tree this binary
+// was built from (SAIE_SCRIPTS_DIR if the build defines it, else next to SAIE_CONFIG_DIR).
+std::string plots_script() {
+  if (const char* e = std::getenv("SAIE_SWEEP_PLOTS"); e && *e) return e;
+#if defined(SAIE_SCRIPTS_DIR)
+  return std::string(SAIE_SCRIPTS_DIR) + "/sweep-plots";
+#elif defined(SAIE_CONFIG_DIR)
+  return (fs::path(SAIE_CONFIG_DIR).parent_path() / "scripts" / "sweep-plots").string();
+#else
+  return "";
+#endif
+}
+
+// SCRIPT DIR (writes DIR/plots/*.png), run directly when it is executable (scripts/sweep-plots
+// names /usr/bin/python3, where Debian's matplotlib is), else through python3 on PATH. A failure is
+// a warning line, never a sweep failure.
+void run_plots(const fs::path& dir) {
+  const std::string script = plots_script();
+  std::string why;
+  try {
+    const bool exec = !script.empty() && ::access(script.c_str(), X_OK) == 0;
+    const std::string python = exec ? std::string() : find_on_path("python3");
+    if (script.empty() || !fs::is_regular_file(script))
+      why = fmt::format("no plot script '{}' (set SAIE_SWEEP_PLOTS to the path of scripts/sweep-plots)", script);
+    else if (!exec && python.empty())
+      why = "python3 not found on PATH";
+    else {
+      const std::string log = (dir / "plots.log").string();
+      const int code = exec ? run_child(script, {dir.string()}, log) : run_child(python, {script, dir.string()}, log);
+      if (code != 0) why = failure_reason(log, code) + " (" + log + ")";
+    }
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  if (!why.empty()) {
+    say("warning: plots not made: " + why);
+    return;
+  }
+  fmt::print("plots                   : {}/plots/\n", dir.string());
+}
+
+// ---- --prefilter estimate[:FACTOR] ------------------------------------------------------------
+
+struct Prefilter {
+  bool on = false;
+  double factor = 2;
+  std::string setting;  // canonical, e.g. "estimate:2"; stored in a skipped point's result.json
+};
+
+Prefilter parse_prefilter(const std::string& s) {
+  Prefilter pf;
+  if (s.empty()) return pf;
+  std::string f = "2";
+  if (s.rfind("estimate:", 0) == 0)
+    f = s.substr(9);
+  else if (s != "estimate")
+    throw std::runtime_error(fmt::format("--prefilter '{}': expected estimate or estimate:FACTOR (e.g. estimate:2)", s));
+  char* end = nullptr;
+  const double x = std::strtod(f.c_str(), &end);
+  if (f.empty() || *end != 0 || !std::isfinite(x) || x <= 1 || x > 1e6)
+    throw std::runtime_error(fmt::format("--prefilter '{}': FACTOR must be a number > 1 (e.g. estimate:2)", s));
+  pf.on = true;
+  pf.factor = x;
+  pf.setting = fmt::format("estimate:{:g}", x);
+  return pf;
+}
+
+// The point's analytical estimate in us (totals.total_us of DIR/points/<id>/estimate.json), -1 if none.
+double read_estimate(const Point& p) {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(read_text(fs::path(p.dir) / "estimate.json"));
+    const double t = j.at("totals").at("total_us").get<double>();
+    return std::isfinite(t) && t > 0 ? t : -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+std::string point_label(const Point& p) {
+  return fmt::format("{} | {} | {} | sparsity {}{}", p.net->name, p.cfg->name, p.block, fmt_level(p.sparsity), p.dense ? " (dense)" : "");
+}
+
+// Estimates every point that has none (`sparseaie estimate ... --json DIR/points/<id>/estimate.json`,
+// cached), then skips each point to run that another point of the same network and sparsity level
+// dominates: no more compute tiles and an estimate at most 1/FACTOR of its own. A skipped point's
+// result.json records the setting, so array tasks given the same --prefilter treat it as finished,
+// while any other run decides again (a skip is never reused as such). Returns the points skipped.
+size_t apply_prefilter(const Prefilter& pf, const std::string& exe, uint32_t jobs, std::vector<Point>& points,
+                       std::vector<BundleJob>& bundles, std::vector<size_t>& todo, std::set<size_t>& needed_bundles) {
+  std::vector<size_t> need;
+  std::set<size_t> est_bundles;
+  for (const auto& p : points) {
+    if (p.estimate_us >= 0) continue;
+    if (p.reused && p.result.value("status", "") == "compile-failed") continue;  // cannot compile: no estimate
+    need.push_back(p.index);
+    est_bundles.insert(p.bundle);
+  }
+  std::vector<size_t> blist(est_bundles.begin(), est_bundles.end());
+  parallel_for(blist.size(), jobs, [&](size_t i) { run_bundle(exe, bundles[blist[i]]); });
+  std::atomic<size_t> est_failed{0};
+  parallel_for(need.size(), jobs, [&](size_t i) {
+    Point& p = points[need[i]];
+    const BundleJob& b = bundles[p.bundle];
+    if (!b.ok) return;
+    std::error_code ec;
+    fs::create_directories(p.dir, ec);
+    std::vector<std::string> args{"estimate", b.dir, "--config", p.cfg->path, "--json", p.dir + "/estimate.json"};
+    if (p.dense) args.push_back("--dense");
+    const int code = run_child(exe, args, p.dir + "/estimate.log");
+    p.estimate_us = code == 0 ? read_estimate(p) : -1;
+    if (p.estimate_us < 0) ++est_failed;
+  });
+
+  std::vector<size_t> keep;
+  size_t skipped = 0;
+  for (size_t k : todo) {
+    Point& p = points[k];
+    const Point* dom = nullptr;
+    if (p.estimate_us > 0)
+      for (const auto& q : points) {
+        if (&q == &p || q.net != p.net || q.sparsity != p.sparsity || q.estimate_us <= 0) continue;
+        if (q.reused && q.result.value("status", "") != "ok") continue;  // already failed: not a reference
+        if (q.cfg->tiles > p.cfg->tiles || q.estimate_us > p.estimate_us / pf.factor) continue;
+        if (!dom || q.estimate_us < dom->estimate_us) dom = &q;
+      }
+    const fs::path rf = fs::path(p.dir) / "result.json";
+    std::error_code ec;
+    if (!dom) {  // runs; a skip recorded by an earlier run (another factor, another grid) is void
+      fs::remove(rf, ec);
+      keep.push_back(k);
+      continue;
+    }
+    ojson r;
+    r["id"] = p.id;
+    r["network"] = p.net->name;
+    r["config"] = p.cfg->name;
+    r["block"] = p.block;
+    r["sparsity"] = p.sparsity;
+    r["dense"] = p.dense;
+    r["status"] = kSkipped;
+    r["reason"] = fmt::format("estimate {:.2f} us >= {:g} x {:.2f} us, the estimate of point {} ({}, id {}) with {} <= {} compute tiles",
+                              p.estimate_us, pf.factor, dom->estimate_us, dom->index, dom->cfg->name + (dom->block == p.block ? "" : " block " + dom->block),
+                              dom->id, dom->cfg->tiles, p.cfg->tiles);
+    r["prefilter"] = pf.setting;
+    r["estimate_us"] = p.estimate_us;
+    r["dominated_by"] = dom->id;
+    const std::string text = r.dump(2) + "\n";
+    std::string old;
+    try {
+      old = read_text(rf);
+    } catch (const std::exception&) {
+    }
+    if (old != text) {
+      traces::write_file_atomic(rf.string(), text);
+      say(fmt::format("skipped by the prefilter: {}: {}", point_label(p), r["reason"].get<std::string>()));
+    }
+    p.result = r;
+    p.skipped = true;
+    ++skipped;
+  }
+  todo = keep;
+  needed_bundles.clear();
+  for (size_t k : todo) needed_bundles.insert(points[k].bundle);
+  say(fmt::format("prefilter {}: {} estimates computed{}, {} points skipped, {} to run", pf.setting, need.size(),
+                  est_failed ? fmt::format(" ({} failed: those points are not filtered)", est_failed.load()) : "", skipped, todo.size()));
+  return skipped;
+}
+
 // --backend slurm: bundles are built here (once), then a job array runs the points, task I the
 // points whose index % N == I (`sweep ... --shard I/N`, each point recorded in its result.json as
 // locally); after the array (sbatch --wait) the table is merged from those files.
 int run_on_slurm(const SweepArgs& a, const fs::path& dir, const std::string& exe, std::vector<Point>& points,
                  std::vector<BundleJob>& bundles, const std::set<size_t>& needed_bundles, const std::vector<size_t>& todo,
-                 size_t reused, uint32_t jobs, std::chrono::steady_clock::time_point t_start) {
+                 size_t reused, size_t skipped, uint32_t jobs, std::chrono::steady_clock::time_point t_start) {
   const std::string sbatch = find_on_path("sbatch");
   if (sbatch.empty()) throw std::runtime_error("--backend slurm: sbatch not found on PATH (install slurm-wlm, or use --backend local)");
-  say(fmt::format("{} points; {} reused from an earlier run, {} to run on Slurm; folder {}", points.size(), reused, todo.size(),
-                  dir.string()));
+  say(fmt::format("{} points; {} reused from an earlier run, {}{} to run on Slurm; folder {}", points.size(), reused,
+                  a.prefilter.empty() ? "" : fmt::format("{} skipped by the prefilter, ", skipped), todo.size(), dir.string()));
   if (!todo.empty()) {
     std::vector<size_t> blist(needed_bundles.begin(), needed_bundles.end());
     parallel_for(blist.size(), jobs, [&](size_t i) { run_bundle(exe, bundles[blist[i]]); });
@@ -636,8 +826,10 @@ int run_on_slurm(const SweepArgs& a, const fs::path& dir, const std::string& exe
     script += "#SBATCH --output=" + (sdir / "task-%a.log").string() + "\n";
     for (const auto& o : a.slurm_options) script += "#SBATCH " + o + "\n";
     script += "export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 OPENBLAS_NUM_THREADS=1\n";
-    script += fmt::format("exec {} sweep {} --out {} --jobs 1 --shard \"$SLURM_ARRAY_TASK_ID/{}\"\n", shell_quote(exe),
-                          shell_quote(fs::absolute(a.grid_path).string()), shell_quote(dir.string()), tasks);
+    // Tasks get the same --prefilter: they then take the skipped points' result.json as finished.
+    script += fmt::format("exec {} sweep {} --out {} --jobs 1{} --shard \"$SLURM_ARRAY_TASK_ID/{}\"\n", shell_quote(exe),
+                          shell_quote(fs::absolute(a.grid_path).string()), shell_quote(dir.string()),
+                          a.prefilter.empty() ? "" : " --prefilter " + shell_quote(a.prefilter), tasks);
     const std::string script_path = (sdir / "sweep.sbatch").string();
     traces::write_file_atomic(script_path, script);
     std::vector<std::string> args;
@@ -657,7 +849,7 @@ int run_on_slurm(const SweepArgs& a, const fs::path& dir, const std::string& exe
     if (code != 0) say(fmt::format("sbatch ended with status {}: {}", code, failure_reason(log, code)));
   }
   // Merge: every point's result.json (the tasks' and the earlier runs').
-  size_t ok = 0, missing = 0;
+  size_t ok = 0, missing = 0, n_skipped = 0;
   for (auto& p : points) {
     const fs::path rf = fs::path(p.dir) / "result.json";
     ojson r;
@@ -678,11 +870,13 @@ int run_on_slurm(const SweepArgs& a, const fs::path& dir, const std::string& exe
       p.result["dense"] = p.dense;
     }
     ok += p.result["status"] == "ok";
+    n_skipped += p.result["status"] == kSkipped;
   }
   write_results(dir, a.grid_path, points);
-  fmt::print("sweep                   : {} points, {} ok, {} failed, {} reused, {} without a result (slurm, {:.1f} s)\n",
-             points.size(), ok, points.size() - ok, reused, missing, seconds_since(t_start));
+  fmt::print("sweep                   : {} points, {} ok, {} failed, {} skipped, {} reused, {} without a result (slurm, {:.1f} s)\n",
+             points.size(), ok, points.size() - ok - n_skipped, n_skipped, reused, missing, seconds_since(t_start));
   fmt::print("results                 : {}/results.csv, {}/results.json\n", dir.string(), dir.string());
+  if (a.plots) run_plots(dir);
   return kOk;
 }
 
@@ -700,11 +894,18 @@ void add_sweep_command(CLI::App& app, SweepArgs& a) {
   c->add_option("--slurm-tasks", a.slurm_tasks, "array tasks (0 = one per point to run, at most 1000)")->check(CLI::Range(0u, 100000u));
   c->add_option("--slurm-option", a.slurm_options, "extra #SBATCH option for the batch script, e.g. --partition=debug (repeatable)");
   c->add_flag("--no-wait", a.slurm_no_wait, "slurm: submit and return; run the same sweep command again later to merge the table");
+  c->add_option("--prefilter", a.prefilter,
+                "estimate[:FACTOR]: before simulating, estimate every point analytically (sparseaie estimate) and skip a point "
+                "when a point of the same network and sparsity with no more compute tiles has an estimate FACTOR (default 2) "
+                "times smaller");
+  c->add_flag("--plots", a.plots, "after the table, run scripts/sweep-plots on the folder (PNG plots in DIR/plots/; "
+                                  "a failure is a warning)");
   c->add_option("--shard", a.shard, "I/N: run only the points whose index % N == I and write no table (what each array task runs)");
 }
 
 int cmd_sweep(const SweepArgs& a) {
   const auto t_start = std::chrono::steady_clock::now();
+  const Prefilter pf = parse_prefilter(a.prefilter);
   const Grid grid = read_grid(a.grid_path);
   const fs::path dir = fs::absolute(fs::path(a.out_dir)).lexically_normal();
   for (const char* sub : {"configs", "bundles", "points"}) {
@@ -778,16 +979,25 @@ int cmd_sweep(const SweepArgs& a) {
         }
   if (points.empty()) throw std::runtime_error(fmt::format("grid {}: no points (bundle networks run only at sparsity 0 and at their own level)", a.grid_path));
 
-  // Reuse finished points.
-  size_t reused = 0;
+  // Reuse finished points. A point skipped by the prefilter is finished only for an array task given
+  // the same --prefilter (its submitter decided); any other run decides again (or runs it).
+  size_t reused = 0, skipped = 0;
   std::vector<size_t> todo;
   std::set<size_t> needed_bundles;
   for (auto& p : points) {
+    p.estimate_us = read_estimate(p);
     const fs::path rf = fs::path(p.dir) / "result.json";
     if (fs::is_regular_file(rf)) {
       try {
         ojson r = ojson::parse(read_text(rf));
-        if (r.value("id", "") == p.id && r.contains("status")) {
+        const bool skip_record = r.value("status", "") == kSkipped;
+        if (skip_record && r.value("id", "") == p.id && !a.shard.empty() && pf.on && r.value("prefilter", "") == pf.setting) {
+          p.result = r;
+          p.skipped = true;
+          ++skipped;
+          continue;
+        }
+        if (r.value("id", "") == p.id && r.contains("status") && !skip_record) {
           p.result = r;
           p.reused = true;
           ++reused;
@@ -818,18 +1028,19 @@ int cmd_sweep(const SweepArgs& a) {
       }
     todo = mine;
   }
+  if (pf.on && shard_n == 0) skipped = apply_prefilter(pf, exe, jobs, points, bundles, todo, needed_bundles);
   if (a.backend == "slurm" && shard_n == 0)
-    return run_on_slurm(a, dir, exe, points, bundles, needed_bundles, todo, reused, jobs, t_start);
-  say(fmt::format("{} points ({} networks x {} configs x {} block shapes x {} sparsity levels); {} reused from an earlier run, {} to "
+    return run_on_slurm(a, dir, exe, points, bundles, needed_bundles, todo, reused, skipped, jobs, t_start);
+  say(fmt::format("{} points ({} networks x {} configs x {} block shapes x {} sparsity levels); {} reused from an earlier run, {}{} to "
                   "run on {} jobs; folder {}",
-                  points.size(), grid.nets.size(), cfgs.size(), grid.blocks.size(), grid.levels.size(), reused, todo.size(), jobs,
-                  dir.string()));
+                  points.size(), grid.nets.size(), cfgs.size(), grid.blocks.size(), grid.levels.size(), reused,
+                  pf.on ? fmt::format("{} skipped by the prefilter, ", skipped) : "", todo.size(), jobs, dir.string()));
 
   // Bundles first (each may serve many points), then the points.
   std::vector<size_t> blist(needed_bundles.begin(), needed_bundles.end());
   parallel_for(blist.size(), jobs, [&](size_t i) { run_bundle(exe, bundles[blist[i]]); });
 
-  std::atomic<size_t> done{reused}, ok{0};
+  std::atomic<size_t> done{reused + skipped}, ok{0};
   for (const auto& p : points)
     if (p.reused && p.result.value("status", "") == "ok") ++ok;
   parallel_for(todo.size(), jobs, [&](size_t i) {
@@ -861,8 +1072,7 @@ int cmd_sweep(const SweepArgs& a) {
     const bool is_ok = stored["status"] == "ok";
     if (is_ok) ++ok;
     const size_t d = ++done;
-    say(fmt::format("{}/{} done: {} | {} | {} | sparsity {}{}: {}", d, points.size(), p.net->name, p.cfg->name, p.block,
-                    fmt_level(p.sparsity), p.dense ? " (dense)" : "",
+    say(fmt::format("{}/{} done: {}: {}", d, points.size(), point_label(p),
                     is_ok ? fmt::format("ok, {} cycles, {:.2f} us (compile {:.1f} s, simulate {:.1f} s)",
                                         stored["cycles_per_inference"].get<uint64_t>(), stored["time_us"].get<double>(),
                                         stored.value("compile_s", 0.0), stored.value("simulate_s", 0.0))
@@ -875,9 +1085,10 @@ int cmd_sweep(const SweepArgs& a) {
   }
   write_results(dir, a.grid_path, points);
   const size_t n_ok = ok;
-  fmt::print("sweep                   : {} points, {} ok, {} failed, {} reused ({:.1f} s)\n", points.size(), n_ok,
-             points.size() - n_ok, reused, seconds_since(t_start));
+  fmt::print("sweep                   : {} points, {} ok, {} failed, {} skipped, {} reused ({:.1f} s)\n", points.size(), n_ok,
+             points.size() - n_ok - skipped, skipped, reused, seconds_since(t_start));
   fmt::print("results                 : {}/results.csv, {}/results.json\n", dir.string(), dir.string());
+  if (a.plots) run_plots(dir);
   return kOk;
 }
 

@@ -22,6 +22,8 @@ struct SweepArgs {
   std::vector<std::string> slurm_options;  // extra #SBATCH lines, e.g. "--partition=debug"
   bool slurm_no_wait = false;            // submit and return; a later `sweep` run merges
   std::string shard;                     // "I/N": run only points with index % N == I, no table (array tasks)
+  std::string prefilter;                 // "" (none), "estimate" or "estimate:FACTOR" (docs/sweep.md)
+  bool plots = false;                    // run scripts/sweep-plots on the folder after the table
 };
 
 // Adds the subcommand "sweep" to app, parsing into args (which must outlive parsing).

@@ -2,7 +2,10 @@
 // ResNet-50 on paper-2x2, a stream-bandwidth override and a memtile too small to fit, dense and 50%
 // sparse) gives one row per point in grid order with the right statuses; a rerun after deleting one
 // point's result redoes only that point and gives the same table; a sweep killed mid-way resumes to
-// the same table; a bad grid is one error line and a non-zero exit.
+// the same table; a bad grid is one error line and a non-zero exit. --prefilter estimate skips a
+// point estimated >= 2x slower than one with no more compute tiles (with the reason), a rerun decides
+// the same without running anything, a run without it runs the point; --plots runs the plot script
+// and a failing one is a warning.
 #include <gtest/gtest.h>
 
 #include "tests/e2e/cli_test_util.h"
@@ -12,6 +15,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -55,6 +59,12 @@ nlohmann::json stable_rows(const fs::path& results_json) {
     r.erase("simulate_s");
   }
   return rows;
+}
+
+std::string fmt_us(double us) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f us", us);
+  return buf;
 }
 
 size_t count_results(const fs::path& dir) {
@@ -165,6 +175,88 @@ TEST(SweepCli, GridRowsResumeAndKill) {
   EXPECT_NE(slurp(err).find(std::to_string(finished) + " reused from an earlier run"), std::string::npos) << slurp(err);
   EXPECT_EQ(stable_rows(out / "results.json"), first);
   EXPECT_EQ(count_results(out), 6u);
+}
+
+// --prefilter estimate: every point gets its analytical estimate (estimate_us), a point whose
+// estimate is >= 2x that of a point with no more compute tiles (same network and sparsity) is
+// skipped with a reason naming that point; a rerun decides the same without running anything; a run
+// without --prefilter runs the skipped point. --plots runs the plot script (SAIE_SWEEP_PLOTS here);
+// a failing script is a warning, not a failed sweep.
+TEST(SweepCli, PrefilterEstimateSkipsFarPointsAndPlotsHook) {
+  ASSERT_TRUE(fs::exists(driver())) << "build the sparseaie target first";
+  const fs::path d = fresh_dir("sweep_prefilter");
+  const fs::path grid = d / "grid.json", out = d / "out";
+  write(grid, R"({
+    "networks": [{"zoo": "resnet50", "width_div": 16, "input_size": 32}],
+    "configs": ["paper-2x2", "paper-4x4",
+                {"name": "slow-4x4", "preset": "paper-4x4", "overrides": {"stream.bandwidth": "0.25GiB/s"}}],
+    "sparsity": [0.5]
+  })");
+  const std::string base = driver() + " sweep " + grid.string() + " --out " + out.string() + " --jobs 2";
+  const fs::path err = d / "sweep.err";
+  ASSERT_EQ(sh(base + " --prefilter estimate > /dev/null 2> " + err.string()), 0) << slurp(err);
+  nlohmann::json res = read_json(out / "results.json");
+  auto rows = res.at("rows");
+  ASSERT_EQ(rows.size(), 3u) << res.dump(2);
+  for (size_t i = 0; i < 3; ++i) {
+    SCOPED_TRACE("row " + std::to_string(i));
+    ASSERT_TRUE(rows[i].at("estimate_us").is_number()) << rows[i].dump();
+    EXPECT_GT(rows[i].at("estimate_us").get<double>(), 0.0);
+    EXPECT_TRUE(fs::exists(out / "points" / rows[i].at("id").get<std::string>() / "estimate.json"));
+  }
+  EXPECT_EQ(rows[0].at("status").get<std::string>(), "ok") << rows[0].at("reason");
+  EXPECT_EQ(rows[1].at("status").get<std::string>(), "ok") << rows[1].at("reason");
+  ASSERT_EQ(rows[2].at("status").get<std::string>(), "skipped-by-prefilter") << rows[2].dump();
+  EXPECT_TRUE(rows[2].at("cycles_per_inference").is_null());
+  const std::string reason = rows[2].at("reason").get<std::string>();
+  // The dominating point: fewer or equal tiles and an estimate at most half the slow one's.
+  const double slow = rows[2].at("estimate_us").get<double>();
+  size_t dom = rows[0].at("estimate_us").get<double>() <= rows[1].at("estimate_us").get<double>() ? 0 : 1;
+  EXPECT_LE(rows[dom].at("estimate_us").get<double>(), slow / 2);
+  EXPECT_NE(reason.find(rows[dom].at("config").get<std::string>() + ", id " + rows[dom].at("id").get<std::string>()),
+            std::string::npos) << reason;
+  EXPECT_NE(reason.find(fmt_us(slow)), std::string::npos) << reason;
+  EXPECT_NE(reason.find(fmt_us(rows[dom].at("estimate_us").get<double>())), std::string::npos) << reason;
+  EXPECT_EQ(res.at("ok").get<int>(), 2);
+  EXPECT_EQ(res.at("failed").get<int>(), 0);
+  EXPECT_EQ(res.at("skipped").get<int>(), 1);
+  EXPECT_FALSE(fs::exists(out / "points" / rows[2].at("id").get<std::string>() / "program")) << "the skipped point was compiled";
+  const std::string csv = slurp(out / "results.csv");
+  EXPECT_NE(csv.substr(0, csv.find('\n')).find(",time_us,estimate_us,"), std::string::npos) << csv;
+  const nlohmann::json first = stable_rows(out / "results.json");
+
+  // Rerun: nothing estimated, compiled or simulated again; the same table.
+  ASSERT_EQ(sh(base + " --prefilter estimate > /dev/null 2> " + err.string()), 0) << slurp(err);
+  EXPECT_NE(slurp(err).find("0 estimates computed, 1 points skipped, 0 to run"), std::string::npos) << slurp(err);
+  EXPECT_NE(slurp(err).find("2 reused from an earlier run, 1 skipped by the prefilter, 0 to run"), std::string::npos) << slurp(err);
+  EXPECT_EQ(stable_rows(out / "results.json"), first);
+
+  // Without --prefilter nothing is skipped: the slow point runs (a skip is never reused as such).
+  // --plots runs the plot script: one that works, then one that fails (a warning, exit 0).
+  const fs::path good = d / "plots-ok.py", bad = d / "plots-bad.py";
+  write(good, "import os, sys\nos.makedirs(os.path.join(sys.argv[1], 'plots'), exist_ok=True)\n"
+              "open(os.path.join(sys.argv[1], 'plots', 'made.txt'), 'w').write(open(os.path.join(sys.argv[1], 'results.csv')).readline())\n");
+  write(bad, "import sys\nprint('error: matplotlib is not installed (apt install python3-matplotlib)')\nsys.exit(1)\n");
+  ASSERT_EQ(sh("SAIE_SWEEP_PLOTS=" + good.string() + " " + base + " --plots > /dev/null 2> " + err.string()), 0) << slurp(err);
+  EXPECT_NE(slurp(err).find("2 reused from an earlier run, 1 to run"), std::string::npos) << slurp(err);
+  res = read_json(out / "results.json");
+  rows = res.at("rows");
+  EXPECT_EQ(res.at("skipped").get<int>(), 0);
+  ASSERT_EQ(rows[2].at("status").get<std::string>(), "ok") << rows[2].dump();
+  EXPECT_DOUBLE_EQ(rows[2].at("estimate_us").get<double>(), slow);  // kept from the first run
+  EXPECT_GT(rows[2].at("time_us").get<double>(), rows[1].at("time_us").get<double>());
+  EXPECT_EQ(slurp(out / "plots" / "made.txt").rfind("index,id,", 0), 0u);
+  // Now every point has run: with the prefilter again nothing is skipped (finished points are kept).
+  ASSERT_EQ(sh("SAIE_SWEEP_PLOTS=" + bad.string() + " " + base + " --prefilter estimate --plots > /dev/null 2> " + err.string()), 0)
+      << slurp(err);
+  EXPECT_NE(slurp(err).find("3 reused from an earlier run, 0 skipped by the prefilter, 0 to run"), std::string::npos) << slurp(err);
+  EXPECT_NE(slurp(err).find("warning: plots not made: matplotlib is not installed"), std::string::npos) << slurp(err);
+  EXPECT_EQ(read_json(out / "results.json").at("ok").get<int>(), 3);
+
+  // A bad --prefilter is one error line, exit status 1.
+  ASSERT_EQ(sh(base + " --prefilter estimate:1 > /dev/null 2> " + err.string()), 1);
+  EXPECT_EQ(count_lines(slurp(err)), 1) << slurp(err);
+  EXPECT_NE(slurp(err).find("FACTOR must be a number > 1"), std::string::npos) << slurp(err);
 }
 #endif
 

@@ -3,7 +3,8 @@
 # installs slurm-wlm and munge if missing (scripts/setup), starts a one-node Slurm cluster on this
 # machine (scripts/slurm-local-cluster), runs a small sweep locally and as a job array through
 # sbatch, and checks that the merged table equals the local one (compile/simulate wall-clock
-# columns aside). Also: a rerun of the Slurm sweep reuses every point and submits nothing.
+# columns aside). Also: a rerun of the Slurm sweep reuses every point and submits nothing, and the
+# local sweep's --plots wrote its three PNG plots (scripts/sweep-plots, matplotlib).
 set -euo pipefail
 SAIE=${1:?usage: sweep_on_slurm.sh SPARSEAIE WORKDIR}
 WORK=${2:?usage: sweep_on_slurm.sh SPARSEAIE WORKDIR}
@@ -22,7 +23,13 @@ cat >"$WORK/grid.json" <<'GRID'
 }
 GRID
 export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
-"$SAIE" sweep "$WORK/grid.json" --out "$WORK/local" >"$WORK/local.log" 2>&1 || fail "local sweep: $(tail -1 "$WORK/local.log")"
+"$SAIE" sweep "$WORK/grid.json" --out "$WORK/local" --plots >"$WORK/local.log" 2>&1 || fail "local sweep: $(tail -1 "$WORK/local.log")"
+# --plots ran scripts/sweep-plots (matplotlib): three PNG files.
+for p in time_vs_tiles speedup_vs_sparsity pareto; do
+  f=$WORK/local/plots/$p.png
+  [ -s "$f" ] && [ "$(head -c 8 "$f" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] ||
+    fail "no PNG $f: $(grep -h warning "$WORK/local.log" | tail -1)"
+done
 
 cluster=$WORK/cluster
 trap '"$REPO/scripts/slurm-local-cluster" stop "$cluster" >/dev/null 2>&1 || true' EXIT
