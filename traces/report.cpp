@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hw/config/units.h"
+
 #include "traces/sinks.h"
 
 namespace saie::traces {
@@ -133,6 +135,7 @@ bool parse_tile(const std::string& label, uint32_t& col, uint32_t& row) {
 struct Phase {
   std::string name;
   uint64_t layer = 0, cycles = 0, busy = 0, lock = 0, data = 0, space = 0;
+  uint64_t memtile_bytes = 0;  // memtile memory the phase addresses (summary.json, 0 if absent)
   double util = 0;
 };
 
@@ -162,6 +165,7 @@ Summary load_summary(const fs::path& dir) {
     x.lock = get_u64(st, "lock");
     x.data = get_u64(st, "data");
     x.space = get_u64(st, "output_space");
+    x.memtile_bytes = get_u64(ph, "memtile_bytes");
     s.phases.push_back(x);
   }
   return s;
@@ -607,6 +611,34 @@ std::string timeline_section(const Trace& t, const ReportOptions& opt) {
   return o + "</section>\n";
 }
 
+// Memtile occupancy per phase: the memtile memory each phase's BDs address (the compiler's
+// static allocation, highest byte + 1 over the memtiles), against the memtile's size.
+std::string memtile_section(const Summary& s, uint64_t memtile_size) {
+  std::string o = "<section id=\"memtile\"><h2>Memtile occupancy per phase</h2>\n";
+  uint64_t peak = 0;
+  for (const Phase& p : s.phases) peak = std::max(peak, p.memtile_bytes);
+  if (peak == 0) return o + "<p class=\"note\">summary.json has no per-phase memtile footprint (an older run?).</p></section>\n";
+  const double cap = double(memtile_size ? memtile_size : peak);
+  o += "<p>Bytes of memtile memory each phase's buffer descriptors address (the compiler's allocation: highest byte + 1, "
+       "the largest over the memtiles), against the memtile's " + u64(memtile_size) + " bytes. Peak " + u64(peak) + " bytes (" +
+       fmtd("%.1f%%", 100.0 * double(peak) / cap) + ").</p>\n";
+  const double label_w = 220, bar_w = 440, rh = 14;
+  const double w = label_w + bar_w + 90, h = 8 + rh * double(s.phases.size());
+  o += "<svg class=\"bars\" width=\"" + px(w) + "\" height=\"" + px(h) + "\" viewBox=\"0 0 " + px(w) + " " + px(h) + "\">\n";
+  for (size_t i = 0; i < s.phases.size(); ++i) {
+    const Phase& p = s.phases[i];
+    const double y = 4 + rh * double(i), frac = std::clamp(double(p.memtile_bytes) / cap, 0.0, 1.0);
+    o += "<g><title>" + esc(p.name) + ": " + u64(p.memtile_bytes) + " bytes</title>";
+    o += "<text x=\"" + px(label_w - 4) + "\" y=\"" + px(y + 10) + "\" text-anchor=\"end\">" + esc(p.name) + "</text>";
+    o += "<rect x=\"" + px(label_w) + "\" y=\"" + px(y + 2) + "\" width=\"" + px(bar_w) + "\" height=\"" + px(rh - 4) +
+         "\" fill=\"#eeeeee\"/>";
+    o += "<rect x=\"" + px(label_w) + "\" y=\"" + px(y + 2) + "\" width=\"" + px(bar_w * frac) + "\" height=\"" + px(rh - 4) +
+         "\" fill=\"#6acc64\"/>";
+    o += "<text x=\"" + px(label_w + bar_w + 6) + "\" y=\"" + px(y + 10) + "\">" + fmtd("%.0f%%", 100 * frac) + "</text></g>\n";
+  }
+  return o + "</svg>\n</section>\n";
+}
+
 std::string bandwidth_section(const fs::path& dir, const std::vector<BwRow>& rows, bool present, uint32_t mem_rows,
                               const ReportOptions& opt) {
   std::string o = "<section id=\"bandwidth\"><h2>Bandwidth over time per channel kind</h2>\n";
@@ -711,7 +743,8 @@ std::string header(const Summary& s, const fs::path& dir, const std::string& den
   kv("bit-exact vs reference", be < 0 ? std::string("not checked") : std::to_string(be) + " / " + std::to_string(j.value("compared", 0)));
   o += "</dl>\n";
   o += "<p>Sections: <a href=\"#phases\">per-layer breakdown</a>" + std::string(dense_dir.empty() ? "" : " &middot; <a href=\"#dense\">dense vs sparse</a>") +
-       " &middot; <a href=\"#timeline\">timeline</a> &middot; <a href=\"#bandwidth\">bandwidth</a></p>\n";
+       " &middot; <a href=\"#timeline\">timeline</a> &middot; <a href=\"#bandwidth\">bandwidth</a> &middot; <a "
+       "href=\"#memtile\">memtile occupancy</a></p>\n";
   return o;
 }
 
@@ -723,10 +756,13 @@ std::string build_report_html(const ReportOptions& opt) {
   Summary dense;
   if (!opt.dense_dir.empty()) dense = load_summary(opt.dense_dir);
   uint32_t mem_rows = 1;
+  uint64_t memtile_size = 0;
   if (fs::exists(dir / "config.json")) {
     const json cfg = parse_json_file(dir / "config.json");
     if (cfg.is_object() && cfg.contains("array") && cfg.at("array").is_object() && cfg.at("array").contains("mem_rows"))
       mem_rows = static_cast<uint32_t>(get_u64(cfg.at("array"), "mem_rows"));
+    if (cfg.is_object() && cfg.contains("memtile") && cfg.at("memtile").is_object())
+      config::units::parse_size(get_s(cfg.at("memtile"), "memory"), &memtile_size);  // "512KiB"; stays 0 if unreadable
   }
   const Trace t = load_trace(dir);
   std::vector<BwRow> bw;
@@ -739,6 +775,7 @@ std::string build_report_html(const ReportOptions& opt) {
   if (!opt.dense_dir.empty()) o += dense_section(s, dense);
   o += timeline_section(t, opt);
   o += bandwidth_section(dir, bw, bw_present, mem_rows, opt);
+  o += memtile_section(s, memtile_size);
   o += "<p class=\"foot\">Written by <code>sparseaie report</code>; self-contained (inline CSS and SVG, no scripts, no network).</p>\n";
   o += "</body>\n</html>\n";
   return o;

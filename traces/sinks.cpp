@@ -624,6 +624,7 @@ void write_summary(const RunSummary& s, const TraceRecorder& rec, const std::str
     o["name"] = p.name;
     o["layer"] = p.layer;
     o["cycles"] = p.cycles;
+    o["memtile_bytes"] = p.memtile_bytes;
     o["core_busy_cycles"] = p.core_busy_cycles;
     const double denom = static_cast<double>(cores) * static_cast<double>(p.cycles);
     o["core_utilisation"] = denom > 0 ? static_cast<double>(p.core_busy_cycles) / denom : 0.0;

@@ -18,6 +18,7 @@ struct PhaseSummary {
   // Stall cycles by cause, summed over agents (cores, DMA channels) and inferences:
   // waiting for a lock, for stream data (S2MM), for output space (MM2S backpressure).
   uint64_t stall_lock_cycles = 0, stall_data_cycles = 0, stall_space_cycles = 0;
+  uint64_t memtile_bytes = 0;  // memtile memory this phase's BDs address (highest byte + 1)
 };
 
 struct RunSummary {

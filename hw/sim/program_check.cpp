@@ -51,6 +51,7 @@ class Checker {
     check_ddr();
     for (size_t i = 0; i < p_.phases.size(); ++i) {
       const isa::Phase& ph = p_.phases[i];
+      footprint.phase_memtile_bytes.push_back(0);
       where_ = "phase " + std::to_string(i) + " '" + ph.name + "': ";
       check_phase(ph);
     }
@@ -173,7 +174,11 @@ class Checker {
     const uint64_t mem = memory_bytes(k);
     if (k == TileKind::Mem) {
       check_memtile_extent(t, who, lo, hi);
-      if (hi < Wide(mem)) footprint.memtile_bytes = std::max<uint64_t>(footprint.memtile_bytes, uint64_t(hi) + 1);
+      if (hi < Wide(mem)) {
+        footprint.memtile_bytes = std::max<uint64_t>(footprint.memtile_bytes, uint64_t(hi) + 1);
+        if (!footprint.phase_memtile_bytes.empty())
+          footprint.phase_memtile_bytes.back() = std::max<uint64_t>(footprint.phase_memtile_bytes.back(), uint64_t(hi) + 1);
+      }
       return;
     }
     if (lo < 0 || hi >= Wide(mem))

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "hw/config/array_config.h"
 #include "hw/isa/program.h"
@@ -42,6 +43,7 @@ struct ProgramError : std::runtime_error {
 struct MemoryFootprint {
   uint64_t memtile_bytes = 0;
   uint64_t core_bytes = 0;
+  std::vector<uint64_t> phase_memtile_bytes;  // the memtile footprint of each phase alone
 };
 
 // Throws ProgramError on the first violation (phases in order, then records in program order);

@@ -51,6 +51,8 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
     const MemoryFootprint fp = check_program(prog, cfg);
     res.summary.memtile_bytes_peak = fp.memtile_bytes;
     res.summary.core_bytes_peak = fp.core_bytes;
+    for (size_t i = 0; i < res.summary.phases.size() && i < fp.phase_memtile_bytes.size(); ++i)
+      res.summary.phases[i].memtile_bytes = fp.phase_memtile_bytes[i];
   } catch (const ProgramError& e) {
     return reject(std::move(res), 2, e.what());
   }

@@ -132,6 +132,7 @@ class ReportTest : public ::testing::Test {
       }
       ps.stall_data_cycles = len / 5;
       ps.stall_space_cycles = len / 7;
+      ps.memtile_bytes = 65536u * (p + 1);  // 64 KiB, 128 KiB, ... of the 512 KiB memtile
       s.phases.push_back(ps);
       t += len;
     }
@@ -143,7 +144,8 @@ class ReportTest : public ::testing::Test {
     write_summary(s, rec, (d / "summary.json").string());
     write_perfetto(rec, 1e9, (d / "trace.json").string(), 100);
     write_bandwidth_csv(rec, 100, (d / "bandwidth.csv").string());
-    std::ofstream(d / "config.json") << R"({"name":"paper-2x2","array":{"columns":2,"core_rows":2,"mem_rows":1}})";
+    std::ofstream(d / "config.json")
+        << R"({"name":"paper-2x2","array":{"columns":2,"core_rows":2,"mem_rows":1},"memtile":{"memory":"512KiB"}})";
     return d;
   }
   fs::path dir_;
@@ -197,6 +199,17 @@ TEST_F(ReportTest, PageHasEverySectionAsInlineSvg) {
   write_report(opt, out.string());
   EXPECT_EQ(slurp(out), html);
   EXPECT_FALSE(fs::exists(out.string() + ".tmp"));
+}
+
+TEST_F(ReportTest, MemtileOccupancyPerPhase) {
+  const fs::path run = make_run("mem", 3, 1000, 2);
+  const std::string html = build_report_html(ReportOptions{run.string(), "", 8});
+  const std::string mem = section(html, "memtile");
+  ASSERT_FALSE(mem.empty());
+  EXPECT_NE(mem.find("against the memtile's 524288 bytes. Peak 196608 bytes (37.5%)"), std::string::npos) << mem;
+  EXPECT_NE(mem.find("layer1: 131072 bytes"), std::string::npos);
+  EXPECT_NE(mem.find(">25%</text>"), std::string::npos);  // layer1: 128 KiB of 512 KiB
+  EXPECT_NE(mem.find(">38%</text>"), std::string::npos);  // layer2: 192 KiB (37.5%)
 }
 
 TEST_F(ReportTest, DenseSideBySideWithSpeedupPerLayer) {

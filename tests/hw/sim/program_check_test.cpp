@@ -155,6 +155,7 @@ TEST(ProgramCheck, ValidProgramPasses) {
 TEST(ProgramCheck, MemoryFootprint) {
   const MemoryFootprint fp = check_program(valid_program(), cfg2x2());
   EXPECT_EQ(fp.memtile_bytes, 768u);  // m_out: 255 + 256 (dim 1) + 256 (second repetition) + 1
+  EXPECT_EQ(fp.phase_memtile_bytes, std::vector<uint64_t>{768u});  // one phase
   EXPECT_GE(fp.core_bytes, 512u);     // c1 ends at 512; the core ops' operands may reach further
   isa::Program p = valid_program();
   p.phases[0].bds[2].bds[1].addr = 60000;  // c1: 256 bytes
