@@ -436,6 +436,18 @@ void run_bundle(const std::string& exe, BundleJob& b) {
 
 const char* const kSkipped = "skipped-by-prefilter";
 
+// The fields that name a point in its result.json (before status, reason and metrics).
+ojson point_identity(const Point& p) {
+  ojson r;
+  r["id"] = p.id;
+  r["network"] = p.net->name;
+  r["config"] = p.cfg->name;
+  r["block"] = p.block;
+  r["sparsity"] = p.sparsity;
+  r["dense"] = p.dense;
+  return r;
+}
+
 ojson failed(const std::string& status, const std::string& reason) {
   ojson r;
   r["status"] = status;
@@ -765,13 +777,7 @@ size_t apply_prefilter(const Prefilter& pf, const std::string& exe, uint32_t job
       keep.push_back(k);
       continue;
     }
-    ojson r;
-    r["id"] = p.id;
-    r["network"] = p.net->name;
-    r["config"] = p.cfg->name;
-    r["block"] = p.block;
-    r["sparsity"] = p.sparsity;
-    r["dense"] = p.dense;
+    ojson r = point_identity(p);
     r["status"] = kSkipped;
     r["reason"] = fmt::format("estimate {:.2f} us >= {:g} x {:.2f} us, the estimate of point {} ({}, id {}) with {} <= {} compute tiles",
                               p.estimate_us, pf.factor, dom->estimate_us, dom->index, dom->cfg->name + (dom->block == p.block ? "" : " block " + dom->block),
@@ -861,13 +867,9 @@ int run_on_slurm(const SweepArgs& a, const fs::path& dir, const std::string& exe
       p.result = r;
     } else {
       ++missing;
-      p.result = failed("not-run", "no result from its Slurm task (see " + (dir / "slurm").string() + "/task-*.log)");
-      p.result["id"] = p.id;
-      p.result["network"] = p.net->name;
-      p.result["config"] = p.cfg->name;
-      p.result["block"] = p.block;
-      p.result["sparsity"] = p.sparsity;
-      p.result["dense"] = p.dense;
+      p.result = point_identity(p);
+      p.result["status"] = "not-run";
+      p.result["reason"] = "no result from its Slurm task (see " + (dir / "slurm").string() + "/task-*.log)";
     }
     ok += p.result["status"] == "ok";
     n_skipped += p.result["status"] == kSkipped;
@@ -1059,13 +1061,7 @@ int cmd_sweep(const SweepArgs& a) {
         record = false;
       }
     }
-    ojson stored;
-    stored["id"] = p.id;
-    stored["network"] = p.net->name;
-    stored["config"] = p.cfg->name;
-    stored["block"] = p.block;
-    stored["sparsity"] = p.sparsity;
-    stored["dense"] = p.dense;
+    ojson stored = point_identity(p);
     for (auto it = r.begin(); it != r.end(); ++it) stored[it.key()] = it.value();
     p.result = stored;
     if (record) traces::write_file_atomic(p.dir + "/result.json", stored.dump(2) + "\n");
