@@ -46,9 +46,20 @@ module lock_unit #(
   logic [5:0] v_d [NLOCKS];
   logic ovf0, ovf1;
 
-  // One request applied to a value array: grant and the updated values.
+  logic [5:0] nv0, nv1;
+
+  // Whether a request on a lock holding `cur` is granted.
   function automatic logic grant_of(input logic rel, input logic [5:0] cur, input logic [5:0] amount);
     grant_of = rel || ((BROKEN != 0) ? (cur > amount) : (cur >= amount));
+  endfunction
+
+  // A granted request's effect: {overflow, new value}; an overflowing release keeps the value.
+  function automatic logic [6:0] apply(input logic rel, input logic [5:0] cur, input logic [5:0] amount);
+    logic [6:0] sum;
+    sum = {1'b0, cur} + {1'b0, amount};
+    if (!rel) apply = {1'b0, cur - amount};
+    else if (sum > 7'd63) apply = {1'b1, cur};
+    else apply = {1'b0, sum[5:0]};
   endfunction
 
   always_comb begin
@@ -56,30 +67,18 @@ module lock_unit #(
     if (init_valid) v_init[init_id] = init_value;
 
     // port 0
-    for (int i = 0; i < NLOCKS; i++) v_mid[i] = v_init[i];
+    v_mid = v_init;
     req0_ready = grant_of(req0_release, v_init[req0_id], req0_value);
-    ovf0 = 1'b0;
-    if (req0_valid && req0_ready) begin
-      if (req0_release) begin
-        if ({1'b0, v_init[req0_id]} + {1'b0, req0_value} > 7'd63) ovf0 = 1'b1;
-        else v_mid[req0_id] = v_init[req0_id] + req0_value;
-      end else begin
-        v_mid[req0_id] = v_init[req0_id] - req0_value;
-      end
-    end
+    {ovf0, nv0} = apply(req0_release, v_init[req0_id], req0_value);
+    if (req0_valid && req0_ready) v_mid[req0_id] = nv0;
+    else ovf0 = 1'b0;
 
     // port 1 (sees port 0's effect)
-    for (int i = 0; i < NLOCKS; i++) v_d[i] = v_mid[i];
+    v_d = v_mid;
     req1_ready = grant_of(req1_release, v_mid[req1_id], req1_value);
-    ovf1 = 1'b0;
-    if (req1_valid && req1_ready) begin
-      if (req1_release) begin
-        if ({1'b0, v_mid[req1_id]} + {1'b0, req1_value} > 7'd63) ovf1 = 1'b1;
-        else v_d[req1_id] = v_mid[req1_id] + req1_value;
-      end else begin
-        v_d[req1_id] = v_mid[req1_id] - req1_value;
-      end
-    end
+    {ovf1, nv1} = apply(req1_release, v_mid[req1_id], req1_value);
+    if (req1_valid && req1_ready) v_d[req1_id] = nv1;
+    else ovf1 = 1'b0;
   end
 
   always_ff @(posedge clk or negedge rst_n) begin

@@ -23,13 +23,7 @@ namespace {
 using saie::test::driver;
 using saie::test::fresh_dir;
 using saie::test::sh;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using saie::test::slurp;
 
 int count_lines(const std::string& s) {
   int n = 0;

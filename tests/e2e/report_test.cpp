@@ -27,13 +27,7 @@ namespace {
 using saie::test::driver;
 using saie::test::fresh_dir;
 using saie::test::sh;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using saie::test::slurp;
 
 size_t count(const std::string& s, const std::string& what) {
   size_t n = 0;

@@ -31,13 +31,7 @@ using saie::test::driver;
 using saie::test::fresh_dir;
 using saie::test::read_json;
 using saie::test::sh;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using saie::test::slurp;
 
 void write(const fs::path& p, const std::string& text) {
   std::ofstream out(p);

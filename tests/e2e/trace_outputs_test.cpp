@@ -32,13 +32,7 @@ namespace {
 using saie::test::driver;
 using saie::test::fresh_dir;
 using saie::test::sh;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using saie::test::slurp;
 
 // Total cycles a 1-bit VCD signal is 1 up to `end`.
 uint64_t high_cycles(const saie::test::VcdFile& v, const std::string& path, uint64_t end) {
