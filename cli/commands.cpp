@@ -1,5 +1,6 @@
 // commands.cpp — the driver's subcommands: wiring of trainer, compiler, simulator and sinks.
 #include "cli/commands.h"
+#include "cli/rtl_output.h"
 
 #include <fmt/core.h>
 #include <sys/wait.h>
@@ -103,6 +104,8 @@ struct SimOutcome {
   double ref_accuracy = -1;  // reference executor on eval_images
   int bit_exact = -1, compared = 0;
   double wall_s = 0;
+  std::vector<std::vector<int8_t>> outputs;  // per inference
+  hw::RtlReport rtl;                         // co-simulation only
 };
 
 // Simulates `images` test images, compares with the reference (if a bundle is given), writes
@@ -141,6 +144,7 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
   so.fidelity = a.fidelity == "beat" ? hw::Fidelity::Beat : hw::Fidelity::Lt;
   so.timing_only = a.timing_only;
   so.bank_conflicts = a.bank_conflicts;
+  so.rtl = rtl_options_from(a);
   so.progress = [&](uint32_t done, uint32_t total) {
     if (done == total || done % std::max(1u, total / 10) == 0) progress(fmt::format("{}: simulated {}/{} images", label, done, total));
   };
@@ -150,6 +154,7 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
   hw::SimResult r = hw::simulate(cfg, prog, inputs, so, rec);
   o.wall_s = seconds_since(t0);
   o.summary = r.summary;
+  o.rtl = std::move(r.rtl);
   if (!r.ok) {
     o.exit_code = r.exit_code ? r.exit_code : kError;
     traces::write_summary(o.summary, rec, a.out_dir + "/summary.json");
@@ -182,6 +187,8 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
   }
 
   traces::write_summary(o.summary, rec, a.out_dir + "/summary.json");
+  if (a.write_outputs) write_outputs_file(r.outputs, o.summary, o.wall_s, a.out_dir);
+  o.outputs = std::move(r.outputs);
   if (a.trace) {
     traces::write_perfetto(rec, cfg.clock_hz, a.out_dir + "/trace.json", a.bin_cycles);
     traces::write_bandwidth_csv(rec, a.bin_cycles, a.out_dir + "/bandwidth.csv");
@@ -329,13 +336,63 @@ int cmd_compile(const CompileArgs& a) {
   return kOk;
 }
 
+// The pure-model half of a co-simulation: the same run without RTL, in a child process (SystemC
+// allows one simulation per process), into a.out_dir/pure_model. Returns its results.
+PureModelRun run_pure_model_child(const config::ArrayConfig& cfg, const isa::Program& prog, const SimulateArgs& a) {
+  SimulateArgs d = a;
+  d.rtl_blocks.clear();
+  d.rtl_tiles.clear();
+  d.rtl_broken = false;
+  d.rtl_acc_drain = 0;
+  d.out_dir = a.out_dir + "/pure_model";
+  d.trace = false;
+  d.vcd = false;
+  d.eval_images = 0;
+  d.write_outputs = true;
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed for the pure-model comparison run");
+  if (pid == 0) {
+    int code = kError;
+    try {
+      code = simulate_and_write(cfg, prog, d, std::nullopt, "pure model").exit_code;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: pure model: %s\n", e.what());
+    }
+    std::fflush(nullptr);
+    _exit(code);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : kError;
+  if (code != kOk) throw std::runtime_error(fmt::format("the pure-model comparison run failed (exit {})", code));
+  return read_pure_model_run(d.out_dir);
+}
+
 int cmd_simulate(const SimulateArgs& a) {
   check_input_flags(a);
   isa::Program prog = isa::read_program_file(a.program_path);
   config::ArrayConfig cfg = config::load_config(a.config);
   auto graph = maybe_bundle(a.bundle_dir);
+  const hw::RtlOptions rtl = rtl_options_from(a);  // bad --rtl arguments fail before any work
+  if (rtl.enabled()) {
+    if (std::string e = hw::rtl_tiles_error(rtl, cfg); !e.empty()) throw std::runtime_error(e);
+    if (a.timing_only) throw std::runtime_error("--rtl computes in the RTL: it cannot be combined with --timing-only");
+  }
+  std::optional<PureModelRun> pure;
+  if (rtl.enabled() && a.rtl_compare) {
+    progress("pure model: simulating for the comparison (child process)");
+    pure = run_pure_model_child(cfg, prog, a);
+  }
   SimOutcome o = simulate_and_write(cfg, prog, a, graph, "simulate");
   if (o.exit_code == kOk || o.exit_code == kMismatch) print_sim(o, cfg, a);
+  if (rtl.enabled() && (o.exit_code == kOk || o.exit_code == kMismatch)) {
+    const int code = finish_rtl_run(a, cfg, prog, o.summary, o.wall_s, o.outputs, o.rtl, pure);
+    if (code != kOk) {
+      std::fprintf(stderr, "error: RTL co-simulation outputs differ from the pure model's\n");
+      return code;
+    }
+  }
   return o.exit_code;
 }
 

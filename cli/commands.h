@@ -74,6 +74,13 @@ struct SimulateArgs {
   std::string fidelity = "lt";    // "lt" (default, fast) or "beat" (per-beat streams)
   bool timing_only = false;       // skip compute arithmetic: cycles and traces only, no outputs
   bool bank_conflicts = false;    // model core data-memory bank conflicts
+  // RTL co-simulation (simulate only; docs/rtl.md)
+  std::vector<std::string> rtl_blocks;  // "mac", "lock"
+  std::vector<std::string> rtl_tiles;   // "C_R"; empty = every compute tile
+  bool rtl_broken = false;              // the deliberately broken RTL variants
+  uint32_t rtl_acc_drain = 0;           // MAC sink: cycles out_ready stays low after each accumulator
+  bool rtl_compare = true;              // also run the pure model (child process) and compare
+  bool write_outputs = false;           // write outputs.bin + run.json (the pure-model child of --rtl)
 };
 
 struct RunArgs {

@@ -102,6 +102,21 @@ static int run_driver(int argc, char** argv) {
   SimulateArgs sa;
   auto* sim = app.add_subcommand("simulate", "run a program on the SystemC/TLM-2.0 AIE2 array model");
   add_simulate_options(sim, sa, true);
+  sim->add_option("--rtl", sa.rtl_blocks,
+                  "co-simulation: replace these model blocks by their Verilated RTL (hw/rtl): mac = the core's "
+                  "block-MAC datapath, lock = the tile lock unit; e.g. --rtl mac,lock")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"mac", "lock"}));
+  sim->add_option("--rtl-tiles", sa.rtl_tiles, "compute tiles COL_ROW that get the RTL, e.g. 0_2,1_3 (default: every compute tile)")
+      ->delimiter(',');
+  sim->add_option("--rtl-acc-drain", sa.rtl_acc_drain,
+                  "RTL MAC sink: cycles out_ready stays low after each 4x8 accumulator taken (a slower accumulator drain; 0 = "
+                  "always ready)")
+      ->check(CLI::Range(0u, 64u));
+  sim->add_flag("--rtl-broken", sa.rtl_broken,
+                "use the deliberately broken RTL variants (a dropped valid, an off-by-one acquire) to see the checks catch them");
+  sim->add_flag("!--no-rtl-compare", sa.rtl_compare,
+                "skip the pure-model comparison run (outputs bit for bit, cycles, speed) that --rtl makes by default");
   sim->add_option("--config,-c", sa.config, "array preset name or config .json (must match the compile config)");
   sim->add_option("--bundle", sa.bundle_dir, "bundle to check the outputs against (integer reference executor)")->check(CLI::ExistingDirectory);
 

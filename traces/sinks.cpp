@@ -386,7 +386,8 @@ void write_bandwidth_csv(const TraceRecorder& rec, uint64_t bin_cycles, const st
 void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std::string>& scopes, const std::string& path) {
   check_clock(clock_hz, path);
   // Signals, named by their displayed path:
-  //   <counter track>              integer 32   lock values, BD ids, FIFO occupancy
+  //   <counter track>              integer 32   lock values, BD ids, FIFO occupancy, RTL buses
+  //   <counter track marked wire>  wire 1       RTL pins (TraceRecorder::mark_wire, hw/cosim)
   //   <slice track>.busy           wire 1       compute / transfer / control slices
   //   <slice track>.lock_wait      wire 1       "lock" slices (waiting to acquire a lock)
   //   <control track>.phase        integer 32   phase index of the "control" slices
@@ -397,9 +398,11 @@ void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std:
     std::string name;
     bool is_integer;
   };
-  std::set<std::string> counter_tracks, slice_tracks;
+  std::set<std::string> counter_tracks, slice_tracks, wire_tracks;
   for (const CounterSample& c : rec.counters()) {
-    if (in_scopes(c.track, scopes)) counter_tracks.insert(display_track(c.track));
+    if (!in_scopes(c.track, scopes)) continue;
+    counter_tracks.insert(display_track(c.track));
+    if (rec.is_wire(c.track)) wire_tracks.insert(display_track(c.track));
   }
   for (const Slice& s : rec.slices()) {
     if (in_scopes(s.track, scopes)) slice_tracks.insert(display_track(s.track));
@@ -422,7 +425,7 @@ void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std:
     std::vector<std::string> parts = split_track(t);
     std::string name = parts.back();
     parts.pop_back();
-    signals[t] = Signal{parts, name, true};
+    signals[t] = Signal{parts, name, wire_tracks.count(t) == 0};
   }
   auto wire_path = [&](const std::string& track, const std::string& wire) {
     const std::string plain = track + "." + wire;

@@ -33,7 +33,8 @@ void write_bandwidth_csv(const TraceRecorder& rec, uint64_t bin_cycles, const st
 // waves.vcd (GTKWave): a hierarchy of $scope modules from the track names, one time unit per
 // array cycle. Per core / DMA channel track a 1-bit "busy" wire (compute or transfer slices)
 // and, where it waited, a 1-bit "lock_wait" wire; every counter (lock value, BD id, FIFO
-// occupancy) as a 32-bit integer; array.control.phase = the phase index.
+// occupancy) as a 32-bit integer, a counter marked as a wire (RTL pins) as a 1-bit wire;
+// array.control.phase = the phase index.
 // scopes: keep only signals whose track starts with one of these prefixes, matched on whole
 // components ("array.tile_0_2" keeps array.tile_0_2.* but not array.tile_0_20.*); empty = all.
 // Throws if scopes are given and none of them matches a recorded track.

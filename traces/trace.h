@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,10 @@ class TraceRecorder {
   void set_stat(const std::string& name, double value, const std::string& unit, const std::string& description) {
     stats_[name] = Stat{value, unit, description};
   }
+  // A counter track holding a 1-bit signal (an RTL pin): waves.vcd declares it a wire, not an
+  // integer. Other counters are 32-bit integers.
+  void mark_wire(const std::string& track) { wires_.insert(track); }
+  bool is_wire(const std::string& track) const { return wires_.count(track) != 0; }
   const std::vector<Slice>& slices() const { return slices_; }
   const std::vector<CounterSample>& counters() const { return counters_; }
   const std::map<std::string, Stat>& stats() const { return stats_; }
@@ -74,6 +79,7 @@ class TraceRecorder {
   std::vector<Slice> slices_;
   std::vector<CounterSample> counters_;
   std::map<std::string, Stat> stats_;
+  std::set<std::string> wires_;
 };
 
 }  // namespace saie::traces

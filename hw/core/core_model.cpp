@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "hw/core/kernels.h"
+#include "hw/cosim/mac_transactor.h"
 #include "hw/mem/memory.h"
 
 namespace saie::hw {
@@ -46,6 +47,10 @@ CoreModel::CoreModel(sc_core::sc_module_name name, isa::TileId tile, LockUnit& l
       st_ops_(ctx, track_ + ".compute_ops", "count", "compute ops executed") {
   SC_THREAD(run);
 }
+
+CoreModel::~CoreModel() = default;
+
+void CoreModel::attach_mac(std::unique_ptr<MacTransactor> mac) { mac_ = std::move(mac); }
 
 void CoreModel::start_of_simulation() {
   tlm::tlm_generic_payload tx;
@@ -104,7 +109,10 @@ void CoreModel::run_program(const isa::CoreProgram& p) {
         if (!mem_) ctx_.fail(label_ + ": no direct access to the tile memory");
         KernelResult r;
         try {
-          r = run_compute_op(mem_, mem_size_, op, costs, !ctx_.timing_only);
+          if (mac_ && op.kind == isa::CoreOpKind::Conv)
+            r = mac_->run_conv(mem_, mem_size_, op, static_cast<uint32_t>(i), ctx_.now() + costs.op_prologue_cycles);
+          else
+            r = run_compute_op(mem_, mem_size_, op, costs, !ctx_.timing_only);
         } catch (const std::exception& e) {
           ctx_.fail(label_ + " op " + std::to_string(i) + " (" + isa::core_op_name(op.kind) +
                     (op.label.empty() ? "" : " '" + op.label + "'") + "): " + e.what());

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <systemc>
@@ -23,11 +24,14 @@ class CoreModel : public sc_core::sc_module {
 
   SC_HAS_PROCESS(CoreModel);
   CoreModel(sc_core::sc_module_name name, isa::TileId tile, LockUnit& locks, SimContext& ctx);
+  ~CoreModel() override;
 
   void clear() { program_ = nullptr; }
   // Bank conflicts on: the core tells this memory which banks each compute op uses.
   void set_bank_memory(class Memory* m) { bank_mem_ = m; }
   void set_program(const isa::CoreProgram& p) { program_ = &p; }
+  // Co-simulation: conv ops run their MACs through the Verilated block-MAC (hw/cosim).
+  void attach_mac(std::unique_ptr<class MacTransactor> mac);
   bool has_program() const { return program_ != nullptr; }
   void start();
   bool busy() const { return running_; }
@@ -46,6 +50,7 @@ class CoreModel : public sc_core::sc_module {
   uint64_t mem_size_ = 0;
   const isa::CoreProgram* program_ = nullptr;
   class Memory* bank_mem_ = nullptr;
+  std::unique_ptr<class MacTransactor> mac_;
   bool pending_ = false, running_ = false;
   sc_core::sc_event start_event_;
   WaitState ws_;

@@ -373,8 +373,7 @@ uint64_t conv_qp_bytes(const isa::ConvArgs& a) { return uint64_t{kRequantRecordB
 
 // ---- conv --------------------------------------------------------------------------------
 
-KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, const config::CoreCosts& costs,
-                      bool arithmetic) {
+ConvOperands parse_conv_operands(const uint8_t* mem, size_t mem_size, const isa::ConvArgs& a) {
   static const char* op = "conv";
   if (std::string e = conv_args_error(a); !e.empty()) bad_arg(op, e);
   check_range(op, "input", a.in_addr, conv_input_bytes(a), mem_size);
@@ -394,7 +393,11 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
                     std::to_string(a.kh) + "x" + std::to_string(a.kw));
 
   check_range(op, "weights row_ptr", uint64_t{a.w_addr} + 8, 2 * (uint64_t{block_rows} + 1), mem_size);
-  std::vector<uint32_t> row_ptr(block_rows + 1);
+  ConvOperands o;
+  o.block_rows = block_rows;
+  o.block_cols = block_cols;
+  std::vector<uint32_t>& row_ptr = o.row_ptr;
+  row_ptr.resize(block_rows + 1);
   for (uint32_t r = 0; r <= block_rows; ++r) row_ptr[r] = rd_u16(w + 8 + 2 * r);
   if (row_ptr[0] != 0) bad_arg(op, "weights row_ptr[0] is " + std::to_string(row_ptr[0]) + ", not 0");
   for (uint32_t r = 0; r < block_rows; ++r)
@@ -403,13 +406,15 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
 
   const uint64_t col_off = 8 + 2 * (uint64_t{block_rows} + 1);
   check_range(op, "weights col_idx", a.w_addr + col_off, 2 * uint64_t{nnz}, mem_size);
-  std::vector<uint32_t> col_idx(nnz);
+  std::vector<uint32_t>& col_idx = o.col_idx;
+  col_idx.resize(nnz);
   for (uint32_t s = 0; s < nnz; ++s) col_idx[s] = rd_u16(w + col_off + 2 * s);
 
   const uint64_t meta = (col_off + 2 * uint64_t{nnz} + 3) / 4 * 4;  // zero padding to 4 bytes
   const uint64_t block_bytes = 64 * uint64_t{a.kh} * a.kw;          // [8 cout][kh][kw][8 cin]
   check_range(op, "weights blocks", a.w_addr + meta, block_bytes * nnz, mem_size);
-  const uint8_t* blocks = w + meta;
+  o.block_bytes = block_bytes;
+  o.blocks = w + meta;
 
   // Every stored block must name an existing input-channel block, once per block row.
   std::vector<uint32_t> seen(block_cols, ~0u);
@@ -425,14 +430,30 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
     }
 
   // Requant records {bias, mult, shift} per output channel.
-  std::vector<int32_t> bias(a.out_c), mult(a.out_c), shift(a.out_c);
+  o.bias.resize(a.out_c);
+  o.mult.resize(a.out_c);
+  o.shift.resize(a.out_c);
   for (uint32_t oc = 0; oc < a.out_c; ++oc) {
     const uint8_t* q = mem + a.qp_addr + uint64_t{kRequantRecordBytes} * oc;
-    bias[oc] = rd_i32(q);
-    mult[oc] = rd_i32(q + 4);
-    shift[oc] = rd_i32(q + 8);
-    check_shift(op, "qp record " + std::to_string(oc), shift[oc]);
+    o.bias[oc] = rd_i32(q);
+    o.mult[oc] = rd_i32(q + 4);
+    o.shift[oc] = rd_i32(q + 8);
+    check_shift(op, "qp record " + std::to_string(oc), o.shift[oc]);
   }
+  return o;
+}
+
+KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, const config::CoreCosts& costs,
+                      bool arithmetic) {
+  const ConvOperands o = parse_conv_operands(mem, mem_size, a);
+  const uint32_t block_rows = o.block_rows, nnz = o.stored_blocks();
+  const std::vector<uint32_t>& row_ptr = o.row_ptr;
+  const std::vector<uint32_t>& col_idx = o.col_idx;
+  const std::vector<int32_t>& bias = o.bias;
+  const std::vector<int32_t>& mult = o.mult;
+  const std::vector<int32_t>& shift = o.shift;
+  const uint64_t block_bytes = o.block_bytes;
+  const uint8_t* blocks = o.blocks;
   KernelResult r;
   r.blocks = nnz;
   r.macs = uint64_t{nnz} * a.out_h * a.out_w * a.kh * a.kw * 64;

@@ -40,6 +40,21 @@ struct KernelResult {
   uint64_t blocks = 0;  // stored 8x8 blocks computed (conv only)
 };
 
+// A conv's operands as found in data memory: the compact weights (header, row_ptr, col_idx, the
+// stored blocks, each [8 cout][kh][kw][8 cin]) and the requant records. parse_conv_operands
+// makes every check run_conv makes (same exceptions) and copies nothing but the indices;
+// `blocks` points into mem. Shared with the RTL co-simulation (hw/cosim), which feeds the same
+// operands to the Verilated block-MAC.
+struct ConvOperands {
+  uint32_t block_rows = 0, block_cols = 0;
+  std::vector<uint32_t> row_ptr, col_idx;  // row_ptr: block_rows + 1 entries
+  const uint8_t* blocks = nullptr;
+  uint64_t block_bytes = 0;                // 64 * kh * kw
+  std::vector<int32_t> bias, mult, shift;  // per output channel
+  uint32_t stored_blocks() const { return row_ptr.empty() ? 0 : row_ptr.back(); }
+};
+ConvOperands parse_conv_operands(const uint8_t* mem, size_t mem_size, const isa::ConvArgs& a);
+
 // Block-sparse int8 convolution (valid, input already padded). Visits block row -> stored
 // blocks -> output pixels -> kernel window -> 8 cin, as the hardware does.
 KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, const config::CoreCosts& costs,

@@ -1,6 +1,8 @@
 // lock_unit.cpp — per-tile semaphore locks with wait statistics and value samples.
 #include "hw/lock/lock_unit.h"
 
+#include "hw/cosim/lock_transactor.h"
+
 namespace saie::hw {
 
 LockUnit::LockUnit(isa::TileId tile, uint32_t count, SimContext& ctx)
@@ -23,7 +25,13 @@ void LockUnit::sample(int id) {
   if (ctx_.tracing()) ctx_.counter(prefix_ + ".lock." + std::to_string(id), values_[id]);
 }
 
+int LockUnit::value(int id) const { return rtl_ ? rtl_->value(id) : values_.at(id); }
+
 void LockUnit::reset() {
+  if (rtl_) {
+    rtl_->reset();
+    return;
+  }
   for (size_t i = 0; i < values_.size(); ++i) {
     if (values_[i] != 0) {
       values_[i] = 0;
@@ -43,6 +51,10 @@ void LockUnit::init(int id, int value) {
   if (value < 0 || value > kMaxValue)
     ctx_.fail(tile_label(tile_) + " lock " + std::to_string(id) + " init value " + std::to_string(value) +
               " outside 0..63");
+  if (rtl_) {
+    rtl_->init(id, value);
+    return;
+  }
   if (values_[id] != value) {
     values_[id] = value;
     sample(id);
@@ -52,6 +64,12 @@ void LockUnit::init(int id, int value) {
 
 uint64_t LockUnit::acquire(int id, int value, const std::string& who, int op) {
   check_id(id, who, op);
+  if (rtl_) {
+    const uint64_t waited = rtl_->acquire(op >= 0 ? 0 : 1, id, value, caller(who, op));
+    st_acquires_.add(1);
+    st_wait_.add(static_cast<double>(waited));
+    return waited;
+  }
   uint64_t t0 = ctx_.now();
   while (values_[id] < value) sc_core::wait(*changed_[id]);
   uint64_t waited = ctx_.now() - t0;
@@ -66,6 +84,11 @@ uint64_t LockUnit::acquire(int id, int value, const std::string& who, int op) {
 
 void LockUnit::release(int id, int value, const std::string& who, int op) {
   check_id(id, who, op);
+  if (rtl_) {
+    rtl_->release(op >= 0 ? 0 : 1, id, value, caller(who, op));
+    st_releases_.add(1);
+    return;
+  }
   if (values_[id] + value > kMaxValue)
     ctx_.fail(caller(who, op) + ": " + tile_label(tile_) + " lock " + std::to_string(id) + " overflow: " +
               std::to_string(values_[id]) + " + " + std::to_string(value) + " > 63");

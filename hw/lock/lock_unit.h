@@ -23,14 +23,18 @@ class LockUnit {
   LockUnit(isa::TileId tile, uint32_t count, SimContext& ctx);
 
   uint32_t count() const { return static_cast<uint32_t>(values_.size()); }
-  int value(int id) const { return values_.at(id); }
+  int value(int id) const;
   // Phase start: every lock back to 0, then the program's initial values (no waiting).
   void reset();
   void init(int id, int value);
   // Blocks the calling thread; returns the cycles spent waiting. `who` (and core op index `op`,
   // when >= 0) names the caller in errors.
+  // With an RTL lock unit attached (co-simulation) the core (op >= 0) uses its port 0, the DMA
+  // channels port 1.
   uint64_t acquire(int id, int value, const std::string& who, int op = -1);
   void release(int id, int value, const std::string& who, int op = -1);
+  // Co-simulation: from now on the values live in this Verilated lock unit (hw/cosim).
+  void attach_rtl(class LockTransactor* rtl) { rtl_ = rtl; }
 
  private:
   void check_id(int id, const std::string& who, int op);
@@ -42,6 +46,7 @@ class LockUnit {
   std::vector<int> values_;
   std::vector<std::unique_ptr<sc_core::sc_event>> changed_;  // per lock, notified on release
   StatCounter st_acquires_, st_wait_, st_releases_;
+  class LockTransactor* rtl_ = nullptr;
 };
 
 }  // namespace saie::hw

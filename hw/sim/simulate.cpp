@@ -56,6 +56,11 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
   } catch (const ProgramError& e) {
     return reject(std::move(res), 2, e.what());
   }
+  if (opt.rtl.enabled()) {
+    if (std::string e = rtl_tiles_error(opt.rtl, cfg); !e.empty()) return reject(std::move(res), 2, e);
+    if (opt.timing_only && opt.rtl.mac)
+      return reject(std::move(res), 2, "--rtl mac computes the MACs in the RTL: it cannot be combined with --timing-only");
+  }
   const uint64_t in_bytes = static_cast<uint64_t>(prog.input.h) * prog.input.w * prog.input.c;
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i].size() != in_bytes)
@@ -74,6 +79,13 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   auto* ctx = new SimContext(cfg, rec, opt.fidelity, opt.timing_only);
   ctx->bank_conflicts = opt.bank_conflicts;
+  RtlReport* rtl_report = nullptr;
+  if (opt.rtl.enabled()) {
+    ctx->rtl = new RtlOptions(opt.rtl);  // lives as long as the modules (until the process ends)
+    rtl_report = new RtlReport;
+    rtl_report->locks.reserve(size_t{cfg.columns} * cfg.core_rows);  // LockTransactors keep references
+    ctx->rtl_report = rtl_report;
+  }
   ctx->phase_core_busy.assign(prog.phases.size(), 0);
   ctx->phase_stall_lock.assign(prog.phases.size(), 0);
   ctx->phase_stall_data.assign(prog.phases.size(), 0);
@@ -115,6 +127,7 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
     for (const auto& a : agents) s.deadlock_report += "\n  " + a;
   }
   res.outputs = ctrl->outputs();
+  if (rtl_report) res.rtl = *rtl_report;
 
   s.total_cycles = res.ok ? ctrl->end_cycle() : now;
   uint32_t done = static_cast<uint32_t>(res.outputs.size());

@@ -20,12 +20,14 @@ struct SimOptions {
   Fidelity fidelity = Fidelity::Lt;        // stream timing granularity (sim_context.h)
   bool timing_only = false;                // skip the compute ops' arithmetic: same cycles, outputs not computed
   bool bank_conflicts = false;             // model core data-memory bank conflicts (hw/mem/memory.h)
+  RtlOptions rtl;                          // co-simulation: Verilated RTL blocks in chosen tiles (hw/cosim)
   std::function<void(uint32_t done, uint32_t total)> progress;  // called after each inference
 };
 
 struct SimResult {
   std::vector<std::vector<int8_t>> outputs;  // per inference: output.h*w*c int8 (HWC, logical c)
   traces::RunSummary summary;
+  RtlReport rtl;              // co-simulation: per-op cycle comparison and lock statistics
   bool ok = false;            // all inferences completed
   int exit_code = 0;          // 0 ok, 3 deadlock, 4 max-cycles exceeded, 2 program rejected
   std::string error;          // one line when !ok (deadlock report may be multi-line in summary)

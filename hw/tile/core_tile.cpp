@@ -1,6 +1,9 @@
 // core_tile.cpp — wiring of a compute tile.
 #include "hw/tile/core_tile.h"
 
+#include "hw/cosim/lock_transactor.h"
+#include "hw/cosim/mac_transactor.h"
+
 namespace saie::hw {
 
 CoreTile::CoreTile(sc_core::sc_module_name name, isa::TileId id, SimContext& ctx)
@@ -13,6 +16,19 @@ CoreTile::CoreTile(sc_core::sc_module_name name, isa::TileId id, SimContext& ctx
     core_.set_bank_memory(&mem_);
   }
   create_channels(mem_.socket);
+  // Co-simulation: this tile's block-MAC and/or lock unit as Verilated RTL.
+  if (ctx.rtl && ctx.rtl_report && ctx.rtl->covers(id)) {
+    if (ctx.rtl->mac) core_.attach_mac(std::make_unique<MacTransactor>(id, ctx, *ctx.rtl, *ctx.rtl_report));
+    if (ctx.rtl->lock) {
+      // simulate() reserved one record per compute tile, so this reference stays valid.
+      ctx.rtl_report->locks.emplace_back();
+      rtl_lock_ = std::make_unique<LockTransactor>("rtl_lock", id, ctx.cfg.core.dma.locks, ctx, *ctx.rtl,
+                                                   ctx.rtl_report->locks.back());
+      locks_.attach_rtl(rtl_lock_.get());
+    }
+  }
 }
+
+CoreTile::~CoreTile() = default;
 
 }  // namespace saie::hw

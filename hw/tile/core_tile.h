@@ -1,6 +1,8 @@
 // core_tile.h — compute tile: core + 64 KiB data memory + locks + 2+2 DMA channels.
 #pragma once
 
+#include <memory>
+
 #include "hw/tile/tile_base.h"
 
 namespace saie::hw {
@@ -8,12 +10,14 @@ namespace saie::hw {
 class CoreTile : public TileBase {
  public:
   CoreTile(sc_core::sc_module_name name, isa::TileId id, SimContext& ctx);
+  ~CoreTile() override;
   CoreModel* core() override { return &core_; }
   Memory* memory() override { return &mem_; }
 
  private:
   Memory mem_;
   CoreModel core_;
+  std::unique_ptr<class LockTransactor> rtl_lock_;  // co-simulation only
 };
 
 }  // namespace saie::hw

@@ -20,11 +20,13 @@ struct SimRun {
   bool ok = false;
   int exit_code = -1;
   std::string error;
-  std::vector<int8_t> out;  // outputs[0]
+  std::vector<int8_t> out;                // outputs[0]
+  std::vector<std::vector<int8_t>> outs;  // every inference's outputs
   traces::RunSummary summary;
   std::map<std::string, double> stats;
   std::vector<traces::Slice> slices;
   std::vector<traces::CounterSample> counters;
+  RtlReport rtl;  // co-simulation runs
 
   double stat(const std::string& name) const {
     auto it = stats.find(name);
@@ -53,14 +55,16 @@ inline std::string clean(std::string s) {
 inline std::string encode(const SimResult& r, const traces::TraceRecorder& rec) {
   std::ostringstream o;
   o << "ok\t" << r.ok << "\t" << r.exit_code << "\t" << clean(r.error) << "\n";
-  o << "out\t";
   static const char* hex = "0123456789abcdef";
-  if (!r.outputs.empty())
-    for (int8_t b : r.outputs[0]) {
+  if (r.outputs.empty()) o << "out\t\n";
+  for (const auto& output : r.outputs) {
+    o << "out\t";
+    for (int8_t b : output) {
       auto u = static_cast<uint8_t>(b);
       o << hex[u >> 4] << hex[u & 15];
     }
-  o << "\n";
+    o << "\n";
+  }
   const auto& s = r.summary;
   o << "sum\t" << s.total_cycles << "\t" << s.stall_lock_cycles << "\t" << s.stall_data_cycles << "\t"
     << s.stall_space_cycles << "\t" << s.bytes_ddr_to_mem << "\t" << s.bytes_mem_to_ddr << "\t"
@@ -77,6 +81,15 @@ inline std::string encode(const SimResult& r, const traces::TraceRecorder& rec) 
     o << "slice\t" << sl.track << "\t" << clean(sl.name) << "\t" << sl.category << "\t" << sl.begin << "\t" << sl.end
       << "\t" << sl.bytes << "\t" << sl.phase << "\n";
   for (const auto& c : rec.counters()) o << "ctr\t" << c.track << "\t" << c.cycle << "\t" << c.value << "\n";
+  for (const auto& x : r.rtl.ops)
+    o << "rtlop\t" << x.phase << "\t" << int(x.tile.col) << "\t" << int(x.tile.row) << "\t" << x.op << "\t" << clean(x.label)
+      << "\t" << x.stored_blocks << "\t" << x.steps << "\t" << x.results << "\t" << x.model_cycles << "\t"
+      << x.model_mac_cycles << "\t" << x.rtl_mac_cycles << "\t" << x.rtl_op_cycles << "\t" << x.count << "\t" << x.varying
+      << "\n";
+  for (const auto& l : r.rtl.locks)
+    o << "rtllock\t" << int(l.tile.col) << "\t" << int(l.tile.row) << "\t" << l.requests << "\t" << l.acquires << "\t"
+      << l.releases << "\t" << l.edges << "\t" << l.grant_latency << "\t" << l.waited_requests << "\t" << l.port_conflicts
+      << "\n";
   return o.str();
 }
 
@@ -105,8 +118,11 @@ inline SimRun decode(const std::string& text) {
       r.exit_code = std::atoi(f[2].c_str());
       r.error = f[3];
     } else if (f[0] == "out" && f.size() >= 2) {
+      std::vector<int8_t> v;
       for (size_t i = 0; i + 1 < f[1].size(); i += 2)
-        r.out.push_back(static_cast<int8_t>(std::strtoul(f[1].substr(i, 2).c_str(), nullptr, 16)));
+        v.push_back(static_cast<int8_t>(std::strtoul(f[1].substr(i, 2).c_str(), nullptr, 16)));
+      if (r.outs.empty()) r.out = v;
+      if (!v.empty()) r.outs.push_back(std::move(v));
     } else if (f[0] == "sum" && f.size() >= 9) {
       auto& s = r.summary;
       s.total_cycles = u64(f[1]);
@@ -131,21 +147,57 @@ inline SimRun decode(const std::string& text) {
                                        static_cast<uint32_t>(u64(f[7]))});
     } else if (f[0] == "ctr" && f.size() >= 4) {
       r.counters.push_back(traces::CounterSample{f[1], u64(f[2]), std::strtoll(f[3].c_str(), nullptr, 10)});
+    } else if (f[0] == "rtlop" && f.size() >= 15) {
+      RtlOpRecord x;
+      x.phase = static_cast<uint32_t>(u64(f[1]));
+      x.tile.col = static_cast<uint8_t>(u64(f[2]));
+      x.tile.row = static_cast<uint8_t>(u64(f[3]));
+      x.op = static_cast<uint32_t>(u64(f[4]));
+      x.label = f[5];
+      x.stored_blocks = u64(f[6]);
+      x.steps = u64(f[7]);
+      x.results = u64(f[8]);
+      x.model_cycles = u64(f[9]);
+      x.model_mac_cycles = u64(f[10]);
+      x.rtl_mac_cycles = u64(f[11]);
+      x.rtl_op_cycles = u64(f[12]);
+      x.count = static_cast<uint32_t>(u64(f[13]));
+      x.varying = f[14] == "1";
+      r.rtl.ops.push_back(x);
+    } else if (f[0] == "rtllock" && f.size() >= 10) {
+      RtlLockRecord l;
+      l.tile.col = static_cast<uint8_t>(u64(f[1]));
+      l.tile.row = static_cast<uint8_t>(u64(f[2]));
+      l.requests = u64(f[3]);
+      l.acquires = u64(f[4]);
+      l.releases = u64(f[5]);
+      l.edges = u64(f[6]);
+      l.grant_latency = u64(f[7]);
+      l.waited_requests = u64(f[8]);
+      l.port_conflicts = u64(f[9]);
+      r.rtl.locks.push_back(l);
     }
   }
   if (!seen_ok) r.error = "no result from the child: " + text.substr(0, 200);
   return r;
 }
 
-// Simulates `p` with fidelity `f` in a forked child.
-inline SimRun run_mode(const config::ArrayConfig& cfg, const isa::Program& p, const std::vector<int8_t>& in, Fidelity f) {
+// Simulates `p` with these options in a forked child.
+inline SimRun run_with(const config::ArrayConfig& cfg, const isa::Program& p, const std::vector<std::vector<int8_t>>& in,
+                       const SimOptions& opt, bool record_events = true) {
   return decode(run_in_child([&] {
     traces::TraceRecorder rec;
-    SimOptions opt;
-    opt.fidelity = f;
-    SimResult r = simulate(cfg, p, {in}, opt, rec);
+    rec.record_events = record_events;
+    SimResult r = simulate(cfg, p, in, opt, rec);
     return encode(r, rec);
   }));
+}
+
+// Simulates `p` with fidelity `f` in a forked child.
+inline SimRun run_mode(const config::ArrayConfig& cfg, const isa::Program& p, const std::vector<int8_t>& in, Fidelity f) {
+  SimOptions opt;
+  opt.fidelity = f;
+  return run_with(cfg, p, {in}, opt);
 }
 
 }  // namespace saie::hw::test
