@@ -27,8 +27,8 @@ struct MacTransactor::Dut {
   virtual void set(bool valid, bool first, bool last, bool out_ready) = 0;
   virtual uint32_t* x() = 0;  // 8 words: X[p][ci] byte (p*8+ci)
   virtual uint32_t* w() = 0;  // 16 words: W[co][ci] byte (co*8+ci)
-  virtual void eval() = 0;
-  virtual void edge() = 0;    // one rising edge (clk 0 -> 1 -> 0)
+  virtual void eval() = 0;    // clk low: settle the combinational outputs for the inputs set
+  virtual void edge() = 0;    // the rising edge (clk 1); the next eval() brings clk low again
   virtual bool in_ready() const = 0;
   virtual bool out_valid() const = 0;
   virtual const uint32_t* acc() const = 0;  // 32 words: ACC[p][co] word (p*8+co)
@@ -45,11 +45,12 @@ struct DutOf final : MacTransactor::Dut {
     m->rst_n = 0;
     m->in_valid = 0;
     m->out_ready = 0;
-    m->eval();
+    eval();
     edge();
+    eval();
     edge();
     m->rst_n = 1;
-    m->eval();
+    eval();
   }
   ~DutOf() override { m->final(); }
   void set(bool valid, bool first, bool last, bool out_ready) override {
@@ -60,11 +61,13 @@ struct DutOf final : MacTransactor::Dut {
   }
   uint32_t* x() override { return m->in_x.data(); }
   uint32_t* w() override { return m->in_w.data(); }
-  void eval() override { m->eval(); }
+  // Two evaluations per cycle: the falling edge and the new inputs settle together.
+  void eval() override {
+    m->clk = 0;
+    m->eval();
+  }
   void edge() override {
     m->clk = 1;
-    m->eval();
-    m->clk = 0;
     m->eval();
   }
   bool in_ready() const override { return m->in_ready; }
