@@ -336,9 +336,31 @@ int cmd_compile(const CompileArgs& a) {
   return kOk;
 }
 
+// Runs simulate_and_write(cfg, prog, d, graph, label) in a child process (SystemC allows one
+// simulation per process) and returns its exit status; an exception there is its error line.
+static int simulate_in_child(const config::ArrayConfig& cfg, const isa::Program& prog, const SimulateArgs& d,
+                      const std::optional<ir::Graph>& graph, const std::string& label) {
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed for the " + label + " simulation");
+  if (pid == 0) {
+    int code = kError;
+    try {
+      code = simulate_and_write(cfg, prog, d, graph, label).exit_code;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s: %s\n", label.c_str(), e.what());
+    }
+    std::fflush(nullptr);
+    _exit(code);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : kError;
+}
+
 // The pure-model half of a co-simulation: the same run without RTL, in a child process (SystemC
 // allows one simulation per process), into a.out_dir/pure_model. Returns its results.
-PureModelRun run_pure_model_child(const config::ArrayConfig& cfg, const isa::Program& prog, const SimulateArgs& a) {
+static PureModelRun run_pure_model_child(const config::ArrayConfig& cfg, const isa::Program& prog, const SimulateArgs& a) {
   SimulateArgs d = a;
   d.rtl_blocks.clear();
   d.rtl_tiles.clear();
@@ -349,22 +371,7 @@ PureModelRun run_pure_model_child(const config::ArrayConfig& cfg, const isa::Pro
   d.vcd = false;
   d.eval_images = 0;
   d.write_outputs = true;
-  std::fflush(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed for the pure-model comparison run");
-  if (pid == 0) {
-    int code = kError;
-    try {
-      code = simulate_and_write(cfg, prog, d, std::nullopt, "pure model").exit_code;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "error: pure model: %s\n", e.what());
-    }
-    std::fflush(nullptr);
-    _exit(code);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : kError;
+  const int code = simulate_in_child(cfg, prog, d, std::nullopt, "pure model");
   if (code != kOk) throw std::runtime_error(fmt::format("the pure-model comparison run failed (exit {})", code));
   return read_pure_model_run(d.out_dir);
 }
@@ -414,25 +421,10 @@ int cmd_run(const RunArgs& a) {
     progress("compiling dense baseline program");
     auto dense = compile_bundle(g, cfg, true);
     write_compiled(dense, cfg, a.simulate.out_dir + "/dense/program");
-    std::fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed for the dense baseline simulation");
-    if (pid == 0) {
-      SimulateArgs d = a.simulate;
-      d.out_dir = a.simulate.out_dir + "/dense";
-      d.eval_images = 0;
-      int code = kError;
-      try {
-        code = simulate_and_write(cfg, dense.program, d, g, "dense baseline").exit_code;
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "error: dense baseline: %s\n", e.what());
-      }
-      std::fflush(nullptr);
-      _exit(code);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : kError;
+    SimulateArgs d = a.simulate;
+    d.out_dir = a.simulate.out_dir + "/dense";
+    d.eval_images = 0;
+    const int code = simulate_in_child(cfg, dense.program, d, g, "dense baseline");
     if (code != kOk) {
       std::fprintf(stderr, "error: dense baseline simulation failed (exit %d)\n", code);
       return code;

@@ -157,7 +157,13 @@ void LockTransactor::init(int id, int value) {
   if (changed && ctx_.tracing()) ctx_.counter(prefix_ + ".lock." + std::to_string(id), value);
 }
 
-uint64_t LockTransactor::request(Req& r) {
+uint64_t LockTransactor::request(bool release, int port, int id, int value, const std::string& who) {
+  Req r;
+  r.release = release;
+  r.port = port;
+  r.id = id;
+  r.value = value;
+  r.who = who;
   r.t_req = ctx_.now();
   ++record_.requests;
   (r.release ? record_.releases : record_.acquires) += 1;
@@ -168,23 +174,10 @@ uint64_t LockTransactor::request(Req& r) {
 }
 
 uint64_t LockTransactor::acquire(int port, int id, int value, const std::string& who) {
-  Req r;
-  r.port = port;
-  r.id = id;
-  r.value = value;
-  r.who = who;
-  return request(r);
+  return request(false, port, id, value, who);
 }
 
-void LockTransactor::release(int port, int id, int value, const std::string& who) {
-  Req r;
-  r.release = true;
-  r.port = port;
-  r.id = id;
-  r.value = value;
-  r.who = who;
-  request(r);
-}
+void LockTransactor::release(int port, int id, int value, const std::string& who) { request(true, port, id, value, who); }
 
 bool LockTransactor::edge() {
   const uint64_t t = ctx_.now();

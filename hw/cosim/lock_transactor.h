@@ -58,7 +58,7 @@ class LockTransactor : public sc_core::sc_module {
     sc_core::sc_event done;
   };
   void clock_thread();
-  uint64_t request(Req& r);
+  uint64_t request(bool release, int port, int id, int value, const std::string& who);  // blocks until granted
   bool edge();           // one clocked cycle over the pending requests; true when something was granted
   void sample_all();     // lock value counters from the RTL
   void check_values(const std::vector<int>& expect, const std::string& context);

@@ -40,6 +40,14 @@ inline std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
+// Lines in a text (a last line without '\n' counts).
+inline int count_lines(const std::string& s) {
+  int n = 0;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);) ++n;
+  return n;
+}
+
 inline nlohmann::json read_json(const fs::path& p) {
   std::ifstream in(p);
   return nlohmann::json::parse(in);

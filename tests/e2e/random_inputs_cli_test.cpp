@@ -25,12 +25,7 @@ using saie::test::fresh_dir;
 using saie::test::sh;
 using saie::test::slurp;
 
-int count_lines(const std::string& s) {
-  int n = 0;
-  std::istringstream in(s);
-  for (std::string line; std::getline(in, line);) ++n;
-  return n;
-}
+using saie::test::count_lines;
 
 using saie::test::read_json;
 

@@ -27,12 +27,7 @@ using saie::test::read_json;
 using saie::test::sh;
 using saie::test::slurp;
 
-int count_lines(const std::string& s) {
-  int n = 0;
-  std::istringstream in(s);
-  for (std::string line; std::getline(in, line);) ++n;
-  return n;
-}
+using saie::test::count_lines;
 
 std::vector<std::string> split(const std::string& line, char sep) {
   std::vector<std::string> f;

@@ -38,12 +38,7 @@ void write(const fs::path& p, const std::string& text) {
   out << text;
 }
 
-int count_lines(const std::string& s) {
-  int n = 0;
-  std::istringstream in(s);
-  for (std::string line; std::getline(in, line);) ++n;
-  return n;
-}
+using saie::test::count_lines;
 
 // The table without the wall-clock columns (which differ between runs of the same point).
 nlohmann::json stable_rows(const fs::path& results_json) {
