@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iterator>
@@ -75,14 +76,16 @@ namespace {
 
 std::string tile_text(const isa::TileId& t) { return std::to_string(t.col) + "_" + std::to_string(t.row); }
 
-// Least squares residual = c0 + c1 * stored_blocks over the ops, where residual is the RTL's MAC
-// cycles minus the pure MAC beats (stored blocks x ceil(P/ppc) x taps): c0 is what the RTL adds
-// per op (pipeline fill), c1 what it adds per stored block (the cost table's block overhead).
-std::pair<double, double> fit_overheads(const std::vector<hw::RtlOpRecord>& ops, uint32_t block_overhead) {
+// Least squares residual = c0 + c1 * stored_blocks over the ops with stored blocks, where
+// residual is the RTL's MAC cycles minus the pure MAC beats (stored blocks x ceil(P/ppc) x taps):
+// c0 is what the RTL adds per op (the cost table's mac_pipeline_cycles), c1 what it adds per
+// stored block (the cost table's block_overhead_cycles).
+std::pair<double, double> fit_overheads(const std::vector<hw::RtlOpRecord>& ops, const config::CoreCosts& costs) {
   double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
   for (const auto& o : ops) {
+    if (o.stored_blocks == 0) continue;
     const double x = static_cast<double>(o.stored_blocks);
-    const double beats = static_cast<double>(o.model_mac_cycles) - x * block_overhead;
+    const double beats = static_cast<double>(o.model_mac_cycles) - x * costs.block_overhead_cycles - costs.mac_pipeline_cycles;
     const double y = static_cast<double>(o.rtl_mac_cycles) - beats;
     n += 1;
     sx += x;
@@ -141,7 +144,7 @@ int finish_rtl_run(const SimulateArgs& a, const config::ArrayConfig& cfg, const 
   j["broken_variants"] = opt.broken;
   j["acc_drain_cycles"] = opt.acc_drain_cycles;
   const uint32_t block_overhead = cfg.core.costs.block_overhead_cycles;
-  const auto [per_op, per_block] = fit_overheads(rep.ops, block_overhead);
+  const auto [per_op, per_block] = fit_overheads(rep.ops, cfg.core.costs);
   nlohmann::json mac;
   mac["conv_ops"] = rep.ops.size();
   mac["steps"] = steps;
@@ -150,12 +153,18 @@ int finish_rtl_run(const SimulateArgs& a, const config::ArrayConfig& cfg, const 
   mac["model_op_cycles"] = model_ops;
   mac["rtl_op_cycles"] = rtl_ops;
   mac["edges"] = rep.mac_edges;
-  // Calibration: what the RTL adds to the pure MAC beats, fitted as per_op + per_block x blocks
-  // (compare the cost table's block_overhead_cycles; op_prologue_cycles covers set-up the RTL
-  // does not model).
+  // Calibration: what the RTL adds to the pure MAC beats, fitted as per_op + per_block x blocks,
+  // next to the cost table's mac_pipeline_cycles and block_overhead_cycles, and the two values
+  // that make the cost table charge what the RTL takes (config keys as in
+  // docs/config-format.md: usable in a config file or as sweep overrides).
   mac["fit_per_op_cycles"] = per_op;
   mac["fit_per_block_cycles"] = per_block;
   mac["cost_table_block_overhead_cycles"] = block_overhead;
+  mac["cost_table_mac_pipeline_cycles"] = cfg.core.costs.mac_pipeline_cycles;
+  const long long cal_block = std::max(0LL, std::llround(per_block));
+  const long long cal_pipeline = std::max(0LL, std::llround(per_op));
+  if (!rep.ops.empty())
+    mac["calibrated_costs"] = {{"core.costs.block_overhead_cycles", cal_block}, {"core.costs.mac_pipeline_cycles", cal_pipeline}};
   j["mac"] = mac;
   nlohmann::json locks = nlohmann::json::array();
   uint64_t requests = 0, lock_edges = 0, latency = 0;
@@ -205,7 +214,9 @@ int finish_rtl_run(const SimulateArgs& a, const config::ArrayConfig& cfg, const 
                steps, model_mac, rtl_mac, model_mac ? 100.0 * (double(rtl_mac) - double(model_mac)) / model_mac : 0.0);
   if (opt.mac && !rep.ops.empty())
     fmt::print("rtl calibration         : RTL = MAC beats + {:.2f} cycles per op + {:.2f} per stored block "
-               "(cost table: {} per block)\n", per_op, per_block, block_overhead);
+               "(cost table: {} per op, {} per block); calibrated: core.costs.mac_pipeline_cycles={} "
+               "core.costs.block_overhead_cycles={}\n",
+               per_op, per_block, cfg.core.costs.mac_pipeline_cycles, block_overhead, cal_pipeline, cal_block);
   if (opt.lock)
     fmt::print("rtl locks               : {} requests, {} clock edges, mean grant latency {:.2f} cycles\n", requests, lock_edges,
                requests ? double(latency) / requests : 0.0);

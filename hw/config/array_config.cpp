@@ -64,6 +64,7 @@ const Field kFields[] = {
     {"core.costs.macs_per_cycle", Kind::Count, 1, 1e6, SAIE_REF(core.costs.macs_per_cycle)},
     {"core.costs.op_prologue_cycles", Kind::Cycles, 0, 1e9, SAIE_REF(core.costs.op_prologue_cycles)},
     {"core.costs.block_overhead_cycles", Kind::Cycles, 0, 1e9, SAIE_REF(core.costs.block_overhead_cycles)},
+    {"core.costs.mac_pipeline_cycles", Kind::Cycles, 0, 1e9, SAIE_REF(core.costs.mac_pipeline_cycles)},
     {"core.costs.requant_lanes", Kind::Count, 1, 1e6, SAIE_REF(core.costs.requant_lanes)},
     {"core.costs.pool_lanes", Kind::Count, 1, 1e6, SAIE_REF(core.costs.pool_lanes)},
     {"core.costs.add_lanes", Kind::Count, 1, 1e6, SAIE_REF(core.costs.add_lanes)},
@@ -433,7 +434,8 @@ bool operator==(const DmaResources& a, const DmaResources& b) {
 }
 bool operator==(const CoreCosts& a, const CoreCosts& b) {
   return a.macs_per_cycle == b.macs_per_cycle && a.op_prologue_cycles == b.op_prologue_cycles &&
-         a.block_overhead_cycles == b.block_overhead_cycles && a.requant_lanes == b.requant_lanes &&
+         a.block_overhead_cycles == b.block_overhead_cycles && a.mac_pipeline_cycles == b.mac_pipeline_cycles &&
+         a.requant_lanes == b.requant_lanes &&
          a.pool_lanes == b.pool_lanes && a.add_lanes == b.add_lanes && a.lock_cycles == b.lock_cycles;
 }
 bool operator==(const CoreTileConfig& a, const CoreTileConfig& b) {

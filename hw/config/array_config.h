@@ -30,6 +30,7 @@ struct CoreCosts {
   uint32_t macs_per_cycle = 256;        // int8 MACs per cycle (4 pixels x 8 cin x 8 cout)
   uint32_t op_prologue_cycles = 32;     // per compute op (setup, pointer init)
   uint32_t block_overhead_cycles = 4;   // per stored 8x8 block (index decode, loop)
+  uint32_t mac_pipeline_cycles = 0;     // per conv op with stored blocks: MAC pipeline fill (RTL: 2)
   uint32_t requant_lanes = 32;          // int8 outputs requantised per cycle
   uint32_t pool_lanes = 32;             // int8 elements per cycle through max/avg pool
   uint32_t add_lanes = 32;              // int8 elements per cycle through the element-wise add

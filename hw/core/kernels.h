@@ -9,6 +9,7 @@
 // Timing model (cycles, all from config::CoreCosts; P = out_h*out_w output pixels):
 //   Conv     cycles = op_prologue_cycles
 //                   + sum over STORED blocks ( ceil(P / ppc) * kh * kw + block_overhead_cycles )
+//                   + mac_pipeline_cycles (if any block is stored)
 //                   + ceil(P * out_c / requant_lanes)
 //            where ppc = max(1, macs_per_cycle / 64) pixels per cycle: one 4x8x8 MAC per cycle
 //            (4 pixels x 8 cin x 8 cout = 256 MACs at the AIE-ML default) covers one kernel tap of

@@ -255,8 +255,7 @@ KernelResult MacTransactor::run_conv(uint8_t* mem, size_t mem_size, const isa::C
   // Cycles: the cost table's op with its MAC term replaced by the RTL's edges.
   const uint64_t nnz = o.stored_blocks();
   const uint64_t model = isa::conv_cycles(a, nnz, costs);
-  const uint64_t ppc = std::max<uint64_t>(1, costs.macs_per_cycle / 64);
-  const uint64_t model_mac = nnz * (isa::ceil_div_u64(pixels, ppc) * taps + costs.block_overhead_cycles);
+  const uint64_t model_mac = isa::conv_mac_cycles(a.out_h, a.out_w, a.kh, a.kw, nnz, costs);
   RtlOpRecord rec;
   rec.phase = ctx_.phase;
   rec.tile = tile_;

@@ -15,13 +15,22 @@ namespace saie::isa {
 inline uint64_t ceil_div_u64(uint64_t a, uint64_t b) { return b == 0 ? a : (a + b - 1) / b; }
 
 // Conv: the 4x8x8 int8 MAC shape multiplies ppc = macs_per_cycle/64 output pixels x 8 input
-// channels by one 8x8 weight block per cycle; only stored blocks are visited.
-inline uint64_t conv_cycles(uint32_t out_h, uint32_t out_w, uint32_t out_c, uint32_t kh, uint32_t kw,
-                            uint64_t stored_blocks, const config::CoreCosts& costs) {
+// channels by one 8x8 weight block per cycle; only stored blocks are visited. An op with stored
+// blocks also fills the MAC pipeline once (mac_pipeline_cycles). conv_mac_cycles is the MAC term
+// alone (what the RTL co-simulation replaces, docs/rtl.md).
+inline uint64_t conv_mac_cycles(uint32_t out_h, uint32_t out_w, uint32_t kh, uint32_t kw, uint64_t stored_blocks,
+                                const config::CoreCosts& costs) {
+  if (stored_blocks == 0) return 0;
   const uint64_t pixels = uint64_t{out_h} * out_w;
   const uint64_t ppc = std::max<uint64_t>(1, costs.macs_per_cycle / 64);
   const uint64_t per_block = ceil_div_u64(pixels, ppc) * kh * kw + costs.block_overhead_cycles;
-  return costs.op_prologue_cycles + stored_blocks * per_block + ceil_div_u64(pixels * out_c, costs.requant_lanes);
+  return stored_blocks * per_block + costs.mac_pipeline_cycles;
+}
+inline uint64_t conv_cycles(uint32_t out_h, uint32_t out_w, uint32_t out_c, uint32_t kh, uint32_t kw,
+                            uint64_t stored_blocks, const config::CoreCosts& costs) {
+  const uint64_t pixels = uint64_t{out_h} * out_w;
+  return costs.op_prologue_cycles + conv_mac_cycles(out_h, out_w, kh, kw, stored_blocks, costs) +
+         ceil_div_u64(pixels * out_c, costs.requant_lanes);
 }
 inline uint64_t conv_cycles(const ConvArgs& a, uint64_t stored_blocks, const config::CoreCosts& costs) {
   return conv_cycles(a.out_h, a.out_w, a.out_c, a.kh, a.kw, stored_blocks, costs);

@@ -101,7 +101,8 @@ TEST(CosimNetwork, RtlMacsAndLocksMatchThePureModelBitForBit) {
       EXPECT_GT(o.results, 0u);
       // The RTL: one step per cycle, latency 2, no stalls with an always-ready sink.
       EXPECT_EQ(o.rtl_mac_cycles, o.steps + 2);
-      // The cost table's MAC term = the same beats (4 pixels per cycle) + its block overhead.
+      // The cost table's MAC term = the same beats (4 pixels per cycle) + its block overhead
+      // (+ its MAC pipeline term, 0 in these configs).
       EXPECT_EQ(o.model_mac_cycles, o.steps + o.stored_blocks * c.cfg.core.costs.block_overhead_cycles);
       EXPECT_EQ(o.rtl_op_cycles, o.model_cycles - o.model_mac_cycles + o.rtl_mac_cycles);
     }
@@ -128,6 +129,23 @@ TEST(CosimNetwork, RtlMacsAndLocksMatchThePureModelBitForBit) {
     const double ratio = static_cast<double>(rtl.summary.total_cycles) / static_cast<double>(pure.summary.total_cycles);
     EXPECT_NEAR(ratio, 1.0, 0.05) << rtl.summary.total_cycles << " vs " << pure.summary.total_cycles;
   }
+}
+
+TEST(CosimNetwork, CalibratedCostTableReproducesTheRtlCyclesExactly) {
+  // Calibration from RTL: the RTL MAC takes MAC beats + 2 cycles per op and no per-block
+  // overhead. The pure model with that cost table (block overhead 0, MAC pipeline 2) must then take
+  // exactly the co-simulated cycles, phase by phase, on the same program.
+  const Compiled c = compile_case(kCases[1]);
+  const SimRun rtl = run_with(c.cfg, c.prog, c.inputs, rtl_opts(true, false), false);
+  config::ArrayConfig calibrated = c.cfg;
+  calibrated.core.costs.block_overhead_cycles = 0;
+  calibrated.core.costs.mac_pipeline_cycles = 2;
+  const SimRun pure = run_with(calibrated, c.prog, c.inputs, SimOptions{}, false);
+  ASSERT_TRUE(rtl.ok && pure.ok) << rtl.error << pure.error;
+  EXPECT_EQ(rtl.outs, pure.outs);
+  EXPECT_EQ(rtl.summary.total_cycles, pure.summary.total_cycles);
+  ASSERT_EQ(rtl.summary.phases.size(), pure.summary.phases.size());
+  for (size_t p = 0; p < rtl.summary.phases.size(); ++p) EXPECT_EQ(rtl.summary.phases[p].cycles, pure.summary.phases[p].cycles) << p;
 }
 
 TEST(CosimNetwork, SlowAccumulatorDrainStallsTheMacButStaysBitExact) {

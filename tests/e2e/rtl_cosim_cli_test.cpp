@@ -102,6 +102,11 @@ TEST_F(RtlCosimCli, TwoRtlTilesBitExactWithCycleReportAndWaves) {
   EXPECT_GT(j.at("vs_pure_model").at("cosim_cycles_per_s").get<double>(), 0.0);
   EXPECT_NEAR(j.at("mac").at("fit_per_op_cycles").get<double>(), 2.0, 1e-6) << "the RTL's pipeline latency";
   EXPECT_NEAR(j.at("mac").at("fit_per_block_cycles").get<double>(), 0.0, 1e-6);
+  const auto cfg = read_json(d_ / "sim" / "config.json");
+  const auto& cal = j.at("mac").at("calibrated_costs");
+  EXPECT_EQ(cal.at("core.costs.block_overhead_cycles").get<int>(), 0);
+  EXPECT_EQ(cal.at("core.costs.mac_pipeline_cycles").get<int>(), 2);
+  EXPECT_EQ(cfg.at("core").at("costs").at("mac_pipeline_cycles").get<int>(), 0) << "paper-2x2 charges no pipeline fill";
   ASSERT_EQ(j.at("locks").size(), 2u);
   EXPECT_GT(j.at("locks")[0].at("requests").get<uint64_t>(), 0u);
   EXPECT_TRUE(fs::exists(d_ / "sim" / "pure_model" / "summary.json"));

@@ -223,6 +223,14 @@ TEST(Kernels, ConvSkipsZeroBlocksInCyclesAndMacs) {
   fast.requant_lanes = 64;
   auto mh2 = build_memory(ch);
   EXPECT_EQ(run_conv(mh2, ch.args, fast).cycles, 4u * (5 * 9) + (35 * 32 + 63) / 64);
+
+  // The MAC pipeline fill is charged once per op that has a stored block, never for an empty one.
+  fast.mac_pipeline_cycles = 3;
+  auto mh3 = build_memory(ch);
+  EXPECT_EQ(run_conv(mh3, ch.args, fast).cycles, 4u * (5 * 9) + 3 + (35 * 32 + 63) / 64);
+  EXPECT_EQ(isa::conv_mac_cycles(5, 7, 3, 3, 4, fast), 4u * (5 * 9) + 3);
+  EXPECT_EQ(isa::conv_mac_cycles(5, 7, 3, 3, 0, fast), 0u);
+  EXPECT_EQ(conv_cycles(ch.args, 0, fast), (35u * 32 + 63) / 64);
 }
 
 TEST(Kernels, ConvRejectsOutOfRangeAndLeavesMemoryUntouched) {
