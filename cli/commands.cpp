@@ -159,7 +159,7 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
     o.exit_code = r.exit_code ? r.exit_code : kError;
     traces::write_summary(o.summary, rec, a.out_dir + "/summary.json");
     if (!r.summary.deadlock_report.empty()) std::fprintf(stderr, "%s\n", r.summary.deadlock_report.c_str());
-    std::fprintf(stderr, "error: %s\n", r.error.c_str());
+    std::fprintf(stderr, "error: %s%s\n", a.error_label.c_str(), r.error.c_str());
     return o;
   }
 
@@ -359,8 +359,10 @@ static int simulate_in_child(const config::ArrayConfig& cfg, const isa::Program&
 }
 
 // The pure-model half of a co-simulation: the same run without RTL, in a child process (SystemC
-// allows one simulation per process), into a.out_dir/pure_model. Returns its results.
-static PureModelRun run_pure_model_child(const config::ArrayConfig& cfg, const isa::Program& prog, const SimulateArgs& a) {
+// allows one simulation per process), into a.out_dir/pure_model. Returns its results; *code is
+// its exit status (not kOk: it failed and printed why, e.g. --max-cycles exceeded).
+static PureModelRun run_pure_model_child(const config::ArrayConfig& cfg, const isa::Program& prog, const SimulateArgs& a,
+                                         int* code) {
   SimulateArgs d = a;
   d.rtl_blocks.clear();
   d.rtl_tiles.clear();
@@ -371,8 +373,9 @@ static PureModelRun run_pure_model_child(const config::ArrayConfig& cfg, const i
   d.vcd = false;
   d.eval_images = 0;
   d.write_outputs = true;
-  const int code = simulate_in_child(cfg, prog, d, std::nullopt, "pure model");
-  if (code != kOk) throw std::runtime_error(fmt::format("the pure-model comparison run failed (exit {})", code));
+  d.error_label = "pure model (the --rtl comparison run): ";
+  *code = simulate_in_child(cfg, prog, d, std::nullopt, "pure model");
+  if (*code != kOk) return {};  // the child printed its error line
   return read_pure_model_run(d.out_dir);
 }
 
@@ -389,7 +392,9 @@ int cmd_simulate(const SimulateArgs& a) {
   std::optional<PureModelRun> pure;
   if (rtl.enabled() && a.rtl_compare) {
     progress("pure model: simulating for the comparison (child process)");
-    pure = run_pure_model_child(cfg, prog, a);
+    int code = kOk;
+    pure = run_pure_model_child(cfg, prog, a, &code);
+    if (code != kOk) return code;
   }
   SimOutcome o = simulate_and_write(cfg, prog, a, graph, "simulate");
   if (o.exit_code == kOk || o.exit_code == kMismatch) print_sim(o, cfg, a);

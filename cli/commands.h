@@ -81,6 +81,7 @@ struct SimulateArgs {
   uint32_t rtl_acc_drain = 0;           // MAC sink: cycles out_ready stays low after each accumulator
   bool rtl_compare = true;              // also run the pure model (child process) and compare
   bool write_outputs = false;           // write outputs.bin + run.json (the pure-model child of --rtl)
+  std::string error_label;              // prefix of a failed simulation's error line
 };
 
 struct RunArgs {

@@ -224,7 +224,7 @@ int finish_rtl_run(const SimulateArgs& a, const config::ArrayConfig& cfg, const 
     fmt::print("vs pure model           : outputs identical {}/{} {}; cycles {} vs {} ({:+.2f}%)\n", same, outputs.size(),
                same == outputs.size() ? "(bit-exact)" : "(MISMATCH)", s.total_cycles, pure->total_cycles,
                pure->total_cycles ? 100.0 * (double(s.total_cycles) - double(pure->total_cycles)) / pure->total_cycles : 0.0);
-    fmt::print("co-simulation speed     : {:.3f} M cycles/s vs pure model {:.3f} M cycles/s ({:.1f}x slower)\n",
+    fmt::print("co-simulation speed     : {:.3f} M cycles/s vs pure model {:.3f} M cycles/s (slowdown {:.1f}x)\n",
                wall_s > 0 ? s.total_cycles / wall_s / 1e6 : 0.0, pure->wall_s > 0 ? pure->total_cycles / pure->wall_s / 1e6 : 0.0,
                pure->wall_s > 0 && wall_s > 0 ? (wall_s / s.total_cycles) / (pure->wall_s / pure->total_cycles) : 0.0);
   }
