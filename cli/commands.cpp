@@ -388,6 +388,8 @@ int cmd_simulate(const SimulateArgs& a) {
   if (rtl.enabled()) {
     if (std::string e = hw::rtl_tiles_error(rtl, cfg); !e.empty()) throw std::runtime_error(e);
     if (a.timing_only) throw std::runtime_error("--rtl computes in the RTL: it cannot be combined with --timing-only");
+    if (rtl.stream && a.fidelity != "beat")
+      throw std::runtime_error("--rtl stream needs --fidelity beat (in lt mode bulk transfers bypass the stream FIFOs)");
   }
   std::optional<PureModelRun> pure;
   if (rtl.enabled() && a.rtl_compare) {

@@ -104,9 +104,10 @@ static int run_driver(int argc, char** argv) {
   add_simulate_options(sim, sa, true);
   sim->add_option("--rtl", sa.rtl_blocks,
                   "co-simulation: replace these model blocks by their Verilated RTL (hw/rtl): mac = the core's "
-                  "block-MAC datapath, lock = the tile lock unit; e.g. --rtl mac,lock")
+                  "block-MAC datapath, lock = the tile lock unit, stream = the S2MM channels' AXI4-Stream input ports "
+                  "(needs --fidelity beat); e.g. --rtl mac,lock")
       ->delimiter(',')
-      ->check(CLI::IsMember({"mac", "lock"}));
+      ->check(CLI::IsMember({"mac", "lock", "stream"}));
   sim->add_option("--rtl-tiles", sa.rtl_tiles, "compute tiles COL_ROW that get the RTL, e.g. 0_2,1_3 (default: every compute tile)")
       ->delimiter(',');
   sim->add_option("--rtl-acc-drain", sa.rtl_acc_drain,

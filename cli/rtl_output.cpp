@@ -23,8 +23,10 @@ hw::RtlOptions rtl_options_from(const SimulateArgs& a) {
       o.mac = true;
     else if (b == "lock")
       o.lock = true;
+    else if (b == "stream")
+      o.stream = true;
     else
-      throw std::runtime_error("--rtl: unknown block '" + b + "' (mac, lock)");
+      throw std::runtime_error("--rtl: unknown block '" + b + "' (mac, lock, stream)");
   }
   if (!o.enabled()) {
     if (!a.rtl_tiles.empty() || a.rtl_broken || a.rtl_acc_drain > 0)
@@ -133,6 +135,7 @@ int finish_rtl_run(const SimulateArgs& a, const config::ArrayConfig& cfg, const 
   std::vector<std::string> blocks;
   if (opt.mac) blocks.push_back("mac");
   if (opt.lock) blocks.push_back("lock");
+  if (opt.stream) blocks.push_back("stream");
   j["blocks"] = blocks;
   nlohmann::json tiles = nlohmann::json::array();
   std::vector<std::string> tile_names;
@@ -182,6 +185,19 @@ int finish_rtl_run(const SimulateArgs& a, const config::ArrayConfig& cfg, const 
     latency += l.grant_latency;
   }
   j["locks"] = locks;
+  nlohmann::json streams = nlohmann::json::array();
+  uint64_t beats = 0, port_edges = 0, backpressure = 0;
+  for (const auto& p : rep.streams) {
+    streams.push_back({{"channel", p.channel},
+                       {"beats", p.beats},
+                       {"edges", p.edges},
+                       {"backpressure_cycles", p.backpressure_cycles},
+                       {"max_occupancy_beats", p.max_occupancy}});
+    beats += p.beats;
+    port_edges += p.edges;
+    backpressure += p.backpressure_cycles;
+  }
+  j["streams"] = streams;
   j["total_cycles"] = s.total_cycles;
   j["wall_s"] = wall_s;
   j["rtl_wall_s"] = rep.rtl_wall_s;
@@ -220,6 +236,9 @@ int finish_rtl_run(const SimulateArgs& a, const config::ArrayConfig& cfg, const 
   if (opt.lock)
     fmt::print("rtl locks               : {} requests, {} clock edges, mean grant latency {:.2f} cycles\n", requests, lock_edges,
                requests ? double(latency) / requests : 0.0);
+  if (opt.stream)
+    fmt::print("rtl stream ports        : {} ports, {} beats, {} clock edges, {} cycles of port backpressure\n",
+               rep.streams.size(), beats, port_edges, backpressure);
   if (pure) {
     fmt::print("vs pure model           : outputs identical {}/{} {}; cycles {} vs {} ({:+.2f}%)\n", same, outputs.size(),
                same == outputs.size() ? "(bit-exact)" : "(MISMATCH)", s.total_cycles, pure->total_cycles,

@@ -18,11 +18,12 @@ namespace saie::hw {
 struct RtlOptions {
   bool mac = false;                 // conv ops of the chosen tiles through the RTL block-MAC
   bool lock = false;                // the chosen tiles' locks are the RTL lock unit
+  bool stream = false;              // the chosen tiles' S2MM stream inputs are the RTL stream port (fidelity beat)
   std::vector<isa::TileId> tiles;   // compute tiles; empty = every compute tile
   bool broken = false;              // use the deliberately broken variants (to see the checks catch them)
   uint32_t acc_drain_cycles = 0;    // MAC sink: out_ready low this many cycles after each accumulator taken
   bool waves = false;               // record the RTL pins as trace signals (waves.vcd)
-  bool enabled() const { return mac || lock; }
+  bool enabled() const { return mac || lock || stream; }
   bool covers(isa::TileId t) const {
     if (tiles.empty()) return true;
     for (const auto& x : tiles)
@@ -59,9 +60,19 @@ struct RtlLockRecord {
   uint64_t port_conflicts = 0;     // cycles a request waited only because another held its port
 };
 
+// The stream input port of one S2MM channel of an RTL tile.
+struct RtlStreamRecord {
+  std::string channel;             // "tile(0,2).dma.s2mm_0"
+  uint64_t beats = 0;              // beats through the port
+  uint64_t edges = 0;              // RTL clock edges driven
+  uint64_t backpressure_cycles = 0;  // cycles an arrived beat waited because the port was full
+  uint64_t max_occupancy = 0;      // beats
+};
+
 struct RtlReport {
   std::vector<RtlOpRecord> ops;
   std::vector<RtlLockRecord> locks;
+  std::vector<RtlStreamRecord> streams;
   uint64_t mac_edges = 0;  // RTL MAC clock edges over the run
   double rtl_wall_s = 0;   // host seconds spent inside the Verilated models
 };

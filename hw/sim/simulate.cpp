@@ -60,6 +60,9 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
     if (std::string e = rtl_tiles_error(opt.rtl, cfg); !e.empty()) return reject(std::move(res), 2, e);
     if (opt.timing_only && opt.rtl.mac)
       return reject(std::move(res), 2, "--rtl mac computes the MACs in the RTL: it cannot be combined with --timing-only");
+    if (opt.rtl.stream && opt.fidelity != Fidelity::Beat)
+      return reject(std::move(res), 2,
+                    "--rtl stream needs --fidelity beat (in lt mode bulk transfers bypass the stream FIFOs)");
   }
   const uint64_t in_bytes = static_cast<uint64_t>(prog.input.h) * prog.input.w * prog.input.c;
   for (size_t i = 0; i < inputs.size(); ++i)
@@ -83,7 +86,8 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
   if (opt.rtl.enabled()) {
     ctx->rtl = new RtlOptions(opt.rtl);  // lives as long as the modules (until the process ends)
     rtl_report = new RtlReport;
-    rtl_report->locks.reserve(size_t{cfg.columns} * cfg.core_rows);  // LockTransactors keep references
+    rtl_report->locks.reserve(size_t{cfg.columns} * cfg.core_rows);  // the transactors keep references
+    rtl_report->streams.reserve(size_t{cfg.columns} * cfg.core_rows * cfg.core.dma.s2mm_channels);
     ctx->rtl_report = rtl_report;
   }
   ctx->phase_core_busy.assign(prog.phases.size(), 0);

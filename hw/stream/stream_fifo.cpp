@@ -1,6 +1,8 @@
 // stream_fifo.cpp — ring-buffer FIFO with per-chunk arrival times.
 #include "hw/stream/stream_fifo.h"
 
+#include "hw/cosim/stream_transactor.h"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -9,7 +11,13 @@ namespace saie::hw {
 
 StreamFifo::StreamFifo(uint32_t capacity_bytes) : capacity_(std::max<uint32_t>(capacity_bytes, 1)), ring_(capacity_) {}
 
+void StreamFifo::attach_rtl(StreamPortTransactor* rtl) {
+  rtl_ = rtl;
+  rtl_->data_event = &data_event;
+}
+
 void StreamFifo::reset() {
+  if (rtl_) rtl_->reset();
   head_ = 0;
   stored_ = 0;
   reserved_ = 0;
@@ -30,6 +38,13 @@ void StreamFifo::unreserve(uint32_t n) {
 
 void StreamFifo::commit(const uint8_t* src, uint32_t n, const sc_core::sc_time& ready) {
   if (n > reserved_) throw std::logic_error("stream fifo: commit without reservation");
+  if (rtl_) {
+    rtl_->push(src, n, ready);
+    reserved_ -= n;
+    stored_ += n;
+    data_event.notify(sc_core::SC_ZERO_TIME);
+    return;
+  }
   const uint32_t tail = (head_ + stored_) % capacity_;
   const uint32_t first = std::min(n, capacity_ - tail);  // up to the end of the ring, then wrap
   std::memcpy(&ring_[tail], src, first);
@@ -44,6 +59,7 @@ void StreamFifo::commit(const uint8_t* src, uint32_t n, const sc_core::sc_time& 
 }
 
 uint32_t StreamFifo::ready_bytes(const sc_core::sc_time& now) const {
+  if (rtl_) return rtl_->visible_bytes();
   uint32_t n = 0;
   for (const auto& m : marks_) {
     if (m.ready > now) break;
@@ -57,6 +73,12 @@ sc_core::sc_time StreamFifo::next_ready() const {
 }
 
 uint32_t StreamFifo::pop(uint8_t* dst, uint32_t max, const sc_core::sc_time& now) {
+  if (rtl_) {
+    const uint32_t k = rtl_->pop(dst, max);
+    stored_ -= k;
+    if (k > 0) space_event.notify(sc_core::SC_ZERO_TIME);
+    return k;
+  }
   uint32_t n = 0;
   while (n < max && !marks_.empty() && marks_.front().ready <= now) {
     Mark& m = marks_.front();

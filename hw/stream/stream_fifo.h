@@ -41,6 +41,12 @@ class StreamFifo {
   uint32_t pop(uint8_t* dst, uint32_t max, const sc_core::sc_time& now);
   sc_core::sc_event data_event;  // notified when bytes are committed
 
+  // Co-simulation (--rtl stream, fidelity beat): the committed bytes travel through this
+  // Verilated stream port; ready_bytes / next_ready / pop then read its output. The accounting
+  // above (stored, reserved, free space) stays the model's.
+  void attach_rtl(class StreamPortTransactor* rtl);
+  bool has_rtl() const { return rtl_ != nullptr; }
+
   // Which MM2S channel feeds this FIFO in the current phase (set by the controller).
   bool connected = false;
   isa::TileId src_tile;
@@ -56,6 +62,7 @@ class StreamFifo {
   uint32_t head_ = 0;  // index of the oldest stored byte
   uint32_t stored_ = 0, reserved_ = 0;
   std::deque<Mark> marks_;  // committed groups, oldest first
+  class StreamPortTransactor* rtl_ = nullptr;
 };
 
 }  // namespace saie::hw

@@ -3,6 +3,7 @@
 
 #include "hw/cosim/lock_transactor.h"
 #include "hw/cosim/mac_transactor.h"
+#include "hw/cosim/stream_transactor.h"
 
 namespace saie::hw {
 
@@ -25,6 +26,16 @@ CoreTile::CoreTile(sc_core::sc_module_name name, isa::TileId id, SimContext& ctx
       rtl_lock_ = std::make_unique<LockTransactor>("rtl_lock", id, ctx.cfg.core.dma.locks, ctx, *ctx.rtl,
                                                    ctx.rtl_report->locks.back());
       locks_.attach_rtl(rtl_lock_.get());
+    }
+    if (ctx.rtl->stream) {
+      for (uint32_t k = 0; k < channel_count(isa::DmaDir::S2MM); ++k) {
+        DmaChannel* ch = channel(isa::DmaDir::S2MM, static_cast<int>(k));
+        ctx.rtl_report->streams.emplace_back();  // reserved by simulate(): references stay valid
+        const std::string name = "rtl_port_s2mm_" + std::to_string(k);
+        rtl_ports_.push_back(std::make_unique<StreamPortTransactor>(
+            name.c_str(), ch->label(), track_prefix(id) + "." + name, ctx, *ctx.rtl, ctx.rtl_report->streams.back()));
+        ch->fifo().attach_rtl(rtl_ports_.back().get());
+      }
     }
   }
 }

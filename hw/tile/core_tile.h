@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "hw/tile/tile_base.h"
 
@@ -18,6 +19,7 @@ class CoreTile : public TileBase {
   Memory mem_;
   CoreModel core_;
   std::unique_ptr<class LockTransactor> rtl_lock_;  // co-simulation only
+  std::vector<std::unique_ptr<class StreamPortTransactor>> rtl_ports_;
 };
 
 }  // namespace saie::hw

@@ -6,6 +6,7 @@
 // Each simulation runs in a forked child (SystemC: one simulation per process).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -228,6 +229,80 @@ TEST(CosimNetwork, DeterministicCyclesAndReport) {
   for (size_t i = 0; i < a.rtl.ops.size(); ++i) EXPECT_EQ(a.rtl.ops[i].rtl_mac_cycles, b.rtl.ops[i].rtl_mac_cycles);
   ASSERT_EQ(a.rtl.locks.size(), b.rtl.locks.size());
   for (size_t i = 0; i < a.rtl.locks.size(); ++i) EXPECT_EQ(a.rtl.locks[i].edges, b.rtl.locks[i].edges);
+}
+
+TEST(CosimNetwork, RtlStreamPortsCarryEveryBeatBitExact) {
+  // --rtl stream (fidelity beat): every byte into the chosen tiles' S2MM channels goes through
+  // the Verilated AXI4-Stream port; alone and together with the RTL MAC and locks.
+  for (const Case& k : {kCases[0], kCases[2]}) {
+    SCOPED_TRACE(k.name);
+    const Compiled c = compile_case(k);
+    SimOptions pure_opt;
+    pure_opt.fidelity = hw::Fidelity::Beat;
+    const SimRun pure = run_with(c.cfg, c.prog, c.inputs, pure_opt, false);
+    ASSERT_TRUE(pure.ok) << pure.error;
+    for (const bool all : {false, true}) {
+      SimOptions o = rtl_opts(all, all, k.tiles);
+      o.rtl.stream = true;
+      o.fidelity = hw::Fidelity::Beat;
+      const SimRun rtl = run_with(c.cfg, c.prog, c.inputs, o, false);
+      ASSERT_TRUE(rtl.ok) << rtl.error;
+      EXPECT_EQ(rtl.outs, pure.outs);
+      const size_t tiles = k.tiles.empty() ? size_t{k.columns} * k.core_rows : k.tiles.size();
+      ASSERT_EQ(rtl.rtl.streams.size(), tiles * c.cfg.core.dma.s2mm_channels);
+      uint64_t beats = 0;
+      for (const auto& p : rtl.rtl.streams) {
+        beats += p.beats;
+        EXPECT_LE(p.max_occupancy, 4u);
+        EXPECT_GE(p.edges, p.beats);
+      }
+      EXPECT_GT(beats, 0u);
+      if (k.tiles.empty()) {
+        // Every byte into every compute tile: at least bytes/4 beats (partial beats round up).
+        EXPECT_GE(beats * 4, rtl.summary.bytes_mem_to_core);
+        EXPECT_LE(beats, rtl.summary.bytes_mem_to_core);
+      }
+      const double ratio = static_cast<double>(rtl.summary.total_cycles) / static_cast<double>(pure.summary.total_cycles);
+      EXPECT_NEAR(ratio, 1.0, 0.05);
+    }
+  }
+}
+
+TEST(CosimNetwork, RtlStreamPortPinsAreRecorded) {
+  const Compiled c = compile_case(kCases[0]);
+  SimOptions o = rtl_opts(false, false, {{1, 3}});
+  o.rtl.stream = true;
+  o.rtl.waves = true;
+  o.fidelity = hw::Fidelity::Beat;
+  const SimRun r = run_with(c.cfg, c.prog, {c.inputs[0]}, o, true);
+  ASSERT_TRUE(r.ok) << r.error;
+  const auto valid = r.samples("array.tile_1_3.rtl_port_s2mm_0.s_tvalid");
+  const auto ready = r.samples("array.tile_1_3.rtl_port_s2mm_0.m_tready");
+  EXPECT_NE(std::find(valid.begin(), valid.end(), 1), valid.end());
+  EXPECT_NE(std::find(ready.begin(), ready.end(), 1), ready.end());
+  const auto count = r.samples("array.tile_1_3.rtl_port_s2mm_0.count");
+  ASSERT_FALSE(count.empty());
+  EXPECT_LE(*std::max_element(count.begin(), count.end()), 4);
+  EXPECT_TRUE(r.samples("array.tile_0_2.rtl_port_s2mm_0.s_tvalid").empty()) << "only the chosen tile has RTL";
+}
+
+TEST(CosimNetwork, BrokenStreamPortLosingBeatsIsCaught) {
+  const Compiled c = compile_case(kCases[0]);
+  SimOptions o = rtl_opts(false, false);
+  o.rtl.stream = true;
+  o.rtl.broken = true;
+  o.fidelity = hw::Fidelity::Beat;
+  const SimRun r = run_with(c.cfg, c.prog, c.inputs, o, false);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.error.find("RTL stream port of tile("), std::string::npos) << r.error;
+  EXPECT_NE(r.error.find("lost"), std::string::npos) << r.error;
+
+  o.rtl.broken = false;
+  o.fidelity = hw::Fidelity::Lt;
+  const SimRun lt = run_with(c.cfg, c.prog, c.inputs, o, false);
+  EXPECT_FALSE(lt.ok);
+  EXPECT_NE(lt.error.find("--fidelity beat"), std::string::npos) << lt.error;
 }
 
 TEST(CosimNetwork, RtlTileOutsideTheComputeRowsIsRejected) {

@@ -140,6 +140,7 @@ TEST_F(RtlCosimCli, BadOptionsAreOneErrorLine) {
       {"--rtl mac --rtl-tiles x2", "is not a tile COL_ROW"},
       {"--rtl-tiles 0_2", "need --rtl"},
       {"--rtl mac --timing-only", "--timing-only"},
+      {"--rtl stream", "--fidelity beat"},
   };
   int k = 0;
   for (const auto& [args, want] : bad) {

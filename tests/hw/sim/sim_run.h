@@ -90,6 +90,9 @@ inline std::string encode(const SimResult& r, const traces::TraceRecorder& rec) 
     o << "rtllock\t" << int(l.tile.col) << "\t" << int(l.tile.row) << "\t" << l.requests << "\t" << l.acquires << "\t"
       << l.releases << "\t" << l.edges << "\t" << l.grant_latency << "\t" << l.waited_requests << "\t" << l.port_conflicts
       << "\n";
+  for (const auto& p : r.rtl.streams)
+    o << "rtlstream\t" << clean(p.channel) << "\t" << p.beats << "\t" << p.edges << "\t" << p.backpressure_cycles << "\t"
+      << p.max_occupancy << "\n";
   return o.str();
 }
 
@@ -176,6 +179,14 @@ inline SimRun decode(const std::string& text) {
       l.waited_requests = u64(f[8]);
       l.port_conflicts = u64(f[9]);
       r.rtl.locks.push_back(l);
+    } else if (f[0] == "rtlstream" && f.size() >= 6) {
+      RtlStreamRecord p;
+      p.channel = f[1];
+      p.beats = u64(f[2]);
+      p.edges = u64(f[3]);
+      p.backpressure_cycles = u64(f[4]);
+      p.max_occupancy = u64(f[5]);
+      r.rtl.streams.push_back(p);
     }
   }
   if (!seen_ok) r.error = "no result from the child: " + text.substr(0, 200);
