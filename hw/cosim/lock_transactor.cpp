@@ -2,7 +2,7 @@
 // Verilated headers before <systemc> (see mac_transactor.cpp).
 #include "Vlock_unit.h"
 #include "Vlock_unit_broken.h"
-#include "verilated.h"
+#include "hw/cosim/verilated_dut.h"
 
 #include "hw/cosim/lock_transactor.h"
 
@@ -32,54 +32,43 @@ struct LockTransactor::Dut {
 namespace {
 template <class M>
 struct LockDut final : LockTransactor::Dut {
-  VerilatedContext vctx;
-  std::unique_ptr<M> m;
-  explicit LockDut(const std::string& name) : m(std::make_unique<M>(&vctx, name.c_str())) {
-    m->clk = 0;
-    m->rst_n = 0;
-    m->init_valid = 0;
-    m->req0_valid = 0;
-    m->req1_valid = 0;
-    m->eval();
-    edge();
-    m->rst_n = 1;
-    m->eval();
+  VerilatedDut<M> d;
+  explicit LockDut(const std::string& name) : d(name) {
+    init(false, 0, 0);
+    request(0, false, false, 0, 0);
+    request(1, false, false, 0, 0);
+    d.reset();
   }
-  ~LockDut() override { m->final(); }
   void request(int port, bool valid, bool release, int id, int value) override {
+    M& m = *d.m;
     if (port == 0) {
-      m->req0_valid = valid;
-      m->req0_release = release;
-      m->req0_id = static_cast<uint8_t>(id);
-      m->req0_value = static_cast<uint8_t>(value);
+      m.req0_valid = valid;
+      m.req0_release = release;
+      m.req0_id = static_cast<uint8_t>(id);
+      m.req0_value = static_cast<uint8_t>(value);
     } else {
-      m->req1_valid = valid;
-      m->req1_release = release;
-      m->req1_id = static_cast<uint8_t>(id);
-      m->req1_value = static_cast<uint8_t>(value);
+      m.req1_valid = valid;
+      m.req1_release = release;
+      m.req1_id = static_cast<uint8_t>(id);
+      m.req1_value = static_cast<uint8_t>(value);
     }
   }
   void init(bool valid, int id, int value) override {
-    m->init_valid = valid;
-    m->init_id = static_cast<uint8_t>(id);
-    m->init_value = static_cast<uint8_t>(value);
+    d.m->init_valid = valid;
+    d.m->init_id = static_cast<uint8_t>(id);
+    d.m->init_value = static_cast<uint8_t>(value);
   }
-  void reset_n(bool v) override { m->rst_n = v; }
-  void eval() override { m->eval(); }
-  void edge() override {
-    m->clk = 1;
-    m->eval();
-    m->clk = 0;
-    m->eval();
-  }
-  bool ready(int port) const override { return port == 0 ? m->req0_ready : m->req1_ready; }
+  void reset_n(bool v) override { d.m->rst_n = v; }
+  void eval() override { d.settle(); }
+  void edge() override { d.rise(); }
+  bool ready(int port) const override { return port == 0 ? d.m->req0_ready : d.m->req1_ready; }
   int value(int id) const override {
     const uint32_t bit = static_cast<uint32_t>(id) * 6, word = bit / 32, off = bit % 32;
-    uint64_t v = m->values[word];
-    if (word + 1 < 3) v |= uint64_t{m->values[word + 1]} << 32;
+    uint64_t v = d.m->values[word];
+    if (word + 1 < 3) v |= uint64_t{d.m->values[word + 1]} << 32;
     return static_cast<int>((v >> off) & 63);
   }
-  bool overflow() const override { return m->overflow; }
+  bool overflow() const override { return d.m->overflow; }
 };
 }  // namespace
 

@@ -3,7 +3,7 @@
 // unqualified sc_time_stamp(), which the plain-C++ models built here do not use.
 #include "Vblock_mac.h"
 #include "Vblock_mac_broken.h"
-#include "verilated.h"
+#include "hw/cosim/verilated_dut.h"
 
 #include "hw/cosim/mac_transactor.h"
 
@@ -38,41 +38,24 @@ namespace {
 
 template <class M>
 struct DutOf final : MacTransactor::Dut {
-  VerilatedContext vctx;
-  std::unique_ptr<M> m;
-  explicit DutOf(const std::string& name) : m(std::make_unique<M>(&vctx, name.c_str())) {
-    m->clk = 0;
-    m->rst_n = 0;
-    m->in_valid = 0;
-    m->out_ready = 0;
-    eval();
-    edge();
-    eval();
-    edge();
-    m->rst_n = 1;
-    eval();
+  VerilatedDut<M> d;
+  explicit DutOf(const std::string& name) : d(name) {
+    set(false, false, false, false);
+    d.reset();
   }
-  ~DutOf() override { m->final(); }
   void set(bool valid, bool first, bool last, bool out_ready) override {
-    m->in_valid = valid;
-    m->in_first = first;
-    m->in_last = last;
-    m->out_ready = out_ready;
+    d.m->in_valid = valid;
+    d.m->in_first = first;
+    d.m->in_last = last;
+    d.m->out_ready = out_ready;
   }
-  uint32_t* x() override { return m->in_x.data(); }
-  uint32_t* w() override { return m->in_w.data(); }
-  // Two evaluations per cycle: the falling edge and the new inputs settle together.
-  void eval() override {
-    m->clk = 0;
-    m->eval();
-  }
-  void edge() override {
-    m->clk = 1;
-    m->eval();
-  }
-  bool in_ready() const override { return m->in_ready; }
-  bool out_valid() const override { return m->out_valid; }
-  const uint32_t* acc() const override { return m->out_acc.data(); }
+  uint32_t* x() override { return d.m->in_x.data(); }
+  uint32_t* w() override { return d.m->in_w.data(); }
+  void eval() override { d.settle(); }
+  void edge() override { d.rise(); }
+  bool in_ready() const override { return d.m->in_ready; }
+  bool out_valid() const override { return d.m->out_valid; }
+  const uint32_t* acc() const override { return d.m->out_acc.data(); }
 };
 
 constexpr uint32_t kPix = 4;  // output pixels per step (the RTL's fixed 4x8x8 shape)

@@ -2,7 +2,7 @@
 // Verilated headers before <systemc> (see mac_transactor.cpp).
 #include "Vstream_port.h"
 #include "Vstream_port_broken.h"
-#include "verilated.h"
+#include "hw/cosim/verilated_dut.h"
 
 #include "hw/cosim/stream_transactor.h"
 
@@ -28,38 +28,26 @@ struct StreamPortTransactor::Dut {
 namespace {
 template <class M>
 struct PortDut final : StreamPortTransactor::Dut {
-  VerilatedContext vctx;
-  std::unique_ptr<M> m;
-  explicit PortDut(const std::string& name) : m(std::make_unique<M>(&vctx, name.c_str())) {
-    m->rst_n = 0;
+  VerilatedDut<M> d;
+  explicit PortDut(const std::string& name) : d(name) {
     drive(false, 0, 0, false);
-    eval();
-    edge();
-    m->rst_n = 1;
-    eval();
+    d.reset();
   }
-  ~PortDut() override { m->final(); }
   void drive(bool s_valid, uint32_t data, uint8_t keep, bool m_ready) override {
-    m->s_tvalid = s_valid;
-    m->s_tdata = data;
-    m->s_tkeep = keep;
-    m->s_tlast = 0;
-    m->m_tready = m_ready;
+    d.m->s_tvalid = s_valid;
+    d.m->s_tdata = data;
+    d.m->s_tkeep = keep;
+    d.m->s_tlast = 0;
+    d.m->m_tready = m_ready;
   }
-  void reset_n(bool v) override { m->rst_n = v; }
-  void eval() override {
-    m->clk = 0;
-    m->eval();
-  }
-  void edge() override {
-    m->clk = 1;
-    m->eval();
-  }
-  bool s_ready() const override { return m->s_tready; }
-  bool m_valid() const override { return m->m_tvalid; }
-  uint32_t m_data() const override { return m->m_tdata; }
-  uint8_t m_keep() const override { return m->m_tkeep; }
-  uint32_t count() const override { return m->count; }
+  void reset_n(bool v) override { d.m->rst_n = v; }
+  void eval() override { d.settle(); }
+  void edge() override { d.rise(); }
+  bool s_ready() const override { return d.m->s_tready; }
+  bool m_valid() const override { return d.m->m_tvalid; }
+  uint32_t m_data() const override { return d.m->m_tdata; }
+  uint8_t m_keep() const override { return d.m->m_tkeep; }
+  uint32_t count() const override { return d.m->count; }
 };
 
 const char* const kWires[] = {"s_tvalid", "s_tready", "m_tvalid", "m_tready"};
