@@ -1,4 +1,5 @@
 // check_timing_command.cpp — `sparseaie check-timing` (see check_timing_command.h).
+#include "util/file_io.h"
 #include "cli/check_timing_command.h"
 
 #include <CLI/CLI.hpp>
@@ -51,7 +52,7 @@ int cmd_check_timing(const CheckTimingArgs& a) {
   if (a.update) {
     std::string name = a.workload;
     if (name.empty()) name = std::filesystem::path(a.golden_path).stem().string();
-    traces::write_file_atomic(a.golden_path, traces::make_golden(summary, name, tol));
+    util::write_file_atomic(a.golden_path, traces::make_golden(summary, name, tol));
     fmt::print("golden written          : {} ({})\n", a.golden_path, name);
     return kOk;
   }

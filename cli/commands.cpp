@@ -1,4 +1,5 @@
 // commands.cpp — the driver's subcommands: wiring of trainer, compiler, simulator and sinks.
+#include "util/file_io.h"
 #include "cli/commands.h"
 #include "cli/rtl_output.h"
 
@@ -19,13 +20,14 @@
 #include <stdexcept>
 
 #include "compiler/compile.h"
-#include "compiler/import/bundle_io.h"
-#include "compiler/reference/reference_executor.h"
+#include "model/ir/block_shape.h"
+#include "model/bundle/bundle_io.h"
+#include "model/reference/reference_executor.h"
 #include "hw/config/array_config.h"
 #include "hw/isa/program_io.h"
 #include "hw/sim/simulate.h"
 #include "traces/sinks.h"
-#include "trainer/data/idx.h"
+#include "model/data/idx.h"
 #ifdef SAIE_WITH_TORCH
 #include "trainer/train_pipeline.h"
 #endif
@@ -135,7 +137,7 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
                                            gin.h, gin.w, gin.c, prog.input.h, prog.input.w, prog.input.c));
   }
   ensure_dir(a.out_dir);  // only once the inputs are known to fit: a refused run writes nothing
-  traces::write_file_atomic(a.out_dir + "/config.json", config::to_json(cfg));
+  util::write_file_atomic(a.out_dir + "/config.json", config::to_json(cfg));
 
   traces::TraceRecorder rec;
   rec.record_events = a.trace;
@@ -222,7 +224,7 @@ void print_sim(const SimOutcome& o, const config::ArrayConfig& cfg, const Simula
 
 std::optional<ir::Graph> maybe_bundle(const std::string& dir) {
   if (dir.empty()) return std::nullopt;
-  return import::read_bundle(dir);
+  return bundle::read_bundle(dir);
 }
 
 compiler::CompileResult compile_bundle(const ir::Graph& g, const config::ArrayConfig& cfg, bool dense) {
@@ -234,9 +236,9 @@ compiler::CompileResult compile_bundle(const ir::Graph& g, const config::ArrayCo
 void write_compiled(const compiler::CompileResult& cr, const config::ArrayConfig& cfg, const std::string& dir) {
   ensure_dir(dir);
   isa::write_program_file(cr.program, dir + "/program.bin");
-  traces::write_file_atomic(dir + "/program.txt", isa::listing(cr.program));
-  traces::write_file_atomic(dir + "/schedule.txt", cr.schedule_listing);
-  traces::write_file_atomic(dir + "/config.json", config::to_json(cfg));
+  util::write_file_atomic(dir + "/program.txt", isa::listing(cr.program));
+  util::write_file_atomic(dir + "/schedule.txt", cr.schedule_listing);
+  util::write_file_atomic(dir + "/config.json", config::to_json(cfg));
 }
 
 void print_layers(const compiler::CompileResult& cr) {
@@ -248,22 +250,17 @@ void print_layers(const compiler::CompileResult& cr) {
 
 }  // namespace
 
-#ifdef SAIE_WITH_TORCH
 namespace {
 // "8x8" -> {8, 8}; throws naming the flag on anything else.
-std::pair<uint32_t, uint32_t> parse_block(const std::string& s) {
-  const size_t x = s.find('x');
-  auto num = [&](const std::string& t) -> uint32_t {
-    if (t.empty() || t.size() > 4 || t.find_first_not_of("0123456789") != std::string::npos) return 0;
-    return static_cast<uint32_t>(std::stoul(t));
-  };
-  const uint32_t bo = x == std::string::npos ? 0 : num(s.substr(0, x)), bi = x == std::string::npos ? 0 : num(s.substr(x + 1));
-  if (bo == 0 || bi == 0 || bo > 256 || bi > 256)
-    throw std::runtime_error(fmt::format("--block '{}' is not BOxBI with 1..256 channels each (e.g. 8x8, 1x1, 4x16)", s));
-  return {bo, bi};
+[[maybe_unused]] std::pair<uint32_t, uint32_t> parse_block_flag(const std::string& s) {
+  try {
+    const ir::BlockShape b = ir::parse_block_shape(s);
+    return {b.bo, b.bi};
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--block ") + e.what());
+  }
 }
 }  // namespace
-#endif
 
 int cmd_train(const TrainArgs& a) {
 #ifdef SAIE_WITH_TORCH
@@ -276,7 +273,7 @@ int cmd_train(const TrainArgs& a) {
   o.train_limit = a.train_limit;
   o.test_limit = a.test_limit;
   o.sparsity = a.sparsity;
-  std::tie(o.block_o, o.block_i) = parse_block(a.block);
+  std::tie(o.block_o, o.block_i) = parse_block_flag(a.block);
   o.score = a.score;
   o.selection = a.selection;
   o.schedule = a.schedule;
@@ -326,7 +323,7 @@ int cmd_train(const TrainArgs& a) {
 }
 
 int cmd_compile(const CompileArgs& a) {
-  ir::Graph g = import::read_bundle(a.bundle_dir);
+  ir::Graph g = bundle::read_bundle(a.bundle_dir);
   config::ArrayConfig cfg = config::load_config(a.config);
   auto cr = compile_bundle(g, cfg, a.dense);
   write_compiled(cr, cfg, a.out_dir);
@@ -412,7 +409,7 @@ int cmd_simulate(const SimulateArgs& a) {
 
 int cmd_run(const RunArgs& a) {
   check_input_flags(a.simulate);
-  ir::Graph g = import::read_bundle(a.compile.bundle_dir);
+  ir::Graph g = bundle::read_bundle(a.compile.bundle_dir);
   if (a.simulate.random_inputs == 0) require_fashion_mnist_input("network", g.input().out.h, g.input().out.w, g.input().out.c);
   config::ArrayConfig cfg = config::load_config(a.compile.config);
   fmt::print("network                 : {} (float accuracy {:.4f} from the bundle)\n", g.name, g.provenance.float_accuracy);

@@ -1,4 +1,5 @@
 // estimate_command.cpp — `sparseaie estimate` (see estimate_command.h, docs/estimate.md).
+#include "util/file_io.h"
 #include "cli/estimate_command.h"
 
 #include <CLI/CLI.hpp>
@@ -7,7 +8,7 @@
 #include "cli/commands.h"
 #include "compiler/compile.h"
 #include "compiler/estimate/estimate.h"
-#include "compiler/import/bundle_io.h"
+#include "model/bundle/bundle_io.h"
 #include "hw/config/array_config.h"
 #include "traces/sinks.h"
 
@@ -24,7 +25,7 @@ void add_estimate_command(CLI::App& app, EstimateArgs& a) {
 }
 
 int cmd_estimate(const EstimateArgs& a) {
-  const ir::Graph g = import::read_bundle(a.bundle_dir);
+  const ir::Graph g = bundle::read_bundle(a.bundle_dir);
   const config::ArrayConfig cfg = config::load_config(a.config);
   compiler::CompileOptions opt;
   opt.dense = a.dense;
@@ -34,7 +35,7 @@ int cmd_estimate(const EstimateArgs& a) {
              a.mute_compute ? ", compute muted" : "");
   fmt::print("{}", estimate::format_table(e));
   if (!a.json_path.empty()) {
-    traces::write_file_atomic(a.json_path, estimate::to_json(e, cfg.name, a.dense, a.mute_compute));
+    util::write_file_atomic(a.json_path, estimate::to_json(e, cfg.name, a.dense, a.mute_compute));
     fmt::print("json                    : {}\n", a.json_path);
   }
   return kOk;

@@ -11,7 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/import/bundle_io.h"
+#include "model/bundle/bundle_io.h"
+#include "model/ir/block_shape.h"
 #ifdef SAIE_WITH_TORCH
 #include "trainer/import/torchscript_import.h"
 #include "trainer/zoo/model_zoo.h"
@@ -45,9 +46,12 @@ namespace {
 
 // "8x8" -> {8, 8}
 [[maybe_unused]] std::pair<uint32_t, uint32_t> parse_block(const std::string& s) {
-  const size_t x = s.find('x');
-  if (x == std::string::npos) throw std::runtime_error("--block '" + s + "' must look like 8x8 (out x in channels)");
-  return {parse_positive(s.substr(0, x), "--block"), parse_positive(s.substr(x + 1), "--block")};
+  try {
+    const ir::BlockShape b = ir::parse_block_shape(s);
+    return {b.bo, b.bi};
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--block ") + e.what());
+  }
 }
 
 // "224,224,3" -> {h, w, c}
@@ -131,7 +135,7 @@ int cmd_import(const ImportArgs& a) {
   progress("importing " + a.model_path + " (input " + a.input_shape + ")");
   const ir::Graph g = trainer::import_torchscript(o);
   progress(g.provenance.notes);
-  import::write_bundle(g, a.out_dir);
+  bundle::write_bundle(g, a.out_dir);
   report(g, a.out_dir, seconds_since(t0));
   return 0;
 }
@@ -147,7 +151,7 @@ int cmd_zoo(const ZooArgs& a) {
   o.calib_inputs = a.calib_inputs;
   progress("building " + a.model + " (seed " + std::to_string(a.seed) + ")");
   const ir::Graph g = trainer::make_zoo_graph(a.model, o);
-  import::write_bundle(g, a.out_dir);
+  bundle::write_bundle(g, a.out_dir);
   report(g, a.out_dir, seconds_since(t0));
   return 0;
 }

@@ -1,4 +1,5 @@
 // rtl_output.cpp — co-simulation options, the pure-model hand-over files and the RTL report.
+#include "util/file_io.h"
 #include "cli/rtl_output.h"
 
 #include <fmt/core.h>
@@ -48,12 +49,12 @@ void write_outputs_file(const std::vector<std::vector<int8_t>>& outputs, const t
                         const std::string& dir) {
   std::string bytes;
   for (const auto& o : outputs) bytes.append(reinterpret_cast<const char*>(o.data()), o.size());
-  traces::write_file_atomic(dir + "/outputs.bin", bytes);
+  util::write_file_atomic(dir + "/outputs.bin", bytes);
   nlohmann::json j;
   j["total_cycles"] = s.total_cycles;
   j["inferences"] = s.inferences;
   j["wall_s"] = wall_s;
-  traces::write_file_atomic(dir + "/run.json", j.dump(2) + "\n");
+  util::write_file_atomic(dir + "/run.json", j.dump(2) + "\n");
 }
 
 PureModelRun read_pure_model_run(const std::string& dir) {
@@ -129,7 +130,7 @@ int finish_rtl_run(const SimulateArgs& a, const config::ArrayConfig& cfg, const 
     rtl_ops += o.rtl_op_cycles;
     steps += o.steps;
   }
-  traces::write_file_atomic(a.out_dir + "/rtl_ops.csv", csv.str());
+  util::write_file_atomic(a.out_dir + "/rtl_ops.csv", csv.str());
 
   nlohmann::json j;
   std::vector<std::string> blocks;
@@ -220,7 +221,7 @@ int finish_rtl_run(const SimulateArgs& a, const config::ArrayConfig& cfg, const 
     j["vs_pure_model"] = c;
     if (same != outputs.size()) code = kMismatch;
   }
-  traces::write_file_atomic(a.out_dir + "/rtl.json", j.dump(2) + "\n");
+  util::write_file_atomic(a.out_dir + "/rtl.json", j.dump(2) + "\n");
 
   fmt::print("rtl co-simulation       : {} in {}{}\n", fmt::join(blocks, ","),
              opt.tiles.empty() ? std::string("every compute tile") : fmt::format("tiles {}", fmt::join(tile_names, ",")),

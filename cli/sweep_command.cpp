@@ -5,6 +5,7 @@
 // point then stays in that point. Children get SIGKILL when the sweep dies (PR_SET_PDEATHSIG), so a
 // killed sweep leaves no orphans writing into its folder; a rerun redoes every point without a
 // result.json.
+#include "util/file_io.h"
 #include "cli/sweep_command.h"
 
 #include <CLI/CLI.hpp>
@@ -35,6 +36,7 @@
 
 #include "cli/commands.h"
 #include "hw/config/array_config.h"
+#include "model/ir/block_shape.h"
 #include "traces/sinks.h"
 
 namespace fs = std::filesystem;
@@ -151,17 +153,6 @@ struct GridReader {
     return v;
   }
 };
-
-bool valid_block(const std::string& s) {
-  const size_t x = s.find('x');
-  if (x == std::string::npos) return false;
-  auto num = [](const std::string& t) {
-    if (t.empty() || t.size() > 3 || t.find_first_not_of("0123456789") != std::string::npos) return 0ul;
-    return std::stoul(t);
-  };
-  const unsigned long bo = num(s.substr(0, x)), bi = num(s.substr(x + 1));
-  return bo >= 1 && bo <= 256 && bi >= 1 && bi <= 256;
-}
 
 std::string value_text(const ojson& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
@@ -300,7 +291,11 @@ Grid read_grid(const std::string& file) {
     const ojson& b = r.array(g.at("block"), "block");
     for (size_t i = 0; i < b.size(); ++i) {
       const std::string s = r.str(b[i], fmt::format("block[{}]", i));
-      if (!valid_block(s)) r.fail(fmt::format("block[{}]", i), "'" + s + "' is not BOxBI with 1..256 channels each (e.g. 8x8)");
+      try {
+        ir::parse_block_shape(s);
+      } catch (const std::invalid_argument& e) {
+        r.fail(fmt::format("block[{}]", i), e.what());
+      }
       if (std::find(grid.blocks.begin(), grid.blocks.end(), s) != grid.blocks.end()) r.fail(fmt::format("block[{}]", i), "duplicate block");
       grid.blocks.push_back(s);
     }
@@ -575,7 +570,7 @@ void write_results(const fs::path& dir, const std::string& grid_path, const std:
   j["failed"] = points.size() - ok - skipped;
   j["skipped"] = skipped;
   j["rows"] = rows;
-  traces::write_file_atomic((dir / "results.json").string(), j.dump(2) + "\n");
+  util::write_file_atomic((dir / "results.json").string(), j.dump(2) + "\n");
   std::string csv;
   bool first = true;
   for (const auto& row : rows) {
@@ -593,7 +588,7 @@ void write_results(const fs::path& dir, const std::string& grid_path, const std:
     }
     csv += line + "\n";
   }
-  traces::write_file_atomic((dir / "results.csv").string(), csv);
+  util::write_file_atomic((dir / "results.csv").string(), csv);
 }
 
 std::string self_exe() {
@@ -792,7 +787,7 @@ size_t apply_prefilter(const Prefilter& pf, const std::string& exe, uint32_t job
     } catch (const std::exception&) {
     }
     if (old != text) {
-      traces::write_file_atomic(rf.string(), text);
+      util::write_file_atomic(rf.string(), text);
       say(fmt::format("skipped by the prefilter: {}: {}", point_label(p), r["reason"].get<std::string>()));
     }
     p.result = r;
@@ -837,7 +832,7 @@ int run_on_slurm(const SweepArgs& a, const fs::path& dir, const std::string& exe
                           shell_quote(fs::absolute(a.grid_path).string()), shell_quote(dir.string()),
                           a.prefilter.empty() ? "" : " --prefilter " + shell_quote(a.prefilter), tasks);
     const std::string script_path = (sdir / "sweep.sbatch").string();
-    traces::write_file_atomic(script_path, script);
+    util::write_file_atomic(script_path, script);
     std::vector<std::string> args;
     if (!a.slurm_no_wait) args.push_back("--wait");
     args.push_back("--parsable");
@@ -922,7 +917,7 @@ int cmd_sweep(const SweepArgs& a) {
   std::vector<CfgSpec> cfgs = grid.cfgs;
   for (auto& c : cfgs) {
     c.path = (dir / "configs" / (hash_hex(c.text) + ".json")).string();
-    if (!fs::exists(c.path) || read_text(c.path) != c.text) traces::write_file_atomic(c.path, c.text);
+    if (!fs::exists(c.path) || read_text(c.path) != c.text) util::write_file_atomic(c.path, c.text);
   }
 
   // Bundles: one per zoo network x block x sparsity level built (level 0 compiles --dense the
@@ -1064,7 +1059,7 @@ int cmd_sweep(const SweepArgs& a) {
     ojson stored = point_identity(p);
     for (auto it = r.begin(); it != r.end(); ++it) stored[it.key()] = it.value();
     p.result = stored;
-    if (record) traces::write_file_atomic(p.dir + "/result.json", stored.dump(2) + "\n");
+    if (record) util::write_file_atomic(p.dir + "/result.json", stored.dump(2) + "\n");
     const bool is_ok = stored["status"] == "ok";
     if (is_ok) ++ok;
     const size_t d = ++done;

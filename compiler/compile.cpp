@@ -7,7 +7,7 @@
 
 #include "compiler/emit/schedule_listing.h"
 #include "compiler/lower/lower_layer.h"
-#include "compiler/lower/verify_program.h"
+#include "hw/isa/verify_program.h"
 #include "compiler/passes/passes.h"
 #include "compiler/schedule/ddr_plan.h"
 #include "compiler/schedule/layer_plan.h"
@@ -384,10 +384,11 @@ CompileResult compile(const ir::Graph& g, const config::ArrayConfig& cfg, const 
   while (next_concat < concat_at.size()) listing << concat_lines[next_concat++] << "\n";
   res.schedule_listing = listing.str();
 
-  const std::vector<std::string> errs = lower::verify_program(prog, tm);
-  if (!errs.empty())
-    throw CompileError("internal: lowering produced an invalid program (" + std::to_string(errs.size()) +
-                       " problems), first: " + errs.front());
+  try {
+    isa::verify_program(prog, cfg);
+  } catch (const isa::ProgramError& e) {
+    throw CompileError(std::string("internal: lowering produced an invalid program: ") + e.what());
+  }
   return res;
 }
 

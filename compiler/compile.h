@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "compiler/estimate/estimate.h"
-#include "compiler/ir/graph.h"
+#include "model/ir/graph.h"
 #include "hw/config/array_config.h"
 #include "hw/isa/program.h"
 

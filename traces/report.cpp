@@ -20,6 +20,7 @@
 #include "hw/config/units.h"
 
 #include "traces/sinks.h"
+#include "util/file_io.h"
 
 namespace saie::traces {
 namespace {
@@ -781,6 +782,6 @@ std::string build_report_html(const ReportOptions& opt) {
   return o;
 }
 
-void write_report(const ReportOptions& opt, const std::string& out_path) { write_file_atomic(out_path, build_report_html(opt)); }
+void write_report(const ReportOptions& opt, const std::string& out_path) { util::write_file_atomic(out_path, build_report_html(opt)); }
 
 }  // namespace saie::traces

@@ -4,6 +4,7 @@
 // names in natural order), events are stably sorted by time, and nothing depends on hash order
 // or the wall clock (the VCD has no $date). Files are written atomically.
 #include "traces/sinks.h"
+#include "util/file_io.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -200,25 +201,6 @@ std::string display_track(const std::string& track) {
   return track;
 }
 
-void write_file_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot open " + tmp + " for writing: " + std::strerror(errno));
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("write to " + tmp + " failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string err = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + err);
-  }
-}
-
 // ---- trace.json (Chrome / Perfetto trace event format) -------------------------------------
 
 void write_perfetto(const TraceRecorder& rec, double clock_hz, const std::string& path, uint64_t bandwidth_bin_cycles) {
@@ -360,7 +342,7 @@ void write_perfetto(const TraceRecorder& rec, double clock_hz, const std::string
                         {"bandwidth_bin_cycles", bandwidth_bin_cycles},
                         {"layout", "one process per tile (tile(col,row), sorted by column then row), one thread per core / DMA channel"}};
   out += "\"displayTimeUnit\":\"ns\",\n\"otherData\":" + other.dump() + "\n}\n";
-  write_file_atomic(path, out);
+  util::write_file_atomic(path, out);
 }
 
 // ---- bandwidth.csv ----------------------------------------------------------------------------
@@ -378,7 +360,7 @@ void write_bandwidth_csv(const TraceRecorder& rec, uint64_t bin_cycles, const st
     std::snprintf(buf, sizeof buf, ",%" PRIu64 ",%.6f\n", bytes, static_cast<double>(bytes) / static_cast<double>(bin_cycles));
     out += buf;
   }
-  write_file_atomic(path, out);
+  util::write_file_atomic(path, out);
 }
 
 // ---- waves.vcd ----------------------------------------------------------------------------------
@@ -570,7 +552,7 @@ void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std:
     }
     if (!block.empty()) out << "#" << t << "\n" << block;
   }
-  write_file_atomic(path, out.str());
+  util::write_file_atomic(path, out.str());
 }
 
 // ---- summary.json ---------------------------------------------------------------------------------
@@ -646,7 +628,7 @@ void write_summary(const RunSummary& s, const TraceRecorder& rec, const std::str
     stats[name] = {{"value", st.value}, {"unit", st.unit}, {"description", st.description}};
   }
   j["stats"] = stats;
-  write_file_atomic(path, j.dump(2) + "\n");
+  util::write_file_atomic(path, j.dump(2) + "\n");
 }
 
 }  // namespace saie::traces

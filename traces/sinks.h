@@ -1,5 +1,5 @@
 // sinks.h — turn a TraceRecorder / RunSummary into the run's output files.
-// Every writer writes to "<path>.tmp" and renames, and throws std::runtime_error on failure.
+// Every writer writes atomically (util::write_file_atomic) and throws std::runtime_error on failure.
 //
 // Track names are shown as they read in the hardware ("array.tile_C_R.core",
 // "array.tile_C_R.dma.s2mm_N", "array.tile_C_R.lock.L"); a stream FIFO recorded as
@@ -41,8 +41,6 @@ void write_bandwidth_csv(const TraceRecorder& rec, uint64_t bin_cycles, const st
 void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std::string>& scopes, const std::string& path);
 // summary.json: the RunSummary fields plus every statistic of the recorder.
 void write_summary(const RunSummary& s, const TraceRecorder& rec, const std::string& path);
-// Writes text to path atomically (tmp + rename).
-void write_file_atomic(const std::string& path, const std::string& text);
 // The name a track is shown under (see the top of this file).
 std::string display_track(const std::string& track);
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/ir/graph.h"
-#include "trainer/data/idx.h"
+#include "model/ir/graph.h"
+#include "model/data/idx.h"
 #include "trainer/export/bundle_export.h"
 #include "trainer/models/spec_net.h"
 #include "trainer/sparsity/block_mask.h"

@@ -16,7 +16,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "compiler/reference/reference_executor.h"
+#include "model/reference/reference_executor.h"
+#include "util/file_io.h"
 #include "trainer/export/bundle_export.h"
 #include "trainer/export/weight_bytes.h"
 #include "trainer/quant/quantize.h"
@@ -137,11 +138,9 @@ void write_checkpoint(const fs::path& file, SpecNet& net, torch::optim::SGD* sgd
   meta["masks"] = masks;
   ar.write("meta", c10::IValue(meta.dump()));
   fs::create_directories(file.parent_path());
-  const fs::path tmp = file.string() + ".tmp";
-  ar.save_to(tmp.string());
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec) throw std::runtime_error("cannot rename checkpoint " + tmp.string() + ": " + ec.message());
+  util::StagedFile staged(file.string());  // LibTorch saves to a path: write it there, then rename
+  ar.save_to(staged.temp_path());
+  staged.commit();
 }
 
 // Loads net weights and the run state; `optim` gets the optimiser archive if there is one.
@@ -188,30 +187,6 @@ void restore_state(const json& j, RunState& st, std::mt19937_64& rng) {
     st.mask_layers.push_back(m.at("layer").get<size_t>());
     st.masks.push_back(std::move(b));
   }
-}
-
-double int8_accuracy(const ir::Graph& g, const data::Dataset& test, int64_t limit) {
-  const int64_t n = limit < 0 ? int64_t{test.count} : std::min<int64_t>(limit, test.count);
-  int64_t correct = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const reference::Tensor x = reference::quantize_image(g, test.image(static_cast<uint32_t>(i)));
-    correct += reference::argmax(reference::run(g, x)) == test.labels[static_cast<size_t>(i)];
-  }
-  return n > 0 ? static_cast<double>(correct) / static_cast<double>(n) : 0.0;
-}
-
-void write_text_atomic(const fs::path& file, const std::string& text) {
-  if (file.has_parent_path()) fs::create_directories(file.parent_path());
-  const fs::path tmp = file.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw std::runtime_error("cannot write " + tmp.string());
-    f << text;
-    if (!f) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec) throw std::runtime_error("cannot rename " + tmp.string() + ": " + ec.message());
 }
 
 json options_json(const TrainOptions& o) {
@@ -422,7 +397,8 @@ TrainReport train_and_export(const TrainOptions& opt) {
   rep.weight_bytes_compact = wb.compact_bytes;
   const auto t_q = Clock::now();
   if (opt.int8_eval_images != 0) {
-    rep.int8_accuracy = int8_accuracy(g, test_raw, opt.int8_eval_images);
+    rep.int8_accuracy = reference::int8_accuracy(
+        g, test_raw, opt.int8_eval_images < 0 ? test_raw.count : static_cast<uint32_t>(opt.int8_eval_images));
     say(fmt("int8 reference accuracy %.4f (float %.4f), %.1f s", rep.int8_accuracy, rep.sparse_float_accuracy,
             seconds_since(t_q)));
   }
@@ -464,7 +440,8 @@ TrainReport train_and_export(const TrainOptions& opt) {
            {"total_seconds", rep.seconds},
            {"bundle", opt.out_dir}};
   const fs::path sum_path = opt.summary_path.empty() ? fs::path(opt.out_dir) / "train_summary.json" : fs::path(opt.summary_path);
-  write_text_atomic(sum_path, sum.dump(2) + "\n");
+  if (sum_path.has_parent_path()) fs::create_directories(sum_path.parent_path());
+  util::write_file_atomic(sum_path.string(), sum.dump(2) + "\n");
   rep.completed = true;
   say(fmt("wrote bundle %s (%zu nodes, weights %llu B compacted vs %llu B dense) and %s, %.1f s total", opt.out_dir.c_str(),
           g.nodes.size(), static_cast<unsigned long long>(wb.compact_bytes), static_cast<unsigned long long>(wb.dense_bytes),

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "compiler/compile.h"
-#include "compiler/ir/graph.h"
+#include "model/ir/graph.h"
 #include "compiler/schedule/ddr_plan.h"
 #include "compiler/schedule/layer_plan.h"
 #include "hw/isa/program.h"

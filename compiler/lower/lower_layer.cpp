@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "compiler/compile.h"
-#include "compiler/ir/requant.h"
+#include "model/ir/requant.h"
 #include "compiler/lower/phase_builder.h"
 
 namespace saie::lower {
@@ -62,8 +62,8 @@ void single(PhaseBuilder& b, TileId t, DmaDir dir, uint8_t ch, isa::BufferDescri
   b.add_task(t, dir, ch, id, 1);
 }
 
-// Lock values are 6-bit: a producer may run at most 63 releases ahead of its consumer.
-constexpr uint32_t kMaxLockValue = 63;
+// Lock values are 6-bit: a producer may run at most isa::kMaxLockValue releases ahead of its consumer.
+using isa::kMaxLockValue;
 
 // LOAD lands band by band (one release per band) when the band count fits the lock.
 bool load_per_band(const LayerPlan& p) { return p.nb > 1 && p.nb <= kMaxLockValue; }

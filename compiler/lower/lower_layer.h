@@ -3,7 +3,7 @@
 // "How the compiler uses it").
 #pragma once
 
-#include "compiler/ir/graph.h"
+#include "model/ir/graph.h"
 #include "compiler/schedule/ddr_plan.h"
 #include "compiler/schedule/layer_plan.h"
 #include "compiler/target/target_model.h"

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "compiler/compile.h"
-#include "compiler/ir/block_sparse.h"
-#include "compiler/ir/requant.h"
+#include "model/ir/block_sparse.h"
+#include "model/ir/requant.h"
 #include "compiler/schedule/layer_plan.h"
 
 namespace saie::schedule {

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/ir/graph.h"
+#include "model/ir/graph.h"
 #include "compiler/target/target_model.h"
 
 namespace saie::schedule {

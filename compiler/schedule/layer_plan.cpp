@@ -7,7 +7,7 @@
 #include <string>
 
 #include "compiler/compile.h"
-#include "compiler/ir/block_sparse.h"
+#include "model/ir/block_sparse.h"
 #include "hw/isa/op_costs.h"
 
 namespace saie::schedule {
@@ -140,7 +140,7 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
   // More bands than a 6-bit lock can count: the slice lands as a whole before the first band
   // is sent (lower_layer.cpp, load_per_band), so the rest of the load is not overlapped.
   double wait_slice = 0;
-  if (nb > target::TargetModel::kMaxLockValue && !s.resident_in)
+  if (nb > isa::kMaxLockValue && !s.resident_in)
     wait_slice = double((s.rows - bh) * ge.sh) * s.max_wi * s.in_c / rd;
   return wait_slice + t_in + t_comp + t_out + (nb - 1) * std::max({t_in, t_comp, t_out});
 }

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "compiler/ir/graph.h"
+#include "model/ir/graph.h"
 #include "compiler/schedule/ddr_plan.h"
 #include "compiler/target/target_model.h"
 

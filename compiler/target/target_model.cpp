@@ -26,8 +26,4 @@ uint64_t TargetModel::memory_bytes(isa::TileKind k) const {
   return cfg_.core.data_memory_bytes;
 }
 
-std::string TargetModel::tile_name(isa::TileId t) {
-  return "tile(" + std::to_string(t.col) + "," + std::to_string(t.row) + ")";
-}
-
 }  // namespace saie::target

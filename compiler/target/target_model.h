@@ -59,12 +59,6 @@ class TargetModel {
   double ddr_write_bytes_per_cycle() const { return cfg_.ddr.write_bytes_per_cycle; }
   uint32_t macs_per_cycle() const { return cfg_.core.costs.macs_per_cycle; }
 
-  // Largest lock value (6-bit semaphore).
-  static constexpr uint32_t kMaxLockValue = 63;
-
-  // Human-readable tile name, e.g. "tile(1,2)".
-  static std::string tile_name(isa::TileId t);
-
  private:
   static isa::TileId tile(uint32_t col, uint32_t row) {
     return isa::TileId{static_cast<uint8_t>(col), static_cast<uint8_t>(row)};

@@ -22,11 +22,6 @@ namespace {
 
 constexpr uint64_t kU64Max = std::numeric_limits<uint64_t>::max();
 
-// Saturating multiply: sizes are products of u32 fields and must not wrap past a bounds check.
-uint64_t mul_sat(uint64_t a, uint64_t b) {
-  if (a != 0 && b > kU64Max / a) return kU64Max;
-  return a * b;
-}
 uint64_t add_sat(uint64_t a, uint64_t b) { return b > kU64Max - a ? kU64Max : a + b; }
 
 std::string hex(uint64_t v) {
@@ -57,20 +52,7 @@ int32_t rd_i32(const uint8_t* p) {
 int8_t as_i8(uint8_t b) { return static_cast<int8_t>(b); }
 
 void check_shift(const char* op, const std::string& where, int32_t shift) {
-  if (shift < 0 || shift > 62) bad_arg(op, where + " shift " + std::to_string(shift) + " outside [0, 62]");
-}
-
-// Shared by conv and pool: window geometry.
-std::string window_error(uint32_t in_h, uint32_t in_w, uint32_t out_h, uint32_t out_w, uint8_t kh, uint8_t kw,
-                         uint8_t sh, uint8_t sw) {
-  if (kh == 0 || kw == 0) return "kernel " + std::to_string(kh) + "x" + std::to_string(kw) + " has a zero side";
-  if (sh == 0 || sw == 0) return "stride " + std::to_string(sh) + "x" + std::to_string(sw) + " has a zero side";
-  if (out_h == 0 || out_w == 0) return "output " + std::to_string(out_h) + "x" + std::to_string(out_w) + " is empty";
-  uint64_t need_h = uint64_t{out_h - 1} * sh + kh, need_w = uint64_t{out_w - 1} * sw + kw;
-  if (need_h > in_h || need_w > in_w)
-    return "output " + std::to_string(out_h) + "x" + std::to_string(out_w) + " needs input " + std::to_string(need_h) +
-           "x" + std::to_string(need_w) + " but input is " + std::to_string(in_h) + "x" + std::to_string(in_w);
-  return "";
+  if (std::string e = isa::shift_error(shift); !e.empty()) bad_arg(op, where + " " + e);
 }
 
 // Adds one stored 8x8 block's contribution to every output pixel: acc points at the block row's
@@ -352,25 +334,6 @@ bool conv_vnni_available() {
 }
 void set_conv_vnni(bool enabled) { g_conv_vnni.store(enabled, std::memory_order_relaxed); }
 
-// ---- static helpers ---------------------------------------------------------------------
-
-std::string conv_args_error(const isa::ConvArgs& a) {
-  if (a.in_c == 0 || a.in_c % 8 != 0) return "in_c " + std::to_string(a.in_c) + " is not a positive multiple of 8";
-  if (a.out_c == 0 || a.out_c % 8 != 0) return "out_c " + std::to_string(a.out_c) + " is not a positive multiple of 8";
-  if (a.out_c / 8 > 0xFFFF || a.in_c / 8 > 0xFFFF) return "channel count exceeds the u16 block index";
-  return window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w);
-}
-
-std::string pool_args_error(const isa::PoolArgs& a) {
-  if (a.c == 0) return "c is 0";
-  return window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w);
-}
-
-uint64_t conv_input_bytes(const isa::ConvArgs& a) { return mul_sat(mul_sat(a.in_h, a.in_w), a.in_c); }
-uint64_t conv_output_bytes(const isa::ConvArgs& a) { return mul_sat(mul_sat(a.out_h, a.out_w), a.out_c); }
-uint64_t conv_weight_header_bytes(const isa::ConvArgs& a) { return 8 + 2 * (uint64_t{a.out_c / 8} + 1); }
-uint64_t conv_qp_bytes(const isa::ConvArgs& a) { return uint64_t{kRequantRecordBytes} * a.out_c; }
-
 // ---- conv --------------------------------------------------------------------------------
 
 ConvOperands parse_conv_operands(const uint8_t* mem, size_t mem_size, const isa::ConvArgs& a) {
@@ -509,8 +472,8 @@ template <typename Reduce>
 KernelResult run_pool(const char* op, uint8_t* mem, size_t mem_size, const isa::PoolArgs& a,
                       const config::CoreCosts& costs, bool arithmetic, Reduce reduce) {
   if (std::string e = pool_args_error(a); !e.empty()) bad_arg(op, e);
-  check_range(op, "input", a.in_addr, mul_sat(mul_sat(a.in_h, a.in_w), a.c), mem_size);
-  check_range(op, "output", a.out_addr, mul_sat(mul_sat(a.out_h, a.out_w), a.c), mem_size);
+  check_range(op, "input", a.in_addr, isa::pool_input_bytes(a), mem_size);
+  check_range(op, "output", a.out_addr, isa::pool_output_bytes(a), mem_size);
   KernelResult r;
   r.cycles = isa::pool_cycles(a, costs);
   if (!arithmetic) return r;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "hw/config/array_config.h"
+#include "hw/isa/op_args.h"
 #include "hw/isa/op_costs.h"
 #include "hw/isa/program.h"
 
@@ -109,18 +110,13 @@ using isa::add_cycles;
 using isa::conv_cycles;
 using isa::pool_cycles;
 
-// Static argument checks shared with the program checker: "" when consistent, else a one-line
-// reason (e.g. "in_c 12 is not a multiple of 8"). Conv: in_c/out_c positive multiples of 8,
-// kh/kw/strides >= 1, out_h/out_w >= 1 and the last window inside the input
-// ((out_h-1)*stride_h + kh <= in_h, same for w). Pools: c >= 1, same window rule.
-std::string conv_args_error(const isa::ConvArgs& a);
-std::string pool_args_error(const isa::PoolArgs& a);
-
-// Byte sizes of the operands, for extent checks: [addr, addr + bytes).
-uint64_t conv_input_bytes(const isa::ConvArgs& a);    // in_h*in_w*in_c
-uint64_t conv_output_bytes(const isa::ConvArgs& a);   // out_h*out_w*out_c
-uint64_t conv_weight_header_bytes(const isa::ConvArgs& a);  // 8 + 2*(out_c/8 + 1): up to row_ptr
-uint64_t conv_qp_bytes(const isa::ConvArgs& a);       // 12 * out_c
-inline constexpr uint32_t kRequantRecordBytes = 12;   // {int32 bias, int32 mult, int32 shift}
+// Argument rules and operand sizes: hw/isa/op_args.h (shared with the program verifier).
+using isa::conv_args_error;
+using isa::conv_input_bytes;
+using isa::conv_output_bytes;
+using isa::conv_qp_bytes;
+using isa::conv_weight_header_bytes;
+using isa::kRequantRecordBytes;
+using isa::pool_args_error;
 
 }  // namespace saie::hw

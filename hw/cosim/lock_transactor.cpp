@@ -66,7 +66,7 @@ struct LockDut final : LockTransactor::Dut {
     const uint32_t bit = static_cast<uint32_t>(id) * 6, word = bit / 32, off = bit % 32;
     uint64_t v = d.m->values[word];
     if (word + 1 < 3) v |= uint64_t{d.m->values[word + 1]} << 32;
-    return static_cast<int>((v >> off) & 63);
+    return static_cast<int>((v >> off) & isa::kMaxLockValue);  // a 6-bit field of the packed vector
   }
   bool overflow() const override { return d.m->overflow; }
 };
@@ -188,9 +188,9 @@ bool LockTransactor::edge() {
     Req* r = cand[p];
     if (!r) continue;
     if (r->release) {
-      if (expect[r->id] + r->value > 63)
+      if (expect[r->id] + r->value > static_cast<int>(isa::kMaxLockValue))
         ctx_.fail(r->who + ": " + tile_label(tile_) + " lock " + std::to_string(r->id) + " overflow: " +
-                  std::to_string(expect[r->id]) + " + " + std::to_string(r->value) + " > 63");
+                  std::to_string(expect[r->id]) + " + " + std::to_string(r->value) + " > " + std::to_string(isa::kMaxLockValue));
       want[p] = true;
       expect[r->id] += r->value;
     } else if (expect[r->id] >= r->value) {

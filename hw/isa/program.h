@@ -51,6 +51,9 @@ struct DmaDim {
 };
 
 inline constexpr int16_t kNoLock = -1;
+// Locks are 6-bit semaphores: values, acquire and release amounts lie in 0..kMaxLockValue
+// (AM020, AIE-ML lock module).
+inline constexpr uint32_t kMaxLockValue = 63;
 inline constexpr int16_t kNoNextBd = -1;
 
 // Memtile DMA address map (our own, docs/program-format.md "Memtile neighbour access"; the

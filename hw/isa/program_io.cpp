@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "hw/isa/byte_codec.h"
+#include "util/file_io.h"
 
 namespace saie::isa {
 namespace {
@@ -491,23 +492,7 @@ Program decode_program(const std::vector<uint8_t>& bytes) {
 }
 
 void write_program_file(const Program& p, const std::string& path) {
-  const std::vector<uint8_t> bytes = encode_program(p);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("program: cannot open " + tmp + " for writing: " + std::strerror(errno));
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("program: write to " + tmp + " failed");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string err = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw std::runtime_error("program: cannot rename " + tmp + " to " + path + ": " + err);
-  }
+  util::write_file_atomic(path, encode_program(p));
 }
 
 Program read_program_file(const std::string& path) {

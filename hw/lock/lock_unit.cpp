@@ -48,9 +48,9 @@ void LockUnit::check_id(int id, const std::string& who, int op) {
 
 void LockUnit::init(int id, int value) {
   check_id(id, tile_label(tile_) + " lock init", -1);
-  if (value < 0 || value > kMaxValue)
+  if (value < 0 || value > static_cast<int>(isa::kMaxLockValue))
     ctx_.fail(tile_label(tile_) + " lock " + std::to_string(id) + " init value " + std::to_string(value) +
-              " outside 0..63");
+              " outside 0.." + std::to_string(isa::kMaxLockValue));
   if (rtl_) {
     rtl_->init(id, value);
     return;
@@ -89,9 +89,9 @@ void LockUnit::release(int id, int value, const std::string& who, int op) {
     st_releases_.add(1);
     return;
   }
-  if (values_[id] + value > kMaxValue)
+  if (values_[id] + value > static_cast<int>(isa::kMaxLockValue))
     ctx_.fail(caller(who, op) + ": " + tile_label(tile_) + " lock " + std::to_string(id) + " overflow: " +
-              std::to_string(values_[id]) + " + " + std::to_string(value) + " > 63");
+              std::to_string(values_[id]) + " + " + std::to_string(value) + " > " + std::to_string(isa::kMaxLockValue));
   st_releases_.add(1);
   if (value != 0) {
     values_[id] += value;

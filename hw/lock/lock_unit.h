@@ -18,7 +18,6 @@ namespace saie::hw {
 
 class LockUnit {
  public:
-  static constexpr int kMaxValue = 63;
 
   LockUnit(isa::TileId tile, uint32_t count, SimContext& ctx);
 

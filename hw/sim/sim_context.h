@@ -11,17 +11,14 @@
 #include "hw/config/array_config.h"
 #include "hw/cosim/rtl_cosim.h"
 #include "hw/isa/program.h"
+#include "hw/isa/tile_names.h"
 #include "traces/trace.h"
 
 namespace saie::hw {
 
-// "tile_0_2" (module / track name) and "tile(0,2)" (human label used in reports).
-inline std::string tile_name(isa::TileId t) {
-  return "tile_" + std::to_string(t.col) + "_" + std::to_string(t.row);
-}
-inline std::string tile_label(isa::TileId t) {
-  return "tile(" + std::to_string(t.col) + "," + std::to_string(t.row) + ")";
-}
+// Tile names ("tile_0_2" for modules and tracks, "tile(0,2)" for people): hw/isa/tile_names.h.
+using isa::tile_label;
+using isa::tile_name;
 inline std::string track_prefix(isa::TileId t) { return "array." + tile_name(t); }
 
 // What an agent (core or DMA channel) is waiting for; read by the deadlock report.

@@ -7,7 +7,7 @@
 
 #include "hw/array/array_top.h"
 #include "hw/sim/controller.h"
-#include "hw/sim/program_check.h"
+#include "hw/isa/verify_program.h"
 
 namespace saie::hw {
 
@@ -48,12 +48,12 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
   SimResult res;
   fill_static_summary(res.summary, cfg, prog, inputs.size(), opt);
   try {
-    const MemoryFootprint fp = check_program(prog, cfg);
+    const isa::MemoryFootprint fp = isa::verify_program(prog, cfg);
     res.summary.memtile_bytes_peak = fp.memtile_bytes;
     res.summary.core_bytes_peak = fp.core_bytes;
     for (size_t i = 0; i < res.summary.phases.size() && i < fp.phase_memtile_bytes.size(); ++i)
       res.summary.phases[i].memtile_bytes = fp.phase_memtile_bytes[i];
-  } catch (const ProgramError& e) {
+  } catch (const isa::ProgramError& e) {
     return reject(std::move(res), 2, e.what());
   }
   if (opt.rtl.enabled()) {

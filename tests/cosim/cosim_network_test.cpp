@@ -13,7 +13,7 @@
 
 #include "compiler/compile.h"
 #include "hw/sim/simulate.h"
-#include "tests/compiler/test_graphs.h"
+#include "tests/model/test_graphs.h"
 #include "tests/hw/sim/sim_run.h"
 
 namespace saie {

@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "compiler/compile.h"
-#include "compiler/reference/reference_executor.h"
+#include "model/reference/reference_executor.h"
 #include "hw/sim/simulate.h"
-#include "tests/compiler/test_graphs.h"
+#include "tests/model/test_graphs.h"
 #include "traces/trace.h"
 
 namespace saie {

@@ -1,5 +1,5 @@
 // report_test.cpp — `sparseaie report` as a user runs it: a small sparse network
-// (tests/compiler/test_graphs.h written as a bundle; no LibTorch needed) is compiled sparse and
+// (tests/model/test_graphs.h written as a bundle; no LibTorch needed) is compiled sparse and
 // dense, both are simulated, and the report is written with and without --dense. The page is
 // checked as text (sections, inline SVG, no external resources, no .tmp left, errors are one
 // line) and then opened in a real browser: Debian's headless chromium loads it with no console
@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/import/bundle_io.h"
-#include "tests/compiler/test_graphs.h"
+#include "model/bundle/bundle_io.h"
+#include "tests/model/test_graphs.h"
 
 namespace fs = std::filesystem;
 
@@ -58,7 +58,7 @@ class ReportE2E : public ::testing::Test {
         << "the driver has no `report` subcommand: wire cli/report_command.h into cli/main.cpp";
     d_ = fresh_dir("report_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     bundle_ = (d_ / "bundle").string();
-    saie::import::write_bundle(saie::test::make_test_graph(31, true), bundle_);
+    saie::bundle::write_bundle(saie::test::make_test_graph(31, true), bundle_);
     for (const std::string kind : {"sparse", "dense"}) {
       const std::string prog = (d_ / ("prog_" + kind)).string(), out = (d_ / kind).string();
       ASSERT_EQ(sh(driver() + " compile " + bundle_ + " -c paper-2x2 -o " + prog + (kind == "dense" ? " --dense" : "") + " > " + prog +

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/import/bundle_io.h"
-#include "tests/compiler/test_graphs.h"
+#include "model/bundle/bundle_io.h"
+#include "tests/model/test_graphs.h"
 #include "tests/e2e/cli_test_util.h"
 #include "tests/traces/trace_parsers.h"
 
@@ -46,7 +46,7 @@ class RtlCosimCli : public ::testing::Test {
     saie::test::TestGraphOptions o;
     o.h = o.w = 28;
     o.c = 1;
-    saie::import::write_bundle(saie::test::make_test_graph(41, true, o), bundle_);
+    saie::bundle::write_bundle(saie::test::make_test_graph(41, true, o), bundle_);
     ASSERT_EQ(sh(driver() + " compile " + bundle_ + " -c paper-2x2 -o " + prog_ + " > " + (d_ / "compile.log").string() + " 2>&1"), 0)
         << slurp(d_ / "compile.log");
   }

@@ -1,5 +1,5 @@
 // trace_outputs_test.cpp — the trace files of `sparseaie simulate --vcd` as a user gets them:
-// a small sparse network (tests/compiler/test_graphs.h, written as a bundle; no LibTorch needed)
+// a small sparse network (tests/model/test_graphs.h, written as a bundle; no LibTorch needed)
 // is compiled and simulated twice on the same seeded inputs. The two runs' trace.json,
 // waves.vcd, bandwidth.csv and summary.json are byte-identical; the VCD parses (strict reader,
 // tests/traces/trace_parsers.h) with a hardware-like hierarchy (core busy, DMA channel busy,
@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/import/bundle_io.h"
-#include "tests/compiler/test_graphs.h"
+#include "model/bundle/bundle_io.h"
+#include "tests/model/test_graphs.h"
 
 namespace fs = std::filesystem;
 
@@ -191,7 +191,7 @@ class TraceOutputs : public ::testing::Test {
     d_ = fresh_dir("trace_outputs_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     bundle_ = (d_ / "bundle").string();
     prog_ = (d_ / "prog").string();
-    saie::import::write_bundle(saie::test::make_test_graph(31, true), bundle_);
+    saie::bundle::write_bundle(saie::test::make_test_graph(31, true), bundle_);
     ASSERT_EQ(sh(driver() + " compile " + bundle_ + " -c paper-2x2 -o " + prog_ + " > " + (d_ / "compile.log").string() + " 2>&1"), 0)
         << slurp(d_ / "compile.log");
   }

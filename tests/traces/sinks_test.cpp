@@ -454,14 +454,5 @@ TEST_F(SinksTest, SummaryDerivesMissingCoresAndRunStalls) {
   EXPECT_EQ(jz["timing_only"], false);
 }
 
-TEST_F(SinksTest, AtomicWrite) {
-  write_file_atomic(path("a.txt"), "one");
-  write_file_atomic(path("a.txt"), "two");
-  EXPECT_EQ(read_file(path("a.txt")), "two");
-  EXPECT_FALSE(fs::exists(path("a.txt.tmp")));
-  EXPECT_THROW(write_file_atomic(path("no/such/dir/a.txt"), "x"), std::runtime_error);
-  EXPECT_EQ(read_file(path("a.txt")), "two");
-}
-
 }  // namespace
 }  // namespace saie::traces

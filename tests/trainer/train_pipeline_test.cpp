@@ -13,8 +13,8 @@
 #include <random>
 #include <vector>
 
-#include "compiler/import/bundle_io.h"
-#include "trainer/data/idx.h"
+#include "model/bundle/bundle_io.h"
+#include "model/data/idx.h"
 
 namespace saie::trainer {
 namespace {
@@ -64,7 +64,7 @@ TEST(TrainPipeline, TinyEndToEnd) {
   EXPECT_TRUE(saw_dense);
   EXPECT_TRUE(saw_ft);
 
-  const ir::Graph g = import::read_bundle(dir.string());
+  const ir::Graph g = bundle::read_bundle(dir.string());
   // Same options, same bytes.
   const fs::path dir2 = fresh_dir("train_e2e_again");
   opt.out_dir = dir2.string();
@@ -263,7 +263,7 @@ TEST(TrainPipeline, SummaryRecordsMethodBytesAndInt8) {
   EXPECT_EQ(s["layers"][0]["zero_blocks"], 0);
   EXPECT_EQ(s["layers"][2]["name"], "conv3");
   EXPECT_EQ(s["layers"][2]["zero_blocks"], 2);
-  const ir::Graph g = import::read_bundle(dir.string());
+  const ir::Graph g = bundle::read_bundle(dir.string());
   EXPECT_NE(g.provenance.notes.find("score=variance selection=row-balanced schedule=one-shot"), std::string::npos)
       << g.provenance.notes;
   EXPECT_NE(g.provenance.notes.find("calib=percentile:99.9"), std::string::npos) << g.provenance.notes;
@@ -280,7 +280,7 @@ TEST(TrainPipeline, BlockShapeReachesTheBundleAndDenseHasNoMasks) {
   opt.checkpoint = false;
   TrainReport r = train_and_export(opt);
   EXPECT_LT(r.int8_accuracy, 0);  // skipped
-  ir::Graph g = import::read_bundle(dir.string());
+  ir::Graph g = bundle::read_bundle(dir.string());
   EXPECT_EQ(g.block_o, 16u);
   EXPECT_EQ(g.block_i, 4u);
   for (const auto& n : g.nodes)
@@ -294,7 +294,7 @@ TEST(TrainPipeline, BlockShapeReachesTheBundleAndDenseHasNoMasks) {
   opt.sparsity = 0.0;  // dense: no masks at all
   r = train_and_export(opt);
   EXPECT_EQ(r.achieved_sparsity, 0.0);
-  g = import::read_bundle(dir.string());
+  g = bundle::read_bundle(dir.string());
   for (const auto& n : g.nodes) EXPECT_FALSE(n.sparse) << n.name;
   EXPECT_EQ(r.weight_bytes_compact, r.weight_bytes_dense);
   fs::remove_all(dir);

@@ -3,7 +3,7 @@
 
 #include <stdexcept>
 
-#include "compiler/import/bundle_io.h"
+#include "model/bundle/bundle_io.h"
 #include "trainer/quant/quantize.h"
 
 namespace saie::trainer {
@@ -91,6 +91,6 @@ ir::Graph build_graph(const ModelSpec& spec, const std::vector<LayerParams>& par
   return g;
 }
 
-void export_bundle(const ir::Graph& g, const std::string& dir) { import::write_bundle(g, dir); }
+void export_bundle(const ir::Graph& g, const std::string& dir) { bundle::write_bundle(g, dir); }
 
 }  // namespace saie::trainer

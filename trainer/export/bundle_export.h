@@ -1,11 +1,11 @@
 // bundle_export.h — turns trained float layers plus calibrated scales into the compiler's
-// int8 ir::Graph (torch-free) and writes it as a bundle via saie::import::write_bundle.
+// int8 ir::Graph (torch-free) and writes it as a bundle via saie::bundle::write_bundle.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "compiler/ir/graph.h"
+#include "model/ir/graph.h"
 #include "trainer/models/model_spec.h"
 
 namespace saie::trainer {
@@ -27,7 +27,7 @@ struct LayerParams {
 ir::Graph build_graph(const ModelSpec& spec, const std::vector<LayerParams>& params, const std::vector<float>& out_scales,
                       const ir::Provenance& provenance, uint32_t block_o = 8, uint32_t block_i = 8);
 
-// Writes g with saie::import::write_bundle(g, dir) (atomic; throws import::BundleError).
+// Writes g with saie::bundle::write_bundle(g, dir) (atomic; throws bundle::BundleError).
 void export_bundle(const ir::Graph& g, const std::string& dir);
 
 }  // namespace saie::trainer

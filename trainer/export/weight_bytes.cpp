@@ -1,7 +1,7 @@
 // weight_bytes.cpp — dense vs compacted weight bytes of an int8 graph (see weight_bytes.h).
 #include "trainer/export/weight_bytes.h"
 
-#include "compiler/ir/block_sparse.h"
+#include "model/ir/block_sparse.h"
 
 namespace saie::trainer {
 

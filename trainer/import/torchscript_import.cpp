@@ -22,7 +22,7 @@
 #include <set>
 #include <sstream>
 
-#include "trainer/data/idx.h"
+#include "model/data/idx.h"
 #include "trainer/export/fold_bn.h"
 #include "trainer/quant/quantize.h"
 

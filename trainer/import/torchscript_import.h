@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/ir/graph.h"
+#include "model/ir/graph.h"
 #include "trainer/import/float_graph.h"
 
 namespace saie::trainer {

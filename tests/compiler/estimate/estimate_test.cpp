@@ -13,7 +13,7 @@
 #include "compiler/compile.h"
 #include "compiler/estimate/estimate.h"
 #include "hw/config/array_config.h"
-#include "tests/compiler/test_graphs.h"
+#include "tests/model/test_graphs.h"
 
 namespace saie {
 namespace {

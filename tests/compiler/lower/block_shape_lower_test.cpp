@@ -6,13 +6,13 @@
 #include <string>
 
 #include "compiler/compile.h"
-#include "compiler/ir/block_sparse.h"
-#include "compiler/lower/verify_program.h"
-#include "compiler/reference/reference_executor.h"
+#include "model/ir/block_sparse.h"
+#include "hw/isa/verify_program.h"
+#include "model/reference/reference_executor.h"
 #include "compiler/target/target_model.h"
-#include "tests/compiler/ir/block_shape_graphs.h"
+#include "tests/model/block_shape_graphs.h"
 #include "tests/compiler/lower/program_interpreter.h"
-#include "tests/compiler/test_graphs.h"
+#include "tests/model/test_graphs.h"
 
 namespace saie {
 namespace {
@@ -44,7 +44,7 @@ compiler::CompileResult expect_bit_exact(const ir::Graph& g, const config::Array
     opt.dense = dense_prog;
     opt.max_band_rows = max_band_rows;
     compiler::CompileResult res = compiler::compile(g, cfg, opt);
-    EXPECT_TRUE(lower::verify_program(res.program, target::TargetModel(cfg)).empty());
+    EXPECT_NO_THROW(isa::verify_program(res.program, cfg));
     test::ProgramInterpreter interp(cfg, res.program);
     for (uint32_t seed = 1; seed <= 2; ++seed) {
       const std::vector<int8_t> in = test::make_test_input(g, seed, -127, 127);

@@ -1,12 +1,12 @@
 // lower_graphs.h — small hand-shaped graphs for lowering tests (single conv layers, a graph
-// whose tensors have consumers with different paddings), built on tests/compiler/test_graphs.h.
+// whose tensors have consumers with different paddings), built on tests/model/test_graphs.h.
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "compiler/ir/graph.h"
-#include "tests/compiler/test_graphs.h"
+#include "model/ir/graph.h"
+#include "tests/model/test_graphs.h"
 
 namespace saie::test {
 

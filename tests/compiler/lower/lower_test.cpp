@@ -9,12 +9,13 @@
 #include <string>
 
 #include "compiler/compile.h"
-#include "compiler/lower/verify_program.h"
-#include "compiler/reference/reference_executor.h"
+#include "hw/isa/tile_names.h"
+#include "hw/isa/verify_program.h"
+#include "model/reference/reference_executor.h"
 #include "compiler/target/target_model.h"
 #include "tests/compiler/lower/lower_graphs.h"
 #include "tests/compiler/lower/program_interpreter.h"
-#include "tests/compiler/test_graphs.h"
+#include "tests/model/test_graphs.h"
 
 namespace saie {
 namespace {
@@ -32,7 +33,7 @@ void expect_bit_exact(const ir::Graph& g, const config::ArrayConfig& cfg, const 
                       const std::string& what) {
   SCOPED_TRACE(what);
   const compiler::CompileResult res = compiler::compile(g, cfg, opt);
-  EXPECT_TRUE(lower::verify_program(res.program, target::TargetModel(cfg)).empty());
+  EXPECT_NO_THROW(isa::verify_program(res.program, cfg));
   test::ProgramInterpreter interp(cfg, res.program);
   for (uint32_t seed = 1; seed <= 2; ++seed) {
     const std::vector<int8_t> in = test::make_test_input(g, seed, -127, 127);
@@ -144,7 +145,7 @@ TEST(Lower, StructureWithinTargetLimits) {
         for (const isa::StreamEndpoint& d : r.dsts)
           if (t.dir == isa::DmaDir::S2MM && d.tile == t.tile && d.channel == t.channel) routed = true;
       }
-      EXPECT_TRUE(routed) << target::TargetModel::tile_name(t.tile) << " ch " << int(t.channel);
+      EXPECT_TRUE(routed) << isa::tile_label(t.tile) << " ch " << int(t.channel);
       EXPECT_LT(t.channel, tm.channels(isa::tile_kind(t.tile), t.dir));
     }
     for (const isa::CoreProgram& cp : ph.cores)

@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "compiler/reference/reference_executor.h"
-#include "tests/compiler/test_graphs.h"
+#include "model/reference/reference_executor.h"
+#include "tests/model/test_graphs.h"
 
 namespace saie::passes {
 namespace {

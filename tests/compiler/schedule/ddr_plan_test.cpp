@@ -2,7 +2,7 @@
 // overlap) and weight blobs (compact weights + requant records) per core row.
 #include <gtest/gtest.h>
 
-#include "compiler/ir/requant.h"
+#include "model/ir/requant.h"
 #include "compiler/schedule/ddr_plan.h"
 #include "tests/compiler/lower/lower_graphs.h"
 

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "compiler/target/target_model.h"
+#include "hw/isa/tile_names.h"
 
 namespace saie {
 namespace {
@@ -15,7 +16,7 @@ TEST(TargetModel, TileIdsFollowMlirAieRows) {
   EXPECT_EQ(tm.memtile(1), (isa::TileId{1, 1}));
   EXPECT_EQ(tm.core(2, 3), (isa::TileId{2, 5}));
   EXPECT_EQ(isa::tile_kind(tm.core(0, 0)), isa::TileKind::Core);
-  EXPECT_EQ(target::TargetModel::tile_name(tm.core(1, 0)), "tile(1,2)");
+  EXPECT_EQ(isa::tile_label(tm.core(1, 0)), "tile(1,2)");
   EXPECT_EQ(tm.columns(), 3u);
   EXPECT_EQ(tm.core_rows(), 4u);
 }
@@ -54,7 +55,7 @@ TEST(TargetModel, TwoMemtileRowsShiftTheCores) {
   EXPECT_TRUE(tm.in_array(tm.core(37, 7)));
   EXPECT_FALSE(tm.in_array(isa::TileId{37, 11}));
   EXPECT_FALSE(tm.in_array(isa::TileId{38, 3}));
-  EXPECT_EQ(target::TargetModel::tile_name(tm.core(1, 0)), "tile(1,3)");
+  EXPECT_EQ(isa::tile_label(tm.core(1, 0)), "tile(1,3)");
 }
 
 TEST(TargetModel, ResourcesComeFromTheConfig) {

@@ -1,11 +1,11 @@
-// two_mem_rows_verify_test.cpp — the lowering verifier numbers tiles by the target's memtile
+// two_mem_rows_verify_test.cpp — the program verifier numbers tiles by the target's memtile
 // rows: with two (VE2802 layout) row 2 is a memtile and cores start at row 3.
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "compiler/lower/verify_program.h"
 #include "compiler/target/target_model.h"
+#include "hw/isa/verify_program.h"
 
 namespace saie {
 namespace {
@@ -59,10 +59,14 @@ isa::Program round_trip(const target::TargetModel& tm) {
   return p;
 }
 
-std::string all(const std::vector<std::string>& errs) {
-  std::string s;
-  for (const auto& e : errs) s += e + "\n";
-  return s;
+// The verifier's message, or "" when p passes.
+std::string error_of(const isa::Program& p, const config::ArrayConfig& c) {
+  try {
+    isa::verify_program(p, c);
+  } catch (const isa::ProgramError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 TEST(TwoMemRowsVerify, AcceptsARoundTripThroughCoreRow3) {
@@ -70,7 +74,7 @@ TEST(TwoMemRowsVerify, AcceptsARoundTripThroughCoreRow3) {
   const target::TargetModel tm(c);
   const isa::Program p = round_trip(tm);
   ASSERT_EQ(p.phases[0].cores[0].tile, (TileId{0, 3}));
-  EXPECT_EQ(all(lower::verify_program(p, tm)), "");
+  EXPECT_EQ(error_of(p, c), "");
 }
 
 TEST(TwoMemRowsVerify, Row2IsAMemtileAndRow5IsOutside) {
@@ -78,28 +82,29 @@ TEST(TwoMemRowsVerify, Row2IsAMemtileAndRow5IsOutside) {
   const target::TargetModel tm(c);
   isa::Program p = round_trip(tm);
   p.phases[0].cores[0].tile = TileId{0, 2};
-  EXPECT_NE(all(lower::verify_program(p, tm)).find("core tile(0,2): not a core"), std::string::npos);
+  EXPECT_NE(error_of(p, c).find("core program on tile(0,2), a memtile tile"), std::string::npos) << error_of(p, c);
 
   p = round_trip(tm);
   // Memtile resources on row 2: BD ids and locks beyond a core's 16 are fine.
   p.phases[0].locks.push_back({TileId{1, 2}, 40, 1});
-  EXPECT_EQ(all(lower::verify_program(p, tm)), "");
+  EXPECT_EQ(error_of(p, c), "");
   p.phases[0].locks.push_back({TileId{1, 3}, 40, 1});
-  EXPECT_NE(all(lower::verify_program(p, tm)).find("tile(1,3) lock 40: id out of range"), std::string::npos);
+  EXPECT_NE(error_of(p, c).find("tile(1,3) init lock 40 out of range (core has 16 locks)"), std::string::npos) << error_of(p, c);
 
   p = round_trip(tm);
   p.phases[0].locks.push_back({TileId{0, 4}, 0, 0});
-  EXPECT_EQ(all(lower::verify_program(p, tm)), "");
+  EXPECT_EQ(error_of(p, c), "");
   p.phases[0].locks.push_back({TileId{0, 5}, 0, 0});
-  EXPECT_NE(all(lower::verify_program(p, tm)).find("tile(0,5) lock 0: tile outside the array"), std::string::npos);
+  EXPECT_NE(error_of(p, c).find("lock init on tile(0,5) outside the array"), std::string::npos) << error_of(p, c);
 }
 
 TEST(TwoMemRowsVerify, ProgramMustMatchTheTargetsMemRows) {
   const config::ArrayConfig two = two_rows();
   const config::ArrayConfig one;
   const isa::Program p = round_trip(target::TargetModel(two));
-  const std::string e = all(lower::verify_program(p, target::TargetModel(one)));
-  EXPECT_NE(e.find("program mem_rows 2 differs from the target's 1"), std::string::npos) << e;
+  const std::string e = error_of(p, one);
+  EXPECT_NE(e.find("mem_rows=2 differs from config"), std::string::npos) << e;
+  EXPECT_NE(e.find("mem_rows=1"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // padded block, zeros included, and the receiving core memory holds the zero border.
 #include <gtest/gtest.h>
 
-#include "hw/sim/program_check.h"
+#include "hw/isa/verify_program.h"
 #include "tests/hw/sim/sim_test_util.h"
 
 namespace saie::hw::test {
@@ -66,7 +66,7 @@ TEST(MemtilePadding, PaddedMm2sWritesTheZeroBorderIntoTheCore) {
 TEST(MemtilePadding, CheckAcceptsMemtilePaddingOnly) {
   const config::ArrayConfig cfg = small_config(1, 1);
   isa::Program p = padding_program(cfg);
-  EXPECT_NO_THROW(check_program(p, cfg));
+  EXPECT_NO_THROW(isa::verify_program(p, cfg));
   EXPECT_EQ(p.phases[1].bds[0].bds[0].real_bytes_per_repetition(), kIn);
   p.phases[1].bds[1].bds[0].pad_before[0] = 1;
   traces::TraceRecorder rec;

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <random>
 
-#include "compiler/import/bundle_io.h"
+#include "model/bundle/bundle_io.h"
 #include "trainer/quant/quantize.h"
 #include "trainer/sparsity/block_mask.h"
 
@@ -181,7 +181,7 @@ TEST(BundleExport, WritesABundleTheCompilerReads) {
   std::random_device rd;
   const auto dir = std::filesystem::temp_directory_path() / ("saie_export_test_" + std::to_string(rd()));
   export_bundle(g, dir.string());
-  const ir::Graph r = import::read_bundle(dir.string());
+  const ir::Graph r = bundle::read_bundle(dir.string());
   std::filesystem::remove_all(dir);
   ASSERT_EQ(r.nodes.size(), g.nodes.size());
   for (size_t i = 0; i < g.nodes.size(); ++i) {

@@ -12,10 +12,10 @@
 #include <functional>
 #include <random>
 
-#include "compiler/import/bundle_io.h"
-#include "tests/compiler/test_graphs.h"
-#include "compiler/reference/reference_executor.h"
-#include "trainer/data/idx.h"
+#include "model/bundle/bundle_io.h"
+#include "tests/model/test_graphs.h"
+#include "model/reference/reference_executor.h"
+#include "model/data/idx.h"
 
 namespace saie::trainer {
 namespace {
@@ -231,8 +231,8 @@ TEST(TorchScriptImport, Int8BundleRoundTripsAndTracksTheFloatModel) {
       EXPECT_DOUBLE_EQ(n.mask.sparsity(), 0.5) << n.name;
     }
   const fs::path out = dir.path / "bundle";
-  import::write_bundle(g, out.string());
-  const ir::Graph r = import::read_bundle(out.string());
+  bundle::write_bundle(g, out.string());
+  const ir::Graph r = bundle::read_bundle(out.string());
   ASSERT_EQ(r.nodes.size(), g.nodes.size());
   for (size_t i = 0; i < r.nodes.size(); ++i) EXPECT_EQ(r.nodes[i].weight, g.nodes[i].weight) << r.nodes[i].name;
 

@@ -9,9 +9,9 @@
 #include <set>
 
 #include "compiler/compile.h"
-#include "compiler/import/bundle_io.h"
-#include "compiler/reference/reference_executor.h"
-#include "tests/compiler/test_graphs.h"
+#include "model/bundle/bundle_io.h"
+#include "model/reference/reference_executor.h"
+#include "tests/model/test_graphs.h"
 #include "tests/trainer/zoo/zoo_test_util.h"
 #include "trainer/quant/quantize.h"
 #include "trainer/zoo/model_zoo.h"
@@ -205,8 +205,8 @@ TEST(InceptionZoo, ReducedInt8ReferenceTracksFloatAndRoundTrips) {
   EXPECT_GT(dot / std::sqrt(nw * ng), 0.9);  // cosine similarity of the logits
 
   const test::TempDir dir("saie_inception");
-  import::write_bundle(g, dir.str());
-  const ir::Graph r = import::read_bundle(dir.str());
+  bundle::write_bundle(g, dir.str());
+  const ir::Graph r = bundle::read_bundle(dir.str());
   EXPECT_EQ(reference::run(r, q), got);
 }
 

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "compiler/import/bundle_io.h"
-#include "tests/compiler/test_graphs.h"
+#include "model/bundle/bundle_io.h"
+#include "tests/model/test_graphs.h"
 #include "tests/trainer/zoo/zoo_test_util.h"
 
 namespace saie::trainer {
@@ -106,8 +106,8 @@ TEST(ModelZoo, ResNet50GraphPrunedQuantisedAndRoundTrips) {
   }
 
   test::TempDir dir("saie_zoo_test");
-  import::write_bundle(g, dir.path.string());
-  const ir::Graph r = import::read_bundle(dir.path.string());
+  bundle::write_bundle(g, dir.path.string());
+  const ir::Graph r = bundle::read_bundle(dir.path.string());
   ASSERT_EQ(r.nodes.size(), g.nodes.size());
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node &a = g.nodes[i], &b = r.nodes[i];

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "compiler/ir/graph.h"
+#include "model/ir/graph.h"
 
 namespace saie::trainer {
 

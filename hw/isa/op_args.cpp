@@ -1,0 +1,39 @@
+// op_args.cpp — see op_args.h.
+#include "hw/isa/op_args.h"
+
+namespace saie::isa {
+namespace {
+
+// Shared by conv and pool: window geometry.
+std::string window_error(uint32_t in_h, uint32_t in_w, uint32_t out_h, uint32_t out_w, uint8_t kh, uint8_t kw, uint8_t sh,
+                         uint8_t sw) {
+  if (kh == 0 || kw == 0) return "kernel " + std::to_string(kh) + "x" + std::to_string(kw) + " has a zero side";
+  if (sh == 0 || sw == 0) return "stride " + std::to_string(sh) + "x" + std::to_string(sw) + " has a zero side";
+  if (out_h == 0 || out_w == 0) return "output " + std::to_string(out_h) + "x" + std::to_string(out_w) + " is empty";
+  const uint64_t need_h = uint64_t{out_h - 1} * sh + kh, need_w = uint64_t{out_w - 1} * sw + kw;
+  if (need_h > in_h || need_w > in_w)
+    return "output " + std::to_string(out_h) + "x" + std::to_string(out_w) + " needs input " + std::to_string(need_h) + "x" +
+           std::to_string(need_w) + " but input is " + std::to_string(in_h) + "x" + std::to_string(in_w);
+  return "";
+}
+
+}  // namespace
+
+std::string conv_args_error(const ConvArgs& a) {
+  if (a.in_c == 0 || a.in_c % 8 != 0) return "in_c " + std::to_string(a.in_c) + " is not a positive multiple of 8";
+  if (a.out_c == 0 || a.out_c % 8 != 0) return "out_c " + std::to_string(a.out_c) + " is not a positive multiple of 8";
+  if (a.out_c / 8 > 0xFFFF || a.in_c / 8 > 0xFFFF) return "channel count exceeds the u16 block index";
+  return window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w);
+}
+
+std::string pool_args_error(const PoolArgs& a) {
+  if (a.c == 0) return "c is 0";
+  return window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w);
+}
+
+std::string shift_error(int32_t shift) {
+  if (shift >= 0 && shift <= kMaxRequantShift) return "";
+  return "shift " + std::to_string(shift) + " outside [0, " + std::to_string(kMaxRequantShift) + "]";
+}
+
+}  // namespace saie::isa

@@ -1,0 +1,56 @@
+// file_io.h — whole-file reads and atomic file writes: the one place in the project that writes
+// an output file (plain C++, no dependencies).
+//
+// Atomic = a reader never sees a half-written file and a failed write leaves the old file as it
+// was: the bytes go to "<path>.tmp" in the same folder, are flushed, and the temporary is renamed
+// over path (rename(2) replaces the name in one step on a POSIX file system).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace saie::util {
+
+// A file that cannot be read or written; what() is one line naming the file and the reason.
+struct FileError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The whole file. Throws FileError("cannot read '<path>': <reason>").
+std::string read_file(const std::string& path);
+std::vector<uint8_t> read_file_bytes(const std::string& path);
+
+// Writes bytes to path atomically (see the top of this file). Throws FileError naming the file.
+void write_file_atomic(const std::string& path, std::string_view bytes);
+inline void write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+  write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+// For writers that need a file name of their own (a library that saves to a path), or several
+// files that must all be complete before any of them replaces an old one: write to temp_path(),
+// then commit() renames it over path. A StagedFile destroyed without commit() removes its
+// temporary, so a failed write leaves nothing behind.
+class StagedFile {
+ public:
+  explicit StagedFile(std::string path);
+  ~StagedFile();
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return temp_; }
+  void write(std::string_view bytes);  // the whole content, to temp_path()
+  void write(const std::vector<uint8_t>& bytes) {
+    write(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
+  void commit();                       // throws FileError if the rename fails
+
+ private:
+  std::string path_, temp_;
+  bool committed_ = false;
+};
+
+}  // namespace saie::util
