@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "cli/commands.h"
-#include "traces/sinks.h"
+#include "traces/readers.h"
 #include "traces/timing_check.h"
 
 namespace saie::cli {
@@ -46,7 +46,7 @@ void add_check_timing_command(CLI::App& app, CheckTimingArgs& a) {
 }
 
 int cmd_check_timing(const CheckTimingArgs& a) {
-  const std::string summary = read_text(summary_path(a.run_path), "run summary");
+  const traces::RunSummary summary = traces::read_summary(summary_path(a.run_path)).run;
   traces::Tolerances tol;
   for (const auto& t : a.tolerances) traces::apply_tolerance(tol, t);
   if (a.update) {

@@ -194,7 +194,10 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
   if (a.trace) {
     traces::write_perfetto(rec, cfg.clock_hz, a.out_dir + "/trace.json", a.bin_cycles);
     traces::write_bandwidth_csv(rec, a.bin_cycles, a.out_dir + "/bandwidth.csv");
-    if (a.vcd) traces::write_vcd(rec, cfg.clock_hz, a.vcd_scopes, a.out_dir + "/waves.vcd");
+    if (a.vcd) {
+      traces::write_vcd(rec, cfg.clock_hz, a.vcd_scopes, a.out_dir + "/waves.vcd");
+      traces::write_gtkw(rec, a.vcd_scopes, "waves.vcd", a.out_dir + "/waves.gtkw");
+    }
   }
   if (graph && !a.timing_only && o.bit_exact != o.compared) o.exit_code = kMismatch;
   return o;

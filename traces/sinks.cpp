@@ -4,6 +4,7 @@
 // names in natural order), events are stably sorted by time, and nothing depends on hash order
 // or the wall clock (the VCD has no $date). Files are written atomically.
 #include "traces/sinks.h"
+#include "hw/isa/tile_names.h"
 #include "util/file_io.h"
 
 #include <algorithm>
@@ -365,21 +366,32 @@ void write_bandwidth_csv(const TraceRecorder& rec, uint64_t bin_cycles, const st
 
 // ---- waves.vcd ----------------------------------------------------------------------------------
 
-void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std::string>& scopes, const std::string& path) {
-  check_clock(clock_hz, path);
-  // Signals, named by their displayed path:
-  //   <counter track>              integer 32   lock values, BD ids, FIFO occupancy, RTL buses
-  //   <counter track marked wire>  wire 1       RTL pins (TraceRecorder::mark_wire, hw/cosim)
-  //   <slice track>.busy           wire 1       compute / transfer / control slices
-  //   <slice track>.lock_wait      wire 1       "lock" slices (waiting to acquire a lock)
-  //   <control track>.phase        integer 32   phase index of the "control" slices
-  //   <DMA channel>.busy           wire 1       also for a channel that only has counters
-  // A wire whose name is already a counter gets a "slice_" prefix to keep names unique.
-  struct Signal {
-    std::vector<std::string> scope;  // components except the variable name
-    std::string name;
-    bool is_integer;
-  };
+namespace {
+
+// The signals of waves.vcd (and the trace lines of waves.gtkw), named by their displayed path:
+//   <counter track>              integer 32   lock values, BD ids, FIFO occupancy, RTL buses
+//   <counter track marked wire>  wire 1       RTL pins (TraceRecorder::mark_wire, hw/cosim)
+//   <slice track>.busy           wire 1       compute / transfer / control slices
+//   <slice track>.lock_wait      wire 1       "lock" slices (waiting to acquire a lock)
+//   <control track>.phase        integer 32   phase index of the "control" slices
+//   <DMA channel>.busy           wire 1       also for a channel that only has counters
+// A wire whose name is already a counter gets a "slice_" prefix to keep names unique.
+struct VcdSignal {
+  std::vector<std::string> scope;  // components except the variable name
+  std::string name;
+  bool is_integer;
+};
+struct VcdSignals {
+  std::map<std::string, VcdSignal, NaturalLess> signals;           // full path -> signal; declaration order
+  std::map<std::string, std::string> busy_path, wait_path, phase_path;  // slice track -> signal path
+};
+
+VcdSignals vcd_signals(const TraceRecorder& rec, const std::vector<std::string>& scopes) {
+  VcdSignals out;
+  auto& signals = out.signals;
+  auto& busy_path = out.busy_path;
+  auto& wait_path = out.wait_path;
+  auto& phase_path = out.phase_path;
   std::set<std::string> counter_tracks, slice_tracks, wire_tracks;
   for (const CounterSample& c : rec.counters()) {
     if (!in_scopes(c.track, scopes)) continue;
@@ -402,18 +414,16 @@ void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std:
       busy_tracks.insert(join(parts, 0, 4));
   }
 
-  std::map<std::string, Signal, NaturalLess> signals;  // full path -> signal; declaration order
   for (const std::string& t : counter_tracks) {
     std::vector<std::string> parts = split_track(t);
     std::string name = parts.back();
     parts.pop_back();
-    signals[t] = Signal{parts, name, wire_tracks.count(t) == 0};
+    signals[t] = VcdSignal{parts, name, wire_tracks.count(t) == 0};
   }
   auto wire_path = [&](const std::string& track, const std::string& wire) {
     const std::string plain = track + "." + wire;
     return counter_tracks.count(plain) ? track + ".slice_" + wire : plain;
   };
-  std::map<std::string, std::string> busy_path, wait_path, phase_path;  // slice track -> signal path
   for (const std::string& t : busy_tracks) busy_path[t] = wire_path(t, "busy");
   for (const Slice& s : rec.slices()) {
     if (!in_scopes(s.track, scopes)) continue;
@@ -421,9 +431,21 @@ void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std:
     if (s.category == "lock" && !wait_path.count(t)) wait_path[t] = wire_path(t, "lock_wait");
     if (s.category == "control" && !phase_path.count(t)) phase_path[t] = wire_path(t, "phase");
   }
-  for (const auto& [t, p] : busy_path) signals[p] = Signal{split_track(t), split_track(p).back(), false};
-  for (const auto& [t, p] : wait_path) signals[p] = Signal{split_track(t), split_track(p).back(), false};
-  for (const auto& [t, p] : phase_path) signals[p] = Signal{split_track(t), split_track(p).back(), true};
+  for (const auto& [t, p] : busy_path) signals[p] = VcdSignal{split_track(t), split_track(p).back(), false};
+  for (const auto& [t, p] : wait_path) signals[p] = VcdSignal{split_track(t), split_track(p).back(), false};
+  for (const auto& [t, p] : phase_path) signals[p] = VcdSignal{split_track(t), split_track(p).back(), true};
+  return out;
+}
+
+}  // namespace
+
+void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std::string>& scopes, const std::string& path) {
+  check_clock(clock_hz, path);
+  const VcdSignals vs = vcd_signals(rec, scopes);
+  const auto& signals = vs.signals;
+  const auto& busy_path = vs.busy_path;
+  const auto& wait_path = vs.wait_path;
+  const auto& phase_path = vs.phase_path;
   std::map<std::string, size_t> index;
   {
     size_t i = 0;
@@ -451,7 +473,7 @@ void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std:
     const std::string t = display_track(s.track);
     if (s.category == "control") control.push_back(&s);
     if (s.end <= s.begin) continue;
-    spans[s.category == "lock" ? wait_path[t] : busy_path[t]].push_back({s.begin, s.end});
+    spans[s.category == "lock" ? wait_path.at(t) : busy_path.at(t)].push_back({s.begin, s.end});
   }
   for (auto& [sig_path, v] : spans) {
     std::sort(v.begin(), v.end());
@@ -474,7 +496,7 @@ void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std:
   }
   // Phase index: set when a control slice begins (sorted by begin; recording order on ties).
   std::stable_sort(control.begin(), control.end(), [](const Slice* a, const Slice* b) { return a->begin < b->begin; });
-  for (const Slice* s : control) changes.push_back({s->begin, index[phase_path[display_track(s->track)]], seq++, s->phase});
+  for (const Slice* s : control) changes.push_back({s->begin, index[phase_path.at(display_track(s->track))], seq++, s->phase});
   std::stable_sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) {
     return std::tie(a.time, a.signal, a.seq) < std::tie(b.time, b.signal, b.seq);
   });
@@ -508,7 +530,7 @@ void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std:
   }
   out << "$enddefinitions $end\n";
 
-  std::vector<const Signal*> by_index(signals.size());
+  std::vector<const VcdSignal*> by_index(signals.size());
   for (const auto& [full, sig] : signals) by_index[index[full]] = &sig;
   auto value_text = [&](size_t signal, int64_t value) {
     if (by_index[signal]->is_integer) return "b" + vcd_binary(value) + " " + vcd_id(signal) + "\n";
@@ -555,6 +577,88 @@ void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std:
   util::write_file_atomic(path, out.str());
 }
 
+// ---- waves.gtkw ----------------------------------------------------------------------------------
+
+void write_gtkw(const TraceRecorder& rec, const std::vector<std::string>& scopes, const std::string& vcd_name,
+                const std::string& path) {
+  const VcdSignals vs = vcd_signals(rec, scopes);
+  // GTKWave trace flags (gtkwave's TR_* bits): 0x28 right-justified binary (1-bit wires), 0x424
+  // right-justified signed decimal (integers: a BD id of -1 reads -1), 0x200 a comment line,
+  // 0x800000 / 0x1000000 begin / end of a group, 0x400000 a closed group. "+{alias} path" shows
+  // the signal under a short name: its path below the tile ("dma mm2s_0 busy"; the group names the
+  // tile) or below "array" ("control phase").
+  auto line = [](const std::string& full, const VcdSignal& sig) {
+    const std::vector<std::string> parts = split_track(full);
+    const size_t from = parts.size() >= 3 && isa::parse_tile_name(parts[1]) ? 2 : 1;
+    std::string shown;
+    for (char c : join(parts, std::min(from, parts.size() - 1), parts.size())) shown += c == '.' ? ' ' : c;
+    return std::string(sig.is_integer ? "@424\n" : "@28\n") + "+{" + shown + "} " + full;
+  };
+  struct Group {
+    std::vector<std::string> main, locks, other;  // trace lines
+  };
+  std::map<std::pair<uint32_t, uint32_t>, Group> tiles;  // (col, row) -> its signals
+  std::vector<std::string> top;
+  // Within a tile: the core, then each DMA channel (natural order); per owner busy, lock_wait,
+  // then its other signals (bd, fifo) by name.
+  auto rank = [](const std::string& name) { return name == "busy" ? 0 : name == "lock_wait" ? 1 : 2; };
+  std::vector<std::tuple<std::string, int, std::string>> order;  // (owner, rank, full path)
+  for (const auto& [full, sig] : vs.signals) {
+    const std::vector<std::string> parts = split_track(full);
+    order.emplace_back(join(parts, 0, parts.size() - 1), rank(sig.name), full);
+  }
+  auto is_core = [](const std::string& owner) { return owner.size() > 5 && owner.compare(owner.size() - 5, 5, ".core") == 0; };
+  std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    const std::string &oa = std::get<0>(a), &ob = std::get<0>(b);
+    if (oa != ob) return is_core(oa) != is_core(ob) ? is_core(oa) : natural_less(oa, ob);
+    if (std::get<1>(a) != std::get<1>(b)) return std::get<1>(a) < std::get<1>(b);
+    return natural_less(std::get<2>(a), std::get<2>(b));
+  });
+  for (const auto& [owner, r, full] : order) {
+    const VcdSignal& sig = vs.signals.at(full);
+    const std::vector<std::string> parts = split_track(full);
+    const auto tile = parts.size() >= 3 ? isa::parse_tile_name(parts[1]) : std::nullopt;
+    if (!tile) {
+      top.push_back(line(full, sig));
+      continue;
+    }
+    Group& g = tiles[{tile->col, tile->row}];
+    const std::string& unit = parts[2];
+    (unit == "core" || unit == "dma" ? g.main : unit == "lock" ? g.locks : g.other).push_back(line(full, sig));
+  }
+  // Zoomed to show the whole run: GTKWave draws pow(2, -zoom) / 200 time units per pixel; the
+  // waves pane of a 1600-pixel window with these widths is about 900 pixels.
+  uint64_t end = 1;
+  for (const Slice& sl : rec.slices()) end = std::max(end, sl.end);
+  for (const CounterSample& c : rec.counters()) end = std::max(end, c.cycle);
+  const double zoom = -std::log2(double(end) * 200.0 / 900.0);
+  char zoom_line[64];
+  std::snprintf(zoom_line, sizeof zoom_line, "*%.6f -1", zoom);
+  std::string out = "[*] SparseAIE waves.gtkw, the view of " + vcd_name + ": gtkwave " + vcd_name + " waves.gtkw\n";
+  out += "[*] per tile in array order: core busy / lock_wait, each DMA channel's busy / lock_wait / bd / fifo,\n";
+  out += "[*] lock values and other signals in closed groups; the phase index on top\n";
+  out += "[dumpfile] \"" + vcd_name + "\"\n[timestart] 0\n[size] 1600 900\n[pos] -1 -1\n";
+  out += std::string(zoom_line);
+  for (int m = 0; m < 26; ++m) out += " -1";  // no named markers A..Z
+  out += "\n[sst_width] 260\n[signals_width] 380\n[sst_expanded] 1\n[sst_vpaned_height] 300\n";
+  for (const std::string& l : top) out += l + "\n";
+  auto group = [&out](const std::string& title, const std::vector<std::string>& lines, bool closed) {
+    if (lines.empty()) return;
+    out += std::string(closed ? "@c00200\n-" : "@800200\n-") + title + "\n";
+    for (const std::string& l : lines) out += l + "\n";
+    out += "@1000200\n-" + title + "\n";
+  };
+  for (const auto& [tile, g] : tiles) {
+    const std::string label = isa::tile_label(tile.first, tile.second);
+    out += "@800200\n-" + label + "\n";
+    for (const std::string& l : g.main) out += l + "\n";
+    group(label + " locks", g.locks, true);
+    group(label + " other", g.other, true);
+    out += "@1000200\n-" + label + "\n";
+  }
+  util::write_file_atomic(path, out);
+}
+
 // ---- summary.json ---------------------------------------------------------------------------------
 
 namespace {
@@ -563,7 +667,7 @@ ordered_json stalls_json(uint64_t lock, uint64_t data, uint64_t space) {
 }
 }  // namespace
 
-void write_summary(const RunSummary& s, const TraceRecorder& rec, const std::string& path) {
+std::string summary_json(const RunSummary& s, const TraceRecorder& rec) {
   // Compute tiles: RunSummary::cores, or (older drivers) recovered from the run's utilisation,
   // which is core_compute_cycles / (cores * total_cycles).
   uint64_t cores = s.cores;
@@ -628,7 +732,11 @@ void write_summary(const RunSummary& s, const TraceRecorder& rec, const std::str
     stats[name] = {{"value", st.value}, {"unit", st.unit}, {"description", st.description}};
   }
   j["stats"] = stats;
-  util::write_file_atomic(path, j.dump(2) + "\n");
+  return j.dump(2) + "\n";
+}
+
+void write_summary(const RunSummary& s, const TraceRecorder& rec, const std::string& path) {
+  util::write_file_atomic(path, summary_json(s, rec));
 }
 
 }  // namespace saie::traces

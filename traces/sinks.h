@@ -39,7 +39,17 @@ void write_bandwidth_csv(const TraceRecorder& rec, uint64_t bin_cycles, const st
 // components ("array.tile_0_2" keeps array.tile_0_2.* but not array.tile_0_20.*); empty = all.
 // Throws if scopes are given and none of them matches a recorded track.
 void write_vcd(const TraceRecorder& rec, double clock_hz, const std::vector<std::string>& scopes, const std::string& path);
-// summary.json: the RunSummary fields plus every statistic of the recorder.
+// waves.gtkw: a GTKWave save file for the waves.vcd that write_vcd writes from the same recorder
+// and scopes (vcd_name: its file name, relative to the save file). It opens the useful view at
+// once: the phase index on top, then one group per tile in array order (column, then row) with
+// the core's busy / lock_wait and each DMA channel's busy / lock_wait / bd / fifo, the tile's
+// lock values and any other signal (RTL pins) in closed sub-groups. Open with
+// `gtkwave waves.vcd waves.gtkw`.
+void write_gtkw(const TraceRecorder& rec, const std::vector<std::string>& scopes, const std::string& vcd_name,
+                const std::string& path);
+// summary.json: the RunSummary fields plus every statistic of the recorder (read back by
+// traces/readers.h read_summary); summary_json is its text.
+std::string summary_json(const RunSummary& s, const TraceRecorder& rec);
 void write_summary(const RunSummary& s, const TraceRecorder& rec, const std::string& path);
 // The name a track is shown under (see the top of this file).
 std::string display_track(const std::string& track);

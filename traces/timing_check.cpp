@@ -74,6 +74,13 @@ std::vector<Phase> phases_of(const json& j, const char* what) {
   return out;
 }
 
+uint64_t bytes_of(const RunSummary& s, const std::string& key) {
+  if (key == "bytes_ddr_to_mem") return s.bytes_ddr_to_mem;
+  if (key == "bytes_mem_to_ddr") return s.bytes_mem_to_ddr;
+  if (key == "bytes_mem_to_core") return s.bytes_mem_to_core;
+  return s.bytes_core_to_mem;
+}
+
 std::string fidelity_of(const json& j) {
   return j.contains("fidelity") && j["fidelity"].is_string() ? j["fidelity"].get<std::string>() : "lt";
 }
@@ -101,24 +108,21 @@ void apply_tolerance(Tolerances& t, const std::string& a) {
     throw TimingCheckError("tolerance '" + a + "': unknown metric '" + key + "' (cycles or bytes)");
 }
 
-std::string make_golden(const std::string& summary_json, const std::string& workload, const Tolerances& tol) {
-  const char* what = "summary.json";
-  const json s = parse(summary_json, what);
-  if (s.contains("deadlock") && s["deadlock"].is_boolean() && s["deadlock"].get<bool>())
-    throw TimingCheckError("summary.json is from a run that deadlocked: not a baseline");
+std::string make_golden(const RunSummary& s, const std::string& workload, const Tolerances& tol) {
+  if (s.deadlock) throw TimingCheckError("summary.json is from a run that deadlocked: not a baseline");
   ordered_json g;
   g["format"] = kFormat;
   g["version"] = kVersion;
   g["workload"] = workload;
-  g["program"] = need_str(s, "program", what);
-  g["config"] = need_str(s, "config", what);
-  g["fidelity"] = fidelity_of(s);
-  g["inferences"] = need_u64(s, "inferences", what);
+  g["program"] = s.program;
+  g["config"] = s.config;
+  g["fidelity"] = s.fidelity;
+  g["inferences"] = s.inferences;
   g["tolerance"] = {{"cycles", tol.cycles}, {"bytes", tol.bytes}};
-  g["total_cycles"] = need_u64(s, "total_cycles", what);
-  for (const auto& [key, name] : kBytes) g[key] = need_u64(s, key, what);
+  g["total_cycles"] = s.total_cycles;
+  for (const auto& [key, name] : kBytes) g[key] = bytes_of(s, key);
   ordered_json ps = ordered_json::array();
-  for (const Phase& p : phases_of(s, what)) ps.push_back({{"name", p.name}, {"cycles", p.cycles}});
+  for (const PhaseSummary& p : s.phases) ps.push_back({{"name", p.name}, {"cycles", p.cycles}});
   g["phases"] = ps;
   return g.dump(2) + "\n";
 }
@@ -134,9 +138,8 @@ int TimingReport::improvements() const {
   return n;
 }
 
-TimingReport compare(const std::string& golden_json, const std::string& summary_json, const Tolerances* override_tol) {
+TimingReport compare(const std::string& golden_json, const RunSummary& s, const Tolerances* override_tol) {
   const json g = parse(golden_json, "golden");
-  const json s = parse(summary_json, "summary.json");
   if (!g.contains("format") || g["format"] != kFormat)
     throw TimingCheckError("golden is not a sparseaie timing golden (no \"format\": \"" + std::string(kFormat) + "\")");
   if (!g.contains("version") || g["version"] != kVersion)
@@ -147,22 +150,21 @@ TimingReport compare(const std::string& golden_json, const std::string& summary_
   r.workload = need_str(g, "workload", "golden");
   r.config = need_str(g, "config", "golden");
   r.golden_program = need_str(g, "program", "golden");
-  r.run_program = need_str(s, "program", "summary.json");
+  r.run_program = s.program;
   Tolerances tol;
   const json& gt = need(g, "tolerance", "golden");
   tol.cycles = need_tol(gt, "cycles", "golden");
   tol.bytes = need_tol(gt, "bytes", "golden");
   if (override_tol) tol = *override_tol;
 
-  if (s.contains("deadlock") && s["deadlock"].is_boolean() && s["deadlock"].get<bool>())
-    r.problems.push_back("the run deadlocked");
+  if (s.deadlock) r.problems.push_back("the run deadlocked");
   if (r.run_program != r.golden_program)
     r.problems.push_back("program '" + r.run_program + "' is not the golden's '" + r.golden_program + "'");
-  const std::string run_config = need_str(s, "config", "summary.json");
+  const std::string& run_config = s.config;
   if (run_config != r.config) r.problems.push_back("config '" + run_config + "' is not the golden's '" + r.config + "'");
-  if (fidelity_of(s) != fidelity_of(g))
-    r.problems.push_back("fidelity '" + fidelity_of(s) + "' is not the golden's '" + fidelity_of(g) + "'");
-  const uint64_t gi = need_u64(g, "inferences", "golden"), si = need_u64(s, "inferences", "summary.json");
+  if (s.fidelity != fidelity_of(g))
+    r.problems.push_back("fidelity '" + s.fidelity + "' is not the golden's '" + fidelity_of(g) + "'");
+  const uint64_t gi = need_u64(g, "inferences", "golden"), si = s.inferences;
   if (gi != si) r.problems.push_back(std::to_string(si) + " inferences, the golden has " + std::to_string(gi));
 
   auto add = [&r](std::string metric, double base, double now, double t) {
@@ -180,12 +182,12 @@ TimingReport compare(const std::string& golden_json, const std::string& summary_
       m.status = d > 0 ? MetricResult::Status::Regression : MetricResult::Status::Improvement;
     r.metrics.push_back(m);
   };
-  add("total cycles", double(need_u64(g, "total_cycles", "golden")), double(need_u64(s, "total_cycles", "summary.json")),
-      tol.cycles);
-  for (const auto& [key, name] : kBytes)
-    add(name, double(need_u64(g, key, "golden")), double(need_u64(s, key, "summary.json")), tol.bytes);
+  add("total cycles", double(need_u64(g, "total_cycles", "golden")), double(s.total_cycles), tol.cycles);
+  for (const auto& [key, name] : kBytes) add(name, double(need_u64(g, key, "golden")), double(bytes_of(s, key)), tol.bytes);
 
-  const std::vector<Phase> gp = phases_of(g, "golden"), sp = phases_of(s, "summary.json");
+  const std::vector<Phase> gp = phases_of(g, "golden");
+  std::vector<Phase> sp;
+  for (const PhaseSummary& p : s.phases) sp.push_back({p.name, p.cycles});
   if (gp.size() != sp.size())
     r.problems.push_back(std::to_string(sp.size()) + " phases, the golden has " + std::to_string(gp.size()));
   for (size_t i = 0; i < gp.size() && i < sp.size(); ++i) {

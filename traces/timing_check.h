@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "traces/summary.h"
+
 namespace saie::traces {
 
 struct TimingCheckError : std::runtime_error {
@@ -27,8 +29,9 @@ struct Tolerances {
 // Parses "cycles=0.02" or "bytes=0" into t; throws TimingCheckError naming the text.
 void apply_tolerance(Tolerances& t, const std::string& assignment);
 
-// A golden from a summary.json text; `workload` names it (free text, shown in reports).
-std::string make_golden(const std::string& summary_json, const std::string& workload, const Tolerances& tol);
+// A golden from a run's summary (traces/readers.h read_summary); `workload` names it (free text,
+// shown in reports).
+std::string make_golden(const RunSummary& summary, const std::string& workload, const Tolerances& tol);
 
 struct MetricResult {
   std::string metric;      // "total cycles", "phase 12 'conv2' cycles", "bytes ddr->mem"
@@ -48,8 +51,8 @@ struct TimingReport {
 };
 
 // Compares. `override_tol`: tolerances given on the command line replace the golden's (nullptr:
-// use the golden's). Throws TimingCheckError (one line) when either text is not what it should be.
-TimingReport compare(const std::string& golden_json, const std::string& summary_json, const Tolerances* override_tol);
+// use the golden's). Throws TimingCheckError (one line) when the golden is not what it should be.
+TimingReport compare(const std::string& golden_json, const RunSummary& summary, const Tolerances* override_tol);
 
 // The table a user reads: every metric that moved (all with `all`), then a one-line verdict.
 std::string format_report(const TimingReport& r, bool all);

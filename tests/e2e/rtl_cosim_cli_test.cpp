@@ -15,7 +15,7 @@
 #include "model/bundle/bundle_io.h"
 #include "tests/model/test_graphs.h"
 #include "tests/e2e/cli_test_util.h"
-#include "tests/traces/trace_parsers.h"
+#include "traces/readers.h"
 
 namespace fs = std::filesystem;
 
@@ -112,7 +112,7 @@ TEST_F(RtlCosimCli, TwoRtlTilesBitExactWithCycleReportAndWaves) {
   EXPECT_TRUE(fs::exists(d_ / "sim" / "pure_model" / "summary.json"));
 
   // The RTL pins are in the model's VCD: 1-bit wires under the tile's scope, on the same time axis.
-  const auto vcd = saie::test::parse_vcd(slurp(d_ / "sim" / "waves.vcd"));
+  const auto vcd = saie::traces::parse_vcd(slurp(d_ / "sim" / "waves.vcd"));
   const std::string mac = "array.tile_0_2.rtl_mac.";
   ASSERT_TRUE(vcd.vars.count(mac + "in_valid")) << "no RTL MAC signals in waves.vcd";
   EXPECT_EQ(vcd.vars.at(mac + "in_valid").type, "wire");

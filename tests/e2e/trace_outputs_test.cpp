@@ -2,14 +2,14 @@
 // a small sparse network (tests/model/test_graphs.h, written as a bundle; no LibTorch needed)
 // is compiled and simulated twice on the same seeded inputs. The two runs' trace.json,
 // waves.vcd, bandwidth.csv and summary.json are byte-identical; the VCD parses (strict reader,
-// tests/traces/trace_parsers.h) with a hardware-like hierarchy (core busy, DMA channel busy,
+// traces/readers.h) with a hardware-like hierarchy (core busy, DMA channel busy,
 // lock values, BD ids, FIFO occupancy); trace.json parses with one process per tile;
 // bandwidth.csv and summary.json agree with the other files; --vcd-scope keeps one tile.
 // No cycle counts are hard-coded: everything is checked against the other outputs.
 #include <gtest/gtest.h>
 
 #include "tests/e2e/cli_test_util.h"
-#include "tests/traces/trace_parsers.h"
+#include "traces/readers.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -35,7 +35,7 @@ using saie::test::sh;
 using saie::test::slurp;
 
 // Total cycles a 1-bit VCD signal is 1 up to `end`.
-uint64_t high_cycles(const saie::test::VcdFile& v, const std::string& path, uint64_t end) {
+uint64_t high_cycles(const saie::traces::VcdFile& v, const std::string& path, uint64_t end) {
   uint64_t total = 0, since = 0;
   bool high = false;
   for (const auto& [t, val] : v.history(path)) {
@@ -55,7 +55,7 @@ void check_outputs(const fs::path& dir, const std::string& fidelity) {
   ASSERT_GT(total_cycles, 0u);
 
   // (2) The VCD: strict parse, hardware-like hierarchy.
-  const saie::test::VcdFile vcd = saie::test::parse_vcd(slurp(dir / "waves.vcd"));
+  const saie::traces::VcdFile vcd = saie::traces::parse_vcd(slurp(dir / "waves.vcd"));
   EXPECT_EQ(vcd.timescale, "1 ns");
   const std::regex core_busy(R"(array\.tile_(\d+)_2\.core\.busy)"), dma_busy(R"(array\.tile_\d+_\d+\.dma\.(s2mm|mm2s)_\d+\.busy)"),
       lock(R"(array\.tile_\d+_\d+\.lock\.\d+)"), fifo(R"(array\.tile_\d+_\d+\.dma\.s2mm_\d+\.fifo)"),
@@ -99,13 +99,13 @@ void check_outputs(const fs::path& dir, const std::string& fidelity) {
     if (!std::regex_match(p, lock)) continue;
     for (const auto& [t, val] : vcd.history(p)) {
       if (val == "x") continue;
-      const int64_t n = saie::test::vcd_int(val);
+      const int64_t n = saie::traces::vcd_int(val);
       EXPECT_TRUE(n >= 0 && n <= 63) << p << " = " << n << " at " << t;
     }
   }
 
   // (3) trace.json: structure, one process per tile sorted by column then row.
-  const auto trace = saie::test::check_trace_json(saie::test::read_json(dir / "trace.json"));
+  const auto trace = saie::traces::parse_perfetto(saie::test::read_json(dir / "trace.json"));
   std::map<std::pair<uint32_t, uint32_t>, int> tile_pid;
   const std::regex tile_label(R"(array\.tile_(\d+)_(\d+))");
   for (const auto& [pid, label] : trace.process_label) {
@@ -229,8 +229,8 @@ TEST_F(TraceOutputs, TwoRunsAreByteIdenticalAndEveryFileParses) {
 TEST_F(TraceOutputs, VcdScopeKeepsOnlyThatTile) {
   ASSERT_EQ(simulate("all", "--vcd"), 0) << slurp(d_ / "all.err");
   ASSERT_EQ(simulate("one", "--vcd --vcd-scope array.tile_0_2"), 0) << slurp(d_ / "one.err");
-  const auto all = saie::test::parse_vcd(slurp(d_ / "all" / "waves.vcd"));
-  const auto one = saie::test::parse_vcd(slurp(d_ / "one" / "waves.vcd"));
+  const auto all = saie::traces::parse_vcd(slurp(d_ / "all" / "waves.vcd"));
+  const auto one = saie::traces::parse_vcd(slurp(d_ / "one" / "waves.vcd"));
   ASSERT_FALSE(one.vars.empty());
   for (const auto& [p, var] : one.vars) EXPECT_EQ(p.rfind("array.tile_0_2.", 0), 0u) << p;
   EXPECT_TRUE(one.vars.count("array.tile_0_2.core.busy"));

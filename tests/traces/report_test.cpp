@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "hw/config/array_config.h"
 #include "traces/sinks.h"
 #include "traces/summary.h"
 #include "traces/trace.h"
@@ -144,8 +145,9 @@ class ReportTest : public ::testing::Test {
     write_summary(s, rec, (d / "summary.json").string());
     write_perfetto(rec, 1e9, (d / "trace.json").string(), 100);
     write_bandwidth_csv(rec, 100, (d / "bandwidth.csv").string());
-    std::ofstream(d / "config.json")
-        << R"({"name":"paper-2x2","array":{"columns":2,"core_rows":2,"mem_rows":1},"memtile":{"memory":"512KiB"}})";
+    config::ArrayConfig cfg;  // 2 x 2 cores, one memtile row, 512 KiB memtiles
+    cfg.name = "paper-2x2";
+    std::ofstream(d / "config.json") << config::to_json(cfg);
     return d;
   }
   fs::path dir_;
@@ -259,6 +261,22 @@ TEST_F(ReportTest, MissingTraceAndBandwidthGiveNotes) {
   EXPECT_NE(section(html, "timeline").find("No trace.json"), std::string::npos);
   EXPECT_NE(section(html, "bandwidth").find("No bandwidth.csv"), std::string::npos);
   EXPECT_FALSE(section(html, "phases").empty());
+}
+
+// A layer name is data: a name with markup and quotes reaches the page only as text, in the
+// tables, the bar labels and the tooltips alike.
+TEST_F(ReportTest, LayerNamesWithMarkupAndQuotesStayText) {
+  const std::string evil = "<script>alert(\"pwned\")</script>\" onmouseover=\"x";
+  const fs::path run = make_run("evil", 3, 4000, 6, 1.0, evil);
+  ReportOptions opt;
+  opt.run_dir = run.string();
+  const std::string html = build_report_html(opt);
+  check_self_contained(html);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("\" onmouseover"), std::string::npos);
+  const std::string shown = "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;&quot; onmouseover=&quot;x";
+  EXPECT_GE(count(section(html, "phases"), shown), 3u);  // table cell, bar label, tooltip
+  EXPECT_GE(count(section(html, "memtile"), shown), 2u);
 }
 
 TEST_F(ReportTest, BadInputsAreOneLineErrors) {

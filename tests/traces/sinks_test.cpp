@@ -1,5 +1,5 @@
 // sinks_test.cpp — trace sinks: each file is written for a small recording, parsed back with the
-// strict readers of trace_parsers.h (VCD grammar, Chrome trace event structure) and checked.
+// strict readers of traces/readers.h (VCD grammar, Chrome trace event structure) and checked.
 #include "traces/sinks.h"
 
 #include <gtest/gtest.h>
@@ -18,17 +18,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/traces/trace_parsers.h"
+#include "traces/readers.h"
 
 namespace saie::traces {
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-using saie::test::check_trace_json;
-using saie::test::parse_vcd;
-using saie::test::TraceJsonInfo;
-using saie::test::VcdFile;
+
+using saie::traces::VcdFile;
 
 class SinksTest : public ::testing::Test {
  protected:
@@ -100,7 +98,7 @@ TEST_F(SinksTest, PerfettoJsonParsesWithAProcessPerTileSortedByColumnThenRow) {
   write_perfetto(rec, 1e9, path("trace.json"), 50);
   EXPECT_FALSE(fs::exists(path("trace.json.tmp")));
   const json j = json::parse(read_file(path("trace.json")));
-  const TraceJsonInfo info = check_trace_json(j);  // structure: throws on any violation
+  const PerfettoTrace info = parse_perfetto(j);  // structure: throws on any violation
 
   // Processes: non-tile tracks first, then tiles by column, then row (not string order: 10 > 2).
   std::vector<std::string> by_sort;
@@ -190,7 +188,7 @@ TEST_F(SinksTest, PerfettoJsonParsesWithAProcessPerTileSortedByColumnThenRow) {
   EXPECT_EQ(read_file(path("trace.json")), read_file(path("trace2.json")));
   // Another clock scales the time axis.
   write_perfetto(rec, 2e9, path("trace3.json"));
-  const TraceJsonInfo i3 = check_trace_json(json::parse(read_file(path("trace3.json"))));
+  const PerfettoTrace i3 = parse_perfetto(json::parse(read_file(path("trace3.json"))));
   double max_ts = 0;
   for (const json& x : i3.slices) max_ts = std::max(max_ts, x["ts"].get<double>());
   EXPECT_NEAR(max_ts, 0.075, 1e-12);
@@ -205,20 +203,20 @@ TEST_F(SinksTest, TraceJsonCheckerRejectsBrokenFiles) {
     {"ph":"X","name":"a","pid":1,"tid":2,"ts":0,"dur":2},
     {"ph":"X","name":"b","pid":1,"tid":2,"ts":0.5,"dur":1},
     {"ph":"C","name":"lock.0","pid":1,"ts":1,"args":{"value":1}}]})J");
-  EXPECT_NO_THROW(check_trace_json(ok));
+  EXPECT_NO_THROW(parse_perfetto(ok));
   auto broken = [&](const std::function<void(json&)>& edit) {
     json j = ok;
     edit(j);
     return j;
   };
-  EXPECT_THROW(check_trace_json(broken([](json& j) { j["traceEvents"].erase(0); })), std::runtime_error);  // no process_name
-  EXPECT_THROW(check_trace_json(broken([](json& j) { j["traceEvents"].erase(1); })), std::runtime_error);  // no thread_name
-  EXPECT_THROW(check_trace_json(broken([](json& j) { j["traceEvents"][2]["dur"] = -1; })), std::runtime_error);
-  EXPECT_THROW(check_trace_json(broken([](json& j) { j["traceEvents"][2].erase("ts"); })), std::runtime_error);
-  EXPECT_THROW(check_trace_json(broken([](json& j) { j["traceEvents"][3]["dur"] = 5; })), std::runtime_error);  // overlap
-  EXPECT_THROW(check_trace_json(broken([](json& j) { j["traceEvents"][3]["ts"] = 0.0; j["traceEvents"][2]["ts"] = 0.1; })),
+  EXPECT_THROW(parse_perfetto(broken([](json& j) { j["traceEvents"].erase(0); })), std::runtime_error);  // no process_name
+  EXPECT_THROW(parse_perfetto(broken([](json& j) { j["traceEvents"].erase(1); })), std::runtime_error);  // no thread_name
+  EXPECT_THROW(parse_perfetto(broken([](json& j) { j["traceEvents"][2]["dur"] = -1; })), std::runtime_error);
+  EXPECT_THROW(parse_perfetto(broken([](json& j) { j["traceEvents"][2].erase("ts"); })), std::runtime_error);
+  EXPECT_THROW(parse_perfetto(broken([](json& j) { j["traceEvents"][3]["dur"] = 5; })), std::runtime_error);  // overlap
+  EXPECT_THROW(parse_perfetto(broken([](json& j) { j["traceEvents"][3]["ts"] = 0.0; j["traceEvents"][2]["ts"] = 0.1; })),
                std::runtime_error);  // ts goes back
-  EXPECT_THROW(check_trace_json(broken([](json& j) { j["traceEvents"][4]["args"]["value"] = "1"; })), std::runtime_error);
+  EXPECT_THROW(parse_perfetto(broken([](json& j) { j["traceEvents"][4]["args"]["value"] = "1"; })), std::runtime_error);
 }
 
 // ---- bandwidth.csv ----
@@ -302,7 +300,7 @@ TEST_F(SinksTest, VcdParsesWithHardwareHierarchyAndOrderedChanges) {
   EXPECT_EQ(v.history("array.tile_0_2.core.busy"), (H{{0, "0"}, {10, "1"}, {90, "0"}})) << "lock waits are not busy";
   EXPECT_EQ(v.history("array.tile_0_2.core.lock_wait"), (H{{0, "0"}, {5, "1"}, {10, "0"}}));
   EXPECT_EQ(v.history("array.tile_0_2.lock.3"), (H{{0, "10"}, {10, "1"}, {90, "10"}, {95, std::string(32, '1')}}));
-  EXPECT_EQ(saie::test::vcd_int(v.history("array.tile_0_2.lock.3").back().second), -1);
+  EXPECT_EQ(saie::traces::vcd_int(v.history("array.tile_0_2.lock.3").back().second), -1);
   EXPECT_EQ(v.history("array.tile_0_1.dma.mm2s_0.fifo"), (H{{0, "x"}, {5, "10000000"}}));
   EXPECT_EQ(v.history("array.tile_1_0.dma.s2mm_0.bd"), (H{{0, "x"}, {95, "10"}, {205, std::string(32, '1')}}));
   EXPECT_EQ(v.history("array.tile_1_0.dma.s2mm_1.busy"), (H{{0, "0"}}));
@@ -452,6 +450,74 @@ TEST_F(SinksTest, SummaryDerivesMissingCoresAndRunStalls) {
   EXPECT_EQ(jz["phases"][0]["core_utilisation"].get<double>(), 0.0);
   EXPECT_EQ(jz["fidelity"], "lt");
   EXPECT_EQ(jz["timing_only"], false);
+}
+
+// ---- waves.gtkw ----
+
+// The GTKWave save file names every signal of the VCD written from the same recording (with a
+// short alias), groups them per tile in array order, balances its groups, and zooms to the run.
+TEST_F(SinksTest, GtkwSaveFileListsTheVcdSignalsPerTileInArrayOrder) {
+  const TraceRecorder rec = sample_recording();
+  write_vcd(rec, 1e9, {}, path("waves.vcd"));
+  write_gtkw(rec, {}, "waves.vcd", path("waves.gtkw"));
+  const VcdFile v = read_vcd(path("waves.vcd"));
+  const std::string g = read_file(path("waves.gtkw"));
+  EXPECT_NE(g.find("[dumpfile] \"waves.vcd\""), std::string::npos);
+  // The run ends at cycle 250: pow(2, -zoom) / 200 units per pixel over ~900 pixels.
+  EXPECT_NE(g.find("\n*-5.795859 -1 -1"), std::string::npos) << g;
+  std::vector<std::string> lines;
+  {
+    std::istringstream in(g);
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  // Every trace line is a VCD signal; every VCD signal is listed once.
+  std::multiset<std::string> traced;
+  int depth = 0;
+  std::vector<std::string> groups;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    if (l.empty() || l[0] == '[' || l[0] == '-' || l[0] == '*') continue;
+    if (l == "@800200" || l == "@c00200") {
+      ++depth;
+      groups.push_back(lines.at(i + 1).substr(1));
+      continue;
+    }
+    if (l == "@1000200") {
+      --depth;
+      EXPECT_GE(depth, 0);
+      continue;
+    }
+    if (l[0] == '@') {
+      EXPECT_TRUE(l == "@424" || l == "@28") << l;
+      continue;
+    }
+    ASSERT_EQ(l.rfind("+{", 0), 0u) << l;
+    const std::string name = l.substr(l.find("} ") + 2);
+    ASSERT_TRUE(v.vars.count(name)) << l;
+    EXPECT_EQ(lines[i - 1] == "@424", v.vars.at(name).width == 32) << l;  // integers signed decimal, wires binary
+    traced.insert(name);
+  }
+  EXPECT_EQ(depth, 0);
+  EXPECT_EQ(traced.size(), v.vars.size());
+  for (const auto& kv : v.vars) EXPECT_EQ(traced.count(kv.first), 1u) << kv.first;
+  // Tiles by column, then row (10 after 2); lock values in a closed group of their tile.
+  const std::vector<std::string> tiles = {"tile(0,1)", "tile(0,2)", "tile(0,2) locks", "tile(1,0)", "tile(2,2)", "tile(10,2)"};
+  EXPECT_EQ(groups, tiles);
+  EXPECT_NE(g.find("@c00200\n-tile(0,2) locks\n@424\n+{lock 3} array.tile_0_2.lock.3\n"), std::string::npos) << g;
+  EXPECT_NE(g.find("@28\n+{dma s2mm_0 busy} array.tile_1_0.dma.s2mm_0.busy\n"), std::string::npos) << g;
+  // The phase index first, outside any group; in a tile the core before its DMA channels and a
+  // channel's busy before its bd.
+  EXPECT_LT(g.find("array.control.phase"), g.find("-tile(0,1)"));
+  EXPECT_LT(g.find("array.tile_1_0.dma.s2mm_0.busy"), g.find("array.tile_1_0.dma.s2mm_0.bd"));
+  EXPECT_LT(g.find("array.tile_1_0.dma.s2mm_0.bd"), g.find("array.tile_1_0.dma.s2mm_1"));
+  // Same recording, same bytes; a scope limits it like the VCD.
+  write_gtkw(rec, {}, "waves.vcd", path("again.gtkw"));
+  EXPECT_EQ(read_file(path("again.gtkw")), g);
+  write_gtkw(rec, {"array.tile_0_2"}, "waves.vcd", path("scoped.gtkw"));
+  const std::string scoped = read_file(path("scoped.gtkw"));
+  EXPECT_NE(scoped.find("array.tile_0_2.core.busy"), std::string::npos);
+  EXPECT_EQ(scoped.find("tile_0_1"), std::string::npos);
+  EXPECT_EQ(scoped.find("array.control"), std::string::npos);
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 // tolerances, structural mismatches, corrupt goldens, and the report a user reads.
 #include "traces/timing_check.h"
 
+#include "traces/readers.h"
+#include "traces/sinks.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -13,29 +16,37 @@ namespace {
 using ::testing::HasSubstr;
 using json = nlohmann::json;
 
-// A summary.json as `simulate` writes it (the keys the check reads, plus some it ignores).
+// A summary.json as `simulate` writes it (write_summary's text), as a JSON value the tests edit.
 json summary() {
-  json s;
-  s["program"] = "net";
-  s["config"] = "paper-2x2";
-  s["fidelity"] = "lt";
-  s["inferences"] = 1;
-  s["total_cycles"] = 10000;
-  s["bytes_ddr_to_mem"] = 4096;
-  s["bytes_mem_to_ddr"] = 2048;
-  s["bytes_mem_to_core"] = 8192;
-  s["bytes_core_to_mem"] = 2048;
-  s["deadlock"] = false;
-  s["core_utilisation"] = 0.5;
-  s["phases"] = json::array({{{"name", "conv1"}, {"cycles", 6000}, {"core_busy_cycles", 100}},
-                             {{"name", "pool"}, {"cycles", 4000}, {"core_busy_cycles", 50}}});
-  return s;
+  RunSummary r;
+  r.program = "net";
+  r.config = "paper-2x2";
+  r.inferences = 1;
+  r.total_cycles = r.cycles_per_inference = 10000;
+  r.bytes_ddr_to_mem = 4096;
+  r.bytes_mem_to_ddr = 2048;
+  r.bytes_mem_to_core = 8192;
+  r.bytes_core_to_mem = 2048;
+  r.cores = 4;
+  r.core_utilisation = 0.5;
+  PhaseSummary a, b;
+  a.name = "conv1";
+  a.cycles = 6000;
+  a.core_busy_cycles = 100;
+  b.name = "pool";
+  b.cycles = 4000;
+  b.core_busy_cycles = 50;
+  r.phases = {a, b};
+  return json::parse(summary_json(r, TraceRecorder{}));
 }
 
-std::string golden() { return make_golden(summary().dump(), "net on paper-2x2", Tolerances{}); }
+// The run as check-timing sees it: through the summary reader.
+RunSummary run(const json& s) { return parse_summary(s.dump()).run; }
+
+std::string golden() { return make_golden(run(summary()), "net on paper-2x2", Tolerances{}); }
 
 TEST(TimingCheck, UnchangedRunPassesWithNothingMoved) {
-  const TimingReport r = compare(golden(), summary().dump(), nullptr);
+  const TimingReport r = compare(golden(), run(summary()), nullptr);
   EXPECT_TRUE(r.passed());
   EXPECT_EQ(r.metrics.size(), 1u + 4u + 2u);  // total, 4 byte kinds, 2 phases
   for (const auto& m : r.metrics) EXPECT_EQ(m.status, MetricResult::Status::Same) << m.metric;
@@ -47,12 +58,12 @@ TEST(TimingCheck, MovesWithinToleranceBeyondItAndImprovements) {
   json s = summary();
   s["phases"][0]["cycles"] = 6050;  // +0.83%: within the default 1%
   s["total_cycles"] = 10050;
-  TimingReport r = compare(golden(), s.dump(), nullptr);
+  TimingReport r = compare(golden(), run(s), nullptr);
   EXPECT_TRUE(r.passed());
   EXPECT_EQ(r.metrics[0].status, MetricResult::Status::Within);
 
   s["phases"][1]["cycles"] = 4400;  // +10%: a regression, named in the table
-  r = compare(golden(), s.dump(), nullptr);
+  r = compare(golden(), run(s), nullptr);
   EXPECT_FALSE(r.passed());
   EXPECT_EQ(r.regressions(), 1);
   const std::string text = format_report(r, false);
@@ -65,12 +76,12 @@ TEST(TimingCheck, MovesWithinToleranceBeyondItAndImprovements) {
   // A looser tolerance given on the command line lets it pass.
   Tolerances loose;
   loose.cycles = 0.2;
-  EXPECT_TRUE(compare(golden(), s.dump(), &loose).passed());
+  EXPECT_TRUE(compare(golden(), run(s), &loose).passed());
 
   // Faster beyond tolerance passes, but says the golden should be regenerated on purpose.
   json f = summary();
   f["phases"][0]["cycles"] = 3000;
-  r = compare(golden(), f.dump(), nullptr);
+  r = compare(golden(), run(f), nullptr);
   EXPECT_TRUE(r.passed());
   EXPECT_EQ(r.improvements(), 1);
   EXPECT_THAT(format_report(r, false), HasSubstr("improved beyond tolerance"));
@@ -79,34 +90,34 @@ TEST(TimingCheck, MovesWithinToleranceBeyondItAndImprovements) {
 TEST(TimingCheck, BytesMovedHaveTheirOwnToleranceZeroByDefault) {
   json s = summary();
   s["bytes_mem_to_core"] = 8193;
-  TimingReport r = compare(golden(), s.dump(), nullptr);
+  TimingReport r = compare(golden(), run(s), nullptr);
   EXPECT_FALSE(r.passed());
   EXPECT_THAT(format_report(r, false), HasSubstr("bytes mem->core"));
   Tolerances t;
   apply_tolerance(t, "bytes=0.001");
-  EXPECT_TRUE(compare(golden(), s.dump(), &t).passed());
+  EXPECT_TRUE(compare(golden(), run(s), &t).passed());
 }
 
 TEST(TimingCheck, ADifferentRunIsAProblemNotAComparison) {
   json s = summary();
   s["phases"][1]["name"] = "avgpool";
-  TimingReport r = compare(golden(), s.dump(), nullptr);
+  TimingReport r = compare(golden(), run(s), nullptr);
   EXPECT_FALSE(r.passed());
   EXPECT_THAT(format_report(r, false), HasSubstr("phase 1 is 'avgpool', the golden's is 'pool'"));
 
   s = summary();
   s["phases"].erase(1);
-  EXPECT_THAT(format_report(compare(golden(), s.dump(), nullptr), false), HasSubstr("1 phases, the golden has 2"));
+  EXPECT_THAT(format_report(compare(golden(), run(s), nullptr), false), HasSubstr("1 phases, the golden has 2"));
   s = summary();
   s["config"] = "paper-4x4";
-  EXPECT_FALSE(compare(golden(), s.dump(), nullptr).passed());
+  EXPECT_FALSE(compare(golden(), run(s), nullptr).passed());
   s = summary();
   s["fidelity"] = "beat";
-  EXPECT_FALSE(compare(golden(), s.dump(), nullptr).passed());
+  EXPECT_FALSE(compare(golden(), run(s), nullptr).passed());
   s = summary();
   s["deadlock"] = true;
-  EXPECT_FALSE(compare(golden(), s.dump(), nullptr).passed());
-  EXPECT_THROW(make_golden(s.dump(), "x", Tolerances{}), TimingCheckError);  // no golden from a deadlock
+  EXPECT_FALSE(compare(golden(), run(s), nullptr).passed());
+  EXPECT_THROW(make_golden(run(s), "x", Tolerances{}), TimingCheckError);  // no golden from a deadlock
 }
 
 TEST(TimingCheck, GoldensRoundTripAndCorruptOnesAreRejected) {
@@ -115,11 +126,11 @@ TEST(TimingCheck, GoldensRoundTripAndCorruptOnesAreRejected) {
   EXPECT_EQ(g["workload"], "net on paper-2x2");
   EXPECT_EQ(g["tolerance"]["cycles"], 0.01);
   EXPECT_EQ(g["phases"][1]["cycles"], 4000);
-  EXPECT_EQ(make_golden(summary().dump(), "net on paper-2x2", Tolerances{}), golden());  // deterministic
+  EXPECT_EQ(make_golden(run(summary()), "net on paper-2x2", Tolerances{}), golden());  // deterministic
 
   auto error_of = [](const std::string& gold) {
     try {
-      compare(gold, summary().dump(), nullptr);
+      compare(gold, run(summary()), nullptr);
     } catch (const TimingCheckError& e) {
       return std::string(e.what());
     }
@@ -140,7 +151,7 @@ TEST(TimingCheck, GoldensRoundTripAndCorruptOnesAreRejected) {
   json t = g;
   t["tolerance"]["cycles"] = "lots";
   EXPECT_THAT(error_of(t.dump()), HasSubstr("tolerance 'cycles' is not a number"));
-  EXPECT_THROW(compare(golden(), "{\"program\": 1}", nullptr), TimingCheckError);
+  EXPECT_THROW(parse_summary("{\"program\": 1}"), ReadError);  // not a summary: the reader says so
 }
 
 TEST(TimingCheck, ToleranceArguments) {
