@@ -10,11 +10,13 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "cli/commands.h"
+#include "driver/exit_codes.h"
 #include "traces/readers.h"
 #include "traces/timing_check.h"
 
 namespace saie::cli {
+
+using namespace driver;  // exit codes
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "cli/commands.h"
+#include "driver/exit_codes.h"
 #include "compiler/compile.h"
 #include "compiler/estimate/estimate.h"
 #include "model/bundle/bundle_io.h"
@@ -13,6 +13,8 @@
 #include "traces/sinks.h"
 
 namespace saie::cli {
+
+using namespace driver;  // exit codes
 
 void add_estimate_command(CLI::App& app, EstimateArgs& a) {
   auto* c = app.add_subcommand("estimate", "the paper's analytical time model (bytes / channel bandwidth, MACs / 256 x clock, "

@@ -6,10 +6,12 @@
 
 #include <filesystem>
 
-#include "cli/commands.h"
+#include "driver/exit_codes.h"
 #include "traces/report.h"
 
 namespace saie::cli {
+
+using namespace driver;  // exit codes
 
 void add_report_command(CLI::App& app, ReportArgs& a) {
   auto* c = app.add_subcommand("report", "write one self-contained HTML page (inline CSS + SVG, no network) from a simulate output "

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "model/bundle/train_summary.h"
 #include "model/reference/reference_executor.h"
 #include "util/file_io.h"
 #include "trainer/export/bundle_export.h"
@@ -418,8 +419,8 @@ TrainReport train_and_export(const TrainOptions& opt) {
                       {"dense_bytes", l.dense_bytes},
                       {"compact_bytes", l.compact_bytes},
                       {"metadata_bytes", l.metadata_bytes}});
-  json sum{{"format", "sparseaie-train-summary"},
-           {"version", "1.0"},
+  json sum{{"format", bundle::kTrainSummaryFormat},
+           {"version", bundle::kTrainSummaryVersion},
            {"options", options_json(opt)},
            {"dataset", {{"name", "fashion-mnist"}, {"train_images", train.size()}, {"test_images", test.size()}}},
            {"epochs", st.history},

@@ -1,0 +1,30 @@
+// compile_run.h — compiling a bundle for an array and writing what `compile` writes:
+// program.bin, program.txt (listing), schedule.txt and config.json (the resolved config, which
+// `simulate` takes by default).
+#pragma once
+
+#include <string>
+
+#include "compiler/compile.h"
+#include "hw/config/array_config.h"
+#include "model/ir/graph.h"
+
+namespace saie::driver {
+
+struct CompileRequest {
+  std::string bundle_dir;
+  std::string config = "paper-2x2";  // preset name or config .json
+  std::string out_dir;
+  bool dense = false;                // ignore the block masks (baseline)
+};
+
+compiler::CompileResult compile_bundle(const ir::Graph& g, const config::ArrayConfig& cfg, bool dense);
+// Writes the four files into dir (created if needed), each atomically.
+void write_compiled(const compiler::CompileResult& cr, const config::ArrayConfig& cfg, const std::string& dir);
+// The config a program was compiled for: <dir of program>/config.json.
+std::string program_config_path(const std::string& program_path);
+
+// Creates dir (and parents); throws "cannot create folder '<dir>': <reason>".
+void ensure_dir(const std::string& dir);
+
+}  // namespace saie::driver
