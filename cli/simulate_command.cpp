@@ -138,9 +138,8 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
 }
 
 int cmd_compile(const driver::CompileRequest& a) {
-  ir::Graph g = bundle::read_bundle(a.bundle_dir);
-  config::ArrayConfig cfg = config::load_config(a.config);
-  auto cr = driver::compile_bundle(g, cfg, a.dense);
+  const config::ArrayConfig cfg = config::load_config(a.config);
+  const compiler::CompileResult cr = driver::compile_bundle(bundle::read_bundle(a.bundle_dir), cfg, a.dense);
   driver::write_compiled(cr, cfg, a.out_dir);
   print_layers(cr);
   fmt::print("program                 : {}/program.bin ({} phases), listing program.txt, schedule schedule.txt\n", a.out_dir,

@@ -308,9 +308,8 @@ void chain_residency(std::vector<schedule::LayerPlan>& plans, const ir::Graph& g
 
 }  // namespace
 
-CompileResult compile(const ir::Graph& g, const config::ArrayConfig& cfg, const CompileOptions& opt) {
+CompileResult compile(ir::Graph gg, const config::ArrayConfig& cfg, const CompileOptions& opt) {
   check_config(cfg);
-  ir::Graph gg = g;
   try {
     passes::run_default_passes(gg);
   } catch (const std::exception& e) {

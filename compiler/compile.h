@@ -48,6 +48,7 @@ struct CompileError : std::runtime_error {
 
 // Runs the passes (fuse-relu, ...) on a copy of g and lowers it. Throws CompileError with a
 // one-line message naming the layer when something cannot be mapped.
-CompileResult compile(const ir::Graph& g, const config::ArrayConfig& cfg, const CompileOptions& opt = {});
+// The graph is taken by value: the passes rewrite it (a caller done with its graph moves it in).
+CompileResult compile(ir::Graph g, const config::ArrayConfig& cfg, const CompileOptions& opt = {});
 
 }  // namespace saie::compiler

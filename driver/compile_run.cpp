@@ -17,10 +17,10 @@ void ensure_dir(const std::string& dir) {
   if (ec) throw std::runtime_error("cannot create folder '" + dir + "': " + ec.message());
 }
 
-compiler::CompileResult compile_bundle(const ir::Graph& g, const config::ArrayConfig& cfg, bool dense) {
+compiler::CompileResult compile_bundle(ir::Graph g, const config::ArrayConfig& cfg, bool dense) {
   compiler::CompileOptions opt;
   opt.dense = dense;
-  return compiler::compile(g, cfg, opt);
+  return compiler::compile(std::move(g), cfg, opt);
 }
 
 void write_compiled(const compiler::CompileResult& cr, const config::ArrayConfig& cfg, const std::string& dir) {

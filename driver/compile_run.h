@@ -18,7 +18,7 @@ struct CompileRequest {
   bool dense = false;                // ignore the block masks (baseline)
 };
 
-compiler::CompileResult compile_bundle(const ir::Graph& g, const config::ArrayConfig& cfg, bool dense);
+compiler::CompileResult compile_bundle(ir::Graph g, const config::ArrayConfig& cfg, bool dense);
 // Writes the four files into dir (created if needed), each atomically.
 void write_compiled(const compiler::CompileResult& cr, const config::ArrayConfig& cfg, const std::string& dir);
 // The config a program was compiled for: <dir of program>/config.json.

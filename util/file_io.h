@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -22,6 +23,25 @@ struct FileError : std::runtime_error {
 // The whole file. Throws FileError("cannot read '<path>': <reason>").
 std::string read_file(const std::string& path);
 std::vector<uint8_t> read_file_bytes(const std::string& path);
+
+// A file's bytes, read-only, mapped into memory (mmap) rather than copied: large inputs (a 30 MB
+// program.bin, a bundle's weights) cost no copy and no zero-filled buffer. A file that cannot be
+// mapped (a pipe, an empty file) is read into memory instead. Throws FileError like read_file.
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  void* map_ = nullptr;           // mmap'ed region, or nullptr
+  std::vector<uint8_t> copy_;     // the fallback
+};
 
 // Writes bytes to path atomically (see the top of this file). Throws FileError naming the file.
 void write_file_atomic(const std::string& path, std::string_view bytes);
@@ -43,6 +63,8 @@ class StagedFile {
   const std::string& path() const { return path_; }
   const std::string& temp_path() const { return temp_; }
   void write(std::string_view bytes);  // the whole content, to temp_path()
+  // The whole content as pieces: fill(sink) calls sink(data, n) for each piece in order.
+  void write_pieces(const std::function<void(const std::function<void(const char*, size_t)>&)>& fill);
   void write(const std::vector<uint8_t>& bytes) {
     write(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }

@@ -13,9 +13,13 @@
 
 namespace saie::isa::detail {
 
+// Writes the bytes of a file as a list of pieces: small values are copied into an owned buffer,
+// large payloads (a program's DDR image) can be referenced in place (bytes_ref: the caller keeps
+// them alive until the writer is done), so a file can be written without assembling it in memory
+// first. Positions are logical offsets from the start; patch_* rewrites owned bytes only.
 class ByteWriter {
  public:
-  void u8(uint8_t v) { out_.push_back(v); }
+  void u8(uint8_t v) { put(v, 1); }
   void u16(uint16_t v) { put(v, 2); }
   void u32(uint32_t v) { put(v, 4); }
   void u64(uint64_t v) { put(v, 8); }
@@ -27,23 +31,68 @@ class ByteWriter {
     std::memcpy(&bits, &v, 4);
     u32(bits);
   }
-  void bytes(const uint8_t* p, size_t n) { out_.insert(out_.end(), p, p + n); }
+  void bytes(const uint8_t* p, size_t n) {
+    if (pieces_.empty() || pieces_.back().ref != nullptr) pieces_.push_back({size_, nullptr, buf_.size(), 0});
+    buf_.insert(buf_.end(), p, p + n);
+    pieces_.back().n += n;
+    size_ += n;
+  }
+  // n bytes at p, not copied: they must stay valid and unchanged while this writer is used.
+  void bytes_ref(const uint8_t* p, size_t n) {
+    if (n == 0) return;
+    pieces_.push_back({size_, p, 0, n});
+    size_ += n;
+  }
   void str(const std::string& s) {
     u32(static_cast<uint32_t>(s.size()));
     bytes(reinterpret_cast<const uint8_t*>(s.data()), s.size());
   }
-  // Overwrites 4 bytes at `pos` (used to patch lengths once known).
-  void patch_u32(size_t pos, uint32_t v) {
-    for (int i = 0; i < 4; ++i) out_[pos + i] = static_cast<uint8_t>(v >> (8 * i));
+  // Overwrite bytes at logical position `pos` (used to patch lengths once known).
+  void patch_u32(size_t pos, uint32_t v) { patch(pos, v, 4); }
+  void patch_u64(size_t pos, uint64_t v) { patch(pos, v, 8); }
+  size_t size() const { return size_; }
+  // Calls fn(data, n) for each piece in order: the bytes from logical position `from` on.
+  template <class Fn>
+  void for_each(size_t from, Fn fn) const {
+    for (const Piece& q : pieces_) {
+      if (q.at + q.n <= from) continue;
+      const size_t skip = from > q.at ? from - q.at : 0;
+      fn((q.ref ? q.ref : buf_.data() + q.owned) + skip, q.n - skip);
+    }
   }
-  size_t size() const { return out_.size(); }
-  std::vector<uint8_t>& data() { return out_; }
+  // All bytes in one vector.
+  std::vector<uint8_t> take() const {
+    std::vector<uint8_t> v;
+    v.reserve(size_);
+    for_each(0, [&](const uint8_t* p, size_t n) { v.insert(v.end(), p, p + n); });
+    return v;
+  }
 
  private:
+  struct Piece {
+    size_t at;           // logical position of its first byte
+    const uint8_t* ref;  // referenced bytes, or nullptr: owned bytes buf_[owned, owned + n)
+    size_t owned;
+    size_t n;
+  };
   void put(uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    uint8_t b[8];
+    for (int i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
+    bytes(b, static_cast<size_t>(n));
   }
-  std::vector<uint8_t> out_;
+  void patch(size_t pos, uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) {
+      const size_t at = pos + static_cast<size_t>(i);
+      for (auto q = pieces_.rbegin(); q != pieces_.rend(); ++q)  // patches are near the end: search backwards
+        if (!q->ref && at >= q->at && at < q->at + q->n) {
+          buf_[q->owned + (at - q->at)] = static_cast<uint8_t>(v >> (8 * i));
+          break;
+        }
+    }
+  }
+  std::vector<uint8_t> buf_;
+  std::vector<Piece> pieces_;
+  size_t size_ = 0;
 };
 
 class ByteReader {

@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <sstream>
 
 #include "hw/isa/byte_codec.h"
@@ -53,17 +55,17 @@ const char* record_name(uint16_t type) {
   }
 }
 
-uint32_t crc32_of(const uint8_t* p, size_t n) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  // zlib takes uInt lengths: feed large bodies in pieces.
+// CRC-32 (zlib) of more bytes after `crc`; zlib takes uInt lengths, so large runs go in pieces.
+uLong crc32_update(uLong crc, const uint8_t* p, size_t n) {
   while (n > 0) {
     const uInt chunk = n > (1u << 30) ? (1u << 30) : static_cast<uInt>(n);
     crc = crc32(crc, p, chunk);
     p += chunk;
     n -= chunk;
   }
-  return static_cast<uint32_t>(crc);
+  return crc;
 }
+uint32_t crc32_of(const uint8_t* p, size_t n) { return static_cast<uint32_t>(crc32_update(crc32(0L, Z_NULL, 0), p, n)); }
 
 // ---- encoding -----------------------------------------------------------------------
 
@@ -253,9 +255,29 @@ uint64_t rd64(const uint8_t* p) { return static_cast<uint64_t>(rd32(p)) | (stati
 
 }  // namespace
 
-std::vector<uint8_t> encode_program(const Program& p) {
+namespace {
+
+// The whole file as a ByteWriter whose DDR segments reference p's bytes (p must outlive it).
+ByteWriter encode_pieces(const Program& p) {
   check_encodable(p);
+  // Header first with the body's size, record count and CRC patched in at the end: the body (the
+  // DDR image dominates it) is written once, into its final place.
   ByteWriter body;
+  body.bytes(reinterpret_cast<const uint8_t*>(kMagic), 8);
+  body.u16(kFormatMajor);
+  body.u16(kFormatMinor);
+  body.u32(kHeaderBytes);
+  body.u8(p.columns);
+  body.u8(p.core_rows);
+  body.u8(p.mem_rows);
+  body.u8(0);
+  const size_t records_at = body.size();
+  body.u32(0);  // record count
+  body.u64(0);  // body bytes
+  body.u32(0);  // body CRC
+  body.u32(0);
+  body.u64(0);
+  if (body.size() != kHeaderBytes) throw std::logic_error("program: header layout");
   uint32_t records = 0;
   put_record(body, kMeta, &records, [&] {
     body.str(p.name);
@@ -267,7 +289,7 @@ std::vector<uint8_t> encode_program(const Program& p) {
     put_record(body, kDdrInit, &records, [&] {
       body.u64(s.addr);
       body.u64(s.bytes.size());
-      body.bytes(s.bytes.data(), s.bytes.size());
+      body.bytes_ref(s.bytes.data(), s.bytes.size());
     });
   }
   for (const Phase& ph : p.phases) {
@@ -316,27 +338,20 @@ std::vector<uint8_t> encode_program(const Program& p) {
     }
   }
 
-  ByteWriter out;
-  out.bytes(reinterpret_cast<const uint8_t*>(kMagic), 8);
-  out.u16(kFormatMajor);
-  out.u16(kFormatMinor);
-  out.u32(kHeaderBytes);
-  out.u8(p.columns);
-  out.u8(p.core_rows);
-  out.u8(p.mem_rows);
-  out.u8(0);
-  out.u32(records);
-  out.u64(body.size());
-  out.u32(crc32_of(body.data().data(), body.size()));
-  out.u32(0);
-  out.u64(0);
-  out.bytes(body.data().data(), body.size());
-  return std::move(out.data());
+  const size_t body_bytes = body.size() - kHeaderBytes;
+  body.patch_u32(records_at, records);
+  body.patch_u64(records_at + 4, body_bytes);
+  uLong crc = crc32(0L, Z_NULL, 0);
+  body.for_each(kHeaderBytes, [&](const uint8_t* d, size_t n) { crc = crc32_update(crc, d, n); });
+  body.patch_u32(records_at + 12, static_cast<uint32_t>(crc));
+  return body;
 }
 
-Program decode_program(const std::vector<uint8_t>& bytes) {
-  const uint8_t* d = bytes.data();
-  const size_t n = bytes.size();
+}  // namespace
+
+std::vector<uint8_t> encode_program(const Program& p) { return encode_pieces(p).take(); }
+
+Program decode_program(const uint8_t* d, size_t n) {
   if (n < kHeaderBytes) {
     throw FormatError("program: truncated header: " + std::to_string(n) + " bytes, need " + std::to_string(kHeaderBytes));
   }
@@ -466,6 +481,7 @@ Program decode_program(const std::vector<uint8_t>& bytes) {
         cp.tile = get_tile(r);
         const uint32_t count = r.u32();
         if (count > r.remaining() / 100) r.fail("truncated: " + std::to_string(count) + " ops do not fit");
+        cp.ops.reserve(count);  // bounded by the check above
         for (uint32_t i = 0; i < count; ++i) cp.ops.push_back(get_op(r));
         phase->cores.push_back(std::move(cp));
         break;
@@ -492,16 +508,23 @@ Program decode_program(const std::vector<uint8_t>& bytes) {
 }
 
 void write_program_file(const Program& p, const std::string& path) {
-  util::write_file_atomic(path, encode_program(p));
+  const ByteWriter w = encode_pieces(p);  // the DDR image is written from p, not copied
+  util::StagedFile f(path);
+  f.write_pieces([&](const std::function<void(const char*, size_t)>& sink) {
+    w.for_each(0, [&](const uint8_t* d, size_t n) { sink(reinterpret_cast<const char*>(d), n); });
+  });
+  f.commit();
 }
 
 Program read_program_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FormatError("program: cannot open " + path);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw FormatError("program: read error on " + path);
+  std::unique_ptr<util::MappedFile> file;
   try {
-    return decode_program(bytes);
+    file = std::make_unique<util::MappedFile>(path);
+  } catch (const util::FileError& e) {
+    throw FormatError(std::string("program: ") + e.what());
+  }
+  try {
+    return decode_program(file->data(), file->size());
   } catch (const FormatError& e) {
     std::string msg = e.what();
     // "program: ..." -> "program <path>: ..."

@@ -15,7 +15,8 @@ struct FormatError : std::runtime_error {
 };
 
 std::vector<uint8_t> encode_program(const Program& p);
-Program decode_program(const std::vector<uint8_t>& bytes);  // throws FormatError (one line)
+Program decode_program(const uint8_t* bytes, size_t size);  // throws FormatError (one line)
+inline Program decode_program(const std::vector<uint8_t>& bytes) { return decode_program(bytes.data(), bytes.size()); }
 void write_program_file(const Program& p, const std::string& path);  // tmp + rename
 Program read_program_file(const std::string& path);                   // throws FormatError
 // Text listing, one item per line, deterministic (see docs/program-format.md "Listing").

@@ -86,19 +86,19 @@ uint64_t RawTensor::elements() const {
   return n;
 }
 
-SafetensorsFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& what) {
+SafetensorsFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& what) {
   auto fail = [&](const std::string& msg) -> SafetensorsError { return SafetensorsError(what + ": " + msg); };
-  if (bytes.size() < 8) throw fail("file is " + std::to_string(bytes.size()) + " bytes, shorter than the 8-byte header length");
+  if (size < 8) throw fail("file is " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[static_cast<size_t>(i)];
-  if (n > bytes.size() - 8)
-    throw fail("header length " + std::to_string(n) + " goes beyond the file (" + std::to_string(bytes.size()) + " bytes)");
+  if (n > size - 8)
+    throw fail("header length " + std::to_string(n) + " goes beyond the file (" + std::to_string(size) + " bytes)");
   const size_t data_begin = 8 + static_cast<size_t>(n);
-  const uint64_t data_size = bytes.size() - data_begin;
+  const uint64_t data_size = size - data_begin;
 
   nlohmann::json h;
   try {
-    h = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + static_cast<std::ptrdiff_t>(data_begin));
+    h = nlohmann::json::parse(bytes + 8, bytes + data_begin);
   } catch (const nlohmann::json::exception& e) {
     std::string m = e.what();
     std::replace(m.begin(), m.end(), '\n', ' ');
@@ -153,8 +153,7 @@ SafetensorsFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::
     if (e - b != elems * dtype_bytes(t.dtype))
       throw tfail("data_offsets span " + std::to_string(e - b) + " bytes, dtype x shape needs " +
                   std::to_string(elems * dtype_bytes(t.dtype)));
-    t.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(data_begin + b),
-                  bytes.begin() + static_cast<std::ptrdiff_t>(data_begin + e));
+    t.data.assign(bytes + data_begin + b, bytes + data_begin + e);
     spans.push_back({b, e, name});
     f.tensors.emplace(name, std::move(t));
   }
@@ -174,7 +173,8 @@ SafetensorsFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::
 
 SafetensorsFile read_safetensors(const std::string& path) {
   try {
-    return parse_safetensors(util::read_file_bytes(path), path);
+    const util::MappedFile file(path);
+    return parse_safetensors(file.data(), file.size(), path);
   } catch (const util::FileError& e) {
     throw SafetensorsError(e.what());
   }

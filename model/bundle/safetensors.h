@@ -34,7 +34,10 @@ struct SafetensorsFile {
 // Parses a whole file image; `what` names the source in error messages. Rejects: fewer than 8
 // bytes, header length beyond the file, invalid JSON, unknown dtype, missing/ill-typed fields,
 // offsets out of range, overlapping, leaving holes or not matching dtype x shape.
-SafetensorsFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& what = "safetensors");
+SafetensorsFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& what = "safetensors");
+inline SafetensorsFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& what = "safetensors") {
+  return parse_safetensors(bytes.data(), bytes.size(), what);
+}
 SafetensorsFile read_safetensors(const std::string& path);
 // Serialises deterministically: tensors by name, compact JSON header padded with spaces to 8 bytes.
 std::vector<uint8_t> serialize_safetensors(const SafetensorsFile& f);

@@ -2,6 +2,7 @@
 #include "model/ir/graph.h"
 
 #include <cmath>
+#include <algorithm>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -113,14 +114,21 @@ void check_weights(const Node& n, const Shape& in, uint32_t block_o, uint32_t bl
   for (size_t i = 0; i < m.bits.size(); ++i)
     if (m.bits[i] > 1) fail("mask bit ", i, " is ", int{m.bits[i]}, ", expected 0 or 1");
   // Every weight inside a zero block (all kh x kw positions; edge blocks partial) must be zero.
-  for (uint64_t oc = 0; oc < cout; ++oc)
-    for (uint64_t kk = 0; kk < k; ++kk)
-      for (uint64_t ic = 0; ic < cin; ++ic) {
-        const int8_t w = n.weight[(oc * k + kk) * cin + ic];
-        if (w != 0 && !m.at(static_cast<uint32_t>(oc / m.bo), static_cast<uint32_t>(ic / m.bi)))
-          fail("weight [oc ", oc, ", ky ", kk / n.kw, ", kx ", kk % n.kw, ", ic ", ic, "] = ", int{w},
-               " lies in zero mask block (", oc / m.bo, ", ", ic / m.bi, ")");
+  // Walked per run of a block column's bi input channels, so kept blocks cost one mask lookup.
+  for (uint64_t oc = 0; oc < cout; ++oc) {
+    const uint32_t r = static_cast<uint32_t>(oc / m.bo);
+    for (uint32_t c = 0; c < m.cols; ++c) {
+      if (m.at(r, c)) continue;
+      const uint64_t ic0 = uint64_t{c} * m.bi, ic1 = std::min<uint64_t>(cin, ic0 + m.bi);
+      for (uint64_t kk = 0; kk < k; ++kk) {
+        const int8_t* run = n.weight.data() + (oc * k + kk) * cin;
+        for (uint64_t ic = ic0; ic < ic1; ++ic)
+          if (run[ic] != 0)
+            fail("weight [oc ", oc, ", ky ", kk / n.kw, ", kx ", kk % n.kw, ", ic ", ic, "] = ", int{run[ic]},
+                 " lies in zero mask block (", r, ", ", c, ")");
       }
+    }
+  }
 }
 
 }  // namespace

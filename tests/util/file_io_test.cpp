@@ -70,6 +70,25 @@ TEST_F(FileIoTest, StagedFilesCommitTogetherOrNotAtAll) {
   EXPECT_EQ(read_file(path("model.json")), "new model");
 }
 
+TEST_F(FileIoTest, PiecesAndMappedReadsSeeTheSameBytes) {
+  StagedFile f(path("pieces.bin"));
+  f.write_pieces([](const std::function<void(const char*, size_t)>& sink) {
+    sink("head", 4);
+    sink(std::string(100000, 'x').data(), 100000);
+    sink("", 0);
+    sink("tail", 4);
+  });
+  f.commit();
+  const MappedFile m(path("pieces.bin"));
+  ASSERT_EQ(m.size(), 100008u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(m.data()), 4), "head");
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(m.data()) + 100004, 4), "tail");
+  EXPECT_EQ(read_file(path("pieces.bin")), std::string(reinterpret_cast<const char*>(m.data()), m.size()));
+  write_file_atomic(path("empty.bin"), "");
+  EXPECT_EQ(MappedFile(path("empty.bin")).size(), 0u);  // nothing to map: read instead
+  EXPECT_THROW(MappedFile(path("missing.bin")), FileError);
+}
+
 TEST_F(FileIoTest, ReadingAMissingFileNamesIt) {
   try {
     read_file(path("missing.json"));

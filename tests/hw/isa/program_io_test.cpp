@@ -431,6 +431,12 @@ TEST(ProgramIo, FilesRoundTripAndErrorsNameThePath) {
   const std::string path = (dir / "program.bin").string();
   write_program_file(sample_program(), path);
   EXPECT_FALSE(fs::exists(path + ".tmp"));
+  // The file is written from the program's DDR segments in place: the same bytes as the encoding.
+  {
+    std::ifstream in(path, std::ios::binary);
+    const std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(file, encode_program(sample_program()));
+  }
   const Program q = read_program_file(path);
   EXPECT_EQ(encode_program(q), encode_program(sample_program()));
   {

@@ -1,6 +1,7 @@
 // safetensors_test.cpp — round trip and rejection of truncated/corrupt safetensors files.
 #include "model/bundle/safetensors.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -24,10 +25,10 @@ SafetensorsFile sample() {
 
 // Header-only file image built by hand: 8-byte length + header + data.
 std::vector<uint8_t> image(const std::string& header, const std::vector<uint8_t>& data) {
-  std::vector<uint8_t> b(8);
+  std::vector<uint8_t> b(8 + header.size() + data.size());  // sized once: g++ 12 warns on growing inserts here
   for (int i = 0; i < 8; ++i) b[static_cast<size_t>(i)] = static_cast<uint8_t>((uint64_t{header.size()} >> (8 * i)) & 0xff);
-  b.insert(b.end(), header.begin(), header.end());
-  b.insert(b.end(), data.begin(), data.end());
+  std::copy(header.begin(), header.end(), b.begin() + 8);
+  std::copy(data.begin(), data.end(), b.begin() + 8 + static_cast<std::ptrdiff_t>(header.size()));
   return b;
 }
 
