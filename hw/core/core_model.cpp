@@ -4,7 +4,6 @@
 #include <exception>
 
 #include "hw/core/kernels.h"
-#include "hw/cosim/mac_transactor.h"
 #include "hw/mem/memory.h"
 
 namespace saie::hw {
@@ -30,6 +29,19 @@ uint64_t op_banks(const Memory& m, const isa::CoreOp& op, const KernelResult& r)
       return 0;
   }
 }
+
+// The model's own compute: the kernels, with the arithmetic skipped in a timing-only run.
+class KernelCompute : public ComputeBackend {
+ public:
+  explicit KernelCompute(const SimContext& ctx) : ctx_(ctx) {}
+  KernelResult run(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, uint32_t, uint64_t) override {
+    return run_compute_op(mem, mem_size, op, ctx_.cfg.core.costs, !ctx_.timing_only);
+  }
+
+ private:
+  const SimContext& ctx_;
+};
+
 }  // namespace
 
 CoreModel::CoreModel(sc_core::sc_module_name name, isa::TileId tile, LockUnit& locks, SimContext& ctx)
@@ -45,12 +57,13 @@ CoreModel::CoreModel(sc_core::sc_module_name name, isa::TileId tile, LockUnit& l
       st_macs_(ctx, track_ + ".macs", "MAC", "int8 MACs performed"),
       st_blocks_(ctx, track_ + ".blocks", "count", "stored 8x8 weight blocks computed"),
       st_ops_(ctx, track_ + ".compute_ops", "count", "compute ops executed") {
+  compute_ = std::make_unique<KernelCompute>(ctx);
   SC_THREAD(run);
 }
 
 CoreModel::~CoreModel() = default;
 
-void CoreModel::attach_mac(std::unique_ptr<MacTransactor> mac) { mac_ = std::move(mac); }
+
 
 void CoreModel::start_of_simulation() {
   tlm::tlm_generic_payload tx;
@@ -109,10 +122,7 @@ void CoreModel::run_program(const isa::CoreProgram& p) {
         if (!mem_) ctx_.fail(label_ + ": no direct access to the tile memory");
         KernelResult r;
         try {
-          if (mac_ && op.kind == isa::CoreOpKind::Conv)
-            r = mac_->run_conv(mem_, mem_size_, op, static_cast<uint32_t>(i), ctx_.now() + costs.op_prologue_cycles);
-          else
-            r = run_compute_op(mem_, mem_size_, op, costs, !ctx_.timing_only);
+          r = compute_->run(mem_, mem_size_, op, static_cast<uint32_t>(i), ctx_.now() + costs.op_prologue_cycles);
         } catch (const std::exception& e) {
           ctx_.fail(label_ + " op " + std::to_string(i) + " (" + isa::core_op_name(op.kind) +
                     (op.label.empty() ? "" : " '" + op.label + "'") + "): " + e.what());

@@ -14,6 +14,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include "hw/lock/lock_unit.h"
+#include "hw/sim/backends.h"
 #include "hw/sim/sim_context.h"
 
 namespace saie::hw {
@@ -30,8 +31,8 @@ class CoreModel : public sc_core::sc_module {
   // Bank conflicts on: the core tells this memory which banks each compute op uses.
   void set_bank_memory(class Memory* m) { bank_mem_ = m; }
   void set_program(const isa::CoreProgram& p) { program_ = &p; }
-  // Co-simulation: conv ops run their MACs through the Verilated block-MAC (hw/cosim).
-  void attach_mac(std::unique_ptr<class MacTransactor> mac);
+  // Replaces the kernels by another implementation of the compute ops (while elaborating).
+  void set_compute(std::unique_ptr<ComputeBackend> c) { compute_ = std::move(c); }
   bool has_program() const { return program_ != nullptr; }
   void start();
   bool busy() const { return running_; }
@@ -50,7 +51,7 @@ class CoreModel : public sc_core::sc_module {
   uint64_t mem_size_ = 0;
   const isa::CoreProgram* program_ = nullptr;
   class Memory* bank_mem_ = nullptr;
-  std::unique_ptr<class MacTransactor> mac_;
+  std::unique_ptr<ComputeBackend> compute_;  // the kernels (hw/core/kernels.h) by default
   bool pending_ = false, running_ = false;
   sc_core::sc_event start_event_;
   WaitState ws_;

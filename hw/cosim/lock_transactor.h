@@ -28,11 +28,12 @@
 #include <systemc>
 
 #include "hw/cosim/rtl_cosim.h"
+#include "hw/sim/backends.h"
 #include "hw/sim/sim_context.h"
 
 namespace saie::hw {
 
-class LockTransactor : public sc_core::sc_module {
+class LockTransactor : public sc_core::sc_module, public LockBackend {
  public:
   SC_HAS_PROCESS(LockTransactor);
   LockTransactor(sc_core::sc_module_name name, isa::TileId tile, uint32_t nlocks, SimContext& ctx, const RtlOptions& opt,
@@ -40,11 +41,11 @@ class LockTransactor : public sc_core::sc_module {
   ~LockTransactor() override;
 
   // Block the calling thread until the RTL grants; acquire returns the cycles from request to grant.
-  uint64_t acquire(int port, int id, int value, const std::string& who);
-  void release(int port, int id, int value, const std::string& who);
-  void reset();                  // rst_n for one edge: every lock 0
-  void init(int id, int value);  // init port for one edge
-  int value(int id) const;       // from the RTL's `values` bus
+  uint64_t acquire(int port, int id, int value, const std::string& who) override;
+  void release(int port, int id, int value, const std::string& who) override;
+  void reset() override;                  // rst_n for one edge: every lock 0
+  void init(int id, int value) override;  // init port for one edge
+  int value(int id) const override;       // from the RTL's `values` bus
 
   struct Dut;  // the pins of the Verilated model (defined in the .cpp)
 

@@ -88,6 +88,11 @@ MacTransactor::MacTransactor(isa::TileId tile, SimContext& ctx, const RtlOptions
 
 MacTransactor::~MacTransactor() = default;
 
+KernelResult MacTransactor::run(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, uint32_t op_index, uint64_t start_cycle) {
+  if (op.kind == isa::CoreOpKind::Conv) return run_conv(mem, mem_size, op, op_index, start_cycle);
+  return run_compute_op(mem, mem_size, op, ctx_.cfg.core.costs, !ctx_.timing_only);
+}
+
 KernelResult MacTransactor::run_conv(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, uint32_t op_index,
                                      uint64_t start_cycle) {
   const isa::ConvArgs& a = op.conv;

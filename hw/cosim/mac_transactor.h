@@ -29,20 +29,23 @@
 
 #include "hw/core/kernels.h"
 #include "hw/cosim/rtl_cosim.h"
+#include "hw/sim/backends.h"
 #include "hw/sim/sim_context.h"
 
 namespace saie::hw {
 
-class MacTransactor {
+class MacTransactor : public ComputeBackend {
  public:
   MacTransactor(isa::TileId tile, SimContext& ctx, const RtlOptions& opt, RtlReport& report);
-  ~MacTransactor();
+  ~MacTransactor() override;
   MacTransactor(const MacTransactor&) = delete;
   MacTransactor& operator=(const MacTransactor&) = delete;
 
   // Runs the conv op (index op_index of this tile's core program) on the RTL starting at array
   // cycle start_cycle (for the waveforms), writes its int8 outputs and returns the op's cycles.
   KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, uint32_t op_index, uint64_t start_cycle);
+  // ComputeBackend: conv ops through the RTL (run_conv), the other ops through the kernels.
+  KernelResult run(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, uint32_t op_index, uint64_t start_cycle) override;
 
   struct Dut;  // the pins of the Verilated model (defined in the .cpp)
 

@@ -95,9 +95,9 @@ void StreamPortTransactor::push(const uint8_t* src, uint32_t n, const sc_core::s
   wake_.notify(sc_core::SC_ZERO_TIME);
 }
 
-uint32_t StreamPortTransactor::visible_bytes() const { return visible_ ? keep_bytes(vis_keep_) - consumed_ : 0; }
+uint32_t StreamPortTransactor::visible_bytes(const sc_core::sc_time&) const { return visible_ ? keep_bytes(vis_keep_) - consumed_ : 0; }
 
-uint32_t StreamPortTransactor::pop(uint8_t* dst, uint32_t max) {
+uint32_t StreamPortTransactor::pop(uint8_t* dst, uint32_t max, const sc_core::sc_time&) {
   if (!visible_ || max == 0) return 0;
   const uint32_t bytes = keep_bytes(vis_keep_);
   const uint32_t take = std::min(max, bytes - consumed_);

@@ -26,22 +26,25 @@
 #include <systemc>
 
 #include "hw/cosim/rtl_cosim.h"
+#include "hw/sim/backends.h"
 #include "hw/sim/sim_context.h"
 
 namespace saie::hw {
 
-class StreamPortTransactor : public sc_core::sc_module {
+class StreamPortTransactor : public sc_core::sc_module, public StreamPortBackend {
  public:
   SC_HAS_PROCESS(StreamPortTransactor);
   StreamPortTransactor(sc_core::sc_module_name name, const std::string& channel_label, const std::string& track,
                        SimContext& ctx, const RtlOptions& opt, RtlStreamRecord& record);
   ~StreamPortTransactor() override;
 
-  // StreamFifo's side (see stream_fifo.h).
-  void push(const uint8_t* src, uint32_t n, const sc_core::sc_time& ready);  // committed bytes
-  uint32_t visible_bytes() const;                                            // poppable now
-  uint32_t pop(uint8_t* dst, uint32_t max);
-  void reset();  // phase start: rst_n for one edge, wire emptied
+  // StreamFifo's side (hw/sim/backends.h).
+  void push(const uint8_t* src, uint32_t n, const sc_core::sc_time& ready) override;  // committed bytes
+  uint32_t visible_bytes(const sc_core::sc_time& now) const override;                // poppable now
+  sc_core::sc_time next_visible() const override { return sc_core::SC_ZERO_TIME; }     // the port decides: wait for data_event
+  uint32_t pop(uint8_t* dst, uint32_t max, const sc_core::sc_time& now) override;
+  void reset() override;  // phase start: rst_n for one edge, wire emptied
+  void notify_on_data(sc_core::sc_event* e) override { data_event = e; }
 
   sc_core::sc_event* data_event = nullptr;  // the FIFO's: notified when a beat becomes visible (the
                                             // receiver waits on it while its bytes are inside)

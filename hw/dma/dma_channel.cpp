@@ -328,10 +328,7 @@ void DmaChannel::receive(const isa::BufferDescriptor& bd, uint32_t rep) {
     uint32_t avail = f.ready_bytes(sc_core::sc_time_stamp());
     if (avail == 0) {
       ws_.kind = WaitState::Kind::StreamData;
-      if (f.stored() > 0 && !f.has_rtl())
-        sc_core::wait(f.next_ready() - sc_core::sc_time_stamp());  // bytes in flight (hop latency)
-      else
-        sc_core::wait(f.data_event);  // new bytes (RTL port: a beat on its output)
+      f.wait_for_data();
       ws_.kind = WaitState::Kind::None;
       stall += ctx_.now() - t0;
       continue;

@@ -9,7 +9,6 @@
 #include <systemc>
 
 #include "hw/config/array_config.h"
-#include "hw/cosim/rtl_cosim.h"
 #include "hw/isa/program.h"
 #include "hw/isa/tile_names.h"
 #include "traces/trace.h"
@@ -58,10 +57,9 @@ class SimContext {
   Fidelity fidelity;
   bool timing_only;        // compute ops cost their cycles but skip the arithmetic
   bool bank_conflicts = false;  // model core data-memory bank conflicts (memory.h)
-  // RTL co-simulation (hw/cosim): which blocks of which tiles are Verilated RTL, and the report
-  // the transactors fill. Both null in a pure-model run.
-  const RtlOptions* rtl = nullptr;
-  RtlReport* rtl_report = nullptr;
+  // Swapped implementations of tile blocks (hw/sim/backends.h), asked for while the array is
+  // built; null: every block is the model's own.
+  class BackendProvider* backends = nullptr;
 
   // Current simulated time in cycles (exact: all waits are whole cycles).
   uint64_t now() const { return static_cast<uint64_t>(std::llround(sc_core::sc_time_stamp() / cycle)); }

@@ -7,6 +7,7 @@
 
 #include "hw/array/array_top.h"
 #include "hw/sim/controller.h"
+#include "hw/cosim/rtl_backends.h"
 #include "hw/isa/verify_program.h"
 
 namespace saie::hw {
@@ -57,6 +58,7 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
     return reject(std::move(res), 2, e.what());
   }
   if (opt.rtl.enabled()) {
+    if (opt.backends) return reject(std::move(res), 1, "RTL co-simulation and other backends cannot be combined");
     if (std::string e = rtl_tiles_error(opt.rtl, cfg); !e.empty()) return reject(std::move(res), 2, e);
     if (opt.timing_only && opt.rtl.mac)
       return reject(std::move(res), 2, "--rtl mac computes the MACs in the RTL: it cannot be combined with --timing-only");
@@ -82,14 +84,9 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   auto* ctx = new SimContext(cfg, rec, opt.fidelity, opt.timing_only);
   ctx->bank_conflicts = opt.bank_conflicts;
-  RtlReport* rtl_report = nullptr;
-  if (opt.rtl.enabled()) {
-    ctx->rtl = new RtlOptions(opt.rtl);  // lives as long as the modules (until the process ends)
-    rtl_report = new RtlReport;
-    rtl_report->locks.reserve(size_t{cfg.columns} * cfg.core_rows);  // the transactors keep references
-    rtl_report->streams.reserve(size_t{cfg.columns} * cfg.core_rows * cfg.core.dma.s2mm_channels);
-    ctx->rtl_report = rtl_report;
-  }
+  RtlBackends* rtl = nullptr;  // co-simulation: the RTL blocks behind the models' backends
+  if (opt.rtl.enabled()) ctx->backends = rtl = new RtlBackends(opt.rtl, *ctx);
+  if (opt.backends) ctx->backends = opt.backends;
   ctx->phase_core_busy.assign(prog.phases.size(), 0);
   ctx->phase_stall_lock.assign(prog.phases.size(), 0);
   ctx->phase_stall_data.assign(prog.phases.size(), 0);
@@ -131,7 +128,7 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
     for (const auto& a : agents) s.deadlock_report += "\n  " + a;
   }
   res.outputs = ctrl->outputs();
-  if (rtl_report) res.rtl = *rtl_report;
+  if (rtl) res.rtl = rtl->report();
 
   s.total_cycles = res.ok ? ctrl->end_cycle() : now;
   uint32_t done = static_cast<uint32_t>(res.outputs.size());

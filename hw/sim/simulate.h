@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "hw/config/array_config.h"
+#include "hw/cosim/rtl_cosim.h"
 #include "hw/isa/program.h"
+#include "hw/sim/backends.h"
 #include "hw/sim/sim_context.h"
 #include "traces/summary.h"
 #include "traces/trace.h"
@@ -21,6 +23,7 @@ struct SimOptions {
   bool timing_only = false;                // skip the compute ops' arithmetic: same cycles, outputs not computed
   bool bank_conflicts = false;             // model core data-memory bank conflicts (hw/mem/memory.h)
   RtlOptions rtl;                          // co-simulation: Verilated RTL blocks in chosen tiles (hw/cosim)
+  BackendProvider* backends = nullptr;     // your own block implementations (hw/sim/backends.h); not with rtl
   std::function<void(uint32_t done, uint32_t total)> progress;  // called after each inference
 };
 

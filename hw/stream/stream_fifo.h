@@ -3,17 +3,19 @@
 // A route connects an MM2S channel to the FIFOs of one or more S2MM channels. The sender
 // reserves space for a chunk (blocking while full = backpressure), spends the transfer time,
 // then commits the bytes with the time they become visible at this end (hop latency). The
-// receiver pops only bytes whose arrival time has passed, in order.
+// receiver pops only bytes whose arrival time has passed, in order. The FIFO keeps the flow
+// control (capacity, reservations, stored bytes, events); the bytes themselves wait in its
+// StreamPortBackend (hw/sim/backends.h): a timed ring buffer by default.
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include <systemc>
 
 #include "hw/isa/program.h"
+#include "hw/sim/backends.h"
 
 namespace saie::hw {
 
@@ -34,18 +36,17 @@ class StreamFifo {
   void commit(const uint8_t* src, uint32_t n, const sc_core::sc_time& ready);
   sc_core::sc_event space_event;  // notified when bytes are popped
 
-  // Receiver side. Bytes already visible at `now`; earliest time more bytes become visible
-  // (SC_ZERO_TIME if nothing is stored).
-  uint32_t ready_bytes(const sc_core::sc_time& now) const;
-  sc_core::sc_time next_ready() const;
+  // Receiver side. Bytes already visible at `now`; pop takes at most max of them.
+  uint32_t ready_bytes(const sc_core::sc_time& now) const { return port_->visible_bytes(now); }
+  // Arrival time of the oldest stored bytes (SC_ZERO_TIME if unknown or none).
+  sc_core::sc_time next_ready() const { return port_->next_visible(); }
   uint32_t pop(uint8_t* dst, uint32_t max, const sc_core::sc_time& now);
-  sc_core::sc_event data_event;  // notified when bytes are committed
+  // Blocks the calling thread until more bytes may be visible (their arrival time, or data_event).
+  void wait_for_data() const;
+  sc_core::sc_event data_event;  // notified when bytes are committed or become visible
 
-  // Co-simulation (--rtl stream, fidelity beat): the committed bytes travel through this
-  // Verilated stream port; ready_bytes / next_ready / pop then read its output. The accounting
-  // above (stored, reserved, free space) stays the model's.
-  void attach_rtl(class StreamPortTransactor* rtl);
-  bool has_rtl() const { return rtl_ != nullptr; }
+  // Replaces the ring by another holder of the same bytes (while elaborating).
+  void set_backend(std::unique_ptr<StreamPortBackend> b);
 
   // Which MM2S channel feeds this FIFO in the current phase (set by the controller).
   bool connected = false;
@@ -53,16 +54,9 @@ class StreamFifo {
   uint8_t src_channel = 0;
 
  private:
-  struct Mark {
-    uint32_t bytes;
-    sc_core::sc_time ready;
-  };
   uint32_t capacity_;
-  std::vector<uint8_t> ring_;
-  uint32_t head_ = 0;  // index of the oldest stored byte
   uint32_t stored_ = 0, reserved_ = 0;
-  std::deque<Mark> marks_;  // committed groups, oldest first
-  class StreamPortTransactor* rtl_ = nullptr;
+  std::unique_ptr<StreamPortBackend> port_;
 };
 
 }  // namespace saie::hw

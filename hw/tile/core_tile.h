@@ -18,8 +18,6 @@ class CoreTile : public TileBase {
  private:
   Memory mem_;
   CoreModel core_;
-  std::unique_ptr<class LockTransactor> rtl_lock_;  // co-simulation only
-  std::vector<std::unique_ptr<class StreamPortTransactor>> rtl_ports_;
 };
 
 }  // namespace saie::hw
