@@ -68,6 +68,9 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
                                std::to_string(prog.input.w) + "x" + std::to_string(prog.input.c) +
                                ": not the bundle it was compiled from");
   }
+  // What `train` recorded next to the bundle (read before any work: a damaged file stops here).
+  const std::optional<bundle::TrainAccuracy> recorded =
+      !random && graph && a.eval_images == 0 ? bundle::read_train_accuracy(a.bundle_dir) : std::nullopt;
   ensure_dir(a.out_dir);  // only once the inputs are known to fit: a refused run writes nothing
   util::write_file_atomic(a.out_dir + "/config.json", config::to_json(cfg));
 
@@ -119,12 +122,11 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
     }
   }
   // The whole-test-set figure `train` recorded, when none was asked for here.
-  if (o.ref_accuracy < 0 && !random && !a.bundle_dir.empty())
-    if (const auto acc = bundle::read_train_accuracy(a.bundle_dir); acc && acc->int8_accuracy >= 0) {
-      o.ref_accuracy = acc->int8_accuracy;
-      o.ref_images = acc->int8_eval_images;
-      o.ref_from_bundle = true;
-    }
+  if (o.ref_accuracy < 0 && recorded && recorded->int8_accuracy >= 0) {
+    o.ref_accuracy = recorded->int8_accuracy;
+    o.ref_images = recorded->int8_eval_images;
+    o.ref_from_bundle = true;
+  }
 
   traces::write_summary(o.summary, rec, a.out_dir + "/summary.json");
   if (a.write_outputs) write_outputs_file(r.outputs, o.summary, o.wall_s, a.out_dir);
