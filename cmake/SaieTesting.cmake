@@ -1,8 +1,8 @@
 # SaieTesting.cmake — saie_glob_tests(NAME DIRS ... LIBS ... LABELS ...).
-# One test executable from every *_test.cpp in the folders. Each gets tests/test_main.cpp (own
-# main() plus an sc_main stub: libsystemc.so defines main(), build-notes pitfall 2) and each
-# TEST runs in its own process via gtest_discover_tests (one SystemC elaboration per process,
-# pitfall 3).
+# One test executable from every *_test.cpp in the folders. Each gets tests/test_main.cpp (its own
+# main() plus an sc_main stub: libsystemc.so defines main() itself, and with gtest_main the link
+# order would decide which main runs — the wrong one runs no tests) and each TEST runs in its own
+# process via gtest_discover_tests (SystemC allows one elaboration per process).
 include(GoogleTest)
 function(saie_glob_tests name)
   cmake_parse_arguments(T "" "TIMEOUT" "DIRS;LIBS;LABELS" ${ARGN})

@@ -2,7 +2,7 @@
 // -> masked fine-tune -> int8 quantisation -> bundle, with a checkpoint after every epoch, resume,
 // int8 reference accuracy and a run summary; plus the masking-overhead benchmark.
 // Set OPENBLAS_NUM_THREADS=1 in the environment: torch already uses opt.threads threads, and
-// OpenBLAS's own default pool would oversubscribe the cores (build-notes 5). Results depend on
+// OpenBLAS's own default pool (one thread per core) would oversubscribe the cores. Results depend on
 // the thread count (reduction order), so a resume must use the same --threads.
 #include "trainer/train_pipeline.h"
 

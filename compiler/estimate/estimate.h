@@ -1,5 +1,5 @@
-// estimate.h — the paper's analytical time model (arXiv 2407.09453 §4.6, ../shared/reference/
-// paper-notes.md) evaluated over OUR schedule, so estimate and simulation can be compared.
+// estimate.h — the paper's analytical time model (arXiv 2407.09453 §4.6) evaluated over OUR
+// schedule, so estimate and simulation can be compared.
 //
 // The compiler describes every phase it emits (one layer, or one piece of a layer) as a
 // PhaseTraffic: the bytes each paper instruction moves and the ops each core computes. The

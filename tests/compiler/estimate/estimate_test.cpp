@@ -1,5 +1,5 @@
 // estimate_test.cpp — the analytical time model (compiler/estimate): every rule on hand-built
-// PhaseTraffic, the paper's worked numbers (arXiv 2407.09453 sec. 4.6, paper-notes.md), and the
+// PhaseTraffic, the paper's worked numbers (arXiv 2407.09453 sec. 4.6), and the
 // traffic the compiler emits for a small graph.
 #include <gtest/gtest.h>
 
@@ -225,7 +225,7 @@ TEST(EstimateRules, TableAndJsonCarryEveryPhase) {
   EXPECT_NEAR(j.at("totals").at("ddr_total_us").get<double>(), e.ddr_total * 1e6, 1e-9);
 }
 
-// ---- the paper's numbers (paper-notes.md sec. 4.6 [logs]) on the paper-4x4 preset -----------
+// ---- the paper's numbers (arXiv 2407.09453 sec. 4.6, its logged example) on the paper-4x4 preset
 
 config::ArrayConfig paper_4x4() { return config::load_config_file(SAIE_CONFIG_DIR "/paper-4x4.json"); }
 
