@@ -63,7 +63,10 @@ std::vector<uint32_t> parse_shape(const std::string& s) {
   return v;
 }
 
-void report(const ir::Graph& g, const std::string& out, double secs) {
+// Writes the bundle and prints what it holds; the command's exit status.
+int write_and_report(const ir::Graph& g, const std::string& out, std::chrono::steady_clock::time_point t0) {
+  bundle::write_bundle(g, out);
+  const double secs = util::seconds_since(t0);
   size_t convs = 0, fcs = 0, sparse = 0;
   uint64_t weights = 0;
   for (const ir::Node& n : g.nodes) {
@@ -76,6 +79,7 @@ void report(const ir::Graph& g, const std::string& out, double secs) {
   std::printf("bundle %s: %zu nodes (%zu conv, %zu fc, %zu masked), %llu int8 weights, input %ux%ux%u, output %ux%ux%u (%.1f s)\n",
               out.c_str(), g.nodes.size(), convs, fcs, sparse, static_cast<unsigned long long>(weights), g.input().out.h,
               g.input().out.w, g.input().out.c, o.out.h, o.out.w, o.out.c, secs);
+  return 0;
 }
 
 }  // namespace
@@ -150,9 +154,7 @@ int cmd_import(const ImportArgs& a) {
   util::progress("importing " + a.model_path + " (input " + a.input_shape + ")");
   const ir::Graph g = trainer::import_torchscript(o);
   util::progress(g.provenance.notes);
-  bundle::write_bundle(g, a.out_dir);
-  report(g, a.out_dir, util::seconds_since(t0));
-  return 0;
+  return write_and_report(g, a.out_dir, t0);
 }
 
 int cmd_zoo(const ZooArgs& a) {
@@ -165,12 +167,8 @@ int cmd_zoo(const ZooArgs& a) {
   o.input_hw = a.input_hw;
   o.calib_inputs = a.calib_inputs;
   util::progress("building " + a.model + " (seed " + std::to_string(a.seed) + ")");
-  const ir::Graph g = trainer::make_zoo_graph(a.model, o);
-  bundle::write_bundle(g, a.out_dir);
-  report(g, a.out_dir, util::seconds_since(t0));
-  return 0;
+  return write_and_report(trainer::make_zoo_graph(a.model, o), a.out_dir, t0);
 }
-
 
 }  // namespace saie::cli
 

@@ -69,8 +69,9 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
                                ": not the bundle it was compiled from");
   }
   // What `train` recorded next to the bundle (read before any work: a damaged file stops here).
-  const std::optional<bundle::TrainAccuracy> recorded =
-      !random && graph && a.eval_images == 0 ? bundle::read_train_accuracy(a.bundle_dir) : std::nullopt;
+  bundle::TrainAccuracy recorded;  // int8_accuracy -1: none
+  if (!random && graph && a.eval_images == 0)
+    if (const auto r = bundle::read_train_accuracy(a.bundle_dir)) recorded = *r;
   ensure_dir(a.out_dir);  // only once the inputs are known to fit: a refused run writes nothing
   util::write_file_atomic(a.out_dir + "/config.json", config::to_json(cfg));
 
@@ -122,9 +123,9 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
     }
   }
   // The whole-test-set figure `train` recorded, when none was asked for here.
-  if (o.ref_accuracy < 0 && recorded && recorded->int8_accuracy >= 0) {
-    o.ref_accuracy = recorded->int8_accuracy;
-    o.ref_images = recorded->int8_eval_images;
+  if (o.ref_accuracy < 0 && recorded.int8_accuracy >= 0) {
+    o.ref_accuracy = recorded.int8_accuracy;
+    o.ref_images = recorded.int8_eval_images;
     o.ref_from_bundle = true;
   }
 

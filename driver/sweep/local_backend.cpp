@@ -29,9 +29,7 @@ class LocalBackend : public Backend {
     std::vector<size_t> blist(plan.needed_bundles.begin(), plan.needed_bundles.end());
     parallel_for(blist.size(), jobs, [&](size_t i) { build_bundle(o.exe, plan.bundles[blist[i]]); });
 
-    std::atomic<size_t> done{plan.reused + plan.skipped}, ok{0};
-    for (const auto& p : plan.points)
-      if (p.reused && p.result.value("status", "") == "ok") ++ok;
+    std::atomic<size_t> done{plan.reused + plan.skipped};
     parallel_for(plan.todo.size(), jobs, [&](size_t i) {
       Point& p = plan.points[plan.todo[i]];
       const BundleJob& b = plan.bundles[p.bundle];
@@ -53,7 +51,6 @@ class LocalBackend : public Backend {
       p.result = stored;
       if (record) util::write_file_atomic(p.dir + "/result.json", stored.dump(2) + "\n");
       const bool is_ok = stored["status"] == "ok";
-      if (is_ok) ++ok;
       const size_t d = ++done;
       say(fmt::format("{}/{} done: {}: {}", d, plan.points.size(), point_label(p),
                       is_ok ? fmt::format("ok, {} cycles, {:.2f} us (compile {:.1f} s, simulate {:.1f} s)",
@@ -61,11 +58,6 @@ class LocalBackend : public Backend {
                                           stored.value("compile_s", 0.0), stored.value("simulate_s", 0.0))
                             : stored["status"].get<std::string>() + ": " + stored["reason"].get<std::string>()));
     });
-    out.points = plan.points.size();
-    out.ok = ok;
-    out.skipped = plan.skipped;
-    out.reused = plan.reused;
-    out.failed = out.points - out.ok - out.skipped;
     if (plan.shard_n > 0) {  // an array task: its points are recorded; the submitter writes the table
       out.shard = true;
       out.shard_i = plan.shard_i;
@@ -73,9 +65,7 @@ class LocalBackend : public Backend {
       out.shard_run = plan.todo.size();
       return out;
     }
-    write_results(plan);
-    out.table = true;
-    return out;
+    return write_table(plan, "local");
   }
 };
 

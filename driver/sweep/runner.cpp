@@ -202,6 +202,22 @@ void write_results(const SweepPlan& plan) {
   util::write_file_atomic((dir / "results.csv").string(), csv);
 }
 
+SweepOutcome write_table(const SweepPlan& plan, const std::string& backend) {
+  SweepOutcome out;
+  out.backend = backend;
+  out.points = plan.points.size();
+  for (const Point& p : plan.points) {
+    const std::string status = p.result.value("status", "");
+    out.ok += status == "ok";
+    out.skipped += status == kSkipped;
+  }
+  out.failed = out.points - out.ok - out.skipped;
+  out.reused = plan.reused;
+  write_results(plan);
+  out.table = true;
+  return out;
+}
+
 // The table's columns, in order; metrics of failed points are null (empty in the CSV).
 const std::vector<std::string>& metric_columns() {
   static const std::vector<std::string> columns{

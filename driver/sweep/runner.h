@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "driver/sweep/backend.h"
 #include "driver/sweep/plan.h"
 
 namespace saie::driver::sweep {
@@ -37,6 +38,9 @@ nlohmann::ordered_json run_point(const std::string& exe, const Point& p, const B
 const std::vector<std::string>& metric_columns();
 // DIR/results.json and DIR/results.csv (atomically), one row per point in grid order.
 void write_results(const SweepPlan& plan);
+// write_results, and the outcome it reports: every point counted by its status (ok, skipped by
+// the prefilter, anything else failed).
+SweepOutcome write_table(const SweepPlan& plan, const std::string& backend);
 
 // Runs scripts/sweep-plots on the folder (DIR/plots/*.png): "" when done, else why not (a
 // warning, never a sweep failure). The script: $SAIE_SWEEP_PLOTS, else this source tree's.

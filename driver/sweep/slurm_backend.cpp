@@ -68,6 +68,7 @@ class SlurmBackend : public Backend {
       if (code != 0) say(fmt::format("sbatch ended with status {}: {}", code, failure_reason(log, code)));
     }
     // Merge: every point's result.json (the tasks' and the earlier runs').
+    size_t missing = 0;
     for (auto& p : plan.points) {
       ojson r;
       try {
@@ -77,19 +78,14 @@ class SlurmBackend : public Backend {
       if (r.is_object() && r.value("id", "") == p.id && r.contains("status")) {
         p.result = r;
       } else {
-        ++out.missing;
+        ++missing;
         p.result = point_identity(p);
         p.result["status"] = "not-run";
         p.result["reason"] = "no result from its Slurm task (see " + (dir / "slurm").string() + "/task-*.log)";
       }
-      out.ok += p.result["status"] == "ok";
-      out.skipped += p.result["status"] == kSkipped;
     }
-    out.points = plan.points.size();
-    out.reused = plan.reused;
-    out.failed = out.points - out.ok - out.skipped;
-    write_results(plan);
-    out.table = true;
+    out = write_table(plan, "slurm");
+    out.missing = missing;
     return out;
   }
 };
