@@ -165,24 +165,23 @@ RtlComparison finish_rtl_run(const SimulateRequest& a, const config::ArrayConfig
   c.cost_mac_pipeline = cfg.core.costs.mac_pipeline_cycles;
   std::tie(c.fit_per_op, c.fit_per_block) = fit_overheads(rep.ops, cfg.core.costs);
   c.conv_ops = rep.ops.size();
-  nlohmann::json mac;
-  mac["conv_ops"] = rep.ops.size();
-  mac["steps"] = c.steps;
-  mac["model_mac_cycles"] = c.model_mac_cycles;
-  mac["rtl_mac_cycles"] = c.rtl_mac_cycles;
-  mac["model_op_cycles"] = model_ops;
-  mac["rtl_op_cycles"] = rtl_ops;
-  mac["edges"] = rep.mac_edges;
+  c.calibrated_block_overhead = std::max(0LL, std::llround(c.fit_per_block));
+  c.calibrated_mac_pipeline = std::max(0LL, std::llround(c.fit_per_op));
   // Calibration: what the RTL adds to the pure MAC beats, fitted as per_op + per_block x blocks,
   // next to the cost table's mac_pipeline_cycles and block_overhead_cycles, and the two values
   // that make the cost table charge what the RTL takes (config keys as in
   // docs/config-format.md: usable in a config file or as sweep overrides).
-  mac["fit_per_op_cycles"] = c.fit_per_op;
-  mac["fit_per_block_cycles"] = c.fit_per_block;
-  mac["cost_table_block_overhead_cycles"] = c.cost_block_overhead;
-  mac["cost_table_mac_pipeline_cycles"] = c.cost_mac_pipeline;
-  c.calibrated_block_overhead = std::max(0LL, std::llround(c.fit_per_block));
-  c.calibrated_mac_pipeline = std::max(0LL, std::llround(c.fit_per_op));
+  nlohmann::json mac = {{"conv_ops", rep.ops.size()},
+                        {"steps", c.steps},
+                        {"model_mac_cycles", c.model_mac_cycles},
+                        {"rtl_mac_cycles", c.rtl_mac_cycles},
+                        {"model_op_cycles", model_ops},
+                        {"rtl_op_cycles", rtl_ops},
+                        {"edges", rep.mac_edges},
+                        {"fit_per_op_cycles", c.fit_per_op},
+                        {"fit_per_block_cycles", c.fit_per_block},
+                        {"cost_table_block_overhead_cycles", c.cost_block_overhead},
+                        {"cost_table_mac_pipeline_cycles", c.cost_mac_pipeline}};
   if (!rep.ops.empty())
     mac["calibrated_costs"] = {{"core.costs.block_overhead_cycles", c.calibrated_block_overhead},
                                {"core.costs.mac_pipeline_cycles", c.calibrated_mac_pipeline}};

@@ -45,31 +45,29 @@ struct Fields {
   [[noreturn]] void bad(const char* key, const char* type) const {
     throw ReadError(what + ": '" + key + "' is not " + type);
   }
-  uint64_t u64(const char* key) const {
+  // The value of key as T, if it passes `ok` (else "'key' is not <type>").
+  template <class T, class Ok>
+  T typed(const char* key, Ok ok, const char* type) const {
     const json& v = at(key);
-    if (v.is_number_unsigned()) return v.get<uint64_t>();
-    if (v.is_number_integer() && v.get<int64_t>() >= 0) return static_cast<uint64_t>(v.get<int64_t>());
-    bad(key, "a non-negative integer");
+    if (!ok(v)) bad(key, type);
+    return v.get<T>();
+  }
+  uint64_t u64(const char* key) const {
+    return typed<uint64_t>(
+        key, [](const json& v) { return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0); },
+        "a non-negative integer");
   }
   int64_t i64(const char* key) const {
-    const json& v = at(key);
-    if (!v.is_number_integer()) bad(key, "an integer");
-    return v.get<int64_t>();
+    return typed<int64_t>(key, [](const json& v) { return v.is_number_integer(); }, "an integer");
   }
   double num(const char* key) const {
-    const json& v = at(key);
-    if (!v.is_number() || !std::isfinite(v.get<double>())) bad(key, "a finite number");
-    return v.get<double>();
+    return typed<double>(key, [](const json& v) { return v.is_number() && std::isfinite(v.get<double>()); }, "a finite number");
   }
   std::string str(const char* key) const {
-    const json& v = at(key);
-    if (!v.is_string()) bad(key, "a string");
-    return v.get<std::string>();
+    return typed<std::string>(key, [](const json& v) { return v.is_string(); }, "a string");
   }
   bool boolean(const char* key) const {
-    const json& v = at(key);
-    if (!v.is_boolean()) bad(key, "true or false");
-    return v.get<bool>();
+    return typed<bool>(key, [](const json& v) { return v.is_boolean(); }, "true or false");
   }
   Fields object(const char* key) const {
     const json& v = at(key);

@@ -18,8 +18,6 @@ using ojson = nlohmann::ordered_json;
 class LocalBackend : public Backend {
  public:
   SweepOutcome run(SweepPlan& plan, const SweepOptions& o, uint32_t jobs) override {
-    SweepOutcome out;
-    out.backend = "local";
     const Grid& grid = plan.grid;
     say(fmt::format("{} points ({} networks x {} configs x {} block shapes x {} sparsity levels); {} reused from an earlier run, "
                     "{}{} to run on {} jobs; folder {}",
@@ -59,6 +57,8 @@ class LocalBackend : public Backend {
                             : stored["status"].get<std::string>() + ": " + stored["reason"].get<std::string>()));
     });
     if (plan.shard_n > 0) {  // an array task: its points are recorded; the submitter writes the table
+      SweepOutcome out;
+      out.backend = "local";
       out.shard = true;
       out.shard_i = plan.shard_i;
       out.shard_n = plan.shard_n;
