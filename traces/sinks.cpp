@@ -51,16 +51,11 @@ std::string join(const std::vector<std::string>& parts, size_t from, size_t to) 
 
 bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
-// "tile_3_2" -> (3, 2).
+// "tile_3_2" -> (3, 2) (isa::parse_tile_name, as a comparable pair).
 std::optional<std::pair<uint32_t, uint32_t>> parse_tile(const std::string& comp) {
-  if (!starts_with(comp, "tile_")) return std::nullopt;
-  const size_t sep = comp.find('_', 5);
-  if (sep == std::string::npos || sep == 5 || sep + 1 >= comp.size()) return std::nullopt;
-  const std::string c = comp.substr(5, sep - 5), r = comp.substr(sep + 1);
-  if (c.size() > 6 || r.size() > 6) return std::nullopt;
-  if (c.find_first_not_of("0123456789") != std::string::npos || r.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::make_pair(static_cast<uint32_t>(std::stoul(c)), static_cast<uint32_t>(std::stoul(r)));
+  const auto t = isa::parse_tile_name(comp);
+  if (!t) return std::nullopt;
+  return std::make_pair(t->col, t->row);
 }
 
 // Natural order: digit runs compare as numbers ("mm2s_2" < "mm2s_10"), then plain string order.
@@ -241,7 +236,7 @@ void write_perfetto(const TraceRecorder& rec, double clock_hz, const std::string
     const int p = pid[proc];
     const auto tile = parse_tile(split_track(proc).back());
     const std::string shown =
-        tile ? "tile(" + std::to_string(tile->first) + "," + std::to_string(tile->second) + ")" : proc;
+        tile ? isa::tile_label(tile->first, tile->second) : proc;
     emit({{"ph", "M"}, {"name", "process_name"}, {"pid", p}, {"tid", p}, {"args", {{"name", shown}}}});
     if (tile) emit({{"ph", "M"}, {"name", "process_labels"}, {"pid", p}, {"tid", p}, {"args", {{"labels", proc}}}});
     emit({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", p}, {"tid", p}, {"args", {{"sort_index", p}}}});

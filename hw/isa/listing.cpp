@@ -12,6 +12,7 @@
 #include <string>
 
 #include "hw/isa/program_io.h"
+#include "hw/isa/tile_names.h"
 
 namespace saie::isa {
 namespace {
@@ -27,7 +28,7 @@ std::string fmt(const char* f, ...) {
 }
 
 std::string hex(uint64_t v) { return fmt("0x%" PRIx64, v); }
-std::string tile(TileId t) { return fmt("tile(%u,%u)", t.col, t.row); }
+std::string tile(TileId t) { return tile_label(t); }
 std::string endpoint(const StreamEndpoint& e, const char* dir) { return tile(e.tile) + "." + dir + std::to_string(e.channel); }
 std::string shape(uint32_t h, uint32_t w, uint32_t c) { return fmt("%ux%ux%u", h, w, c); }
 std::string kernel(uint8_t kh, uint8_t kw, uint8_t sh, uint8_t sw) {

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "hw/isa/byte_codec.h"
+#include "hw/isa/tile_names.h"
 #include "util/file_io.h"
 
 namespace saie::isa {
@@ -140,7 +141,6 @@ void put_record(ByteWriter& w, uint16_t type, uint32_t* count, F body) {
   ++*count;
 }
 
-std::string tile_str(TileId t) { return "tile(" + std::to_string(t.col) + "," + std::to_string(t.row) + ")"; }
 
 // The encoder refuses what the decoder would refuse, so a written file always reads back.
 void check_encodable(const Program& p) {
@@ -149,20 +149,20 @@ void check_encodable(const Program& p) {
     for (const TileBds& tb : ph.bds) {
       for (const BufferDescriptor& bd : tb.bds) {
         if (bd.ndims < 1 || bd.ndims > 4) {
-          throw FormatError("program: phase " + std::to_string(pi) + " " + tile_str(tb.tile) + " bd " +
+          throw FormatError("program: phase " + std::to_string(pi) + " " + tile_label(tb.tile) + " bd " +
                             std::to_string(bd.id) + ": ndims " + std::to_string(bd.ndims) + " out of range 1..4");
         }
       }
     }
     for (const DmaTask& t : ph.tasks) {
       if (static_cast<uint8_t>(t.dir) > 1) {
-        throw FormatError("program: phase " + std::to_string(pi) + " task on " + tile_str(t.tile) + ": invalid direction");
+        throw FormatError("program: phase " + std::to_string(pi) + " task on " + tile_label(t.tile) + ": invalid direction");
       }
     }
     for (const CoreProgram& cp : ph.cores) {
       for (size_t oi = 0; oi < cp.ops.size(); ++oi) {
         if (static_cast<uint8_t>(cp.ops[oi].kind) > static_cast<uint8_t>(CoreOpKind::Add)) {
-          throw FormatError("program: phase " + std::to_string(pi) + " core " + tile_str(cp.tile) + " op " +
+          throw FormatError("program: phase " + std::to_string(pi) + " core " + tile_label(cp.tile) + " op " +
                             std::to_string(oi) + ": invalid op kind " +
                             std::to_string(static_cast<int>(cp.ops[oi].kind)));
         }
