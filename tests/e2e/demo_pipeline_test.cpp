@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/e2e/cli_test_util.h"
+#include "traces/readers.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -40,16 +41,16 @@ TEST(DemoPipeline, TrainCompileSimulateIsBitExactAndSparseIsFaster) {
   for (const char* f : {"summary.json", "config.json", "trace.json", "bandwidth.csv", "waves.vcd"})
     EXPECT_TRUE(fs::exists(d / "run" / f)) << f;
 
-  auto sparse = read_json(d / "run" / "summary.json");
-  auto dense = read_json(d / "run" / "dense" / "summary.json");
-  EXPECT_EQ(sparse.at("compared").get<int>(), 3);
-  EXPECT_EQ(sparse.at("bit_exact").get<int>(), 3);
-  EXPECT_EQ(dense.at("bit_exact").get<int>(), 3);
-  const auto sc = sparse.at("core_compute_cycles").get<uint64_t>();
-  const auto dc = dense.at("core_compute_cycles").get<uint64_t>();
+  const saie::traces::RunSummary sparse = saie::traces::read_summary((d / "run" / "summary.json").string()).run;
+  const saie::traces::RunSummary dense = saie::traces::read_summary((d / "run" / "dense" / "summary.json").string()).run;
+  EXPECT_EQ(sparse.compared, 3);
+  EXPECT_EQ(sparse.bit_exact, 3);
+  EXPECT_EQ(dense.bit_exact, 3);
+  const auto sc = sparse.core_compute_cycles;
+  const auto dc = dense.core_compute_cycles;
   EXPECT_GT(sc, 0u);
   EXPECT_LT(sc, dc) << "sparse program should spend fewer core compute cycles than the dense one";
-  EXPECT_GT(sparse.at("total_cycles").get<uint64_t>(), 0u);
+  EXPECT_GT(sparse.total_cycles, 0u);
   fs::remove_all(d);
 }
 #endif

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/e2e/cli_test_util.h"
+#include "traces/readers.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -57,18 +58,18 @@ TEST(RandomInputsCli, ZooNetworkSimulatesBitExactOnRandomInputs) {
   EXPECT_EQ(log.find("simulated accuracy"), std::string::npos) << "random inputs have no labels: no accuracy lines\n" << log;
   EXPECT_EQ(log.find("reference accuracy"), std::string::npos) << log;
 
-  const auto s = read_json(d / "sim" / "summary.json");
-  EXPECT_EQ(s.at("inferences").get<int>(), 2);
-  EXPECT_EQ(s.at("compared").get<int>(), 2);
-  EXPECT_EQ(s.at("bit_exact").get<int>(), 2);
-  EXPECT_GT(s.at("cycles_per_inference").get<uint64_t>(), 0u);
+  const saie::traces::RunSummary s = saie::traces::read_summary((d / "sim" / "summary.json").string()).run;
+  EXPECT_EQ(s.inferences, 2u);
+  EXPECT_EQ(s.compared, 2);
+  EXPECT_EQ(s.bit_exact, 2);
+  EXPECT_GT(s.cycles_per_inference, 0u);
 
   // Same seed, same inputs: the run is deterministic (same cycle count).
   const std::string sim2 = (d / "sim2").string();
   ASSERT_EQ(sh(driver() + " simulate " + prog + "/program.bin -c paper-2x2 --no-trace --random-inputs 2 --seed 7 -o " + sim2 +
                " > /dev/null 2>&1"),
             0);
-  EXPECT_EQ(read_json(d / "sim2" / "summary.json").at("total_cycles").get<uint64_t>(), s.at("total_cycles").get<uint64_t>());
+  EXPECT_EQ(saie::traces::read_summary((d / "sim2" / "summary.json").string()).run.total_cycles, s.total_cycles);
   fs::remove_all(d);
 }
 #endif

@@ -10,6 +10,7 @@
 
 #include "model/bundle/bundle_io.h"
 #include "tests/e2e/cli_test_util.h"
+#include "traces/readers.h"
 #include "tests/model/test_graphs.h"
 #include "util/file_io.h"
 
@@ -65,7 +66,7 @@ class SimulateDefaults : public ::testing::Test {
 
 TEST_F(SimulateDefaults, TheProgramsOwnConfigUnlessAnotherIsGiven) {
   ASSERT_EQ(simulate("own", "--random-inputs 1"), 0) << err("own");
-  EXPECT_EQ(read_json(d_ / "own" / "summary.json").at("config"), "paper-3x3");
+  EXPECT_EQ(saie::traces::read_summary((d_ / "own" / "summary.json").string()).run.config, "paper-3x3");
   EXPECT_EQ(read_json(d_ / "own" / "config.json").at("name"), "paper-3x3");
   // Another config of another geometry: rejected by the program check (exit 2), in one line.
   EXPECT_EQ(simulate("other", "--random-inputs 1 -c paper-2x2"), 2);
