@@ -181,6 +181,8 @@ int cmd_simulate(const driver::SimulateRequest& a) {
 
 int cmd_run(const RunArgs& a) {
   driver::check_input_flags(a.simulate);
+  driver::SimulateRequest sim = a.simulate;
+  sim.bundle_dir = a.compile.bundle_dir;  // the bundle both runs are checked against (and its train_summary.json)
   ir::Graph g = bundle::read_bundle(a.compile.bundle_dir);
   if (a.simulate.random_inputs == 0) driver::require_fashion_mnist_input("network", g.input().out.h, g.input().out.w, g.input().out.c);
   const config::ArrayConfig cfg = config::load_config(a.compile.config);
@@ -196,7 +198,7 @@ int cmd_run(const RunArgs& a) {
     util::progress("compiling dense baseline program");
     auto dense = driver::compile_bundle(g, cfg, true);
     driver::write_compiled(dense, cfg, a.simulate.out_dir + "/dense/program");
-    driver::SimulateRequest d = a.simulate;
+    driver::SimulateRequest d = sim;
     d.out_dir = a.simulate.out_dir + "/dense";
     d.eval_images = 0;
     const int code = driver::simulate_in_child(cfg, dense.program, d, g, "dense baseline");
@@ -209,7 +211,7 @@ int cmd_run(const RunArgs& a) {
     dense_compute = ds.core_compute_cycles / std::max<uint64_t>(1, ds.inferences);
   }
 
-  driver::SimOutcome o = driver::simulate_and_write(cfg, sparse.program, a.simulate, g, "sparse");
+  driver::SimOutcome o = driver::simulate_and_write(cfg, sparse.program, sim, g, "sparse");
   if (o.exit_code != kOk && o.exit_code != kMismatch) return o.exit_code;
   fmt::print("\n== {} on {} ==\n", g.name, cfg.name);
   fmt::print("float accuracy          : {:.4f} (trainer, full test set)\n", g.provenance.float_accuracy);

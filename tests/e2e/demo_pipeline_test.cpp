@@ -19,6 +19,7 @@ namespace {
 using saie::test::driver;
 using saie::test::fresh_dir;
 using saie::test::sh;
+using saie::test::slurp;
 
 [[maybe_unused]] nlohmann::json read_json(const fs::path& p) { return saie::test::read_json(p); }
 
@@ -51,6 +52,13 @@ TEST(DemoPipeline, TrainCompileSimulateIsBitExactAndSparseIsFaster) {
   EXPECT_GT(sc, 0u);
   EXPECT_LT(sc, dc) << "sparse program should spend fewer core compute cycles than the dense one";
   EXPECT_GT(sparse.total_cycles, 0u);
+  // The int8 reference accuracy: computed on --eval-images here, else the one train recorded.
+  EXPECT_NE(slurp(d / "run.log").find("(50 test images)"), std::string::npos) << slurp(d / "run.log");
+  ASSERT_EQ(sh(driver() + " run " + bundle + " --config paper-2x2 --images 3 --no-dense-baseline --no-trace --outdir " +
+               (d / "run2").string() + " > " + (d / "run2.log").string() + " 2>&1"),
+            0);
+  EXPECT_NE(slurp(d / "run2.log").find("(500 test images, recorded by train in the bundle)"), std::string::npos)
+      << slurp(d / "run2.log");
   fs::remove_all(d);
 }
 #endif
