@@ -11,6 +11,9 @@
 #include <sstream>
 #include <string>
 
+#include "model/bundle/bundle_io.h"
+#include "tests/model/test_graphs.h"
+
 namespace saie::test {
 
 namespace fs = std::filesystem;
@@ -46,6 +49,17 @@ inline int count_lines(const std::string& s) {
   std::istringstream in(s);
   for (std::string line; std::getline(in, line);) ++n;
   return n;
+}
+
+// The seeded test network in the Fashion-MNIST shape (28x28x1) as a bundle in dir/bundle,
+// compiled for `config` into dir/prog; the compile's exit status (its output in dir/compile.log).
+inline int write_and_compile_mnist_net(const fs::path& dir, uint32_t seed, const std::string& config) {
+  TestGraphOptions o;
+  o.h = o.w = 28;
+  o.c = 1;
+  bundle::write_bundle(make_test_graph(seed, true, o), (dir / "bundle").string());
+  return sh(driver() + " compile " + (dir / "bundle").string() + " -c " + config + " -o " + (dir / "prog").string() + " > " +
+            (dir / "compile.log").string() + " 2>&1");
 }
 
 inline nlohmann::json read_json(const fs::path& p) {

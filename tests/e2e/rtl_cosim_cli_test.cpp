@@ -43,12 +43,7 @@ class RtlCosimCli : public ::testing::Test {
     d_ = fresh_dir("rtl_cosim_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     bundle_ = (d_ / "bundle").string();
     prog_ = (d_ / "prog").string();
-    saie::test::TestGraphOptions o;
-    o.h = o.w = 28;
-    o.c = 1;
-    saie::bundle::write_bundle(saie::test::make_test_graph(41, true, o), bundle_);
-    ASSERT_EQ(sh(driver() + " compile " + bundle_ + " -c paper-2x2 -o " + prog_ + " > " + (d_ / "compile.log").string() + " 2>&1"), 0)
-        << slurp(d_ / "compile.log");
+    ASSERT_EQ(saie::test::write_and_compile_mnist_net(d_, 41, "paper-2x2"), 0) << slurp(d_ / "compile.log");
   }
   void TearDown() override {
     if (!HasFailure()) fs::remove_all(d_);

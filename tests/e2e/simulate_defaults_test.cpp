@@ -8,10 +8,8 @@
 #include <filesystem>
 #include <string>
 
-#include "model/bundle/bundle_io.h"
 #include "tests/e2e/cli_test_util.h"
 #include "traces/readers.h"
-#include "tests/model/test_graphs.h"
 #include "util/file_io.h"
 
 namespace fs = std::filesystem;
@@ -42,12 +40,7 @@ class SimulateDefaults : public ::testing::Test {
     d_ = fresh_dir("simulate_defaults_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     bundle_ = (d_ / "bundle").string();
     prog_ = (d_ / "prog").string();
-    saie::test::TestGraphOptions o;  // a Fashion-MNIST-shaped network
-    o.h = o.w = 28;
-    o.c = 1;
-    saie::bundle::write_bundle(saie::test::make_test_graph(5, true, o), bundle_);
-    ASSERT_EQ(sh(driver() + " compile " + bundle_ + " -c paper-3x3 -o " + prog_ + " > " + (d_ / "compile.log").string() + " 2>&1"), 0)
-        << slurp(d_ / "compile.log");
+    ASSERT_EQ(saie::test::write_and_compile_mnist_net(d_, 5, "paper-3x3"), 0) << slurp(d_ / "compile.log");
   }
   void TearDown() override {
     if (!HasFailure()) fs::remove_all(d_);
