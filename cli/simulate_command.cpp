@@ -68,6 +68,10 @@ void print_sim(const driver::SimOutcome& o, const config::ArrayConfig& cfg, cons
   fmt::print("cycles per inference    : {} ({:.2f} us at {:.3g} GHz)\n", s.cycles_per_inference, us, cfg.clock_hz / 1e9);
   fmt::print("core compute cycles     : {} per inference, all cores (utilisation {:.1f}%)\n",
              s.inferences ? s.core_compute_cycles / s.inferences : 0, 100.0 * s.core_utilisation);
+  if (o.roofline && o.roofline->floor_cycles > 0)
+    fmt::print("roofline floor          : {:.0f} cycles ({}-bound); simulated / floor {:.2f} (roofline.json)\n",
+               o.roofline->floor_cycles, traces::bound_name(o.roofline->bound),
+               double(s.cycles_per_inference) / o.roofline->floor_cycles);
   fmt::print("bytes DDR->mem / mem->DDR / mem->core / core->mem: {} / {} / {} / {}\n", s.bytes_ddr_to_mem,
              s.bytes_mem_to_ddr, s.bytes_mem_to_core, s.bytes_core_to_mem);
   fmt::print("stall cycles (all agents): lock {} / stream data {} / output space {}\n", s.stall_lock_cycles,
@@ -95,7 +99,8 @@ std::optional<ir::Graph> maybe_bundle(const std::string& dir) {
 }  // namespace
 
 CLI::App* add_compile_command(CLI::App& app, driver::CompileRequest& a) {
-  auto* c = app.add_subcommand("compile", "compile a bundle into an AIE2 program (program.bin + program.txt + schedule.txt)");
+  auto* c = app.add_subcommand("compile", "compile a bundle into an AIE2 program (program.bin + program.txt + schedule.txt + "
+                                          "config.json + roofline.json)");
   c->add_option("bundle", a.bundle_dir, "bundle folder (model.json + weights.safetensors)")->required()->check(CLI::ExistingDirectory);
   c->add_option("--config,-c", a.config, "array preset name (configs/) or path to a config .json");
   c->add_option("--out,-o", a.out_dir, "output folder")->required();
@@ -144,6 +149,8 @@ int cmd_compile(const driver::CompileRequest& a) {
   print_layers(cr);
   fmt::print("program                 : {}/program.bin ({} phases), listing program.txt, schedule schedule.txt\n", a.out_dir,
              cr.program.phases.size());
+  fmt::print("roofline floor          : {:.0f} cycles = {:.3f} ms ({}-bound), per layer in roofline.json\n",
+             cr.roofline.floor_cycles, cr.roofline.floor_cycles / cfg.clock_hz * 1e3, traces::bound_name(cr.roofline.bound));
   return kOk;
 }
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "compiler/emit/schedule_listing.h"
+#include "compiler/estimate/roofline.h"
 #include "compiler/lower/lower_layer.h"
 #include "hw/isa/verify_program.h"
 #include "compiler/passes/passes.h"
@@ -382,6 +383,7 @@ CompileResult compile(ir::Graph gg, const config::ArrayConfig& cfg, const Compil
   }
   while (next_concat < concat_at.size()) listing << concat_lines[next_concat++] << "\n";
   res.schedule_listing = listing.str();
+  res.roofline = estimate::roofline(gg, cfg, opt.dense);
 
   try {
     isa::verify_program(prog, cfg);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compiler/estimate/estimate.h"
+#include "traces/roofline.h"
 #include "model/ir/graph.h"
 #include "hw/config/array_config.h"
 #include "hw/isa/program.h"
@@ -40,6 +41,7 @@ struct CompileResult {
   std::vector<LayerReport> layers;
   std::string schedule_listing;  // paper vocabulary (LOAD/LOADW/LOADFM/LOADWM/COMP/WRITEFM/WRITE)
   std::vector<estimate::PhaseTraffic> traffic;  // one per phase, for the analytical estimate
+  traces::Roofline roofline;     // the floors of the compiled graph on the array (roofline.json)
 };
 
 struct CompileError : std::runtime_error {

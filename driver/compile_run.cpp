@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "hw/isa/program_io.h"
+#include "traces/roofline.h"
 #include "util/file_io.h"
 
 namespace saie::driver {
@@ -29,6 +30,11 @@ void write_compiled(const compiler::CompileResult& cr, const config::ArrayConfig
   util::write_file_atomic(dir + "/program.txt", isa::listing(cr.program));
   util::write_file_atomic(dir + "/schedule.txt", cr.schedule_listing);
   util::write_file_atomic(dir + "/config.json", config::to_json(cfg));
+  util::write_file_atomic(dir + "/roofline.json", traces::roofline_json(cr.roofline));
+}
+
+std::string program_roofline_path(const std::string& program_path) {
+  return (fs::path(program_path).parent_path() / "roofline.json").string();
 }
 
 std::string program_config_path(const std::string& program_path) {

@@ -1,6 +1,6 @@
 // compile_run.h — compiling a bundle for an array and writing what `compile` writes:
-// program.bin, program.txt (listing), schedule.txt and config.json (the resolved config, which
-// `simulate` takes by default).
+// program.bin, program.txt (listing), schedule.txt, config.json (the resolved config, which
+// `simulate` takes by default) and roofline.json (the floors, docs/roofline.md).
 #pragma once
 
 #include <string>
@@ -19,10 +19,12 @@ struct CompileRequest {
 };
 
 compiler::CompileResult compile_bundle(ir::Graph g, const config::ArrayConfig& cfg, bool dense);
-// Writes the four files into dir (created if needed), each atomically.
+// Writes the five files into dir (created if needed), each atomically.
 void write_compiled(const compiler::CompileResult& cr, const config::ArrayConfig& cfg, const std::string& dir);
 // The config a program was compiled for: <dir of program>/config.json.
 std::string program_config_path(const std::string& program_path);
+// The roofline compile wrote for a program: <dir of program>/roofline.json.
+std::string program_roofline_path(const std::string& program_path);
 
 // Creates dir (and parents); throws "cannot create folder '<dir>': <reason>".
 void ensure_dir(const std::string& dir);

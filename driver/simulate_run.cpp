@@ -16,6 +16,7 @@
 #include "hw/sim/simulate.h"
 #include "model/bundle/train_summary.h"
 #include "model/reference/reference_executor.h"
+#include "traces/readers.h"
 #include "traces/sinks.h"
 #include "util/file_io.h"
 
@@ -72,6 +73,16 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
   bundle::TrainAccuracy recorded;  // int8_accuracy -1: none
   if (!random && graph && a.eval_images == 0)
     if (const auto r = bundle::read_train_accuracy(a.bundle_dir)) recorded = *r;
+  // The floors `compile` wrote next to the program, when they are for this network and config.
+  std::optional<traces::Roofline> roof;
+  const std::string roof_path = program_roofline_path(a.program_path);
+  if (std::filesystem::exists(roof_path)) {
+    traces::Roofline rl = traces::read_roofline(roof_path);
+    if (rl.network == prog.name && rl.config == cfg.name)
+      roof = std::move(rl);
+    else
+      progress(label + ": " + roof_path + " is for " + rl.network + " on " + rl.config + ", not this run: no roofline");
+  }
   ensure_dir(a.out_dir);  // only once the inputs are known to fit: a refused run writes nothing
   util::write_file_atomic(a.out_dir + "/config.json", config::to_json(cfg));
 
@@ -130,6 +141,14 @@ SimOutcome simulate_and_write(const config::ArrayConfig& cfg, const isa::Program
   }
 
   traces::write_summary(o.summary, rec, a.out_dir + "/summary.json");
+  if (roof) {
+    traces::attach_simulated(*roof, o.summary);
+    util::write_file_atomic(a.out_dir + "/roofline.json", traces::roofline_json(*roof));
+    o.roofline = std::move(roof);
+  } else {
+    std::error_code ec;  // a roofline.json of an earlier run in this folder would not be this run's
+    std::filesystem::remove(a.out_dir + "/roofline.json", ec);
+  }
   if (a.write_outputs) write_outputs_file(r.outputs, o.summary, o.wall_s, a.out_dir);
   o.outputs = std::move(r.outputs);
   if (a.trace) {

@@ -11,6 +11,7 @@
 #include "hw/cosim/rtl_cosim.h"
 #include "hw/isa/program.h"
 #include "model/ir/graph.h"
+#include "traces/roofline.h"
 #include "traces/summary.h"
 
 namespace saie::driver {
@@ -55,6 +56,9 @@ struct SimOutcome {
   double wall_s = 0;
   std::vector<std::vector<int8_t>> outputs;  // per inference
   hw::RtlReport rtl;                         // co-simulation only
+  // The floors compile wrote next to the program (same network and config), with this run's
+  // cycles attached; also written as OUT/roofline.json.
+  std::optional<traces::Roofline> roofline;
 };
 
 // The array config of a request: --config, else the program's own config.json.

@@ -143,6 +143,88 @@ SummaryFile parse_summary(const std::string& text, const std::string& what) {
 
 SummaryFile read_summary(const std::string& path) { return parse_summary(read_whole(path), path); }
 
+// ---- roofline.json ----------------------------------------------------------------------------
+
+Roofline parse_roofline(const std::string& text, const std::string& what) {
+  const json j = parse_json_text(text, what);
+  if (!j.is_object()) throw ReadError(what + ": not a JSON object (not a roofline.json)");
+  const Fields f{j, what};
+  if (f.str("format") != kRooflineFormat) throw ReadError(what + ": 'format' is not " + std::string(kRooflineFormat));
+  if (f.i64("version") != kRooflineVersion)
+    throw ReadError(what + ": version " + std::to_string(f.i64("version")) + " (this build reads " +
+                    std::to_string(kRooflineVersion) + ")");
+  auto bound = [](const Fields& o) {
+    try {
+      return bound_from_name(o.str("bound"));
+    } catch (const std::invalid_argument& e) {
+      throw ReadError(o.what + ": " + e.what());
+    }
+  };
+  auto cycles = [](const Fields& o, const char* key) {
+    const double v = o.num(key);
+    if (v < 0) throw ReadError(o.what + ": '" + key + "' is negative");
+    return v;
+  };
+  Roofline r;
+  r.network = f.str("network");
+  r.config = f.str("config");
+  const std::string variant = f.str("variant");
+  if (variant != "dense" && variant != "sparse") throw ReadError(what + ": variant '" + variant + "' is not dense or sparse");
+  r.dense = variant == "dense";
+  r.clock_hz = f.num("clock_hz");
+  if (!(r.clock_hz > 0)) throw ReadError(what + ": 'clock_hz' is not positive");
+  const Fields rt = f.object("rates");
+  r.rates.compute_tiles = static_cast<uint32_t>(rt.u64("compute_tiles"));
+  r.rates.macs_per_cycle = rt.num("macs_per_cycle");
+  r.rates.ddr_read_per_cycle = rt.num("ddr_read_bytes_per_cycle");
+  r.rates.ddr_write_per_cycle = rt.num("ddr_write_bytes_per_cycle");
+  r.rates.ddr_total_per_cycle = rt.num("ddr_total_bytes_per_cycle");
+  r.rates.ingress_per_cycle = rt.num("ingress_bytes_per_cycle");
+  const json& layers = f.at("layers");
+  if (!layers.is_array()) f.bad("layers", "an array");
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Fields o{layers[i], what + ": layers[" + std::to_string(i) + "]"};
+    RooflineLayer l;
+    l.layer = static_cast<uint32_t>(o.u64("layer"));
+    l.name = o.str("name");
+    l.op = o.str("op");
+    l.stored_macs = o.u64("stored_macs");
+    l.weight_bytes = o.u64("weight_bytes");
+    l.input_bytes = o.u64("input_bytes");
+    l.ddr_read_bytes = o.u64("ddr_read_bytes");
+    l.ddr_write_bytes = o.u64("ddr_write_bytes");
+    l.ingress_bytes = o.u64("ingress_bytes");
+    l.split_c = static_cast<uint32_t>(o.u64("split_c"));
+    l.split_p = static_cast<uint32_t>(o.u64("split_p"));
+    l.compute_cycles = cycles(o, "compute_cycles");
+    l.ddr_cycles = cycles(o, "ddr_cycles");
+    l.ingress_cycles = cycles(o, "ingress_cycles");
+    l.floor_cycles = cycles(o, "floor_cycles");
+    l.bound = bound(o);
+    if (o.j.contains("simulated_cycles")) l.simulated_cycles = static_cast<int64_t>(o.u64("simulated_cycles"));
+    r.layers.push_back(std::move(l));
+  }
+  const Fields net = f.object("network_floor");
+  r.compute_cycles = cycles(net, "compute_cycles");
+  r.ddr_cycles = cycles(net, "ddr_cycles");
+  r.ingress_cycles = cycles(net, "ingress_cycles");
+  r.floor_cycles = cycles(net, "floor_cycles");
+  r.bound = bound(net);
+  if (net.j.contains("simulated_cycles")) r.simulated_cycles = static_cast<int64_t>(net.u64("simulated_cycles"));
+  // The stored maxima and bounds must be the ones the terms give (a hand-edited file would
+  // otherwise show a floor its own terms contradict).
+  Roofline check = r;
+  check.finish();
+  for (size_t i = 0; i < r.layers.size(); ++i)
+    if (check.layers[i].floor_cycles != r.layers[i].floor_cycles || check.layers[i].bound != r.layers[i].bound)
+      throw ReadError(what + ": layers[" + std::to_string(i) + "]: floor_cycles/bound are not the largest term");
+  if (std::abs(check.floor_cycles - r.floor_cycles) > 1e-6 * std::max(1.0, r.floor_cycles) || check.bound != r.bound)
+    throw ReadError(what + ": network_floor is not the largest of the summed terms");
+  return r;
+}
+
+Roofline read_roofline(const std::string& path) { return parse_roofline(read_whole(path), path); }
+
 // ---- trace.json -------------------------------------------------------------------------------
 
 PerfettoTrace parse_perfetto(const nlohmann::json& j, const std::string& what) {

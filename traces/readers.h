@@ -1,6 +1,6 @@
 // readers.h — the one reader of each file the sinks write (summary.json, trace.json,
-// bandwidth.csv, waves.vcd). The report, check-timing, the sweep, the driver and the tests read
-// run outputs only through these. Each reader is strict — it checks the file's structure, not
+// bandwidth.csv, waves.vcd) and of the roofline.json `compile` writes. The report,
+// check-timing, the sweep, the driver and the tests read run outputs only through these. Each reader is strict — it checks the file's structure, not
 // only the fields it hands back — and throws ReadError with one line naming the file and the
 // first problem. config.json is read by the config loader (hw/config/array_config.h).
 #pragma once
@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "traces/roofline.h"
 #include "traces/summary.h"
 #include "traces/trace.h"
 
@@ -34,6 +35,13 @@ struct SummaryFile {
 // `what` names the source in messages (a path, or "summary.json").
 SummaryFile parse_summary(const std::string& text, const std::string& what = "summary.json");
 SummaryFile read_summary(const std::string& path);
+
+// ---- roofline.json (roofline_json, written by `compile`) -------------------------------------------
+
+// Checks format and version, every field, and that each floor and bound is the largest of its
+// terms.
+Roofline parse_roofline(const std::string& text, const std::string& what = "roofline.json");
+Roofline read_roofline(const std::string& path);
 
 // ---- trace.json (write_perfetto): Chrome / Perfetto trace event JSON ------------------------------
 

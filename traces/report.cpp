@@ -196,7 +196,7 @@ int draw_rank(const std::string& c) {
 void legend(HtmlWriter& h, const std::vector<std::pair<std::string, std::string>>& items) {
   h.open("div", {{"class", "legend"}});
   for (const auto& [colour, name] : items) {
-    h.open("span").empty("i", {{"style", "background:" + colour}});
+    h.open("span").element("i", "", {{"style", "background:" + colour}});
     h.text(name).close();
   }
   h.close().newline();
@@ -371,6 +371,77 @@ void dense_section(HtmlWriter& h, const SummaryFile& sparse, const SummaryFile& 
     svg_text(h, label_w - 4, y + 14, b.name + " (" + b.speedup + ")", "end");
     if (b.dense >= 0) rect(h, label_w, y + 2, bar_w * b.dense / max_c, 8, "#8c8c8c");
     rect(h, label_w, y + 11, bar_w * b.sparse / max_c, 8, "#4878d0");
+    h.close().newline();
+  }
+  h.close().newline().close().newline();
+}
+
+const char* bound_colour(Bound b) {
+  switch (b) {
+    case Bound::Compute: return "#4878d0";
+    case Bound::Ddr: return "#d65f5f";
+    case Bound::Ingress: return "#6acc64";
+  }
+  return "#999";
+}
+
+// Per layer: the floors compile computed (roofline.json), the simulated cycles and their ratio;
+// bars of simulated cycles with the floor drawn inside, coloured by the bound that sets it.
+void roofline_section(HtmlWriter& h, const std::optional<Roofline>& roof) {
+  h.open("section", {{"id", "roofline"}}).element("h2", "Roofline: simulated cycles against the floor").newline();
+  if (!roof) {
+    note(h, "No roofline.json in this folder (sparseaie compile writes it next to program.bin and simulate copies it "
+            "into its output folder).");
+    h.close().newline();
+    return;
+  }
+  const Roofline& r = *roof;
+  auto ratio = [](int64_t sim, double floor) { return floor > 0 && sim >= 0 ? fmtd("%.2f", double(sim) / floor) : "–"; };
+  h.open("p").text("Floors per inference on " + r.config + " (" + (r.dense ? "dense" : "sparse") + "): compute = stored-block MACs / " +
+                   fmtd("%.0f", r.rates.macs_per_cycle) + " MAC/cycle; DDR = weights, network input and output / " +
+                   fmtd("%.2f", r.rates.ddr_read_per_cycle) + " B/cycle of reads (writes " +
+                   fmtd("%.2f", r.rates.ddr_write_per_cycle) + ", total " + fmtd("%.2f", r.rates.ddr_total_per_cycle) +
+                   "); core ingress = weights and input activations per core that needs them / " +
+                   fmtd("%.2f", r.rates.ingress_per_cycle) + " B/cycle (docs/roofline.md). Network floor ");
+  h.element("b", fmtd("%.0f", r.floor_cycles) + " cycles (" + bound_name(r.bound) + "-bound)");
+  h.text(", simulated " + (r.simulated_cycles >= 0 ? std::to_string(r.simulated_cycles) : std::string("–")) + ": ");
+  h.element("b", ratio(r.simulated_cycles, r.floor_cycles) + "x the floor");
+  h.text(".").close().newline();
+  table_head(h, {"layer", "op", "compute", "DDR", "ingress", "floor", "bound", "simulated", "ratio"});
+  for (const RooflineLayer& l : r.layers)
+    table_row(h,
+              {l.name, l.op, fmtd("%.0f", l.compute_cycles), fmtd("%.0f", l.ddr_cycles), fmtd("%.0f", l.ingress_cycles),
+               fmtd("%.0f", l.floor_cycles), bound_name(l.bound),
+               l.simulated_cycles >= 0 ? std::to_string(l.simulated_cycles) : std::string("–"),
+               ratio(l.simulated_cycles, l.floor_cycles)},
+              {0, 1, 6});
+  table_row(h,
+            {"network (sums)", "", fmtd("%.0f", r.compute_cycles), fmtd("%.0f", r.ddr_cycles), fmtd("%.0f", r.ingress_cycles),
+             fmtd("%.0f", r.floor_cycles), bound_name(r.bound),
+             r.simulated_cycles >= 0 ? std::to_string(r.simulated_cycles) : std::string("–"),
+             ratio(r.simulated_cycles, r.floor_cycles)},
+            {0, 1, 6});
+  h.close().close().newline();
+  double max_c = 1;
+  for (const RooflineLayer& l : r.layers) max_c = std::max({max_c, l.floor_cycles, double(std::max<int64_t>(0, l.simulated_cycles))});
+  legend(h, {{"#d9d9d9", "simulated cycles / inference"},
+             {bound_colour(Bound::Compute), "floor: compute-bound"},
+             {bound_colour(Bound::Ddr), "floor: DDR-bound"},
+             {bound_colour(Bound::Ingress), "floor: core-ingress-bound"}});
+  const double label_w = 220, bar_w = 700, rh = 16;
+  svg_open(h, "bars", label_w + bar_w + 60, 24 + rh * double(r.layers.size()) + 4);
+  svg_text(h, label_w, 14, "cycles per inference (max " + short_num(max_c) + "), ratio simulated / floor at the right");
+  h.newline();
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const RooflineLayer& l = r.layers[i];
+    const double y = 22 + rh * double(i);
+    const double sim = double(std::max<int64_t>(0, l.simulated_cycles));
+    h.open("g").element("title", l.name + ": floor " + fmtd("%.0f", l.floor_cycles) + " cycles (" + bound_name(l.bound) +
+                                     "), simulated " + fmtd("%.0f", sim) + ", ratio " + ratio(l.simulated_cycles, l.floor_cycles));
+    svg_text(h, label_w - 4, y + 11, l.name, "end");
+    if (sim > 0) rect(h, label_w, y + 2, bar_w * sim / max_c, rh - 4, "#d9d9d9");
+    if (l.floor_cycles > 0) rect(h, label_w, y + 4, bar_w * l.floor_cycles / max_c, rh - 8, bound_colour(l.bound));
+    svg_text(h, label_w + bar_w * std::max(sim, l.floor_cycles) / max_c + 4, y + 11, ratio(l.simulated_cycles, l.floor_cycles));
     h.close().newline();
   }
   h.close().newline().close().newline();
@@ -651,6 +722,7 @@ void header(HtmlWriter& h, const SummaryFile& s, const fs::path& dir, const std:
   h.close().newline();
   h.open("p").text("Sections: ").element("a", "per-layer breakdown", {{"href", "#phases"}});
   if (!dense_dir.empty()) h.text(" · ").element("a", "dense vs sparse", {{"href", "#dense"}});
+  h.text(" · ").element("a", "roofline", {{"href", "#roofline"}});
   h.text(" · ").element("a", "timeline", {{"href", "#timeline"}});
   h.text(" · ").element("a", "bandwidth", {{"href", "#bandwidth"}});
   h.text(" · ").element("a", "memtile occupancy", {{"href", "#memtile"}});
@@ -671,6 +743,15 @@ std::string build_report_html(const ReportOptions& opt) {
     mem_rows = cfg.mem_rows;
     memtile_size = cfg.memtile.memory_bytes;
   }
+  std::optional<Roofline> roof;
+  if (fs::exists(dir / "roofline.json")) {
+    roof = read_or_fail([&] { return read_roofline((dir / "roofline.json").string()); });
+    try {
+      attach_simulated(*roof, s.run);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("report: " + (dir / "roofline.json").string() + " does not belong to this run: " + e.what());
+    }
+  }
   const Trace t = load_trace(dir);
   const bool bw_present = fs::exists(dir / "bandwidth.csv");
   const std::vector<BandwidthRow> bw =
@@ -684,6 +765,7 @@ std::string build_report_html(const ReportOptions& opt) {
   header(h, s, dir, opt.dense_dir);
   phases_section(h, s);
   if (dense) dense_section(h, s, *dense);
+  roofline_section(h, roof);
   timeline_section(h, t, opt);
   bandwidth_section(h, bw, bw_present, mem_rows, opt);
   memtile_section(h, s, memtile_size);

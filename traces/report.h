@@ -5,6 +5,8 @@
 // scripts, fonts or links to the network. Sections:
 //   1. per-layer (phase) table and bars: cycles, core busy, utilisation, stalls by cause;
 //   2. dense vs sparse per phase and speedup (only with a dense run);
+//   2b. the roofline (roofline.json, when the folder has one): per layer the floor, what binds
+//      it, the simulated cycles and their ratio, as a table and bars;
 //   3. a timeline per tile (one row per core and DMA channel, colour per slice category) for the
 //      first `timeline_phases` phase executions of the trace, each phase in its own SVG;
 //   4. bandwidth over time per channel kind (shim / memtile / core DMA), from bandwidth.csv.

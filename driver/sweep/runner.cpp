@@ -117,8 +117,13 @@ ojson run_point(const std::string& exe, const Point& p, const BundleJob& b, cons
     r["stall_lock_cycles"] = s.stall_lock_cycles;
     r["stall_data_cycles"] = s.stall_data_cycles;
     r["stall_output_space_cycles"] = s.stall_space_cycles;
+    // The floors compile wrote (simulate copies them next to summary.json; docs/roofline.md).
+    const traces::Roofline roof = traces::read_roofline(out + "/roofline.json");
+    r["floor_cycles"] = roof.floor_cycles;
+    r["floor_bound"] = traces::bound_name(roof.bound);
+    r["floor_ratio"] = roof.floor_cycles > 0 ? double(s.cycles_per_inference) / roof.floor_cycles : 0.0;
   } catch (const std::exception& e) {
-    r = failed("sim-failed", std::string("cannot read summary.json: ") + e.what());
+    r = failed("sim-failed", std::string("cannot read the run's results: ") + e.what());
   }
   r["compile_s"] = compile_s;
   r["simulate_s"] = simulate_s;
@@ -223,7 +228,8 @@ const std::vector<std::string>& metric_columns() {
   static const std::vector<std::string> columns{
       "total_cycles",      "cycles_per_inference", "time_us",           "bytes_ddr_to_mem",          "bytes_mem_to_ddr",
       "bytes_mem_to_core", "bytes_core_to_mem",    "core_compute_cycles", "core_utilisation",        "stall_lock_cycles",
-      "stall_data_cycles", "stall_output_space_cycles", "memtile_bytes_peak", "core_bytes_peak", "compile_s", "simulate_s"};
+      "stall_data_cycles", "stall_output_space_cycles", "memtile_bytes_peak", "core_bytes_peak", "floor_cycles", "floor_bound", "floor_ratio",
+      "compile_s", "simulate_s"};
   return columns;
 }
 

@@ -1,5 +1,6 @@
-// readers_test.cpp — the readers of the sinks' files: what the writer writes reads back to the
-// same values (round trip), and a damaged file is one ReadError naming the file and the problem.
+// readers_test.cpp — the readers of the sinks' files and of roofline.json: what the writer
+// writes reads back to the same values (round trip), and a damaged file is one ReadError naming
+// the file and the problem.
 #include "traces/readers.h"
 
 #include <gmock/gmock.h>
@@ -91,6 +92,79 @@ TEST(SummaryReader, CorruptInputNamesTheFileAndTheKey) {
   EXPECT_THAT(with([](json& j) { j["clock_hz"] = 0; }), HasSubstr("'clock_hz' is not positive"));
   EXPECT_THAT(with([](json& j) { j["stats"]["x"] = 1; }), HasSubstr("stats.x is not an object"));
   EXPECT_THAT(error_of([] { read_summary("/nonexistent/summary.json"); }), HasSubstr("cannot read '/nonexistent/summary.json'"));
+}
+
+Roofline sample_roofline() {
+  Roofline r;
+  r.network = "resnet<8>";
+  r.config = "paper-2x2";
+  r.clock_hz = 1e9;
+  r.rates = RooflineRates{4, 1024, 4, 8, 64, 32};
+  RooflineLayer a;
+  a.layer = 1;
+  a.name = "conv \"1\"";
+  a.op = "conv";
+  a.stored_macs = 73728;
+  a.weight_bytes = 1152;
+  a.input_bytes = 512;
+  a.ddr_read_bytes = 1664;
+  a.ingress_bytes = 2688;
+  a.split_c = 3;
+  a.compute_cycles = 72;
+  a.ddr_cycles = 416;
+  a.ingress_cycles = 84;
+  RooflineLayer b = a;
+  b.layer = 7;
+  b.name = "add";
+  b.op = "add";
+  b.compute_cycles = 0;
+  b.ddr_cycles = 0;
+  b.ingress_cycles = 1.0 / 3;
+  r.layers = {a, b};
+  r.finish();
+  return r;
+}
+
+TEST(RooflineReader, RoundTripsEveryFieldAndTheSimulatedCycles) {
+  Roofline r = sample_roofline();
+  EXPECT_EQ(r.bound, Bound::Ddr);
+  EXPECT_DOUBLE_EQ(r.floor_cycles, 416);
+  const std::string text = roofline_json(r);
+  EXPECT_EQ(roofline_json(parse_roofline(text)), text);  // write -> read -> write: the same bytes
+  RunSummary s = sample_summary();
+  s.program = r.network;
+  s.phases.at(0).layer = 1;
+  s.phases.push_back(s.phases.at(0));  // two phases of layer 1: summed, per inference (2 inferences)
+  attach_simulated(r, s);
+  EXPECT_EQ(r.layers[0].simulated_cycles, 20000);
+  EXPECT_EQ(r.layers[1].simulated_cycles, 0);  // no phase of layer 7
+  EXPECT_EQ(r.simulated_cycles, 10000);
+  const Roofline back = parse_roofline(roofline_json(r));
+  EXPECT_EQ(back.layers[0].simulated_cycles, 20000);
+  EXPECT_EQ(back.simulated_cycles, 10000);
+  EXPECT_NE(format_roofline(back).find("24.04 x the floor"), std::string::npos) << format_roofline(back);
+  s.program = "other";
+  EXPECT_THROW(attach_simulated(r, s), std::runtime_error);
+}
+
+TEST(RooflineReader, CorruptInputNamesTheFileAndTheKey) {
+  const json good = json::parse(roofline_json(sample_roofline()));
+  auto with = [&](const std::function<void(json&)>& f) {
+    json j = good;
+    f(j);
+    return error_of([&] { parse_roofline(j.dump(), "p/roofline.json"); });
+  };
+  EXPECT_THAT(error_of([] { parse_roofline("{", "p/roofline.json"); }), HasSubstr("p/roofline.json: not valid JSON"));
+  EXPECT_THAT(with([](json& j) { j["format"] = "x"; }), HasSubstr("'format' is not sparseaie-roofline"));
+  EXPECT_THAT(with([](json& j) { j["version"] = 2; }), HasSubstr("version 2 (this build reads 1)"));
+  EXPECT_THAT(with([](json& j) { j["variant"] = "half"; }), HasSubstr("variant 'half' is not dense or sparse"));
+  EXPECT_THAT(with([](json& j) { j["layers"][0].erase("ddr_cycles"); }), HasSubstr("layers[0] has no 'ddr_cycles'"));
+  EXPECT_THAT(with([](json& j) { j["layers"][1]["bound"] = "memory"; }), HasSubstr("layers[1]: unknown bound 'memory'"));
+  EXPECT_THAT(with([](json& j) { j["layers"][0]["compute_cycles"] = -1; }), HasSubstr("'compute_cycles' is negative"));
+  EXPECT_THAT(with([](json& j) { j["layers"][0]["floor_cycles"] = 1; }), HasSubstr("layers[0]: floor_cycles/bound are not the largest"));
+  EXPECT_THAT(with([](json& j) { j["network_floor"]["bound"] = "compute"; }), HasSubstr("network_floor is not the largest"));
+  EXPECT_THAT(with([](json& j) { j["rates"].erase("macs_per_cycle"); }), HasSubstr("rates has no 'macs_per_cycle'"));
+  EXPECT_THAT(error_of([] { read_roofline("/nonexistent/roofline.json"); }), HasSubstr("cannot read '/nonexistent/roofline.json'"));
 }
 
 TEST(BandwidthReader, RoundTripAndCorruptLines) {

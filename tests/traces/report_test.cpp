@@ -16,6 +16,7 @@
 #include <string>
 
 #include "hw/config/array_config.h"
+#include "traces/roofline.h"
 #include "traces/sinks.h"
 #include "traces/summary.h"
 #include "traces/trace.h"
@@ -55,7 +56,7 @@ void check_self_contained(const std::string& html) {
   EXPECT_EQ(html.find("<link"), std::string::npos);
   EXPECT_EQ(html.find("@import"), std::string::npos);
   EXPECT_EQ(html.find("url("), std::string::npos);
-  for (const char* tag : {"svg", "section", "table", "details", "g", "style", "html", "body"})
+  for (const char* tag : {"svg", "section", "table", "details", "g", "style", "html", "body", "i", "span", "div", "p"})
     EXPECT_EQ(count(html, std::string("<") + tag + ">") + count(html, std::string("<") + tag + " "), count(html, std::string("</") + tag + ">"))
         << tag;
   // Every rect has finite, non-negative geometry (x, y, width, height in that order).
@@ -152,6 +153,56 @@ class ReportTest : public ::testing::Test {
   }
   fs::path dir_;
 };
+
+TEST_F(ReportTest, RooflineSectionSetsEachLayerAgainstItsFloor) {
+  const fs::path run = make_run("sparse", 3, 4000, 6);
+  ReportOptions opt;
+  opt.run_dir = run.string();
+  EXPECT_NE(section(build_report_html(opt), "roofline").find("No roofline.json"), std::string::npos);
+  Roofline r;
+  r.network = "test<net>";
+  r.config = "paper-2x2";
+  r.rates = RooflineRates{4, 1024, 8, 16, 64, 32};
+  for (uint32_t p = 0; p < 3; ++p) {
+    RooflineLayer l;
+    l.layer = p;
+    l.name = p == 0 ? "conv1" : "layer" + std::to_string(p);
+    l.op = p == 2 ? "add" : "conv";
+    l.compute_cycles = p == 2 ? 0 : 1000;
+    l.ddr_cycles = p == 1 ? 2000 : 10;
+    l.ingress_cycles = 500;
+    r.layers.push_back(l);
+  }
+  r.finish();
+  std::ofstream(run / "roofline.json") << roofline_json(r);
+  const std::string html = build_report_html(opt);
+  check_self_contained(html);
+  const std::string roof = section(html, "roofline");
+  ASSERT_FALSE(roof.empty());
+  // Each phase's 4000 cycles against its floor: 1000 (compute), 2000 (DDR), 500 (ingress).
+  EXPECT_NE(roof.find("<td class=\"l\">conv1</td><td class=\"l\">conv</td><td>1000</td><td>10</td><td>500</td><td>1000</td>"
+                      "<td class=\"l\">compute</td><td>4000</td><td>4.00</td>"),
+            std::string::npos)
+      << roof.substr(0, 3000);
+  EXPECT_NE(roof.find("<td>2000</td><td class=\"l\">ddr</td><td>4000</td><td>2.00</td>"), std::string::npos);
+  EXPECT_NE(roof.find("<td class=\"l\">ingress</td><td>4000</td><td>8.00</td>"), std::string::npos);
+  // The network: sums 2000 / 2020 / 1500 -> 2020 (DDR); simulated 12000.
+  EXPECT_NE(roof.find("<b>5.94x the floor</b>"), std::string::npos);
+  EXPECT_EQ(count(roof, "<svg"), 1u);
+  EXPECT_EQ(count(roof, "fill=\"#4878d0\""), 1u);  // the compute-bound floor bar (legend swatches are styles)
+  EXPECT_EQ(count(roof, "fill=\"#d65f5f\""), 1u);
+  EXPECT_EQ(count(roof, "fill=\"#6acc64\""), 1u);
+  EXPECT_NE(roof.find("<i style=\"background:#4878d0\"></i>"), std::string::npos) << "legend swatches are closed elements";
+  // A roofline of another network is an error, not a wrong page.
+  r.network = "other";
+  std::ofstream(run / "roofline.json") << roofline_json(r);
+  try {
+    build_report_html(opt);
+    ADD_FAILURE() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("does not belong to this run"), std::string::npos) << e.what();
+  }
+}
 
 TEST_F(ReportTest, PageHasEverySectionAsInlineSvg) {
   const fs::path run = make_run("sparse", 3, 4000, 6, 1.0, "<conv&1>");
