@@ -127,53 +127,182 @@ isa::BufferDescriptor ddr_box(const TensorBuffer& t, std::pair<uint32_t, uint32_
                      DmaDim{rows, static_cast<int32_t>(t.row_pitch())}});
 }
 
-// WRITE streams band by band when one core writes the slice and its per-band releases fit
-// the 6-bit lock. With several writers a counting lock cannot tell whose band landed (a fast
-// core two bands ahead would stand in for a slow one), so the slice goes out once all of it
-// has landed.
-bool write_per_band(const LayerPlan& p, uint32_t writers) { return writers == 1 && p.nb > 1 && p.nb <= kMaxLockValue; }
+// WRITE streams band by band: every writer (core row) releases kMemLockOut once per band it
+// lands, and WRITE starts band i once enough releases have come that every writer must have
+// landed it. A counting lock cannot tell whose band landed, but a writer can only run a bounded
+// number of bands ahead of the slowest (kWriterLead), so with R writers band i is complete once
+// the count reaches T_i = R (i + 1) + (R - 1) kWriterLead (capped at R nb, when everything has
+// landed). WRITE acquires T_i - T_(i-1) before band i. With more band parts than a 6-bit lock
+// holds (R nb > 63), the gathers also take one kMemLockSpace per band part and WRITE gives R back
+// per band written, so the count never exceeds the space.
+//
+// kWriterLead: the cores of a column get their input bands from one broadcast, which runs at the
+// pace of the slowest core's two input buffers, so a core computes at most 2 bands ahead of the
+// slowest; its own two output buffers and one band in flight let the slowest core's landed count
+// trail its computed count by at most 3. 6 leaves a margin.
+constexpr uint32_t kWriterLead = 6;
 
-// WRITE: memtile MM2S ch -> shim S2MM0 -> the column's part of the output buffer's interior.
+// One part of a column's WRITE, on its own memtile MM2S channel, shim S2MM channel and locks: the
+// channels [c0, c0 + cn) (relative to the slice) that core rows [row0, row0 + writers) produce,
+// over bands [band0, band0 + bands). A slice goes out in two parts when the memtile has a second
+// free MM2S channel and the shim a second S2MM channel (a memtile-to-shim stream carries
+// stream.bandwidth, half of what the shim can write): split by core rows (each part has its own
+// writers, both run from the first band), or, with one writer, into top and bottom bands.
+struct WritePart {
+  uint32_t band0 = 0, bands = 0;
+  uint32_t row0 = 0, writers = 1;
+  uint32_t c0 = 0, cn = 0;
+  uint8_t mem_ch = 0, shim_ch = 0;
+  uint8_t out_lock = kMemLockOut, space_lock = kMemLockSpace;
+  bool per_band = false;  // WRITE band by band (else once every writer has landed all of the part)
+  uint8_t space = 0;      // > 0: initial value of space_lock (the gathers acquire it per band)
+  std::vector<uint32_t> acquire;  // per band of the part: what WRITE acquires on out_lock (per_band)
+};
+
+constexpr uint32_t kTwoPartWriteBytes = 8192;
+
+// Per-band acquires of a part (see kWriterLead); false when the first band would need more than
+// a lock holds.
+bool plan_bands(WritePart& w) {
+  const uint64_t lead = w.writers > 1 ? kWriterLead : 0;
+  if (w.writers + (w.writers - 1) * lead > kMaxLockValue) return false;
+  const uint64_t total = uint64_t{w.writers} * w.bands;
+  w.space = total > kMaxLockValue ? static_cast<uint8_t>(kMaxLockValue) : 0;
+  uint64_t prev = 0;
+  for (uint32_t i = 0; i < w.bands; ++i) {
+    const uint64_t t = std::min<uint64_t>(uint64_t{w.writers} * (i + 1) + (w.writers - 1) * lead, total);
+    w.acquire.push_back(static_cast<uint32_t>(t - prev));
+    prev = t;
+  }
+  w.per_band = true;
+  return true;
+}
+
+// The parts of column cw's WRITE. mem_chs: the memtile MM2S channels free for it (first: the one
+// a single part uses).
+std::vector<WritePart> write_parts(const LayerPlan& p, const ColumnWork& cw, const std::vector<uint8_t>& mem_chs,
+                                   const target::TargetModel& tm) {
+  const auto& row_oc = p.row_oc_of(cw);
+  const auto writers = static_cast<uint32_t>(row_oc.size());
+  WritePart whole;
+  whole.bands = p.nb;
+  whole.writers = writers;
+  whole.cn = p.out_cp_of(cw);
+  whole.mem_ch = mem_chs.at(0);
+  std::vector<WritePart> parts{whole};
+  // Two parts pay for their extra BDs and DDR latency only on slices of some size.
+  const bool two = !p.skip_write && p.slice_out_bytes(cw) >= kTwoPartWriteBytes && mem_chs.size() >= 2 &&
+                   tm.channels(isa::TileKind::Shim, DmaDir::S2MM) >= 2 && tm.locks(isa::TileKind::Mem) > kMemLockSpace2;
+  if (two && writers >= 2) {
+    // Rows [0, h) and [h, writers), h balancing the channels.
+    uint32_t h = 1;
+    for (uint32_t k = 1; k < writers; ++k)
+      if (2 * row_oc[k].first <= whole.cn) h = k;
+    parts.assign(2, whole);
+    parts[0].writers = h;
+    parts[0].cn = row_oc[h].first;
+    parts[1].row0 = h;
+    parts[1].writers = writers - h;
+    parts[1].c0 = row_oc[h].first;
+    parts[1].cn = whole.cn - row_oc[h].first;
+  } else if (two && p.nb >= 2) {
+    parts.assign(2, whole);
+    parts[0].bands = (p.nb + 1) / 2;
+    parts[1].band0 = parts[0].bands;
+    parts[1].bands = p.nb - parts[0].bands;
+  }
+  if (parts.size() == 2) {
+    parts[1].mem_ch = mem_chs[1];
+    parts[1].shim_ch = 1;
+    parts[1].out_lock = kMemLockOut2;
+    parts[1].space_lock = kMemLockSpace2;
+  }
+  if (p.skip_write || p.nb < 2) return parts;
+  for (WritePart& w : parts)
+    if (!plan_bands(w)) return {whole};  // too many writers for one counting lock: written at the end
+  return parts;
+}
+
+// WRITE: per part, memtile MM2S -> shim S2MM -> the part's box of the output buffer's interior.
 void write_back(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, const TensorBuffer& y,
-                const target::TargetModel& tm, uint8_t mem_ch, uint8_t writers) {
+                const target::TargetModel& tm, const std::vector<WritePart>& parts) {
   if (p.skip_write) return;  // the next phase reads the slice from the memtile
   const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
-  if (write_per_band(p, writers)) {
-    const uint32_t band = p.bh * cw.wc() * p.out_cp_of(cw);
-    isa::BufferDescriptor bd = with_locks(make_bd(p.mem.y, {DmaDim{band, 1}}), kMemLockOut, writers, isa::kNoLock, 0);
-    bd.iter_count = p.nb;
-    bd.iter_stride = band;
-    single(b, mem, DmaDir::MM2S, mem_ch, bd);
-  } else {
-    single(b, mem, DmaDir::MM2S, mem_ch,
-           with_locks(make_bd(p.mem.y, {DmaDim{p.slice_out_bytes(cw), 1}}), kMemLockOut, writers, isa::kNoLock, 0));
+  const uint32_t pitch = p.out_cp_of(cw);
+  const uint32_t band = p.bh * cw.wc() * pitch;
+  for (const WritePart& w : parts) {
+    if (w.out_lock != kMemLockOut) b.add_lock(mem, w.out_lock, 0);
+    const uint64_t base = uint64_t{p.mem.y} + uint64_t{w.band0} * band + w.c0;
+    // `rows` output rows of the part's channels, from base.
+    auto box = [&](uint64_t addr, uint32_t rows) {
+      return make_bd(addr, {DmaDim{w.cn, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)},
+                            DmaDim{rows, static_cast<int32_t>(cw.wc() * pitch)}});
+    };
+    if (w.per_band) {
+      if (w.space) b.add_lock(mem, w.space_lock, w.space);
+      // Consecutive bands that acquire the same amount share one BD (repetitions).
+      const uint16_t first_id = b.next_bd_id(mem);
+      std::vector<isa::BufferDescriptor> bds;
+      for (uint32_t i = 0; i < w.bands;) {
+        uint32_t n = 1;
+        while (i + n < w.bands && w.acquire[i + n] == w.acquire[i]) ++n;
+        const uint32_t a = w.acquire[i];
+        isa::BufferDescriptor bd = with_locks(box(base + uint64_t{i} * band, p.bh), a ? w.out_lock : isa::kNoLock,
+                                              static_cast<uint8_t>(a), w.space ? w.space_lock : isa::kNoLock,
+                                              static_cast<uint8_t>(w.space ? w.writers : 0));
+        bd.iter_count = n;
+        bd.iter_stride = band;
+        bds.push_back(bd);
+        i += n;
+      }
+      for (size_t k = 0; k < bds.size(); ++k) {
+        if (k + 1 < bds.size()) bds[k].next_bd = static_cast<int16_t>(first_id + k + 1);
+        b.add_bd(mem, bds[k]);
+      }
+      b.add_task(mem, DmaDir::MM2S, w.mem_ch, first_id, static_cast<uint32_t>(bds.size()));
+    } else {
+      single(b, mem, DmaDir::MM2S, w.mem_ch,
+             with_locks(box(base, w.bands * p.bh), w.out_lock, static_cast<uint8_t>(w.writers), isa::kNoLock, 0));
+    }
+    single(b, shim, DmaDir::S2MM, w.shim_ch,
+           ddr_box(y, {y.ph + p.out_row0 + w.band0 * p.bh, y.pw}, cw.w0, cw.wc(), w.bands * p.bh, p.out_c0_of(cw) + w.c0,
+                   w.cn));
+    b.add_route(ep(mem, w.mem_ch), {ep(shim, w.shim_ch)});
   }
-  single(b, shim, DmaDir::S2MM, 0,
-         ddr_box(y, {y.ph + p.out_row0, y.pw}, cw.w0, cw.wc(), p.out_h, p.out_c0_of(cw), p.out_cp_of(cw)));
-  b.add_route(ep(mem, mem_ch), {ep(shim, 0)});
 }
 
 // WRITEFM: core MM2S0 ping-pong -> memtile S2MM(gather_ch), channels [oc0, oc1) of the slice;
-// releases the memtile's output lock per band (or once, see write_per_band).
+// per WRITE part that row r writes into, one BD releasing the part's output lock per band (or
+// once, see write_parts).
 void gather(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, TileId core, const target::TargetModel& tm,
-            uint32_t r, uint8_t gather_ch, uint32_t writers) {
+            uint32_t r, uint8_t gather_ch, const std::vector<WritePart>& parts) {
   const TileId mem = tm.memtile(cw.col);
   const auto [oc0, oc1] = p.row_oc_of(cw).at(r);
   const uint32_t pitch = p.out_cp_of(cw);
   const uint32_t out_c = oc1 - oc0;
   const uint16_t start = ping_pong(b, core, p.core.out, p.band_out_bytes(cw, r), kCoreOutCons, kCoreOutProd);
   b.add_task(core, DmaDir::MM2S, 0, start, p.nb);
-  const bool per_band = write_per_band(p, writers);
-  const uint32_t rows = per_band ? p.bh : p.out_h;
-  isa::BufferDescriptor bd = with_locks(make_bd(uint64_t{p.mem.y} + oc0,
-                                                {DmaDim{out_c, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)},
-                                                 DmaDim{rows, static_cast<int32_t>(cw.wc() * pitch)}}),
-                                        isa::kNoLock, 0, kMemLockOut, 1);
-  if (per_band) {
-    bd.iter_count = p.nb;
-    bd.iter_stride = p.bh * cw.wc() * pitch;
+  const uint32_t band_bytes = p.bh * cw.wc() * pitch;
+  std::vector<const WritePart*> mine;
+  for (const WritePart& w : parts)
+    if (r >= w.row0 && r < w.row0 + w.writers) mine.push_back(&w);
+  const uint16_t first_id = b.next_bd_id(mem);
+  for (size_t k = 0; k < mine.size(); ++k) {
+    const WritePart& w = *mine[k];
+    const uint32_t rows = w.per_band ? p.bh : w.bands * p.bh;
+    isa::BufferDescriptor bd =
+        with_locks(make_bd(uint64_t{p.mem.y} + uint64_t{w.band0} * band_bytes + oc0,
+                           {DmaDim{out_c, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)},
+                            DmaDim{rows, static_cast<int32_t>(cw.wc() * pitch)}}),
+                   w.space ? w.space_lock : isa::kNoLock, w.space ? 1 : 0, w.out_lock, 1);
+    if (w.per_band) {
+      bd.iter_count = w.bands;
+      bd.iter_stride = band_bytes;
+    }
+    if (k + 1 < mine.size()) bd.next_bd = static_cast<int16_t>(first_id + k + 1);
+    b.add_bd(mem, bd);
   }
-  single(b, mem, DmaDir::S2MM, gather_ch, bd);
+  b.add_task(mem, DmaDir::S2MM, gather_ch, first_id, static_cast<uint32_t>(mine.size()));
   b.add_route(ep(core, 0), {ep(mem, gather_ch)});
 }
 
@@ -252,6 +381,18 @@ std::vector<ShareLoad> prefetch_loads(const LayerPlan& p, const schedule::DdrPla
   }
   const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.wio.pf_group));
   for (uint32_t m = 0; m < columns; ++m) v[m] = ShareLoad{wg.share_addr.at(m), wg.share_bytes.at(m), p.wio.pf_slot};
+  return v;
+}
+
+// Memtile MM2S channels for WRITE: `first`, then the lowest channel above `used` (channels
+// 0..used are taken by bands and weights) that is not `first`, if the memtile has one.
+std::vector<uint8_t> write_channels(const target::TargetModel& tm, uint32_t first, uint32_t used) {
+  std::vector<uint8_t> v{static_cast<uint8_t>(first)};
+  for (uint32_t ch = used + 1; ch < tm.channels(isa::TileKind::Mem, DmaDir::MM2S); ++ch)
+    if (ch != first) {
+      v.push_back(static_cast<uint8_t>(ch));
+      break;
+    }
   return v;
 }
 
@@ -337,6 +478,11 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
                  load_per_band(p));
       b.add_route(ep(shim, 0), {ep(mem, 0)});
     }
+    // WRITE: on channel rows + 1, and a second one past the weight channels if there is one.
+    const uint32_t weight_chs = !p.wio.load_wm ? 0
+                                : p.col_groups ? rows
+                                               : static_cast<uint32_t>(served_rows(cw.col, p.rows(), C).size());
+    const std::vector<WritePart> wparts = write_parts(p, cw, write_channels(tm, rows + 1, weight_chs), tm);
     // LOADFM: bands broadcast to every working core of the column.
     stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p));
     std::vector<StreamEndpoint> fm_dsts;
@@ -382,10 +528,10 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
       }
       // WRITEFM.
-      gather(b, p, cw, core, tm, r, static_cast<uint8_t>(2 + r), rows);
+      gather(b, p, cw, core, tm, r, static_cast<uint8_t>(2 + r), wparts);
     }
-    // WRITE once every row's channels have landed.
-    write_back(b, p, cw, y, tm, static_cast<uint8_t>(rows + 1), static_cast<uint8_t>(rows));
+    // WRITE as the rows' channels land.
+    write_back(b, p, cw, y, tm, wparts);
   }
   for (const ColumnWork& cw : p.cols) {
     const schedule::WeightGroup& wg = group_of(cw);
@@ -451,8 +597,9 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
       prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
     }
-    gather(b, p, cw, core, tm, 0, 2, 1);
-    write_back(b, p, cw, y, tm, 1, 1);
+    const std::vector<WritePart> wparts = write_parts(p, cw, write_channels(tm, 1, 1), tm);
+    gather(b, p, cw, core, tm, 0, 2, wparts);
+    write_back(b, p, cw, y, tm, wparts);
   }
   // A pool leaves shim MM2S1 / memtile S2MM1 free: it can prefetch the next conv's weights.
   const std::vector<ShareLoad> pf = prefetch_loads(p, ddr, tm.columns());
@@ -515,8 +662,9 @@ void lower_add(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const sc
       prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreBProd, 1));
       prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
     }
-    gather(b, p, cw, core, tm, 0, 2, 1);
-    write_back(b, p, cw, y, tm, 2, 1);
+    const std::vector<WritePart> wparts = write_parts(p, cw, write_channels(tm, 2, 2), tm);
+    gather(b, p, cw, core, tm, 0, 2, wparts);
+    write_back(b, p, cw, y, tm, wparts);
   }
 }
 

@@ -14,7 +14,9 @@ namespace saie::lower {
 // Lock numbers. Memtile: one lock per incoming stream that gates an outgoing one.
 inline constexpr uint8_t kMemLockIn = 0;   // input slice landed (released once)
 inline constexpr uint8_t kMemLockW = 1;    // weights landed (released once per core row) / add: operand B landed
-inline constexpr uint8_t kMemLockOut = 2;  // a core row's output channels landed (one release per core row)
+inline constexpr uint8_t kMemLockOut = 2;  // a core row's output channels landed (one release per core row and band)
+inline constexpr uint8_t kMemLockSpace = 3;  // band parts the gathers may land before WRITE takes them (when needed)
+inline constexpr uint8_t kMemLockOut2 = 4, kMemLockSpace2 = 5;  // the same for the second WRITE part (bottom bands)
 // Core tile (ping-pong pairs: *_prod counts free buffers, init 2; *_cons counts full ones, init 0).
 inline constexpr uint8_t kCoreInProd = 0, kCoreInCons = 1;
 inline constexpr uint8_t kCoreOutProd = 2, kCoreOutCons = 3;
