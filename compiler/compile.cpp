@@ -12,6 +12,7 @@
 #include "compiler/passes/passes.h"
 #include "compiler/schedule/ddr_plan.h"
 #include "compiler/schedule/layer_plan.h"
+#include "compiler/schedule/residency.h"
 #include "compiler/target/target_model.h"
 
 namespace saie::compiler {
@@ -131,7 +132,12 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
     if (conv_like && p.wio.load_w) {
       const schedule::WeightGroup& wg =
           ddr.weights.at(static_cast<size_t>(p.node)).groups.at(static_cast<size_t>(p.group_of(cw)));
-      t.loadw_bytes = std::max<uint64_t>(t.loadw_bytes, p.col_groups ? wg.bytes : wg.max_share());
+      t.loadw_bytes = std::max<uint64_t>(t.loadw_bytes, p.own_weights() ? wg.bytes : wg.max_share());
+    }
+    if (p.fused) {  // the residual shares LOADW's channel; its bands go to the cores beside the input
+      t.loadw_bytes += p.slice_out_bytes(cw);
+      for (uint32_t r = 0; r < p.rows_of(cw); ++r)
+        t.loadfm_b_bytes = std::max<uint64_t>(t.loadfm_b_bytes, p.band_out_bytes(cw, r));
     }
   }
   if (add) {
@@ -142,7 +148,7 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
   } else if (p.wio.pf_node >= 0) {
     const schedule::WeightGroup& pg =
         ddr.weights.at(static_cast<size_t>(p.wio.pf_node)).groups.at(static_cast<size_t>(p.wio.pf_group));
-    t.loadw_bytes += p.wio.pf_col_groups ? pg.bytes : pg.max_share();
+    t.loadw_bytes += p.wio.pf_col_groups || p.wio.pf_whole ? pg.bytes : pg.max_share();
   }
   if (p.skip_write) t.write_bytes = 0;
   return t;
@@ -158,152 +164,19 @@ bool same_or_fewer_columns(const schedule::LayerPlan& a, const schedule::LayerPl
   return true;
 }
 
-// Where each conv piece's weights come from. A piece directly after a piece of the same weight
-// group keeps the cores' copy (no LOADW, no LOADWM). With weight slots (ddr.slot_bytes > 0) a
-// piece whose group is already in a memtile slot skips LOADW, and a new group is prefetched
-// into the other slot by the phase just before it (a conv or pool phase; an add's shim
-// channels are busy, so a piece after an add loads its own).
-void assign_weight_io(std::vector<schedule::LayerPlan>& plans, const schedule::DdrPlan& ddr) {
-  const bool slots = ddr.slot_bytes > 0;
-  std::pair<int, int> content[2] = {{-1, -1}, {-1, -1}};
-  int active = 0;
+// A conv piece directly after a piece of the same weight group over the same or fewer columns
+// keeps the cores' copy (no LOADWM, no memtile copy needed). Where the other pieces' weights
+// come from (LOADW in their phase, or prefetched by the phase before) is decided with the memtile
+// allocation (residency.h).
+void assign_weight_io(std::vector<schedule::LayerPlan>& plans) {
   for (size_t k = 0; k < plans.size(); ++k) {
     schedule::LayerPlan& p = plans[k];
     if (!ir::has_weights(p.op)) continue;
-    const std::pair<int, int> key{p.node, p.group};
     const schedule::LayerPlan* prev = k > 0 ? &plans[k - 1] : nullptr;
     const bool cores_hold = prev && ir::has_weights(prev->op) && prev->node == p.node && prev->group == p.group &&
                             prev->col_groups == p.col_groups && same_or_fewer_columns(*prev, p);
     p.wio.load_wm = !cores_hold;
-    if (!slots) {
-      p.wio.load_w = !cores_hold;
-      continue;
-    }
-    if (content[active] == key) {
-      p.wio.load_w = false;
-    } else {
-      active = 1 - active;
-      content[active] = key;
-      if (prev && prev->op != ir::OpKind::Add && !cores_hold) {
-        plans[k - 1].wio.pf_node = p.node;
-        plans[k - 1].wio.pf_group = p.group;
-        plans[k - 1].wio.pf_col_groups = p.col_groups;
-        plans[k - 1].wio.pf_slot = ddr.slot_addr[active];
-        p.wio.load_w = false;
-      } else {
-        p.wio.load_w = true;
-      }
-    }
-    p.mem.w = ddr.slot_addr[active];
-  }
-}
-
-// Same array column computing the same output columns.
-bool same_output_columns(const schedule::ColumnWork& a, const schedule::ColumnWork& b) {
-  return a.col == b.col && a.w0 == b.w0 && a.w1 == b.w1;
-}
-
-// Places regions of the given sizes (64-byte aligned) first-fit in [0, cap) around the fixed
-// region [fixed, fixed + fixed_bytes). Returns false when they do not fit.
-bool place_around(uint64_t fixed, uint64_t fixed_bytes, uint64_t cap, const std::vector<uint64_t>& sizes,
-                  std::vector<uint32_t>& addrs) {
-  std::vector<std::pair<uint64_t, uint64_t>> free{{0, fixed}, {schedule::align_up(fixed + fixed_bytes, 64), cap}};
-  addrs.clear();
-  for (uint64_t sz : sizes) {
-    bool placed = false;
-    for (auto& [a, e] : free) {
-      const uint64_t start = schedule::align_up(a, 64);
-      if (start + sz <= e) {
-        addrs.push_back(static_cast<uint32_t>(start));
-        a = start + sz;
-        placed = true;
-        break;
-      }
-    }
-    if (!placed) return false;
-  }
-  return true;
-}
-
-// Memtile residency: when a phase's input is the output slice the previous phase just left in
-// the same memtiles, in the same layout (single pieces, same width split, a 1x1 stride-1
-// unpadded conv or pool, or an add operand, with all channels), the phase reads it there
-// instead of loading it from DDR, and the producer skips its WRITE when this phase is its
-// only consumer.
-void chain_residency(std::vector<schedule::LayerPlan>& plans, const ir::Graph& g, const schedule::DdrPlan& ddr,
-                     const target::TargetModel& tm) {
-  std::vector<int> uses(g.nodes.size(), 0);
-  for (const ir::Node& n : g.nodes)
-    for (int in : n.inputs) ++uses.at(static_cast<size_t>(in));
-  const uint64_t cap = ddr.slot_bytes > 0 ? ddr.slot_addr[0] : tm.memtile_memory_bytes();
-  for (size_t k = 1; k < plans.size(); ++k) {
-    schedule::LayerPlan& prod = plans[k - 1];
-    schedule::LayerPlan& q = plans[k];
-    // Pieces of one layer that read the same input slice (group-innermost order): it stays.
-    if (prod.node == q.node && q.col_groups == prod.col_groups && q.out_row0 == prod.out_row0 &&
-        q.out_h == prod.out_h && q.in_c0 == prod.in_c0 && q.in_c_p == prod.in_c_p && q.mem.x == prod.mem.x &&
-        q.mem.x_bytes == prod.mem.x_bytes && q.cols.size() == prod.cols.size() &&
-        ir::has_weights(q.op)) {
-      bool same = true;
-      for (size_t c = 0; c < q.cols.size(); ++c)
-        same = same && same_output_columns(q.cols[c], prod.cols[c]) && q.cols[c].in_w0 == prod.cols[c].in_w0 &&
-               q.cols[c].wi == prod.cols[c].wi;
-      if (same) {
-        q.in_resident[0] = true;
-        continue;
-      }
-    }
-    // Single pieces (column-group pieces: one batch each), same split kind.
-    if (prod.pieces != 1 || q.pieces != 1 || prod.col_groups != q.col_groups) continue;
-    const ir::Node& qn = g.nodes.at(static_cast<size_t>(q.node));
-    const schedule::TensorBuffer& t = ddr.tensors.at(static_cast<size_t>(prod.node));
-    if (t.is_view()) continue;
-    int input = -1;
-    for (size_t i = 0; i < qn.inputs.size() && i < 2; ++i)
-      if (qn.inputs[i] == prod.node) input = static_cast<int>(i);
-    if (input < 0) continue;
-    if (qn.op == ir::OpKind::Add) {
-      if (qn.inputs[0] == qn.inputs[1]) continue;
-    } else if (input != 0 || q.kh != 1 || q.kw != 1 || q.sh != 1 || q.sw != 1 || qn.pad_h != 0 || qn.pad_w != 0) {
-      continue;
-    }
-    if (q.in_rows != prod.out_h || q.cols.size() != prod.cols.size()) continue;
-    if (q.in_off.at(static_cast<size_t>(input)) != std::pair<uint32_t, uint32_t>{t.ph, t.pw}) continue;
-    // Every column reads exactly the pixels and channels the producer left in its memtile.
-    bool same_cols = true;
-    for (size_t c = 0; c < q.cols.size(); ++c) {
-      const schedule::ColumnWork &a = q.cols[c], &b = prod.cols[c];
-      same_cols = same_cols && same_output_columns(a, b) && a.in_w0 == a.w0 && a.wi == a.wc() &&
-                  q.in_c0_of(a) == prod.out_c0_of(b) && q.in_cp_of(a) == prod.out_cp_of(b) &&
-                  (prod.col_groups || prod.out_cp_of(b) == t.cp);
-    }
-    if (!same_cols) continue;
-    // Re-place the consumer's other memtile regions around the resident slice.
-    const bool add = qn.op == ir::OpKind::Add;
-    const bool w_in_slot = !add && ddr.slot_bytes > 0;  // width-split convs keep weights in the slots
-    schedule::MemtileLayout m = q.mem;
-    const uint64_t resident_bytes = input == 0 ? m.x_bytes : m.w_bytes;
-    if (resident_bytes != prod.mem.y_bytes) continue;
-    std::vector<uint64_t> sizes;
-    if (input == 1) sizes.push_back(m.x_bytes);
-    else if (!w_in_slot && m.w_bytes > 0) sizes.push_back(m.w_bytes);
-    sizes.push_back(m.y_bytes);
-    std::vector<uint32_t> addrs;
-    if (!place_around(prod.mem.y, resident_bytes, cap, sizes, addrs)) continue;
-    size_t a = 0;
-    if (input == 0) {
-      m.x = prod.mem.y;
-      if (!w_in_slot && m.w_bytes > 0) m.w = addrs[a++];
-    } else {
-      m.w = prod.mem.y;
-      m.x = addrs[a++];
-    }
-    m.y = addrs[a++];
-    m.end = static_cast<uint32_t>(std::max<uint64_t>({uint64_t{m.x} + m.x_bytes, uint64_t{m.y} + m.y_bytes,
-                                                      uint64_t{prod.mem.y} + resident_bytes}));
-    q.mem = m;
-    q.in_resident[input] = true;
-    if (uses.at(static_cast<size_t>(prod.node)) == 1 && prod.node != g.output) prod.skip_write = true;
+    p.wio.load_w = !cores_hold;
   }
 }
 
@@ -311,13 +184,30 @@ void chain_residency(std::vector<schedule::LayerPlan>& plans, const ir::Graph& g
 
 CompileResult compile(ir::Graph gg, const config::ArrayConfig& cfg, const CompileOptions& opt) {
   check_config(cfg);
+  const target::TargetModel tm(cfg);
+  // fuse-add needs locks for its residual streams: memtile kMemLockRes0 + rows, core kCoreResCons.
+  const bool fuse_add = opt.fuse_add && tm.locks(isa::TileKind::Mem) > lower::kMemLockRes0 + tm.usable_core_rows() &&
+                        tm.locks(isa::TileKind::Core) > lower::kCoreResCons;
   try {
-    passes::run_default_passes(gg);
+    passes::PassOptions po;
+    if (!fuse_add) po.skip.push_back("fuse-add");
+    // A fused add saves two passes of its output over DDR (the conv's write and the add's read
+    // of it) but makes every memtile hold the conv's whole weight group instead of its share:
+    // worth it while the extra weight bytes read stay below the saved activation bytes.
+    po.fuse_add_worth = [&](const ir::Graph& g, int conv, int) {
+      const ir::Node& n = g.nodes.at(static_cast<size_t>(conv));
+      const uint32_t cin_p = schedule::round_up8(g.nodes.at(static_cast<size_t>(n.inputs.at(0))).out.c);
+      uint64_t nnz = 0;
+      for (uint32_t k : schedule::stored_blocks_per_row(n, cin_p, opt.dense)) nnz += k;
+      const uint64_t weights = nnz * 64 * n.kh * n.kw;
+      const uint64_t saved = 2ull * n.out.h * n.out.w * schedule::round_up8(n.out.c);
+      return uint64_t{tm.columns() - 1} * weights < saved;
+    };
+    passes::run_default_passes(gg, po);
   } catch (const std::exception& e) {
     throw CompileError("graph " + gg.name + ": " + e.what());
   }
   check_graph(gg);
-  const target::TargetModel tm(cfg);
 
   schedule::DdrPlan ddr;
   try {
@@ -370,8 +260,12 @@ CompileResult compile(ir::Graph gg, const config::ArrayConfig& cfg, const Compil
     std::vector<schedule::LayerPlan> pieces = schedule::plan_layer(gg, static_cast<int>(i), ddr, tm, opt.max_band_rows);
     for (schedule::LayerPlan& p : pieces) plans.push_back(std::move(p));
   }
-  if (opt.memtile_residency) chain_residency(plans, gg, ddr, tm);
-  assign_weight_io(plans, ddr);
+  assign_weight_io(plans);
+  try {
+    schedule::assign_residency(plans, gg, ddr, tm, opt.memtile_residency);
+  } catch (const std::logic_error& e) {
+    throw CompileError(std::string("internal: ") + e.what());
+  }
   size_t next_concat = 0;
   for (size_t k = 0; k < plans.size(); ++k) {
     while (next_concat < concat_at.size() && concat_at[next_concat] == k) listing << concat_lines[next_concat++] << "\n";

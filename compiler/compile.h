@@ -25,6 +25,9 @@ struct CompileOptions {
   // Let a phase read its input from the memtile where the previous phase left it (and skip
   // that producer's DDR write when nothing else reads it); false = every layer round-trips DDR.
   bool memtile_residency = true;
+  // Fold residual adds into the conv that produces one of their operands (pass fuse-add); false =
+  // every add is its own phase (for comparison).
+  bool fuse_add = true;
 };
 
 struct LayerReport {        // per phase, for the listing and the CLI

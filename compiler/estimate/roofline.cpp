@@ -49,10 +49,12 @@ traces::Roofline roofline(const ir::Graph& g, const config::ArrayConfig& cfg, bo
     l.layer = static_cast<uint32_t>(i);
     l.name = n.name;
     l.op = ir::op_name(n.op);
-    // Input bytes the windows touch (an add reads each operand whole).
-    for (int in : n.inputs) {
+    // Input bytes the windows touch (an add reads each operand whole, so does a conv's fused add
+    // its residual, inputs[1]).
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      const int in = n.inputs[k];
       const ir::Shape& s = g.nodes.at(static_cast<size_t>(in)).out;
-      if (n.op == ir::OpKind::Add)
+      if (n.op == ir::OpKind::Add || k > 0)
         l.input_bytes += s.elements();
       else
         l.input_bytes += uint64_t{touched(s.h, n.out.h, n.kh, n.stride_h, n.pad_h)} *

@@ -94,24 +94,35 @@ void stream_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t
   b.add_task(t, DmaDir::MM2S, ch, first_id, nb > 1 ? 2 : 1);
 }
 
-// The memtile side of LOAD (S2MM ch): a slice of `total` contiguous bytes at base. When
-// `per_band`, the first band's `first` bytes release `lock` once, then every further
-// `step` bytes (the rows the next band adds) release it again; otherwise one release at the end.
-void land_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t total, uint32_t first, uint32_t step,
-                uint32_t nb, uint8_t lock, bool per_band) {
-  if (!per_band || nb == 1) {
-    single(b, t, DmaDir::S2MM, ch, with_locks(make_bd(base, {DmaDim{total, 1}}), isa::kNoLock, 0, lock, 1));
-    return;
-  }
-  const uint16_t first_id = b.next_bd_id(t);
+// The memtile side of a LOAD: a slice of `total` contiguous bytes at base, as S2MM BDs (chained
+// by the caller). When `per_band`, the first band's `first` bytes release `lock` once, then every
+// further `step` bytes (the rows the next band adds) release it again; otherwise one release at
+// the end.
+std::vector<isa::BufferDescriptor> landing_bds(uint64_t base, uint32_t total, uint32_t first, uint32_t step,
+                                               uint32_t nb, uint8_t lock, bool per_band) {
+  if (!per_band || nb == 1) return {with_locks(make_bd(base, {DmaDim{total, 1}}), isa::kNoLock, 0, lock, 1)};
   isa::BufferDescriptor head = with_locks(make_bd(base, {DmaDim{first, 1}}), isa::kNoLock, 0, lock, 1);
-  head.next_bd = static_cast<int16_t>(first_id + 1);
-  b.add_bd(t, head);
-  isa::BufferDescriptor rest = with_locks(make_bd(uint64_t{base} + first, {DmaDim{step, 1}}), isa::kNoLock, 0, lock, 1);
+  isa::BufferDescriptor rest = with_locks(make_bd(base + first, {DmaDim{step, 1}}), isa::kNoLock, 0, lock, 1);
   rest.iter_count = nb - 1;
   rest.iter_stride = step;
-  b.add_bd(t, rest);
-  b.add_task(t, DmaDir::S2MM, ch, first_id, 2);
+  return {head, rest};
+}
+
+// Adds `bds` to tile t chained in order and starts them as one task on (dir, ch).
+void chain(PhaseBuilder& b, TileId t, DmaDir dir, uint8_t ch, std::vector<isa::BufferDescriptor> bds) {
+  if (bds.empty()) return;
+  const uint16_t first_id = b.next_bd_id(t);
+  for (size_t k = 0; k < bds.size(); ++k) {
+    if (k + 1 < bds.size()) bds[k].next_bd = static_cast<int16_t>(first_id + k + 1);
+    b.add_bd(t, bds[k]);
+  }
+  b.add_task(t, dir, ch, first_id, static_cast<uint32_t>(bds.size()));
+}
+
+// The memtile side of LOAD on S2MM ch (see landing_bds).
+void land_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t total, uint32_t first, uint32_t step,
+                uint32_t nb, uint8_t lock, bool per_band) {
+  chain(b, t, DmaDir::S2MM, ch, landing_bds(base, total, first, step, nb, lock, per_band));
 }
 
 StreamEndpoint ep(TileId t, uint32_t ch) { return StreamEndpoint{t, static_cast<uint8_t>(ch)}; }
@@ -334,37 +345,39 @@ std::vector<uint32_t> served_rows(uint32_t m, uint32_t rows, uint32_t columns) {
   return v;
 }
 
-// LOADW into memtile column m: the piece's own share (released on kMemLockW with `own_release`)
-// and/or a prefetch of a later piece's share (no lock), chained on shim MM2S1 -> memtile S2MM1.
+// What shim MM2S1 -> memtile S2MM1 carries in a phase, in order: the piece's own weights
+// (released on kMemLockW with `own_release`), a fused add's residual slice, a prefetch of a
+// later piece's weights (no lock). Each segment is one shim BD and its memtile BDs.
 struct ShareLoad {
   uint64_t ddr = 0, bytes = 0;
   uint32_t slot = 0;
 };
+struct LoadSegment {
+  isa::BufferDescriptor shim;
+  std::vector<isa::BufferDescriptor> mem;
+};
+LoadSegment contiguous_load(const ShareLoad& l, int16_t rel_lock, uint8_t rel_value) {
+  const DmaDim d{static_cast<uint32_t>(l.bytes), 1};
+  return {make_bd(l.ddr, {d}), {with_locks(make_bd(l.slot, {d}), isa::kNoLock, 0, rel_lock, rel_value)}};
+}
+void channel1_loads(PhaseBuilder& b, const target::TargetModel& tm, uint32_t m, const std::vector<LoadSegment>& segs) {
+  if (segs.empty()) return;
+  std::vector<isa::BufferDescriptor> shim_bds, mem_bds;
+  for (const LoadSegment& s : segs) {
+    shim_bds.push_back(s.shim);
+    mem_bds.insert(mem_bds.end(), s.mem.begin(), s.mem.end());
+  }
+  const TileId shim = tm.shim(m), mem = tm.memtile(m);
+  chain(b, shim, DmaDir::MM2S, 1, shim_bds);
+  chain(b, mem, DmaDir::S2MM, 1, mem_bds);
+  b.add_route(StreamEndpoint{shim, 1}, {StreamEndpoint{mem, 1}});
+}
 void weight_loads(PhaseBuilder& b, const target::TargetModel& tm, uint32_t m, const ShareLoad* own, uint8_t own_release,
                   const ShareLoad* pf) {
-  std::vector<std::pair<isa::BufferDescriptor, isa::BufferDescriptor>> parts;  // (shim, memtile)
-  if (own && own->bytes > 0)
-    parts.emplace_back(make_bd(own->ddr, {DmaDim{static_cast<uint32_t>(own->bytes), 1}}),
-                       with_locks(make_bd(own->slot, {DmaDim{static_cast<uint32_t>(own->bytes), 1}}), isa::kNoLock, 0,
-                                  kMemLockW, own_release));
-  if (pf && pf->bytes > 0)
-    parts.emplace_back(make_bd(pf->ddr, {DmaDim{static_cast<uint32_t>(pf->bytes), 1}}),
-                       make_bd(pf->slot, {DmaDim{static_cast<uint32_t>(pf->bytes), 1}}));
-  if (parts.empty()) return;
-  const TileId shim = tm.shim(m), mem = tm.memtile(m);
-  const uint16_t s0 = b.next_bd_id(shim), m0 = b.next_bd_id(mem);
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i + 1 < parts.size()) {
-      parts[i].first.next_bd = static_cast<int16_t>(s0 + i + 1);
-      parts[i].second.next_bd = static_cast<int16_t>(m0 + i + 1);
-    }
-    b.add_bd(shim, parts[i].first);
-    b.add_bd(mem, parts[i].second);
-  }
-  const auto n = static_cast<uint32_t>(parts.size());
-  b.add_task(shim, DmaDir::MM2S, 1, s0, n);
-  b.add_task(mem, DmaDir::S2MM, 1, m0, n);
-  b.add_route(StreamEndpoint{shim, 1}, {StreamEndpoint{mem, 1}});
+  std::vector<LoadSegment> segs;
+  if (own && own->bytes > 0) segs.push_back(contiguous_load(*own, kMemLockW, own_release));
+  if (pf && pf->bytes > 0) segs.push_back(contiguous_load(*pf, isa::kNoLock, 0));
+  channel1_loads(b, tm, m, segs);
 }
 
 // The prefetch a phase carries (wio.pf_*), as per-memtile loads; empty when none.
@@ -375,12 +388,14 @@ std::vector<ShareLoad> prefetch_loads(const LayerPlan& p, const schedule::DdrPla
   if (p.wio.pf_col_groups) {  // memtile m: the whole group its column will compute
     for (uint32_t m = 0; m < columns; ++m) {
       const size_t gi = static_cast<size_t>(p.wio.pf_group) + m;
-      if (gi < lw.groups.size()) v[m] = ShareLoad{lw.groups[gi].ddr_addr, lw.groups[gi].bytes, p.wio.pf_slot};
+      if (gi < lw.groups.size()) v[m] = ShareLoad{lw.groups[gi].ddr_addr, lw.groups[gi].bytes, p.wio.pf_addr};
     }
     return v;
   }
   const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.wio.pf_group));
-  for (uint32_t m = 0; m < columns; ++m) v[m] = ShareLoad{wg.share_addr.at(m), wg.share_bytes.at(m), p.wio.pf_slot};
+  for (uint32_t m = 0; m < columns; ++m)
+    v[m] = p.wio.pf_whole ? ShareLoad{wg.ddr_addr, wg.bytes, p.wio.pf_addr}  // fused add: every memtile all of it
+                          : ShareLoad{wg.share_addr.at(m), wg.share_bytes.at(m), p.wio.pf_addr};
   return v;
 }
 
@@ -411,10 +426,21 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   auto group_of = [&](const ColumnWork& cw) -> const schedule::WeightGroup& {
     return lw.groups.at(static_cast<size_t>(p.group_of(cw)));
   };
+  // Fused add: (conv output, residual) multipliers, from the add's own operand order.
+  ir::RequantPair res_rq;
+  if (p.fused) {
+    const double sy = n.out_scale, sc = n.pre_add_scale;
+    const double sr = g.nodes.at(static_cast<size_t>(n.inputs.at(1))).out_scale;
+    const ir::RequantPair pr = n.residual_first ? ir::make_requant_pair(sr / sy, sc / sy) : ir::make_requant_pair(sc / sy, sr / sy);
+    res_rq = pr;
+    if (n.residual_first) std::swap(res_rq.mult_a, res_rq.mult_b);
+  }
 
-  if (p.col_groups) {
-    // Column groups: memtile c loads its column's whole group (LOADW) and sends each row's
-    // blob to that row's core of its own column (LOADWM).
+  const TensorBuffer* res = p.fused ? &ddr.tensors.at(static_cast<size_t>(n.inputs.at(1))) : nullptr;
+  if (p.own_weights()) {
+    // Column groups, or a fused add: memtile c loads its column's whole group (LOADW) and sends
+    // each row's blob to that row's core of its own column (LOADWM); with a fused add the same
+    // channel then sends that core its channels of every residual band.
     for (uint32_t m = 0; m < C; ++m) {
       if (!working[m]) {
         weight_loads(b, tm, m, nullptr, 0, &pf[m]);
@@ -425,19 +451,58 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       const TileId mem = tm.memtile(m);
       const auto nrows = static_cast<uint8_t>(wg.count);
       mem_locks(b, mem, p.wio.load_w ? 0 : nrows, resident_lock(p, 0));
-      const ShareLoad own{wg.ddr_addr, wg.bytes, p.mem.w};
-      weight_loads(b, tm, m, p.wio.load_w ? &own : nullptr, nrows, &pf[m]);
-      if (!p.wio.load_wm) continue;
+      std::vector<LoadSegment> segs;
+      if (p.wio.load_w) segs.push_back(contiguous_load(ShareLoad{wg.ddr_addr, wg.bytes, p.mem.w}, kMemLockW, nrows));
+      const bool res_per_band = load_per_band(p);
+      const uint32_t pitch = p.out_cp_of(cw), res_band = p.bh * cw.wc() * pitch;
+      if (res) {
+        // The residual slice lands in mem.r (band by band when the bands fit a lock) and passes
+        // down the core rows' channels like a bucket brigade: row r's channel sends band i once
+        // kMemLockRes0 + r says it may (landed, or row r - 1 has sent it) and then tells row r + 1.
+        // A resident residual (left by an earlier phase) has landed already.
+        for (uint32_t r = 0; r <= wg.count; ++r)
+          b.add_lock(mem, static_cast<uint8_t>(kMemLockRes0 + r), r == 0 ? resident_lock(p, 1) : 0);
+        if (!p.in_resident[1])
+          segs.push_back(LoadSegment{ddr_box(*res, {res->ph + p.out_row0, res->pw}, cw.w0, cw.wc(), p.out_h,
+                                             p.out_c0_of(cw), pitch),
+                                     landing_bds(p.mem.r, p.slice_out_bytes(cw), res_band, res_band, p.nb, kMemLockRes0,
+                                                 res_per_band)});
+      }
+      if (pf[m].bytes > 0) segs.push_back(contiguous_load(pf[m], isa::kNoLock, 0));
+      channel1_loads(b, tm, m, segs);
       for (uint32_t r = 0; r < wg.count; ++r) {
         const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
-        single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + r),
-               with_locks(make_bd(p.mem.w + (blob.ddr_addr - wg.ddr_addr), {DmaDim{blob.bytes(), 1}}), kMemLockW, 1,
-                          isa::kNoLock, 0));
-        b.add_route(ep(mem, 1 + r), {ep(tm.core(m, r), 1)});
+        std::vector<isa::BufferDescriptor> bds;
+        if (p.wio.load_wm)
+          bds.push_back(with_locks(make_bd(p.mem.w + (blob.ddr_addr - wg.ddr_addr), {DmaDim{blob.bytes(), 1}}),
+                                   kMemLockW, 1, isa::kNoLock, 0));
+        if (res) {
+          const auto [oc0, oc1] = p.row_oc_of(cw).at(r);
+          const auto acq = static_cast<uint8_t>(kMemLockRes0 + r);
+          const int16_t rel = r + 1 < wg.count ? static_cast<int16_t>(kMemLockRes0 + r + 1) : isa::kNoLock;
+          auto band_bd = [&](uint32_t band0, uint32_t count, bool acquire) {
+            isa::BufferDescriptor bd = with_locks(
+                make_bd(uint64_t{p.mem.r} + uint64_t{band0} * res_band + oc0,
+                        {DmaDim{oc1 - oc0, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)},
+                         DmaDim{p.bh, static_cast<int32_t>(cw.wc() * pitch)}}),
+                acquire ? static_cast<int16_t>(acq) : isa::kNoLock, acquire ? 1 : 0, rel, rel == isa::kNoLock ? 0 : 1);
+            bd.iter_count = count;
+            bd.iter_stride = res_band;
+            return bd;
+          };
+          if (r == 0 && !res_per_band && p.nb > 1) {  // the whole slice lands before its first band goes
+            bds.push_back(band_bd(0, 1, true));
+            bds.push_back(band_bd(1, p.nb - 1, false));
+          } else {
+            bds.push_back(band_bd(0, p.nb, true));
+          }
+        }
+        chain(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + r), bds);
+        if (!bds.empty()) b.add_route(ep(mem, 1 + r), {ep(tm.core(m, r), 1)});
       }
     }
   } else {
-    // Width split: memtile m loads its share of the group (LOADW, unless already in its slot)
+    // Width split: memtile m loads its share of the group (LOADW, unless already there)
     // and broadcasts each served row's blob along that core row to every working column
     // (LOADWM, unless the cores still hold it). A memtile that only prefetches gets just the load.
     const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group));
@@ -479,9 +544,10 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       b.add_route(ep(shim, 0), {ep(mem, 0)});
     }
     // WRITE: on channel rows + 1, and a second one past the weight channels if there is one.
-    const uint32_t weight_chs = !p.wio.load_wm ? 0
-                                : p.col_groups ? rows
-                                               : static_cast<uint32_t>(served_rows(cw.col, p.rows(), C).size());
+    const uint32_t weight_chs = p.fused             ? rows  // blobs and residual bands, one channel per row
+                                : !p.wio.load_wm    ? 0
+                                : p.col_groups      ? rows
+                                                    : static_cast<uint32_t>(served_rows(cw.col, p.rows(), C).size());
     const std::vector<WritePart> wparts = write_parts(p, cw, write_channels(tm, rows + 1, weight_chs), tm);
     // LOADFM: bands broadcast to every working core of the column.
     stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p));
@@ -492,9 +558,23 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       const TileId core = tm.core(cw.col, r);
       const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
       core_locks(b, core, true, false, !p.wio.load_wm);
-      if (p.wio.load_wm)
-        single(b, core, DmaDir::S2MM, 1,
-               with_locks(make_bd(p.core.weights, {DmaDim{blob.bytes(), 1}}), isa::kNoLock, 0, kCoreWCons, 1));
+      // S2MM1: the weights (unless held), then with a fused add the residual bands, ping-pong.
+      {
+        const uint16_t w_id = b.next_bd_id(core);
+        if (p.wio.load_wm) {
+          isa::BufferDescriptor wbd =
+              with_locks(make_bd(p.core.weights, {DmaDim{blob.bytes(), 1}}), isa::kNoLock, 0, kCoreWCons, 1);
+          if (p.fused) wbd.next_bd = static_cast<int16_t>(w_id + 1);
+          b.add_bd(core, wbd);
+        }
+        if (p.fused) {
+          b.add_lock(core, kCoreResProd, 2);
+          b.add_lock(core, kCoreResCons, 0);
+          ping_pong(b, core, p.core.res, p.band_out_bytes(cw, r), kCoreResProd, kCoreResCons);
+        }
+        if (p.wio.load_wm || p.fused)
+          b.add_task(core, DmaDir::S2MM, 1, w_id, (p.wio.load_wm ? 1 : 0) + (p.fused ? p.nb : 0));
+      }
       // Input bands, ping-pong.
       const uint16_t in_start = ping_pong(b, core, p.core.in, p.band_in_bytes(cw), kCoreInProd, kCoreInCons);
       b.add_task(core, DmaDir::S2MM, 0, in_start, p.nb);
@@ -503,6 +583,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreWCons, 1));
       for (uint32_t band = 0; band < p.nb; ++band) {
         prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
+        if (p.fused) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreResCons, 1));
         prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
         isa::CoreOp op;
         op.kind = isa::CoreOpKind::Conv;
@@ -511,7 +592,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         a.in_h = p.band_in_rows;
         a.in_w = cw.wi;
         a.in_c = p.in_c_p;
-        a.out_addr = p.core.out[band % 2];
+        a.out_addr = p.fused ? p.core.tmp : p.core.out[band % 2];
         a.out_h = p.bh;
         a.out_w = cw.wc();
         a.out_c = blob.out_c();
@@ -521,10 +602,25 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         a.kw = static_cast<uint8_t>(p.kw);
         a.stride_h = static_cast<uint8_t>(p.sh);
         a.stride_w = static_cast<uint8_t>(p.sw);
-        a.relu = n.relu ? 1 : 0;
+        a.relu = ir::conv_relu(n) ? 1 : 0;
         op.label = band_label(p, band);
         prog.ops.push_back(op);
+        if (p.fused) {  // the residual add, exactly the Add the graph had
+          isa::CoreOp add;
+          add.kind = isa::CoreOpKind::Add;
+          add.add.a_addr = p.core.tmp;
+          add.add.b_addr = p.core.res[band % 2];
+          add.add.out_addr = p.core.out[band % 2];
+          add.add.n = p.band_out_bytes(cw, r);
+          add.add.mult_a = res_rq.mult_a;
+          add.add.mult_b = res_rq.mult_b;
+          add.add.shift = res_rq.shift;
+          add.add.relu = n.relu ? 1 : 0;
+          add.label = band_label(p, band) + " add";
+          prog.ops.push_back(add);
+        }
         prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
+        if (p.fused) prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreResProd, 1));
         prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
       }
       // WRITEFM.

@@ -17,11 +17,13 @@ inline constexpr uint8_t kMemLockW = 1;    // weights landed (released once per 
 inline constexpr uint8_t kMemLockOut = 2;  // a core row's output channels landed (one release per core row and band)
 inline constexpr uint8_t kMemLockSpace = 3;  // band parts the gathers may land before WRITE takes them (when needed)
 inline constexpr uint8_t kMemLockOut2 = 4, kMemLockSpace2 = 5;  // the same for the second WRITE part (bottom bands)
+inline constexpr uint8_t kMemLockRes0 = 6;   // fused add: residual landed / passed to core row r (6 + r)
 // Core tile (ping-pong pairs: *_prod counts free buffers, init 2; *_cons counts full ones, init 0).
 inline constexpr uint8_t kCoreInProd = 0, kCoreInCons = 1;
 inline constexpr uint8_t kCoreOutProd = 2, kCoreOutCons = 3;
 inline constexpr uint8_t kCoreWCons = 4;                     // conv: weights arrived
 inline constexpr uint8_t kCoreBProd = 4, kCoreBCons = 5;     // add: operand B ping-pong
+inline constexpr uint8_t kCoreResProd = 6, kCoreResCons = 7;  // conv with a fused add: residual ping-pong
 
 isa::Phase lower_layer(const ir::Graph& g, const schedule::LayerPlan& plan, const schedule::DdrPlan& ddr,
                        const target::TargetModel& tm);

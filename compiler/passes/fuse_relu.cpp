@@ -7,16 +7,6 @@ namespace saie::passes {
 
 namespace {
 
-// Removes node `victim`, re-pointing every reference to it at `replacement` (< victim) and
-// shifting later indices down by one. Order stays topological because replacement < victim.
-void remove_node(ir::Graph& g, int victim, int replacement) {
-  auto remap = [&](int i) { return i == victim ? replacement : (i > victim ? i - 1 : i); };
-  g.nodes.erase(g.nodes.begin() + victim);
-  for (ir::Node& n : g.nodes)
-    for (int& in : n.inputs) in = remap(in);
-  g.output = remap(g.output);
-}
-
 // Returns true when one Relu was fused.
 bool fuse_one(ir::Graph& g) {
   for (size_t i = 1; i < g.nodes.size(); ++i) {

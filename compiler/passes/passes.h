@@ -1,6 +1,7 @@
 // passes.h — graph-to-graph rewrites run before lowering; one pass per file, named after it.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,16 +15,36 @@ namespace saie::passes {
 // g.output is fixed, node order stays topological. Repeats until nothing changes.
 void fuse_relu(ir::Graph& g);
 
+// "fuse-add": an Add one of whose operands is a Conv used only by that Add (not the graph output)
+// and whose other operand (the residual) comes earlier in the graph becomes part of that Conv
+// (ir::Node::pre_add_scale): the Conv takes the residual as inputs[1], carries the Add's scale,
+// ReLU and name ("conv+add"), and the Add is removed (its consumers read the Conv). Of two such
+// Convs, the later one. Runs after fuse-relu, so the Add's ReLU is already folded into it.
+// `worth(g, conv, add)`, when given, decides for each candidate whether to fuse it (the compiler
+// weighs what fusing costs on its target); none = fuse every candidate.
+using FuseAddWorth = std::function<bool(const ir::Graph&, int conv, int add)>;
+void fuse_add(ir::Graph& g, const FuseAddWorth& worth = {});
+
+// Removes node `victim`, re-pointing every reference to it at `replacement` (< victim) and
+// shifting later indices down by one. Order stays topological because replacement < victim.
+void remove_node(ir::Graph& g, int victim, int replacement);
+
+// What the passes may need from their caller (the compiler's view of its target).
+struct PassOptions {
+  std::vector<std::string> skip;  // passes not to run
+  FuseAddWorth fuse_add_worth;    // see fuse_add
+};
+
 struct Pass {
   const char* name;  // registered name, e.g. "fuse-relu" (file fuse_relu.cpp)
-  void (*run)(ir::Graph&);
+  void (*run)(ir::Graph&, const PassOptions&);
 };
 
 // The default pipeline, in order.
 const std::vector<Pass>& default_passes();
 
-// Validates g, then runs every default pass, validating after each. Throws std::runtime_error
-// ("after pass 'fuse-relu': node 'x': ...") on the first problem.
-void run_default_passes(ir::Graph& g);
+// Validates g, then runs every default pass not in opt.skip, validating after each. Throws
+// std::runtime_error ("after pass 'fuse-relu': node 'x': ...") on the first problem.
+void run_default_passes(ir::Graph& g, const PassOptions& opt = {});
 
 }  // namespace saie::passes

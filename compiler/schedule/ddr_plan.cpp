@@ -44,7 +44,7 @@ WeightBlob make_blob(const ir::Graph& g, const ir::Node& n, uint32_t cin_p, uint
   const float in_scale = g.nodes.at(n.inputs.at(0)).out_scale;
   for (uint32_t oc = oc_begin; oc < oc_end; ++oc) {
     if (oc < n.out.c) {
-      const double factor = double{in_scale} * double{n.weight_scales.at(oc)} / double{n.out_scale};
+      const double factor = double{in_scale} * double{n.weight_scales.at(oc)} / double{ir::conv_out_scale(n)};
       ir::Requant rq;
       try {
         rq = ir::make_requant(factor);
@@ -89,6 +89,69 @@ std::vector<std::pair<int, uint32_t>> concat_views(const ir::Graph& g) {
     }
   }
   return view;
+}
+
+// How a layer reads tensor t as its input `k`, when it can read t's output slice straight from
+// the memtile (residency.h): 1 = as its input slice (1x1 stride-1 unpadded conv, add operand A),
+// 2 = as an add's operand B or a fused add's residual; 0 = it cannot.
+int slice_reader(const ir::Node& c, size_t k) {
+  if (c.op == ir::OpKind::Add) return k == 0 ? 1 : 2;
+  if (c.op != ir::OpKind::Conv) return 0;
+  if (k == 1) return ir::has_fused_add(c) ? 2 : 0;
+  return c.kh == 1 && c.kw == 1 && c.stride_h == 1 && c.stride_w == 1 && c.pad_h == 0 && c.pad_w == 0 ? 1 : 0;
+}
+
+// Residency-aware tiling: a tensor whose producer and every reader read it as a whole slice can
+// stay in the memtiles if they all run as single width-split pieces; re-tile them so when the
+// planner's estimates (the readers need no LOAD, the producer no WRITE) say it pays.
+void retile_for_residency(const ir::Graph& g, DdrPlan& p, const target::TargetModel& tm, bool dense,
+                          const TilingOptions& base) {
+  const size_t n = g.nodes.size();
+  TilingOptions o = base;
+  o.single_piece = true;
+  std::vector<TilingOptions> mode(n, o);  // per layer: the residency flags accepted so far
+  std::vector<std::vector<std::pair<size_t, size_t>>> readers(n);  // (node, input index)
+  for (size_t i = 1; i < n; ++i)
+    for (size_t k = 0; k < g.nodes[i].inputs.size(); ++k)
+      readers[static_cast<size_t>(g.nodes[i].inputs[k])].emplace_back(i, k);
+  auto layer = [&](size_t i) {
+    const ir::OpKind op = g.nodes[i].op;
+    return op != ir::OpKind::Input && op != ir::OpKind::Concat;
+  };
+  for (size_t t = 1; t < n; ++t) {
+    if (!layer(t) || static_cast<int>(t) == g.output || p.tensors[t].is_view() || readers[t].empty()) continue;
+    bool ok = true;
+    for (const auto& [c, k] : readers[t]) ok = ok && layer(c) && slice_reader(g.nodes[c], k) != 0;
+    if (!ok) continue;
+    // Trial: t resident; every affected layer as one piece with its flags.
+    std::vector<std::pair<size_t, TilingOptions>> trial{{t, mode[t]}};
+    trial.back().second.output_resident = true;
+    for (const auto& [c, k] : readers[t]) {
+      auto it = std::find_if(trial.begin(), trial.end(), [&](const auto& e) { return e.first == c; });
+      if (it == trial.end()) {
+        trial.emplace_back(c, mode[c]);
+        it = trial.end() - 1;
+      }
+      (slice_reader(g.nodes[c], k) == 1 ? it->second.input_resident : it->second.residual_resident) = true;
+    }
+    double before = 0, after = 0;
+    std::vector<LayerTiling> tilings;
+    try {
+      for (const auto& [i, opt] : trial) {
+        before += p.tiling[i].est_cycles;
+        LayerTiling lt = choose_tiling(g, static_cast<int>(i), p.tensors, tm, dense, opt);
+        after += lt.est_cycles;
+        tilings.push_back(lt);
+      }
+    } catch (const compiler::CompileError&) {
+      ok = false;
+    }
+    if (!ok || after >= before) continue;
+    for (size_t j = 0; j < trial.size(); ++j) {
+      mode[trial[j].first] = trial[j].second;
+      p.tiling[trial[j].first] = tilings[j];
+    }
+  }
 }
 
 }  // namespace
@@ -153,40 +216,19 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
     t.pitch = c.pitch;
     t.addr = c.addr + view[i].second;
   }
-  // Tiling of every layer. First with the whole memtile for slices and weights; then, when the
-  // largest weight share leaves room, again with two weight slots carved off the top of the
-  // memtile (prefetch and reuse of weights across pieces, see DdrPlan). Falls back to the
-  // first tiling if the second does not fit.
+  // Tiling of every layer (weights assumed prefetched by the phase before: the memtile
+  // allocation (residency.h) prefetches wherever there is room).
   const std::vector<int> layers = [&] {
     std::vector<int> v;
     for (size_t i = 0; i < n; ++i)
       if (g.nodes[i].op != ir::OpKind::Input && g.nodes[i].op != ir::OpKind::Concat) v.push_back(static_cast<int>(i));
     return v;
   }();
-  for (int i : layers) p.tiling[static_cast<size_t>(i)] = choose_tiling(g, i, p.tensors, tm, dense, max_band_rows, 0, false, col_groups);
-  uint64_t share = 0;
-  for (int i : layers)
-    share = std::max(share, max_weight_share(g, i, p.tensors, tm, dense, p.tiling[static_cast<size_t>(i)]));
-  const uint64_t slot = align_up(share, 64);
-  if (share > 0 && 2 * slot < tm.memtile_memory_bytes()) {
-    const uint64_t cap = tm.memtile_memory_bytes() - 2 * slot;
-    try {
-      std::vector<LayerTiling> t2(n);
-      uint64_t share2 = 0;
-      for (int i : layers) {
-        t2[static_cast<size_t>(i)] = choose_tiling(g, i, p.tensors, tm, dense, max_band_rows, cap, true, col_groups);
-        share2 = std::max(share2, max_weight_share(g, i, p.tensors, tm, dense, t2[static_cast<size_t>(i)]));
-      }
-      if (share2 <= slot) {
-        p.tiling = std::move(t2);
-        p.slot_bytes = static_cast<uint32_t>(slot);
-        p.slot_addr[0] = static_cast<uint32_t>(cap);
-        p.slot_addr[1] = static_cast<uint32_t>(cap + slot);
-      }
-    } catch (const compiler::CompileError&) {
-      // keep the first tiling, without slots
-    }
-  }
+  TilingOptions topt;
+  topt.max_band_rows = max_band_rows;
+  topt.col_groups = col_groups;
+  for (int i : layers) p.tiling[static_cast<size_t>(i)] = choose_tiling(g, i, p.tensors, tm, dense, topt);
+  retile_for_residency(g, p, tm, dense, topt);
   // Weight blobs grouped to match the tiling, layer by layer, group by group; inside a group
   // ordered by serving memtile so each memtile's share is contiguous (one shim BD each).
   const uint32_t C = tm.columns();

@@ -105,11 +105,6 @@ struct DdrPlan {
   std::vector<LayerWeights> weights;  // index = node index; empty rows for non-conv nodes
   std::vector<LayerTiling> tiling;    // index = node index (Input/Concat: unused)
   uint64_t end = 0;                   // bytes needed
-  // Two memtile weight slots at the top of every memtile (slot_bytes 0: none, weights are
-  // placed per piece): a piece computes out of one while the next group's share is prefetched
-  // into the other, and consecutive pieces of one group reuse it without reloading.
-  uint32_t slot_bytes = 0;
-  uint32_t slot_addr[2] = {0, 0};
 };
 
 // Number of working core rows for a conv/fc with `block_rows` output block rows.

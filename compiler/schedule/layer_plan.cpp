@@ -21,6 +21,8 @@ uint32_t ceil_div(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
 struct Geometry {
   ir::OpKind op = ir::OpKind::Conv;
   bool conv_like = false, pool = false, add = false;
+  bool fused = false;     // conv with a fused residual add (ir::has_fused_add)
+  bool in_place = false;  // fused, and this conv is the residual's last reader: the output overwrites it
   uint32_t kh = 1, kw = 1, sh = 1, sw = 1, pad_h = 0, pad_w = 0;
   uint32_t in_c_p = 8, out_c_p = 8;  // whole-layer channels (input buffer cp, output buffer cp)
   uint32_t out_h = 1, out_w = 1;
@@ -33,6 +35,16 @@ Geometry geometry(const ir::Graph& g, int node, const std::vector<TensorBuffer>&
   ge.conv_like = ir::has_weights(n.op);
   ge.pool = n.op == ir::OpKind::MaxPool || n.op == ir::OpKind::AvgPool;
   ge.add = n.op == ir::OpKind::Add;
+  ge.fused = ir::has_fused_add(n);
+  if (ge.fused) {
+    // Output band i is written after every core has taken residual band i, into the same rows,
+    // columns and channels: the output can overwrite the residual when nothing reads it later.
+    const int res = n.inputs.at(1);
+    ge.in_place = true;
+    for (size_t j = static_cast<size_t>(node) + 1; j < g.nodes.size(); ++j)
+      for (int in : g.nodes[j].inputs) ge.in_place = ge.in_place && in != res;
+    ge.in_place = ge.in_place && res != g.output;
+  }
   if (!ge.conv_like && !ge.pool && !ge.add)
     throw compiler::CompileError("layer " + n.name + ": op " + ir::op_name(n.op) + " is not supported by lowering");
   if (!ge.add) {
@@ -89,6 +101,15 @@ CoreLayout core_layout(const Geometry& ge, uint32_t in_c, uint32_t bh, uint32_t 
     c.out[k] = static_cast<uint32_t>(a);
     a = align_up(a + c.out_bytes, kCoreAlign);
   }
+  if (ge.fused) {  // residual band ping/pong, and the conv's own output before the add
+    c.res_bytes = c.out_bytes;
+    for (int k = 0; k < 2; ++k) {
+      c.res[k] = static_cast<uint32_t>(a);
+      a = align_up(a + c.res_bytes, kCoreAlign);
+    }
+    c.tmp = static_cast<uint32_t>(a);
+    a = align_up(a + c.out_bytes, kCoreAlign);
+  }
   c.end = static_cast<uint32_t>(std::min<uint64_t>(a, 0xffffffffu));
   return c;
 }
@@ -105,16 +126,19 @@ struct PieceShape {
   uint64_t group_bytes = 0;    // LOADW bytes of the busiest memtile (its weight share)
   uint32_t nnz = 0;            // busiest core's stored blocks
   bool resident_in = false;    // the input slice is already in the memtile (no DDR LOAD)
+  bool resident_residual = false;  // fused add: the residual slice is already in the memtile
+  bool skip_write = false;     // the output slice stays in the memtile (no DDR WRITE)
 };
 
-// Memtile bytes of a piece: input slice, weight share (unless it lives in a slot; add:
-// operand B slice), output slice.
-uint64_t memtile_need(const Geometry& ge, const PieceShape& s, bool weights_in_slots) {
+// Memtile bytes of a piece: input slice, weight share (add: operand B slice), output slice.
+uint64_t memtile_need(const Geometry& ge, const PieceShape& s) {
   const uint64_t in_rows = uint64_t{s.rows - 1} * ge.sh + ge.kh;
   uint64_t a = align_up(in_rows * s.max_wi * s.in_c, kMemtileAlign);
-  const uint64_t w = ge.conv_like ? (weights_in_slots ? 0 : s.group_bytes) : ge.add ? uint64_t{s.rows} * s.max_wc * s.in_c : 0;
+  const uint64_t w = ge.conv_like ? s.group_bytes : ge.add ? uint64_t{s.rows} * s.max_wc * s.in_c : 0;
   a = align_up(a + w, kMemtileAlign);
-  return a + uint64_t{s.rows} * s.max_wc * s.out_c_piece;
+  const uint64_t out = uint64_t{s.rows} * s.max_wc * s.out_c_piece;
+  if (ge.fused && !ge.in_place) a = align_up(a + out, kMemtileAlign);  // the residual slice
+  return a + out;
 }
 
 // Estimated cycles of one column's band pipeline with band height bh: the ping-pong buffers let
@@ -129,12 +153,17 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
       s.resident_in ? band_in / bpc : std::max(band_in / bpc, double(bh) * ge.sh * s.max_wi * s.in_c / rd);
   const double t_out = double(bh) * s.max_wc * s.out_c_core / bpc;
   double t_comp = 0;
+  double t_res = 0;  // fused add: the residual band on the core's second input stream
   if (ge.conv_like)
     t_comp = double(isa::conv_cycles(bh, s.max_wc, s.out_c_core, ge.kh, ge.kw, s.nnz, costs));
   else if (ge.add)
     t_comp = std::max(double(isa::add_cycles(uint64_t{bh} * s.max_wc * s.in_c, costs)), t_in);  // B stream too
   else
     t_comp = double(isa::pool_cycles(bh, s.max_wc, s.in_c, ge.kh, ge.kw, costs));
+  if (ge.fused) {
+    t_comp += double(isa::add_cycles(uint64_t{bh} * s.max_wc * s.out_c_core, costs));
+    t_res = double(bh) * s.max_wc * s.out_c_core / bpc;
+  }
   t_comp += 4.0 * costs.lock_cycles;
   const uint32_t nb = s.rows / bh;
   // More bands than a 6-bit lock can count: the slice lands as a whole before the first band
@@ -142,7 +171,7 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
   double wait_slice = 0;
   if (nb > isa::kMaxLockValue && !s.resident_in)
     wait_slice = double((s.rows - bh) * ge.sh) * s.max_wi * s.in_c / rd;
-  return wait_slice + t_in + t_comp + t_out + (nb - 1) * std::max({t_in, t_comp, t_out});
+  return wait_slice + t_in + t_comp + t_out + (nb - 1) * std::max({t_in, t_comp, t_out, t_res});
 }
 
 struct BandChoice {
@@ -176,12 +205,14 @@ double piece_estimate(const Geometry& ge, const PieceShape& s, const BandChoice&
   const double bds = double(s.cols) * (6 + 5 * s.core_rows);
   const double setup = cfg.control.phase_setup_cycles + cfg.control.bd_setup_cycles * bds + cfg.ddr.latency_cycles;
   const double first_band = s.resident_in ? 0.0 : double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c / rd;
-  const double write = double(s.rows) * s.max_wc * s.out_c_piece / wr;
-  return setup + first_band + b.est + write;
+  const double write = s.skip_write ? 0.0 : double(s.rows) * s.max_wc * s.out_c_piece / wr;
+  // Fused add: the residual slice comes from DDR on the weights' channel, beside the pipeline.
+  const double residual = ge.fused && !s.resident_residual ? double(s.rows) * s.max_wc * s.out_c_piece / rd : 0.0;
+  return setup + first_band + std::max(b.est, residual) + write;
 }
 
 // Extra cycles the first piece of a weight group waits for its weights (LOADW unless
-// prefetched into a slot, then LOADWM, blocking) beyond its first band's rows.
+// prefetched by the phase before, then LOADWM, blocking) beyond its first band's rows.
 double weights_extra(const Geometry& ge, const PieceShape& s, uint32_t bh, bool prefetched, const target::TargetModel& tm) {
   if (!ge.conv_like) return 0;
   const double rd = tm.ddr_read_bytes_per_cycle(), bpc = tm.stream_bytes_per_cycle();
@@ -277,12 +308,16 @@ uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<Tensor
   const Geometry ge = geometry(g, node, tensors);
   const uint32_t R = working_rows(ge.out_c_p / 8, tm.usable_core_rows());
   const Grouping gr = conv_grouping(ge, stored_blocks_per_row(n, ge.in_c_p, dense), R, t.groups, tm.columns());
-  return t.col_groups ? gr.gbytes : gr.share;  // column groups keep a whole group per memtile
+  // Column groups and fused adds keep a whole group per memtile.
+  return t.col_groups || ge.fused ? gr.gbytes : gr.share;
 }
 
 LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
-                          const target::TargetModel& tm, bool dense, uint32_t max_band_rows, uint64_t mem_cap_in,
-                          bool weights_in_slots, bool allow_col_groups) {
+                          const target::TargetModel& tm, bool dense, const TilingOptions& opt) {
+  const uint32_t max_band_rows = opt.max_band_rows;
+  const uint64_t mem_cap_in = opt.mem_cap;
+  const bool weights_prefetched = true;  // the memtile allocation prefetches where there is room
+  const bool allow_col_groups = opt.col_groups && !opt.single_piece;
   const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
   const Geometry ge = geometry(g, node, tensors);
   const uint32_t C = tm.columns();
@@ -318,12 +353,16 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
   bool found = false;
   const uint32_t max_parts = ceil_div(ge.out_w, C);
   for (const Grouping& gr : groupings) {
+    if (opt.single_piece && gr.groups != 1) continue;
     uint32_t last_wc = 0;
-    for (uint32_t P = 1; P <= max_parts; ++P) {
+    for (uint32_t P = 1; P <= (opt.single_piece ? 1 : max_parts); ++P) {
       const uint32_t parts = C * P;
       PieceShape s = shape_of(gr);
-      s.group_bytes = gr.share;
+      s.group_bytes = ge.fused ? gr.gbytes : gr.share;  // fused add: every memtile holds the whole group
       s.cols = std::min(C, ge.out_w);
+      s.resident_in = opt.input_resident;
+      s.resident_residual = opt.residual_resident;
+      s.skip_write = opt.output_resident;
       for (uint32_t j = 0; j < std::min(parts, ge.out_w); ++j) {
         const ColumnWork cw = column_work(ge, parts, j, 0);
         s.max_wi = std::max(s.max_wi, cw.wi);
@@ -338,11 +377,11 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
         if (!choose_band(ge, one, tm, max_band_rows).ok) continue;
       }
       uint32_t tried = 0;
-      for (uint32_t nh = 1; nh <= ge.out_h && tried < 3; ++nh) {
+      for (uint32_t nh = 1; nh <= (opt.single_piece ? 1u : ge.out_h) && tried < 3; ++nh) {
         const uint32_t hc = ceil_div(ge.out_h, nh);
         if (nh > 1 && hc == ceil_div(ge.out_h, nh - 1)) continue;
         s.rows = hc;
-        if (memtile_need(ge, s, weights_in_slots) > mem_cap) continue;
+        if (memtile_need(ge, s) > mem_cap) continue;
         ++tried;
         // Two chunk heights at most (split_even): estimate each once.
         double est = 0, wextra = 0;
@@ -361,7 +400,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
             }
             prev_rows = rows;
             prev_est = piece_estimate(ge, sc, b, tm);
-            if (i == 0) wextra = weights_extra(ge, sc, b.bh, weights_in_slots, tm);
+            if (i == 0) wextra = weights_extra(ge, sc, b.bh, weights_prefetched, tm);
           }
           est += prev_est;
         }
@@ -369,7 +408,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
         est = est * double(gr.groups) * P + wextra * gr.groups;
         // Groups innermost instead: the pieces of one (height chunk, width part) share the
         // input slice, which stays in the memtile after the first of them (no LOAD), but every
-        // piece waits for its own weights (LOADWM; LOADW is prefetched with slots).
+        // piece waits for its own weights (LOADWM; LOADW is prefetched).
         bool inner = false;
         if (ge.conv_like && gr.groups > 1) {
           double est_in = 0;
@@ -385,9 +424,9 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
               break;
             }
             PieceShape first = sc;
-            first.resident_in = false;
-            est_in += piece_estimate(ge, first, b, tm) + weights_extra(ge, first, b.bh, weights_in_slots, tm) +
-                      (gr.groups - 1) * (piece_estimate(ge, sc, br, tm) + weights_extra(ge, sc, br.bh, weights_in_slots, tm));
+            first.resident_in = opt.input_resident;
+            est_in += piece_estimate(ge, first, b, tm) + weights_extra(ge, first, b.bh, weights_prefetched, tm) +
+                      (gr.groups - 1) * (piece_estimate(ge, sc, br, tm) + weights_extra(ge, sc, br.bh, weights_prefetched, tm));
           }
           est_in *= P;
           if (ok_in && est_in < est) {
@@ -422,11 +461,11 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
       const uint32_t hc = ceil_div(ge.out_h, nh);
       if (nh > 1 && hc == ceil_div(ge.out_h, nh - 1)) continue;
       s.rows = hc;
-      if (memtile_need(ge, s, weights_in_slots) > mem_cap) continue;
+      if (memtile_need(ge, s) > mem_cap) continue;
       ++tried;
       // Pieces run chunk by chunk, batch by batch: a conv's batches after the first read the
       // same whole-width input, which stays in the memtile; every batch waits for its weights
-      // (prefetched into a slot when there are slots).
+      // (prefetched by the phase before).
       double est = 0;
       bool ok = true;
       for (uint32_t i = 0; i < nh && ok; ++i) {
@@ -440,8 +479,8 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
           ok = false;
           break;
         }
-        est += piece_estimate(ge, sc, b, tm) + weights_extra(ge, sc, b.bh, weights_in_slots, tm) +
-               (batches - 1) * (piece_estimate(ge, sr, br, tm) + weights_extra(ge, sr, br.bh, weights_in_slots, tm));
+        est += piece_estimate(ge, sc, b, tm) + weights_extra(ge, sc, b.bh, weights_prefetched, tm) +
+               (batches - 1) * (piece_estimate(ge, sr, br, tm) + weights_extra(ge, sr, br.bh, weights_prefetched, tm));
       }
       if (!ok) continue;
       const uint32_t pieces = batches * nh;
@@ -456,6 +495,8 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
       }
     }
   }
+  if (!found && opt.single_piece)
+    throw compiler::CompileError("layer " + n.name + " does not fit as one width-split piece");
   if (!found) {
     const Grouping& gr = groupings.back();
     PieceShape s = shape_of(gr);
@@ -469,7 +510,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
                                  std::to_string(s.out_c_core) + " channel pieces: core needs " + std::to_string(cl.end) +
                                  " B (weights " + std::to_string(s.blob_bytes) + ") of " +
                                  std::to_string(tm.core_memory_bytes()) + ", memtile needs " +
-                                 std::to_string(memtile_need(ge, s, weights_in_slots)) + " B of " + std::to_string(mem_cap) +
+                                 std::to_string(memtile_need(ge, s)) + " B of " + std::to_string(mem_cap) +
                                  " (input-channel split is not implemented)");
   }
   return best;
@@ -536,13 +577,20 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     p.sh = ge.sh;
     p.sw = ge.sw;
     p.col_groups = t.col_groups;
+    p.fused = ge.fused;
+    p.in_place = ge.in_place;
     const auto [h0, h1] = split_even(ge.out_h, t.h_chunks, sp.hi);
     p.out_row0 = h0;
     p.out_h = h1 - h0;
     p.out_w = ge.out_w;
     p.in_rows = (p.out_h - 1) * p.sh + p.kh;
-    for (int in : n.inputs) {
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      const int in = n.inputs[k];
       const TensorBuffer& x = ddr.tensors.at(static_cast<size_t>(in));
+      if (ge.fused && k == 1) {  // the residual: the output's own rows and columns, no window
+        p.in_off.emplace_back(x.ph + h0, x.pw);
+        continue;
+      }
       const uint32_t r0 = x.ph - ge.pad_h + h0 * p.sh;
       p.in_off.emplace_back(r0, x.pw - ge.pad_w);
       if (r0 + p.in_rows > x.padded_h() || (p.out_w - 1) * p.sw + p.kw + (x.pw - ge.pad_w) > x.padded_w())
@@ -602,7 +650,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
           p.row_oc.emplace_back(b.oc_begin - wg.oc_begin, b.oc_end - wg.oc_begin);
         }
         note_blobs(wg);
-        group_bytes = wg.max_share();
+        group_bytes = ge.fused ? wg.bytes : wg.max_share();
       } else {
         const auto [c0, c1] = split_even(ge.in_c_p / 8, t.groups, sp.group);
         p.in_c0 = p.out_c0 = 8 * c0;
@@ -611,21 +659,22 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         max_out_c = p.out_c_p;
       }
     }
-    // Memtile: input slice, weights (add: operand B slice), output slice. With weight slots
-    // (DdrPlan) a width-split conv's share lives at the top of the memtile and the slices
-    // below ddr.slot_addr[0]; the slot actually used is set in wio by compile(). Column-group
-    // pieces keep their (whole) group next to the slices.
+    // Memtile: input slice, weights (add: operand B slice), output slice, placed as if the piece
+    // were alone; the memtile allocation (residency.h) places them among what else is alive.
     MemtileLayout& m = p.mem;
-    const bool slots = ge.conv_like && ddr.slot_bytes > 0;
     m.x = 0;
     m.x_bytes = p.in_rows * max_wi * p.in_c_p;
     m.w = align32(m.x + m.x_bytes, kMemtileAlign);
     m.w_bytes = ge.conv_like ? static_cast<uint32_t>(group_bytes) : ge.add ? p.out_h * max_wc * p.in_c_p : 0;
-    m.y = align32(uint64_t{m.w} + (slots ? 0 : m.w_bytes), kMemtileAlign);
-    if (slots) m.w = ddr.slot_addr[0];
+    m.y = align32(uint64_t{m.w} + m.w_bytes, kMemtileAlign);
     m.y_bytes = p.out_h * max_wc * p.out_c_p;
+    if (ge.fused) {  // the residual slice, then the output slice (the same one when in place)
+      m.r = m.y;
+      m.r_bytes = m.y_bytes;
+      if (!ge.in_place) m.y = align32(uint64_t{m.r} + m.r_bytes, kMemtileAlign);
+    }
     const uint64_t mem_end = uint64_t{m.y} + m.y_bytes;
-    const uint64_t cap = ddr.slot_bytes > 0 ? ddr.slot_addr[0] : tm.memtile_memory_bytes();
+    const uint64_t cap = tm.memtile_memory_bytes();
     if (mem_end > cap)
       throw compiler::CompileError("layer " + p.name + " does not fit: memtile needs " + std::to_string(mem_end) +
                                    " B > " + std::to_string(cap) + " B");

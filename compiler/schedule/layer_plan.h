@@ -41,14 +41,18 @@ struct CoreLayout {
   uint32_t b_bytes = 0;
   uint32_t out[2] = {0, 0};              // output band ping/pong
   uint32_t out_bytes = 0;
+  uint32_t res[2] = {0, 0};              // fused add: residual band ping/pong
+  uint32_t res_bytes = 0;
+  uint32_t tmp = 0;                      // fused add: the conv's output band before the add (out_bytes)
   uint32_t end = 0;                      // bytes used
 };
 
 // Memtile layout, identical in every working column.
 struct MemtileLayout {
   uint32_t x = 0, x_bytes = 0;  // input slice (add: operand A slice)
-  uint32_t w = 0, w_bytes = 0;  // the piece's weights (a slot when DdrPlan has slots; add: operand B slice)
+  uint32_t w = 0, w_bytes = 0;  // the piece's weights (add: operand B slice)
   uint32_t y = 0, y_bytes = 0;  // output slice
+  uint32_t r = 0, r_bytes = 0;  // fused add: the residual slice (the output slice's shape)
   uint32_t end = 0;
 };
 
@@ -60,11 +64,12 @@ struct MemtileLayout {
 struct WeightsIo {
   bool load_w = true;    // LOADW this piece's weights into mem.w (false: already there)
   bool load_wm = true;   // LOADWM memtile -> cores (false: the cores still hold this group)
-  // Prefetch during this phase (any conv or pool piece): the share of group `pf_group` of
-  // node `pf_node` into memtile address `pf_slot` (pf_node -1: none).
+  // Prefetch during this phase: the share of group `pf_group` of node `pf_node` into memtile
+  // address `pf_addr` (pf_node -1: none), where the next phase finds it.
   int pf_node = -1, pf_group = -1;
   bool pf_col_groups = false;  // the prefetched piece has column groups: memtile m loads group pf_group + m
-  uint32_t pf_slot = 0;
+  bool pf_whole = false;       // the prefetched piece has a fused add: every memtile loads all of group pf_group
+  uint32_t pf_addr = 0;
 };
 
 struct LayerPlan {
@@ -101,6 +106,11 @@ struct LayerPlan {
   bool skip_write = false;
 
   bool col_groups = false;   // see LayerTiling::col_groups; per-column values in ColumnWork
+  // Conv with a fused residual add: every memtile holds its column's whole weight group (col_groups:
+  // its own group) and sends each core row its blob, then that row's residual bands, on one channel.
+  bool fused = false;
+  bool in_place = false;  // fused, and the output overwrites the residual (mem.r == mem.y)
+  bool own_weights() const { return col_groups || fused; }
 
   // Per-column views (column-group pieces take them from the column, others from the piece).
   int group_of(const ColumnWork& c) const { return col_groups ? c.group : group; }
@@ -123,17 +133,25 @@ struct LayerPlan {
   uint32_t slice_out_bytes(const ColumnWork& c) const { return out_h * c.wc() * out_cp_of(c); }
 };
 
+// What the sub-volume search may choose and assume (see choose_tiling).
+struct TilingOptions {
+  uint32_t max_band_rows = 0;     // cap on the band height (0: none)
+  uint64_t mem_cap = 0;           // memtile bytes available to the piece (0: all of it)
+  bool col_groups = true;         // column-group pieces allowed
+  // Residency (residency.h): one width-split piece over the natural column split only, whose
+  // input / fused residual is already in the memtile and / or whose output stays there.
+  bool single_piece = false;
+  bool input_resident = false, residual_resident = false, output_resident = false;
+};
+
 // Sub-volume search for node `node` (Conv, Fc, MaxPool, AvgPool or Add): among the tilings
 // whose pieces fit core memory (weights + double-buffered bands) and memtile memory (input
 // slice + weight group + output slice), the one with the lowest estimated time (estimate of
 // every piece: phase set-up, LOADW + LOADWM before compute, the band pipeline, WRITE).
 // `tensors` must be final (plan_ddr). Throws compiler::CompileError naming the layer when even
-// the smallest piece does not fit.
-// mem_cap: memtile bytes available to the piece (0 = all); weights_in_slots: the weight share
-// lives in the DdrPlan's slots outside mem_cap, so only input and output slices count.
+// the smallest piece does not fit (with single_piece: when one piece does not).
 LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
-                          const target::TargetModel& tm, bool dense, uint32_t max_band_rows = 0,
-                          uint64_t mem_cap = 0, bool weights_in_slots = false, bool col_groups = true);
+                          const target::TargetModel& tm, bool dense, const TilingOptions& opt = {});
 
 // Largest per-memtile weight share of node `node` under tiling t (0 for non-conv nodes).
 uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,

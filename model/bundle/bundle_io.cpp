@@ -367,6 +367,10 @@ void write_bundle(const ir::Graph& g, const std::string& dir) {
   } catch (const std::exception& e) {
     fail(std::string("write_bundle: ") + e.what());
   }
+  for (const ir::Node& n : g.nodes)
+    if (ir::has_fused_add(n))
+      fail("write_bundle: node '" + n.name + "' carries a fused add (a compiler-internal form the bundle format has no "
+           "fields for)");
 
   ojson root;
   root["format"] = kFormat;

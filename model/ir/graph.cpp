@@ -153,7 +153,7 @@ void Graph::validate() const {
     if (n.op == OpKind::Concat) {
       if (n.inputs.size() < 2) fail("'concat' takes at least 2 inputs, has ", n.inputs.size());
     } else {
-      const size_t arity = n.op == OpKind::Add ? 2 : 1;
+      const size_t arity = n.op == OpKind::Add || has_fused_add(n) ? 2 : 1;
       if (n.inputs.size() != arity) fail("'", op_name(n.op), "' takes ", arity, " input(s), has ", n.inputs.size());
     }
     for (int in : n.inputs)
@@ -165,6 +165,14 @@ void Graph::validate() const {
     if (!weighted && (!n.weight.empty() || !n.bias.empty() || !n.weight_scales.empty() || n.sparse))
       fail("'", op_name(n.op), "' carries no weights, bias, scales or mask");
     if (n.relu && !(weighted || n.op == OpKind::Add)) fail("fused relu is only allowed on conv, fc and add");
+    if (n.pre_add_scale != 0) {
+      if (n.op != OpKind::Conv) fail("only a conv can carry a fused add");
+      if (!positive_finite(n.pre_add_scale)) fail("pre-add scale ", n.pre_add_scale, " is not positive and finite");
+      const Shape& r = nodes[static_cast<size_t>(n.inputs[1])].out;
+      if (!(r == n.out)) fail("residual shape ", shape_str(r), " differs from the output's ", shape_str(n.out));
+    } else if (n.pre_add_relu || n.residual_first) {
+      fail("pre-add relu or residual order set without a fused add");
+    }
 
     switch (n.op) {
       case OpKind::Conv:

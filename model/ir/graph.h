@@ -55,7 +55,20 @@ struct Node {
   std::vector<int32_t> bias;         // int32, scale = in_scale * weight_scale[oc]
   bool sparse = false;               // true: `mask` applies; false: dense (e.g. first conv)
   BlockMask mask;
+  // Conv only, set by the compiler pass "fuse-add" (never in a bundle): the conv also performs the
+  // residual Add that consumed it. inputs[1] is the residual; the conv's own int8 output has scale
+  // pre_add_scale and ReLU pre_add_relu; out_scale and relu are the add's. residual_first: the
+  // residual was the add's first operand (its requant pair is (residual, conv) in that order).
+  float pre_add_scale = 0;  // 0: no fused add
+  bool pre_add_relu = false;
+  bool residual_first = false;
 };
+
+// A conv carrying a fused residual add (see Node::pre_add_scale).
+inline bool has_fused_add(const Node& n) { return n.op == OpKind::Conv && n.pre_add_scale > 0; }
+// Scale and ReLU of a conv/fc's own (pre-add) int8 output: what its requantisation produces.
+inline float conv_out_scale(const Node& n) { return has_fused_add(n) ? n.pre_add_scale : n.out_scale; }
+inline bool conv_relu(const Node& n) { return has_fused_add(n) ? n.pre_add_relu : n.relu; }
 
 struct Provenance {
   std::string dataset;

@@ -19,6 +19,8 @@
 //   Concat:   y[y][x][off_k + c] = in_k[y][x][c], off_k = channels of inputs 0..k-1 (same scale:
 //             a copy, no requantisation).
 //   in_scale / sa / sb are the out_scale of the producing node.
+//   A conv with a fused add (compiler pass fuse-add): the conv as above with its pre-add scale
+//   and ReLU, then the Add above of its output and the residual, in the add's operand order.
 #include "model/reference/reference_executor.h"
 
 #include <algorithm>
@@ -48,7 +50,7 @@ Tensor run_conv(const Node& n, const Node& src, const Tensor& in) {
   Tensor out(n.out.elements());
   for (uint32_t oc = 0; oc < n.out.c; ++oc) {
     const ir::Requant r =
-        ir::make_requant(double{src.out_scale} * double{n.weight_scales[oc]} / double{n.out_scale});
+        ir::make_requant(double{src.out_scale} * double{n.weight_scales[oc]} / double{ir::conv_out_scale(n)});
     for (uint32_t oy = 0; oy < n.out.h; ++oy)
       for (uint32_t ox = 0; ox < n.out.w; ++ox) {
         int64_t acc = n.bias[oc];
@@ -63,7 +65,7 @@ Tensor run_conv(const Node& n, const Node& src, const Tensor& in) {
             for (uint32_t ic = 0; ic < cin; ++ic) acc += int64_t{a[ic]} * int64_t{w[ic]};
           }
         }
-        out[at(n.out, oy, ox, oc)] = isa::requantize(acc, r.mult, r.shift, n.relu);
+        out[at(n.out, oy, ox, oc)] = isa::requantize(acc, r.mult, r.shift, ir::conv_relu(n));
       }
   }
   return out;
@@ -97,9 +99,9 @@ Tensor run_pool(const Node& n, const Node& src, const Tensor& in) {
   return out;
 }
 
-Tensor run_add(const Node& n, const Node& sa, const Node& sb, const Tensor& a, const Tensor& b) {
-  const ir::RequantPair p = ir::make_requant_pair(double{sa.out_scale} / double{n.out_scale},
-                                                  double{sb.out_scale} / double{n.out_scale});
+// Add of a (scale sa) and b (scale sb) into n's scale and relu.
+Tensor run_add(const Node& n, float sa, float sb, const Tensor& a, const Tensor& b) {
+  const ir::RequantPair p = ir::make_requant_pair(double{sa} / double{n.out_scale}, double{sb} / double{n.out_scale});
   Tensor out(n.out.elements());
   for (size_t i = 0; i < out.size(); ++i) {
     int8_t y = isa::saturate_int8(isa::round_shift(int64_t{a[i]} * p.mult_a + int64_t{b[i]} * p.mult_b, p.shift));
@@ -137,11 +139,19 @@ std::vector<Tensor> run_all(const ir::Graph& g, const Tensor& input) {
     const Tensor& in = t[static_cast<size_t>(n.inputs[0])];
     switch (n.op) {
       case ir::OpKind::Conv:
-      case ir::OpKind::Fc: t[i] = run_conv(n, src, in); break;
+      case ir::OpKind::Fc:
+        t[i] = run_conv(n, src, in);
+        if (ir::has_fused_add(n)) {  // the add the compiler folded into this conv, exactly as an Add node
+          const size_t res = static_cast<size_t>(n.inputs[1]);
+          const float sr = g.nodes[res].out_scale, sc = n.pre_add_scale;
+          t[i] = n.residual_first ? run_add(n, sr, sc, t[res], t[i]) : run_add(n, sc, sr, t[i], t[res]);
+        }
+        break;
       case ir::OpKind::MaxPool:
       case ir::OpKind::AvgPool: t[i] = run_pool(n, src, in); break;
       case ir::OpKind::Add:
-        t[i] = run_add(n, src, g.nodes[static_cast<size_t>(n.inputs[1])], in, t[static_cast<size_t>(n.inputs[1])]);
+        t[i] = run_add(n, src.out_scale, g.nodes[static_cast<size_t>(n.inputs[1])].out_scale, in,
+                       t[static_cast<size_t>(n.inputs[1])]);
         break;
       case ir::OpKind::Relu:
         t[i] = in;

@@ -240,6 +240,82 @@ inline ir::Graph make_test_graph(uint32_t seed, bool sparse, const TestGraphOpti
   return g;
 }
 
+// A chain of ResNet bottleneck blocks (deterministic for a seed), to exercise fused residual adds
+// and activations kept on chip across several phases:
+//   input [h, w, c] -> stem 1x1 conv -> [h, w, wide] (relu)
+//   block k (k < blocks): conv1 1x1 -> [h, w, narrow] relu, conv2 3x3 p1 -> [h, w, narrow] relu,
+//     conv3 1x1 -> [h, w, wide], add (conv3 + block input) relu
+//   last block with a downsample: conv1 1x1, conv2 3x3 s2 p1 -> [h/2, w/2, narrow], conv3 1x1,
+//     downsample 1x1 s2 from the block input, add(conv3, downsample) relu
+//   gap avgpool -> [1, 1, wide], fc -> [1, 1, classes]
+struct ResidualChainOptions {
+  uint32_t h = 16, w = 16, c = 8;  // h = w, even
+  uint32_t wide = 32, narrow = 16, blocks = 2, classes = 10;
+  double sparsity = 0.5;
+};
+inline ir::Graph make_residual_chain_graph(uint32_t seed, bool sparse, const ResidualChainOptions& opt = {}) {
+  detail::Rng rng(seed * 2246822519u + 3u);
+  ir::Graph g;
+  g.name = "residual-chain-" + std::to_string(seed) + (sparse ? "-sparse" : "-dense");
+  g.provenance.dataset = "random";
+  g.provenance.model = "test_graphs.h";
+  std::vector<std::vector<double>> real;
+  ir::Node in;
+  in.name = "input";
+  in.op = ir::OpKind::Input;
+  in.out = {opt.h, opt.w, opt.c};
+  in.out_scale = 1.0f / 127.0f;
+  g.nodes.push_back(in);
+  real.emplace_back(in.out.elements());
+  for (double& v : real.back()) v = rng.uniform(0.0, 1.0);
+  // Appends a node and calibrates its scale from the float forward pass.
+  auto add = [&](const std::string& name, ir::OpKind op, std::vector<int> inputs, ir::Shape out, uint32_t k, uint32_t s,
+                 uint32_t pad, bool relu, bool sparse_layer) -> int {
+    ir::Node n;
+    n.name = name;
+    n.op = op;
+    n.inputs = std::move(inputs);
+    n.out = out;
+    n.kh = n.kw = k;
+    n.stride_h = n.stride_w = s;
+    n.pad_h = n.pad_w = pad;
+    n.relu = relu;
+    g.nodes.push_back(std::move(n));
+    ir::Node& m = g.nodes.back();
+    const ir::Node& src = g.nodes[static_cast<size_t>(m.inputs[0])];
+    if (ir::has_weights(op)) detail::fill_weights(m, src.out, src.out_scale, sparse_layer, opt.sparsity, rng);
+    real.push_back(detail::float_forward(g, m, real));
+    if (op == ir::OpKind::AvgPool) {
+      m.out_scale = src.out_scale;
+    } else {
+      double mx = 0;
+      for (double v : real.back()) mx = std::max(mx, std::fabs(v));
+      m.out_scale = static_cast<float>(std::max(mx, 1e-3) * 1.05 / 127.0);
+    }
+    return static_cast<int>(g.nodes.size()) - 1;
+  };
+  const ir::Shape full{opt.h, opt.w, opt.wide}, mid{opt.h, opt.w, opt.narrow};
+  int x = add("stem", ir::OpKind::Conv, {0}, full, 1, 1, 0, true, false);
+  for (uint32_t b = 0; b < opt.blocks; ++b) {
+    const std::string p = "block" + std::to_string(b) + ".";
+    const int c1 = add(p + "conv1", ir::OpKind::Conv, {x}, mid, 1, 1, 0, true, sparse);
+    const int c2 = add(p + "conv2", ir::OpKind::Conv, {c1}, mid, 3, 1, 1, true, sparse);
+    const int c3 = add(p + "conv3", ir::OpKind::Conv, {c2}, full, 1, 1, 0, false, sparse);
+    x = add(p + "add", ir::OpKind::Add, {c3, x}, full, 1, 1, 0, true, false);
+  }
+  const ir::Shape half{opt.h / 2, opt.w / 2, opt.wide}, half_mid{opt.h / 2, opt.w / 2, opt.narrow};
+  const int d1 = add("down.conv1", ir::OpKind::Conv, {x}, mid, 1, 1, 0, true, sparse);
+  const int d2 = add("down.conv2", ir::OpKind::Conv, {d1}, half_mid, 3, 2, 1, true, sparse);
+  const int d3 = add("down.conv3", ir::OpKind::Conv, {d2}, half, 1, 1, 0, false, sparse);
+  const int ds = add("down.downsample", ir::OpKind::Conv, {x}, half, 1, 2, 0, false, sparse);
+  x = add("down.add", ir::OpKind::Add, {d3, ds}, half, 1, 1, 0, true, false);
+  const int gap = add("gap", ir::OpKind::AvgPool, {x}, {1, 1, opt.wide}, opt.h / 2, opt.h / 2, 0, false, false);
+  add("fc", ir::OpKind::Fc, {gap}, {1, 1, opt.classes}, 1, 1, 0, false, sparse);
+  g.output = static_cast<int>(g.nodes.size()) - 1;
+  g.validate();
+  return g;
+}
+
 // A deterministic input for g: int8 HWC values in [lo, hi] (default: image-like, non-negative).
 inline std::vector<int8_t> make_test_input(const ir::Graph& g, uint32_t seed, int lo = 0, int hi = 127) {
   detail::Rng rng(seed ^ 0x9e3779b9u);

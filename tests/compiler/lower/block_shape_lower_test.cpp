@@ -27,9 +27,10 @@ config::ArrayConfig make_cfg(uint32_t cols, uint32_t rows) {
 
 uint32_t round8(uint32_t v) { return (v + 7) / 8 * 8; }
 
+// The layer report of node `name`, also when fuse-add named it "name+add".
 const compiler::LayerReport* find_layer(const compiler::CompileResult& res, const std::string& name) {
   for (const compiler::LayerReport& r : res.layers)
-    if (r.name == name) return &r;
+    if (r.name == name || r.name.rfind(name + "+", 0) == 0) return &r;
   return nullptr;
 }
 

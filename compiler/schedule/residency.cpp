@@ -1,0 +1,307 @@
+// residency.cpp — see residency.h.
+#include "compiler/schedule/residency.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+namespace saie::schedule {
+
+namespace {
+
+// A memtile region that outlives one phase: the same address in every working memtile.
+struct Region {
+  uint64_t addr = 0, bytes = 0;
+  size_t first = 0, last = 0;  // phases that use it (inclusive)
+};
+
+// What one phase binds to regions (index into the region list, -1: its own scratch buffer).
+struct Binding {
+  int x = -1;          // input slice (add: operand A)
+  bool x_loads = false;  // the phase loads its input from DDR into region x (first of a shared slice)
+  int b = -1;          // add: operand B slice; fused conv: the residual slice
+  int y = -1;          // output slice
+  int w = -1;          // conv: the weights the phase's LOADWM reads
+};
+
+bool same_output_columns(const ColumnWork& a, const ColumnWork& b) {
+  return a.col == b.col && a.w0 == b.w0 && a.w1 == b.w1;
+}
+
+// Pieces q after p of one layer that read the same input slice (group-innermost order).
+bool same_input_slice(const LayerPlan& p, const LayerPlan& q) {
+  if (p.node != q.node || !ir::has_weights(q.op) || q.col_groups != p.col_groups || q.out_row0 != p.out_row0 ||
+      q.out_h != p.out_h || q.in_c0 != p.in_c0 || q.in_c_p != p.in_c_p || q.mem.x_bytes != p.mem.x_bytes ||
+      q.cols.size() != p.cols.size())
+    return false;
+  for (size_t c = 0; c < q.cols.size(); ++c)
+    if (!same_output_columns(q.cols[c], p.cols[c]) || q.cols[c].in_w0 != p.cols[c].in_w0 || q.cols[c].wi != p.cols[c].wi)
+      return false;
+  return true;
+}
+
+// The producer p of tensor t can leave its output slice for consumer q reading it as input k:
+// single width-split pieces over the same columns, q reading exactly that slice.
+bool reads_slice(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuffer& t) {
+  if (q.pieces != 1 || q.col_groups || q.cols.size() != p.cols.size()) return false;
+  if (q.in_off.at(static_cast<size_t>(k)) != std::pair<uint32_t, uint32_t>{t.ph, t.pw}) return false;
+  const bool residual = q.fused && k == 1;
+  for (size_t c = 0; c < q.cols.size(); ++c) {
+    const ColumnWork& a = q.cols[c];
+    if (!same_output_columns(a, p.cols[c])) return false;
+    if (residual) {
+      if (q.out_c0_of(a) != 0 || q.out_cp_of(a) != t.cp) return false;
+    } else {
+      if (a.in_w0 != a.w0 || a.wi != a.wc() || q.in_c0_of(a) != 0 || q.in_cp_of(a) != t.cp) return false;
+    }
+  }
+  if (!residual && q.in_rows != t.h) return false;
+  if (residual && q.out_h != t.h) return false;
+  return true;
+}
+
+// First-fit placement of `sizes` in [0, cap) around `taken` (address, bytes) ranges; false when
+// one does not fit.
+bool place(std::vector<std::pair<uint64_t, uint64_t>> taken, uint64_t cap, const std::vector<uint64_t>& sizes,
+           std::vector<uint64_t>& addrs) {
+  addrs.clear();
+  for (uint64_t sz : sizes) {
+    std::sort(taken.begin(), taken.end());
+    uint64_t a = 0;
+    bool placed = false;
+    for (size_t i = 0; i <= taken.size(); ++i) {
+      const uint64_t start = align_up(a, kMemtileAlign);
+      const uint64_t end = i < taken.size() ? taken[i].first : cap;
+      if (start + sz <= end) {
+        addrs.push_back(start);
+        taken.emplace_back(start, sz);
+        placed = true;
+        break;
+      }
+      if (i < taken.size()) a = std::max(a, taken[i].first + taken[i].second);
+    }
+    if (!placed) return false;
+  }
+  return true;
+}
+
+class Allocator {
+ public:
+  Allocator(std::vector<LayerPlan>& plans, uint64_t cap) : plans_(plans), cap_(cap), bind_(plans.size()) {}
+
+  std::vector<Region>& regions() { return regions_; }
+  std::vector<Binding>& bindings() { return bind_; }
+
+  // The scratch buffers phase k needs besides its bound regions, in placement order
+  // (kind: 'x', 'w', 'r', 'y').
+  std::vector<std::pair<char, uint64_t>> scratch(size_t k) const {
+    const LayerPlan& p = plans_[k];
+    const Binding& b = bind_[k];
+    std::vector<std::pair<char, uint64_t>> v;
+    if (b.x < 0) v.emplace_back('x', p.mem.x_bytes);
+    const bool add = p.op == ir::OpKind::Add;
+    const bool conv_w = ir::has_weights(p.op) && p.wio.load_wm && b.w < 0;  // weights the cores need, not placed yet
+    if (add ? b.b < 0 : conv_w) v.emplace_back('w', p.mem.w_bytes);
+    if (p.fused && !p.in_place && b.b < 0) v.emplace_back('r', p.mem.r_bytes);
+    // In place, the output goes where the residual is (bound or scratch 'r' placed as 'y').
+    const bool y_bound = b.y >= 0 || (p.in_place && b.b >= 0);
+    if (!y_bound) v.emplace_back('y', p.mem.y_bytes);
+    return v;
+  }
+
+  // Regions alive in phase k.
+  std::vector<std::pair<uint64_t, uint64_t>> taken(size_t k) const {
+    std::vector<std::pair<uint64_t, uint64_t>> t;
+    for (const Region& r : regions_)
+      if (r.first <= k && k <= r.last) t.emplace_back(r.addr, r.bytes);
+    return t;
+  }
+
+  bool fits(size_t k, std::vector<uint64_t>* addrs = nullptr) const {
+    std::vector<uint64_t> sizes, tmp;
+    for (const auto& s : scratch(k)) sizes.push_back(s.second);
+    return place(taken(k), cap_, sizes, addrs ? *addrs : tmp);
+  }
+
+  // Adds a region of `bytes` alive in phases [first, last] at the lowest address that overlaps no
+  // region alive at the same time and leaves every phase of [first, last] room for its scratch
+  // (with `bind` applied to the bindings first). Returns its index, or -1 (nothing changed).
+  template <class Bind>
+  int add_region(uint64_t bytes, size_t first, size_t last, Bind bind) {
+    std::vector<uint64_t> cands{0};
+    for (const Region& r : regions_)
+      if (r.first <= last && first <= r.last) cands.push_back(align_up(r.addr + r.bytes, kMemtileAlign));
+    std::sort(cands.begin(), cands.end());
+    const std::vector<Binding> saved = bind_;
+    for (uint64_t a : cands) {
+      if (a + bytes > cap_) break;
+      bool clash = false;
+      for (const Region& r : regions_)
+        clash = clash || (r.first <= last && first <= r.last && a < r.addr + r.bytes && r.addr < a + bytes);
+      if (clash) continue;
+      regions_.push_back(Region{a, bytes, first, last});
+      const int id = static_cast<int>(regions_.size()) - 1;
+      bind(id);
+      bool ok = true;
+      for (size_t k = first; k <= last && ok; ++k) ok = fits(k);
+      if (ok) return id;
+      regions_.pop_back();
+      bind_ = saved;
+    }
+    return -1;
+  }
+
+  // Extends region id to phase `last` (and applies bind) if every phase on the way keeps room.
+  template <class Bind>
+  bool extend(int id, size_t last, Bind bind) {
+    Region& r = regions_.at(static_cast<size_t>(id));
+    const size_t old = r.last;
+    const std::vector<Binding> saved = bind_;
+    for (const Region& o : regions_)
+      if (&o != &r && o.first <= last && old < o.last && o.addr < r.addr + r.bytes && r.addr < o.addr + o.bytes)
+        return false;
+    r.last = std::max(old, last);
+    bind(id);
+    bool ok = true;
+    for (size_t k = old; k <= r.last && ok; ++k) ok = fits(k);
+    if (!ok) {
+      r.last = old;
+      bind_ = saved;
+    }
+    return ok;
+  }
+
+ private:
+  std::vector<LayerPlan>& plans_;
+  uint64_t cap_;
+  std::vector<Region> regions_;
+  std::vector<Binding> bind_;
+};
+
+}  // namespace
+
+void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const DdrPlan& ddr,
+                      const target::TargetModel& tm, bool memtile_residency) {
+  const uint64_t cap = tm.memtile_memory_bytes();
+  Allocator al(plans, cap);
+  std::vector<Binding>& bind = al.bindings();
+
+  if (memtile_residency) {
+    // Producer phase of every node, and every (phase, input) that reads it.
+    std::map<int, std::vector<size_t>> producers;
+    std::map<int, std::vector<std::pair<size_t, int>>> readers;
+    for (size_t k = 0; k < plans.size(); ++k) {
+      const LayerPlan& p = plans[k];
+      producers[p.node].push_back(k);
+      const ir::Node& n = g.nodes.at(static_cast<size_t>(p.node));
+      for (size_t i = 0; i < n.inputs.size() && i < 2; ++i) readers[n.inputs[i]].emplace_back(k, static_cast<int>(i));
+    }
+    std::vector<int> tensor_region(g.nodes.size(), -1);
+    for (size_t k = 0; k < plans.size(); ++k) {
+      LayerPlan& p = plans[k];
+      // Pieces of one layer after this one that read the same input slice keep it.
+      if (bind[k].x < 0 && k + 1 < plans.size() && same_input_slice(p, plans[k + 1])) {
+        size_t last = k + 1;
+        while (last + 1 < plans.size() && same_input_slice(p, plans[last + 1])) ++last;
+        al.add_region(p.mem.x_bytes, k, last, [&](int id) {
+          bind[k].x = id;
+          bind[k].x_loads = true;
+          for (size_t j = k + 1; j <= last; ++j) bind[j].x = id;
+        });
+      }
+      // This phase's output, kept for every reader.
+      if (p.pieces != 1 || p.col_groups || p.node == g.output) continue;
+      const TensorBuffer& t = ddr.tensors.at(static_cast<size_t>(p.node));
+      const auto& rd = readers[p.node];
+      if (t.is_view() || rd.empty()) continue;
+      bool ok = true;
+      size_t last = k;
+      for (const auto& [q, in] : rd) {
+        ok = ok && q > k && reads_slice(p, plans[q], in, t);
+        last = std::max(last, q);
+      }
+      if (!ok) continue;
+      auto bind_readers = [&](int id) {
+        bind[k].y = id;
+        for (const auto& [q, in] : rd) (in == 0 ? bind[q].x : bind[q].b) = id;
+      };
+      // In place over a resident residual: the same region, kept longer.
+      const int res_region = p.in_place ? bind[k].b : -1;
+      int id = -1;
+      if (res_region >= 0) {
+        if (al.extend(res_region, last, bind_readers)) id = res_region;
+      } else {
+        id = al.add_region(p.mem.y_bytes, k, last, bind_readers);
+      }
+      if (id >= 0) tensor_region[static_cast<size_t>(p.node)] = id;
+    }
+  }
+
+  // Weights: a conv piece whose cores need them (LOADWM) finds them where the previous phase left
+  // them (same group), or has them prefetched by the previous phase (not an add: its shim
+  // channels are busy) when both phases have room, or loads them itself.
+  for (size_t k = 0; k < plans.size(); ++k) {
+    LayerPlan& p = plans[k];
+    if (!ir::has_weights(p.op) || !p.wio.load_wm) continue;
+    auto bind_w = [&](int id) { bind[k].w = id; };
+    if (k > 0 && bind[k - 1].w >= 0 && plans[k - 1].node == p.node && plans[k - 1].group == p.group &&
+        plans[k - 1].col_groups == p.col_groups && plans[k - 1].mem.w_bytes == p.mem.w_bytes &&
+        al.extend(bind[k - 1].w, k, bind_w)) {
+      p.wio.load_w = false;
+      continue;
+    }
+    LayerPlan* prev = k > 0 ? &plans[k - 1] : nullptr;
+    if (prev && prev->op != ir::OpKind::Add && prev->wio.pf_node < 0 && al.add_region(p.mem.w_bytes, k - 1, k, bind_w) >= 0) {
+      prev->wio.pf_node = p.node;
+      prev->wio.pf_group = p.group;
+      prev->wio.pf_col_groups = p.col_groups;
+      prev->wio.pf_whole = p.fused && !p.col_groups;
+      p.wio.load_w = false;
+      continue;
+    }
+    if (al.add_region(p.mem.w_bytes, k, k, bind_w) < 0)
+      throw std::logic_error("memtile allocation: no room for the weights of " + p.name);
+    p.wio.load_w = true;
+  }
+
+  // Every phase's layout: bound regions, then its scratch first-fit around what is alive.
+  for (size_t k = 0; k < plans.size(); ++k) {
+    LayerPlan& p = plans[k];
+    const Binding& b = bind[k];
+    std::vector<uint64_t> addrs;
+    if (!al.fits(k, &addrs))
+      throw std::logic_error("memtile allocation: phase " + p.name + " has no room (a tiling the allocator cannot place)");
+    const std::vector<std::pair<char, uint64_t>> sc = al.scratch(k);
+    auto region_addr = [&](int id) { return static_cast<uint32_t>(al.regions().at(static_cast<size_t>(id)).addr); };
+    MemtileLayout& m = p.mem;
+    for (size_t i = 0; i < sc.size(); ++i) {
+      const auto a = static_cast<uint32_t>(addrs[i]);
+      switch (sc[i].first) {
+        case 'x': m.x = a; break;
+        case 'w': m.w = a; break;
+        case 'r': m.r = a; break;
+        case 'y': m.y = a; break;
+      }
+    }
+    if (b.x >= 0) m.x = region_addr(b.x);
+    if (b.b >= 0) (p.op == ir::OpKind::Add ? m.w : m.r) = region_addr(b.b);
+    if (b.y >= 0) m.y = region_addr(b.y);
+    if (b.w >= 0) m.w = region_addr(b.w);
+    if (p.in_place) {
+      if (b.b >= 0) m.y = m.r;  // the output is written where the resident residual is
+      else m.r = m.y;           // the residual lands where the output goes
+    }
+    p.in_resident[0] = b.x >= 0 && !b.x_loads;
+    p.in_resident[1] = b.b >= 0;
+    p.skip_write = b.y >= 0;
+    uint64_t end = uint64_t{m.x} + m.x_bytes;
+    end = std::max<uint64_t>(end, uint64_t{m.y} + m.y_bytes);
+    if (p.fused) end = std::max<uint64_t>(end, uint64_t{m.r} + m.r_bytes);
+    if (p.op == ir::OpKind::Add || b.w >= 0) end = std::max<uint64_t>(end, uint64_t{m.w} + m.w_bytes);
+    m.end = static_cast<uint32_t>(end);
+  }
+  for (size_t k = 0; k + 1 < plans.size(); ++k)
+    if (plans[k].wio.pf_node >= 0) plans[k].wio.pf_addr = plans[k + 1].mem.w;
+}
+
+}  // namespace saie::schedule
