@@ -32,11 +32,13 @@ void check_config(const config::ArrayConfig& cfg) {
   const auto& m = cfg.memtile.dma;
   if (rows < 1)
     throw CompileError("config memtile.dma needs at least 3 MM2S and 3 S2MM channels to feed one core row");
-  if (m.locks < 3 || m.bds < 2 * rows + 6)
-    throw CompileError("config memtile.dma has too few locks or BDs for " + std::to_string(rows) + " core rows");
-  if (cfg.core.dma.mm2s_channels < 1 || cfg.core.dma.s2mm_channels < 2 || cfg.core.dma.locks < 6 ||
+  if (m.locks < lower::kMemLocksUsed || m.bds < 2 * rows + 6)
+    throw CompileError("config memtile.dma has too few locks (" + std::to_string(lower::kMemLocksUsed) +
+                       " needed) or BDs for " + std::to_string(rows) + " core rows");
+  if (cfg.core.dma.mm2s_channels < 1 || cfg.core.dma.s2mm_channels < 2 || cfg.core.dma.locks < lower::kCoreLocksUsed ||
       cfg.core.dma.bds < 6)
-    throw CompileError("config core.dma needs 1 MM2S, 2 S2MM channels, 6 locks and 6 BDs");
+    throw CompileError("config core.dma needs 1 MM2S, 2 S2MM channels, " + std::to_string(lower::kCoreLocksUsed) +
+                       " locks and 6 BDs");
   if (cfg.shim.dma.mm2s_channels < 2 || cfg.shim.dma.s2mm_channels < 1 || cfg.shim.dma.bds < 3)
     throw CompileError("config shim.dma needs 2 MM2S, 1 S2MM channels and 3 BDs");
 }
@@ -185,9 +187,7 @@ void assign_weight_io(std::vector<schedule::LayerPlan>& plans) {
 CompileResult compile(ir::Graph gg, const config::ArrayConfig& cfg, const CompileOptions& opt) {
   check_config(cfg);
   const target::TargetModel tm(cfg);
-  // fuse-add needs locks for its residual streams: memtile kMemLockRes0 + rows, core kCoreResCons.
-  const bool fuse_add = opt.fuse_add && tm.locks(isa::TileKind::Mem) > lower::kMemLockRes0 + tm.usable_core_rows() &&
-                        tm.locks(isa::TileKind::Core) > lower::kCoreResCons;
+  const bool fuse_add = opt.fuse_add;
   try {
     passes::PassOptions po;
     if (!fuse_add) po.skip.push_back("fuse-add");

@@ -26,6 +26,8 @@ std::string split_text(const schedule::LayerPlan& p) {
     s << "W " << p.cols.size() << (p.cols.size() == 1 ? " col" : " cols") << " x ";
   if (ir::has_weights(p.op))
     s << "COUT " << p.rows() << (p.rows() == 1 ? " row" : " rows");
+  else if (p.rows() > 1)
+    s << "CH " << p.rows() << " rows";  // a pool's channels split over the core rows
   else
     s << "1 row";
   s << ", " << p.nb << (p.nb == 1 ? " band" : " bands") << " of " << p.bh << (p.bh == 1 ? " row" : " rows");
@@ -115,9 +117,11 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
     s << " | LOADFM(B) iter " << p.nb << " x " << band << " B lock b";
     s << " | ELEW iter " << p.nb << " (add " << band << " B)";
   } else {
-    s << " | LOADFM iter " << p.nb << " x " << p.band_in_bytes(cw) << " B lock in";
-    s << " | POOL iter " << p.nb << " (" << ir::op_name(n.op) << " " << p.bh << "x" << cw.wc() << "x" << p.in_cp_of(cw)
-      << ")";
+    s << " | LOADFM iter " << p.nb << " x";
+    for (uint32_t r = 0; r < p.rows_of(cw); ++r) s << (r ? "/" : " ") << p.band_in_bytes_of_row(cw, r);
+    s << " B lock in" << (p.rows_of(cw) > 1 ? ", passed down the rows" : "");
+    s << " | POOL iter " << p.nb << " (" << ir::op_name(n.op) << " " << p.bh << "x" << cw.wc() << "x"
+      << p.row_oc_of(cw).front().second - p.row_oc_of(cw).front().first << " per core)";
   }
   s << " | WRITEFM iter " << p.nb << " x";
   for (uint32_t r = 0; r < p.rows_of(cw); ++r) s << (r ? "/" : " ") << p.band_out_bytes(cw, r);

@@ -170,6 +170,8 @@ struct WritePart {
   std::vector<uint32_t> acquire;  // per band of the part: what WRITE acquires on out_lock (per_band)
 };
 
+// Slices below this go to / come from DDR in one part: a second part's BDs and DDR latency cost
+// more than the second channel saves.
 constexpr uint32_t kTwoPartWriteBytes = 8192;
 
 // Per-band acquires of a part (see kWriterLead); false when the first band would need more than
@@ -652,54 +654,125 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     rq = ir::make_requant(double{in_node.out_scale} /
                           (double{n.out_scale} * static_cast<double>(n.kh) * static_cast<double>(n.kw)));
   }
+  std::vector<LoadSegment> pool_bottom;  // per working column: the LOAD's bottom part (mem empty: none)
   for (const ColumnWork& cw : p.cols) {
-    const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col), core = tm.core(cw.col, 0);
+    const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
+    const auto& row_oc = p.row_oc_of(cw);
+    const auto rows = static_cast<uint32_t>(row_oc.size());
     mem_locks(b, mem, 0, resident_lock(p, 0));
-    core_locks(b, core, false, false);
-    const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_cp_of(cw);
+    const uint32_t pitch = p.in_cp_of(cw);
+    const uint32_t band_stride = p.bh * p.sh * cw.wi * pitch;
+    const bool per_band = load_per_band(p);
+    // LOAD: a pool leaves both shim MM2S channels free, so the slice comes in two parts, top bands
+    // on channel 0 (releasing kMemLockIn) and bottom bands on channel 1 (kMemLockIn2, chained
+    // before any weight prefetch); the rows both parts' edge bands need come twice.
+    const uint32_t split = !p.in_resident[0] && p.nb >= 2 && p.slice_in_bytes(cw) >= kTwoPartWriteBytes &&
+                                   tm.channels(isa::TileKind::Shim, DmaDir::MM2S) >= 2
+                               ? (p.nb + 1) / 2
+                               : p.nb;  // first band of the bottom part
+    const uint32_t band_in = p.band_in_bytes(cw);
     if (!p.in_resident[0]) {
-      single(b, shim, DmaDir::MM2S, 0,
-             ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0_of(cw), p.in_cp_of(cw)));
-      land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
-                 load_per_band(p));
+      const uint32_t top_rows = (split - 1) * p.bh * p.sh + p.band_in_rows;
+      single(b, shim, DmaDir::MM2S, 0, ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, top_rows, p.in_c0_of(cw), pitch));
+      land_bands(b, mem, 0, p.mem.x, top_rows * cw.wi * pitch, band_in, band_stride, split, kMemLockIn, per_band);
       b.add_route(ep(shim, 0), {ep(mem, 0)});
+      if (split < p.nb) {
+        const uint32_t row0 = split * p.bh * p.sh;
+        b.add_lock(mem, kMemLockIn2, 0);
+        pool_bottom.push_back(LoadSegment{
+            ddr_box(x, {p.in_off.at(0).first + row0, p.in_off.at(0).second}, cw.in_w0, cw.wi, p.in_rows - row0,
+                    p.in_c0_of(cw), pitch),
+            landing_bds(uint64_t{p.mem.x} + uint64_t{row0} * cw.wi * pitch, (p.in_rows - row0) * cw.wi * pitch, band_in,
+                        band_stride, p.nb - split, kMemLockIn2, per_band)});
+      } else {
+        pool_bottom.emplace_back();
+      }
+    } else {
+      pool_bottom.emplace_back();
     }
-    stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p));
-    b.add_route(ep(mem, 0), {ep(core, 0)});
-    const uint16_t in_start = ping_pong(b, core, p.core.in, p.band_in_bytes(cw), kCoreInProd, kCoreInCons);
-    b.add_task(core, DmaDir::S2MM, 0, in_start, p.nb);
-    isa::CoreProgram& prog = b.core_program(core);
-    for (uint32_t band = 0; band < p.nb; ++band) {
-      prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
-      prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
-      isa::CoreOp op;
-      op.kind = n.op == ir::OpKind::MaxPool ? isa::CoreOpKind::MaxPool : isa::CoreOpKind::AvgPool;
-      isa::PoolArgs& a = op.pool;
-      a.in_addr = p.core.in[band % 2];
-      a.in_h = p.band_in_rows;
-      a.in_w = cw.wi;
-      a.c = p.in_cp_of(cw);
-      a.out_addr = p.core.out[band % 2];
-      a.out_h = p.bh;
-      a.out_w = cw.wc();
-      a.kh = static_cast<uint8_t>(p.kh);
-      a.kw = static_cast<uint8_t>(p.kw);
-      a.stride_h = static_cast<uint8_t>(p.sh);
-      a.stride_w = static_cast<uint8_t>(p.sw);
-      a.mult = rq.mult;
-      a.shift = rq.shift;
-      op.label = band_label(p, band);
-      prog.ops.push_back(op);
-      prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
-      prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
+    // Core row r gets its channels of every band on memtile MM2S r. The bands pass down the rows'
+    // channels like a bucket brigade: row r sends band i once the lock says it may (landed, or row
+    // r - 1 has sent it) and then tells row r + 1, so no row can take another's turn.
+    for (uint32_t r = 1; r < rows; ++r) b.add_lock(mem, static_cast<uint8_t>(kMemLockPass0 + r), 0);
+    for (uint32_t r = 0; r < rows; ++r) {
+      const TileId core = tm.core(cw.col, r);
+      const auto [c0, c1] = row_oc.at(r);
+      const uint32_t band_bytes = p.band_in_bytes_of_row(cw, r);
+      const uint8_t acq = r == 0 ? kMemLockIn : static_cast<uint8_t>(kMemLockPass0 + r);
+      const int16_t rel = r + 1 < rows ? static_cast<int16_t>(kMemLockPass0 + r + 1) : isa::kNoLock;
+      auto band_bd = [&](uint32_t band0, uint32_t count, bool acquire) {
+        isa::BufferDescriptor bd = with_locks(
+            make_bd(uint64_t{p.mem.x} + uint64_t{band0} * band_stride + c0,
+                    {DmaDim{c1 - c0, 1}, DmaDim{cw.wi, static_cast<int32_t>(pitch)},
+                     DmaDim{p.band_in_rows, static_cast<int32_t>(cw.wi * pitch)}}),
+            acquire ? static_cast<int16_t>(acq) : isa::kNoLock, acquire ? 1 : 0, rel, rel == isa::kNoLock ? 0 : 1);
+        bd.iter_count = count;
+        bd.iter_stride = band_stride;
+        return bd;
+      };
+      std::vector<isa::BufferDescriptor> bds;
+      // Bands [b0, b0 + n) of one LOAD part; row 0 waits on the part's lock: per band, or for its
+      // first band only when the part lands whole.
+      auto part = [&](uint32_t b0, uint32_t n, uint8_t lock) {
+        if (n == 0) return;
+        if (r == 0 && !per_band && n > 1) {
+          bds.push_back(band_bd(b0, 1, true));
+          bds.back().acq_lock = lock;
+          bds.push_back(band_bd(b0 + 1, n - 1, false));
+        } else {
+          bds.push_back(band_bd(b0, n, true));
+          if (r == 0) bds.back().acq_lock = lock;
+        }
+      };
+      part(0, split, kMemLockIn);
+      part(split, p.nb - split, kMemLockIn2);
+      chain(b, mem, DmaDir::MM2S, static_cast<uint8_t>(r), bds);
+      b.add_route(ep(mem, r), {ep(core, 0)});
+      core_locks(b, core, false, false);
+      const uint16_t in_start = ping_pong(b, core, p.core.in, band_bytes, kCoreInProd, kCoreInCons);
+      b.add_task(core, DmaDir::S2MM, 0, in_start, p.nb);
+      isa::CoreProgram& prog = b.core_program(core);
+      for (uint32_t band = 0; band < p.nb; ++band) {
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
+        isa::CoreOp op;
+        op.kind = n.op == ir::OpKind::MaxPool ? isa::CoreOpKind::MaxPool : isa::CoreOpKind::AvgPool;
+        isa::PoolArgs& a = op.pool;
+        a.in_addr = p.core.in[band % 2];
+        a.in_h = p.band_in_rows;
+        a.in_w = cw.wi;
+        a.c = c1 - c0;
+        a.out_addr = p.core.out[band % 2];
+        a.out_h = p.bh;
+        a.out_w = cw.wc();
+        a.kh = static_cast<uint8_t>(p.kh);
+        a.kw = static_cast<uint8_t>(p.kw);
+        a.stride_h = static_cast<uint8_t>(p.sh);
+        a.stride_w = static_cast<uint8_t>(p.sw);
+        a.mult = rq.mult;
+        a.shift = rq.shift;
+        op.label = band_label(p, band);
+        prog.ops.push_back(op);
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
+      }
     }
-    const std::vector<WritePart> wparts = write_parts(p, cw, write_channels(tm, 1, 1), tm);
-    gather(b, p, cw, core, tm, 0, 2, wparts);
+    // WRITEFM on S2MM 2.., WRITE on the MM2S channels after the rows' inputs.
+    const std::vector<WritePart> wparts = write_parts(p, cw, write_channels(tm, rows, rows), tm);
+    for (uint32_t r = 0; r < rows; ++r)
+      gather(b, p, cw, tm.core(cw.col, r), tm, r, static_cast<uint8_t>(2 + r), wparts);
     write_back(b, p, cw, y, tm, wparts);
   }
-  // A pool leaves shim MM2S1 / memtile S2MM1 free: it can prefetch the next conv's weights.
+  // Shim MM2S1 / memtile S2MM1: the bottom part of the LOAD, then the prefetch of the next conv's
+  // weights.
   const std::vector<ShareLoad> pf = prefetch_loads(p, ddr, tm.columns());
-  for (uint32_t m = 0; m < tm.columns(); ++m) weight_loads(b, tm, m, nullptr, 0, &pf[m]);
+  for (uint32_t m = 0; m < tm.columns(); ++m) {
+    std::vector<LoadSegment> segs;
+    for (size_t c = 0; c < p.cols.size(); ++c)
+      if (p.cols[c].col == m && !pool_bottom[c].mem.empty()) segs.push_back(pool_bottom[c]);
+    if (pf[m].bytes > 0) segs.push_back(contiguous_load(pf[m], isa::kNoLock, 0));
+    channel1_loads(b, tm, m, segs);
+  }
 }
 
 void lower_add(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const schedule::DdrPlan& ddr,

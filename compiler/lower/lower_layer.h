@@ -17,7 +17,14 @@ inline constexpr uint8_t kMemLockW = 1;    // weights landed (released once per 
 inline constexpr uint8_t kMemLockOut = 2;  // a core row's output channels landed (one release per core row and band)
 inline constexpr uint8_t kMemLockSpace = 3;  // band parts the gathers may land before WRITE takes them (when needed)
 inline constexpr uint8_t kMemLockOut2 = 4, kMemLockSpace2 = 5;  // the same for the second WRITE part (bottom bands)
+inline constexpr uint8_t kMemLockIn2 = 15;  // pools: the bottom part of an input slice loaded on two channels
 inline constexpr uint8_t kMemLockRes0 = 6;   // fused add: residual landed / passed to core row r (6 + r)
+// Pools: input band passed from core row r - 1's channel to row r's (kMemLockPass0 + r, r >= 1;
+// row 0 takes kMemLockIn). The same locks as the residual's brigade (a pool has no residual).
+inline constexpr uint8_t kMemLockPass0 = kMemLockRes0;
+// Locks the lowering numbers up to (check_config requires at least these many).
+inline constexpr uint8_t kMemLocksUsed = 16;
+inline constexpr uint8_t kCoreLocksUsed = 8;
 // Core tile (ping-pong pairs: *_prod counts free buffers, init 2; *_cons counts full ones, init 0).
 inline constexpr uint8_t kCoreInProd = 0, kCoreInCons = 1;
 inline constexpr uint8_t kCoreOutProd = 2, kCoreOutCons = 3;

@@ -118,7 +118,8 @@ CoreLayout core_layout(const Geometry& ge, uint32_t in_c, uint32_t bh, uint32_t 
 struct PieceShape {
   uint32_t rows = 1;           // output rows
   uint32_t max_wi = 0, max_wc = 0, cols = 1;
-  uint32_t in_c = 8;           // channels per input pixel moved
+  uint32_t in_c = 8;           // channels per input pixel moved (the piece's slice)
+  uint32_t in_c_core = 8;      // channels per input pixel one core receives (pools: its share)
   uint32_t out_c_core = 8;     // output channels per core (busiest)
   uint32_t out_c_piece = 8;    // output channels of the piece (memtile slice)
   uint32_t core_rows = 1;      // working core rows
@@ -148,9 +149,9 @@ uint64_t memtile_need(const Geometry& ge, const PieceShape& s) {
 double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t bh, const target::TargetModel& tm) {
   const double bpc = tm.stream_bytes_per_cycle(), rd = tm.ddr_read_bytes_per_cycle();
   const auto& costs = tm.config().core.costs;
-  const double band_in = double((bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c;
-  const double t_in =
-      s.resident_in ? band_in / bpc : std::max(band_in / bpc, double(bh) * ge.sh * s.max_wi * s.in_c / rd);
+  const double band_in = double((bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c_core;
+  const double t_in = s.resident_in ? band_in / bpc
+                                    : std::max(band_in / bpc, double(bh) * ge.sh * s.max_wi * s.in_c / rd);
   const double t_out = double(bh) * s.max_wc * s.out_c_core / bpc;
   double t_comp = 0;
   double t_res = 0;  // fused add: the residual band on the core's second input stream
@@ -159,7 +160,7 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
   else if (ge.add)
     t_comp = std::max(double(isa::add_cycles(uint64_t{bh} * s.max_wc * s.in_c, costs)), t_in);  // B stream too
   else
-    t_comp = double(isa::pool_cycles(bh, s.max_wc, s.in_c, ge.kh, ge.kw, costs));
+    t_comp = double(isa::pool_cycles(bh, s.max_wc, s.in_c_core, ge.kh, ge.kw, costs));
   if (ge.fused) {
     t_comp += double(isa::add_cycles(uint64_t{bh} * s.max_wc * s.out_c_core, costs));
     t_res = double(bh) * s.max_wc * s.out_c_core / bpc;
@@ -188,7 +189,7 @@ BandChoice choose_band(const Geometry& ge, const PieceShape& s, const target::Ta
   for (uint32_t bh = s.rows; bh >= 1; --bh) {
     if (s.rows % bh != 0) continue;
     if (max_band_rows != 0 && bh > max_band_rows) continue;
-    const CoreLayout cl = core_layout(ge, s.in_c, bh, s.blob_bytes, s.max_wi, s.max_wc, s.out_c_core);
+    const CoreLayout cl = core_layout(ge, s.in_c_core, bh, s.blob_bytes, s.max_wi, s.max_wc, s.out_c_core);
     if (cl.end > tm.core_memory_bytes()) continue;
     const double est = band_pipeline_estimate(ge, s, bh, tm);
     if (!best.ok || est < best.est) best = BandChoice{true, bh, est, cl};
@@ -252,7 +253,7 @@ namespace {
 // for pools/adds. Sizes are for the busiest group / core / memtile.
 struct Grouping {
   uint32_t groups = 1;
-  uint32_t core_rows = 1, out_c_core = 8, out_c_piece = 8, in_c = 8, blob = 0, nnz = 0;
+  uint32_t core_rows = 1, out_c_core = 8, out_c_piece = 8, in_c = 8, in_c_core = 8, blob = 0, nnz = 0;
   uint64_t share = 0;   // largest per-memtile weight share of a group
   uint64_t gbytes = 0;  // largest whole group (column-group pieces load a group per memtile)
 };
@@ -261,7 +262,7 @@ Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row,
   const uint32_t BR = ge.out_c_p / 8;
   Grouping gr;
   gr.groups = G;
-  gr.in_c = ge.in_c_p;
+  gr.in_c = gr.in_c_core = ge.in_c_p;
   for (uint32_t gi = 0; gi < G; ++gi) {
     const auto [g0, g1] = split_even(BR, G, gi);
     const uint32_t rows = working_rows(g1 - g0, R);
@@ -291,6 +292,7 @@ Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row,
 PieceShape shape_of(const Grouping& gr) {
   PieceShape s;
   s.in_c = gr.in_c;
+  s.in_c_core = gr.in_c_core;
   s.out_c_core = gr.out_c_core;
   s.out_c_piece = gr.out_c_piece;
   s.core_rows = gr.core_rows;
@@ -344,7 +346,11 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
       last = cg;
       Grouping gr;
       gr.groups = ceil_div(blocks, cg / 8);
-      gr.in_c = gr.out_c_core = gr.out_c_piece = cg;
+      gr.in_c = gr.out_c_piece = cg;
+      // Pools: the group's channels split over the core rows (each its own input stream);
+      // adds: one core row (its two operand streams take two memtile channels).
+      gr.core_rows = ge.pool ? working_rows(cg / 8, tm.usable_core_rows()) : 1;
+      gr.in_c_core = gr.out_c_core = 8 * ceil_div(cg / 8, gr.core_rows);
       groupings.push_back(gr);
     }
   }
@@ -505,7 +511,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
     const ColumnWork cw = column_work(ge, std::max(1u, ge.out_w), 0, 0);
     s.max_wi = cw.wi;
     s.max_wc = cw.wc();
-    const CoreLayout cl = core_layout(ge, s.in_c, 1, s.blob_bytes, s.max_wi, s.max_wc, s.out_c_core);
+    const CoreLayout cl = core_layout(ge, s.in_c_core, 1, s.blob_bytes, s.max_wi, s.max_wc, s.out_c_core);
     throw compiler::CompileError("layer " + n.name + " does not fit even as 1 row x 1 column x " +
                                  std::to_string(s.out_c_core) + " channel pieces: core needs " + std::to_string(cl.end) +
                                  " B (weights " + std::to_string(s.blob_bytes) + ") of " +
@@ -527,6 +533,17 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
   const LayerWeights* lw = ge.conv_like ? &ddr.weights.at(static_cast<size_t>(node)) : nullptr;
 
   // Channel group gi: (out channel begin, count, row ranges relative to begin).
+  // Pools: channels [0, cn) of a group over the core rows (8-channel blocks, split evenly); adds:
+  // one row.
+  auto channel_rows = [&](uint32_t cn) {
+    std::vector<std::pair<uint32_t, uint32_t>> v;
+    const uint32_t rows = ge.pool ? working_rows(cn / 8, tm.usable_core_rows()) : 1;
+    for (uint32_t r = 0; r < rows; ++r) {
+      const auto [b0, b1] = split_even(cn / 8, rows, r);
+      v.emplace_back(8 * b0, 8 * b1);
+    }
+    return v;
+  };
   auto channel_group = [&](uint32_t gi, ColumnWork& cw) {
     cw.group = static_cast<int>(gi);
     cw.row_oc.clear();
@@ -542,7 +559,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
       const auto [c0, c1] = split_even(ge.in_c_p / 8, t.groups, gi);
       cw.c0 = 8 * c0;
       cw.cn = 8 * (c1 - c0);
-      cw.row_oc.emplace_back(0, cw.cn);
+      cw.row_oc = channel_rows(cw.cn);
     }
   };
 
@@ -628,7 +645,9 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
       p.out_c_p = max_cn;
       p.in_c_p = ge.conv_like ? ge.in_c_p : max_cn;
       p.in_c0 = ge.conv_like ? 0 : p.cols.front().c0;
-      if (!ge.conv_like) max_out_c = max_cn;
+      if (!ge.conv_like)
+        for (const ColumnWork& c : p.cols)
+          for (const auto& [a, b] : c.row_oc) max_out_c = std::max(max_out_c, b - a);
     } else {
       for (uint32_t c = 0; c < C; ++c) {
         const uint32_t j = sp.wp * C + c;
@@ -655,8 +674,8 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         const auto [c0, c1] = split_even(ge.in_c_p / 8, t.groups, sp.group);
         p.in_c0 = p.out_c0 = 8 * c0;
         p.in_c_p = p.out_c_p = 8 * (c1 - c0);
-        p.row_oc.emplace_back(0, p.out_c_p);
-        max_out_c = p.out_c_p;
+        p.row_oc = channel_rows(p.out_c_p);
+        for (const auto& [a, b] : p.row_oc) max_out_c = std::max(max_out_c, b - a);
       }
     }
     // Memtile: input slice, weights (add: operand B slice), output slice, placed as if the piece
@@ -685,6 +704,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     s.max_wc = max_wc;
     s.cols = static_cast<uint32_t>(p.cols.size());
     s.in_c = p.in_c_p;
+    s.in_c_core = ge.pool ? max_out_c : p.in_c_p;  // pools: each core row receives its own channels
     s.out_c_core = max_out_c;
     s.out_c_piece = p.out_c_p;
     s.core_rows = p.rows();

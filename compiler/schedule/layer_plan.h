@@ -90,8 +90,8 @@ struct LayerPlan {
   // (buffer border minus the layer's own padding, plus out_row0 * stride rows).
   std::vector<std::pair<uint32_t, uint32_t>> in_off;
   std::vector<ColumnWork> cols;  // working columns only (a column with no output width is idle)
-  // Per working core row: output channel range [begin, end) relative to out_c0 (pools/adds:
-  // one row, all of the piece's channels).
+  // Per working core row: output channel range [begin, end) relative to out_c0 (pools: the
+  // piece's channels split over the rows; adds: one row, all of them).
   std::vector<std::pair<uint32_t, uint32_t>> row_oc;
   uint32_t bh = 1, nb = 1;   // band height (output rows) and number of bands
   uint32_t band_in_rows = 1; // input rows per band: (bh - 1) * sh + kh
@@ -126,6 +126,10 @@ struct LayerPlan {
 
   uint32_t rows() const { return static_cast<uint32_t>(row_oc.size()); }  // busiest column's working rows
   uint32_t band_in_bytes(const ColumnWork& c) const { return band_in_rows * c.wi * in_cp_of(c); }
+  // Pools: the input band core row r receives (its channels only).
+  uint32_t band_in_bytes_of_row(const ColumnWork& c, uint32_t r) const {
+    return band_in_rows * c.wi * (row_oc_of(c).at(r).second - row_oc_of(c).at(r).first);
+  }
   uint32_t band_out_bytes(const ColumnWork& c, uint32_t r) const {
     return bh * c.wc() * (row_oc_of(c).at(r).second - row_oc_of(c).at(r).first);
   }
