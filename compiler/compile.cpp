@@ -114,14 +114,18 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
       t.load_bytes = std::max<uint64_t>(t.load_bytes, add ? uint64_t{p.out_h} * cw.wc() * in_c : p.slice_in_bytes(cw));
     t.loadfm_bytes = std::max<uint64_t>(t.loadfm_bytes, add ? uint64_t{p.bh} * cw.wc() * in_c : p.band_in_bytes(cw));
     t.write_bytes = std::max<uint64_t>(t.write_bytes, p.slice_out_bytes(cw));
-    for (uint32_t r = 0; r < p.rows_of(cw); ++r) {
-      const uint64_t px = uint64_t{p.bh} * cw.wc();
+    const uint32_t rows = p.pixel_rows ? static_cast<uint32_t>(cw.row_w.size()) : p.rows_of(cw);
+    for (uint32_t r = 0; r < rows; ++r) {
+      const uint64_t px = p.pixel_rows ? uint64_t{p.bh} * (cw.row_w[r].second - cw.row_w[r].first)
+                                       : uint64_t{p.bh} * cw.wc();
       const auto [oc0, oc1] = p.row_oc_of(cw).at(r);
       t.writefm_bytes = std::max<uint64_t>(t.writefm_bytes, px * (oc1 - oc0));
       uint64_t ops = 0;
       if (conv_like) {
         const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
-        const schedule::WeightBlob& b = lw.rows.at(lw.groups.at(static_cast<size_t>(p.group_of(cw))).first + r);
+        // Pixel rows: the group's one blob, over this row's share of the width.
+        const schedule::WeightBlob& b =
+            lw.rows.at(lw.groups.at(static_cast<size_t>(p.group_of(cw))).first + (p.pixel_rows ? 0 : r));
         ops = px * p.kh * p.kw * 64ull * b.nnz;
         if (p.wio.load_wm) t.loadwm_bytes = std::max<uint64_t>(t.loadwm_bytes, b.bytes());
       } else if (add) {

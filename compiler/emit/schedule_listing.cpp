@@ -24,7 +24,9 @@ std::string split_text(const schedule::LayerPlan& p) {
     s << "CH " << p.cols.size() << (p.cols.size() == 1 ? " col group" : " col groups") << " (full width) x ";
   else
     s << "W " << p.cols.size() << (p.cols.size() == 1 ? " col" : " cols") << " x ";
-  if (ir::has_weights(p.op))
+  if (p.pixel_rows)
+    s << "PIX " << p.rows() << " rows (all channels, own columns)";
+  else if (ir::has_weights(p.op))
     s << "COUT " << p.rows() << (p.rows() == 1 ? " row" : " rows");
   else if (p.rows() > 1)
     s << "CH " << p.rows() << " rows";  // a pool's channels split over the core rows

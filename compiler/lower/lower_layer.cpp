@@ -642,6 +642,159 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   }
 }
 
+// Pixel rows: every core of a column computes all of the group's channels for its own columns
+// (ColumnWork::row_w). The group's single blob goes from memtile 0 to every core on one
+// broadcast; core row r reads its columns of every band on memtile MM2S r (the bands passed down
+// the rows' channels, as for pools); its output lands in its columns of the slice, and the rows'
+// gathers pass each band down the rows too, so WRITE knows exactly when a band is complete.
+void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const schedule::DdrPlan& ddr,
+                      const target::TargetModel& tm, isa::Phase& phase) {
+  const ir::Node& n = g.nodes.at(static_cast<size_t>(p.node));
+  const TensorBuffer& x = ddr.tensors.at(static_cast<size_t>(n.inputs.at(0)));
+  const TensorBuffer& y = ddr.tensors.at(static_cast<size_t>(p.node));
+  const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
+  const schedule::WeightGroup& wg = lw.groups.at(static_cast<size_t>(p.group));
+  const schedule::WeightBlob& blob = lw.rows.at(wg.first);
+  const uint32_t C = tm.columns(), rows = p.rows();
+  const auto w_ch = static_cast<uint8_t>(rows);       // memtile 0: the weight broadcast
+  const auto write_ch = static_cast<uint8_t>(rows + 1);
+  const std::vector<ShareLoad> pf = prefetch_loads(p, ddr, C);
+  std::vector<bool> working(C, false);
+  for (const ColumnWork& cw : p.cols) working[cw.col] = true;
+
+  // Weights: memtile 0 holds the group (its share is all of it).
+  std::vector<StreamEndpoint> w_dsts;
+  for (const ColumnWork& cw : p.cols)
+    for (uint32_t r = 0; r < cw.row_w.size(); ++r) w_dsts.push_back(ep(tm.core(cw.col, r), 1));
+  for (uint32_t m = 0; m < C; ++m) {
+    const TileId mem = tm.memtile(m);
+    const uint8_t w_init = m == 0 && !p.wio.load_w ? 1 : 0;
+    if (working[m])
+      mem_locks(b, mem, w_init, resident_lock(p, 0));
+    else if (m == 0)
+      b.add_lock(mem, kMemLockW, w_init);
+    const ShareLoad own{wg.share_addr.at(0), wg.share_bytes.at(0), p.mem.w};
+    weight_loads(b, tm, m, m == 0 && p.wio.load_w ? &own : nullptr, 1, &pf[m]);
+    if (m == 0 && p.wio.load_wm) {
+      single(b, mem, DmaDir::MM2S, w_ch,
+             with_locks(make_bd(p.mem.w, {DmaDim{blob.bytes(), 1}}), kMemLockW, 1, isa::kNoLock, 0));
+      b.add_route(ep(mem, w_ch), w_dsts);
+    }
+  }
+
+  const uint32_t in_c = p.in_c_p, out_c = p.out_c_p;
+  const bool space = !p.skip_write && p.nb > kMaxLockValue;
+  for (const ColumnWork& cw : p.cols) {
+    const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
+    const auto nr = static_cast<uint32_t>(cw.row_w.size());
+    const uint32_t band_stride = p.bh * p.sh * cw.wi * in_c;
+    const uint32_t out_band = p.bh * cw.wc() * out_c;
+    const bool per_band = load_per_band(p);
+    if (!p.in_resident[0]) {
+      single(b, shim, DmaDir::MM2S, 0, ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, in_c));
+      land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, per_band);
+      b.add_route(ep(shim, 0), {ep(mem, 0)});
+    }
+    for (uint32_t r = 1; r < nr; ++r) {
+      b.add_lock(mem, static_cast<uint8_t>(kMemLockPass0 + r), 0);
+      b.add_lock(mem, static_cast<uint8_t>(kMemLockGather0 + r), 0);
+    }
+    if (space) b.add_lock(mem, kMemLockSpace, static_cast<uint8_t>(kMaxLockValue));
+    for (uint32_t r = 0; r < nr; ++r) {
+      const TileId core = tm.core(cw.col, r);
+      const auto [o0, o1] = cw.row_w[r];
+      const uint32_t wc_r = o1 - o0, in_w0 = o0 * p.sw, wi_r = (o1 - 1) * p.sw + p.kw - in_w0;
+      const uint32_t band_in_r = p.band_in_rows * wi_r * in_c;
+      // Input: this row's columns of every band, passed down the rows.
+      const uint8_t acq = r == 0 ? kMemLockIn : static_cast<uint8_t>(kMemLockPass0 + r);
+      const int16_t rel = r + 1 < nr ? static_cast<int16_t>(kMemLockPass0 + r + 1) : isa::kNoLock;
+      auto band_bd = [&](uint32_t band0, uint32_t count, bool acquire) {
+        isa::BufferDescriptor bd = with_locks(
+            make_bd(uint64_t{p.mem.x} + uint64_t{band0} * band_stride + uint64_t{in_w0 - cw.in_w0} * in_c,
+                    {DmaDim{in_c, 1}, DmaDim{wi_r, static_cast<int32_t>(in_c)},
+                     DmaDim{p.band_in_rows, static_cast<int32_t>(cw.wi * in_c)}}),
+            acquire ? static_cast<int16_t>(acq) : isa::kNoLock, acquire ? 1 : 0, rel, rel == isa::kNoLock ? 0 : 1);
+        bd.iter_count = count;
+        bd.iter_stride = band_stride;
+        return bd;
+      };
+      std::vector<isa::BufferDescriptor> in_bds;
+      if (r == 0 && !per_band && p.nb > 1) {  // the whole slice lands before its first band goes
+        in_bds.push_back(band_bd(0, 1, true));
+        in_bds.push_back(band_bd(1, p.nb - 1, false));
+      } else {
+        in_bds.push_back(band_bd(0, p.nb, true));
+      }
+      chain(b, mem, DmaDir::MM2S, static_cast<uint8_t>(r), in_bds);
+      b.add_route(ep(mem, r), {ep(core, 0)});
+      // Core: weights, input bands, conv per band, output bands.
+      core_locks(b, core, true, false, !p.wio.load_wm);
+      if (p.wio.load_wm)
+        single(b, core, DmaDir::S2MM, 1,
+               with_locks(make_bd(p.core.weights, {DmaDim{blob.bytes(), 1}}), isa::kNoLock, 0, kCoreWCons, 1));
+      b.add_task(core, DmaDir::S2MM, 0, ping_pong(b, core, p.core.in, band_in_r, kCoreInProd, kCoreInCons), p.nb);
+      isa::CoreProgram& prog = b.core_program(core);
+      prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreWCons, 1));
+      for (uint32_t band = 0; band < p.nb; ++band) {
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
+        isa::CoreOp op;
+        op.kind = isa::CoreOpKind::Conv;
+        isa::ConvArgs& a = op.conv;
+        a.in_addr = p.core.in[band % 2];
+        a.in_h = p.band_in_rows;
+        a.in_w = wi_r;
+        a.in_c = in_c;
+        a.out_addr = p.core.out[band % 2];
+        a.out_h = p.bh;
+        a.out_w = wc_r;
+        a.out_c = blob.out_c();
+        a.w_addr = p.core.weights;
+        a.qp_addr = p.core.weights + blob.compact_bytes;
+        a.kh = static_cast<uint8_t>(p.kh);
+        a.kw = static_cast<uint8_t>(p.kw);
+        a.stride_h = static_cast<uint8_t>(p.sh);
+        a.stride_w = static_cast<uint8_t>(p.sw);
+        a.relu = ir::conv_relu(n) ? 1 : 0;
+        op.label = band_label(p, band);
+        prog.ops.push_back(op);
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
+      }
+      const uint32_t band_out_r = p.bh * wc_r * out_c;
+      b.add_task(core, DmaDir::MM2S, 0, ping_pong(b, core, p.core.out, band_out_r, kCoreOutCons, kCoreOutProd), p.nb);
+      // WRITEFM: its columns of the slice; row 0 waits for space (when needed), every row tells
+      // the next, the last tells WRITE.
+      const int16_t g_acq = r == 0 ? (space ? kMemLockSpace : isa::kNoLock) : static_cast<int16_t>(kMemLockGather0 + r);
+      const int16_t g_rel = r + 1 < nr ? static_cast<int16_t>(kMemLockGather0 + r + 1)
+                            : p.skip_write ? isa::kNoLock
+                                           : static_cast<int16_t>(kMemLockOut);
+      isa::BufferDescriptor gbd = with_locks(
+          make_bd(uint64_t{p.mem.y} + uint64_t{o0 - cw.w0} * out_c,
+                  {DmaDim{out_c, 1}, DmaDim{wc_r, static_cast<int32_t>(out_c)},
+                   DmaDim{p.bh, static_cast<int32_t>(cw.wc() * out_c)}}),
+          g_acq, g_acq == isa::kNoLock ? 0 : 1, g_rel, g_rel == isa::kNoLock ? 0 : 1);
+      gbd.iter_count = p.nb;
+      gbd.iter_stride = out_band;
+      single(b, mem, DmaDir::S2MM, static_cast<uint8_t>(2 + r), gbd);
+      b.add_route(ep(core, 0), {ep(mem, 2 + r)});
+      const uint64_t px = uint64_t{p.out_h} * wc_r * p.kh * p.kw * 64;
+      phase.dense_macs += uint64_t{blob.block_rows} * blob.block_cols * px;
+      phase.actual_macs += uint64_t{blob.nnz} * px;
+    }
+    // WRITE band by band, each once every row has landed it.
+    if (!p.skip_write) {
+      isa::BufferDescriptor wbd = with_locks(make_bd(p.mem.y, {DmaDim{out_band, 1}}), kMemLockOut, 1,
+                                             space ? kMemLockSpace : isa::kNoLock, space ? 1 : 0);
+      wbd.iter_count = p.nb;
+      wbd.iter_stride = out_band;
+      single(b, mem, DmaDir::MM2S, write_ch, wbd);
+      single(b, shim, DmaDir::S2MM, 0, ddr_box(y, {y.ph + p.out_row0, y.pw}, cw.w0, cw.wc(), p.out_h, p.out_c0, out_c));
+      b.add_route(ep(mem, write_ch), {ep(shim, 0)});
+    }
+  }
+}
+
 void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const schedule::DdrPlan& ddr,
                 const target::TargetModel& tm) {
   const ir::Node& n = g.nodes.at(static_cast<size_t>(p.node));
@@ -847,7 +1000,12 @@ isa::Phase lower_layer(const ir::Graph& g, const schedule::LayerPlan& plan, cons
   PhaseBuilder b(phase);
   switch (plan.op) {
     case ir::OpKind::Conv:
-    case ir::OpKind::Fc: lower_conv(b, g, plan, ddr, tm, phase); break;
+    case ir::OpKind::Fc:
+      if (plan.pixel_rows)
+        lower_conv_pixel(b, g, plan, ddr, tm, phase);
+      else
+        lower_conv(b, g, plan, ddr, tm, phase);
+      break;
     case ir::OpKind::MaxPool:
     case ir::OpKind::AvgPool: lower_pool(b, g, plan, ddr, tm); break;
     case ir::OpKind::Add: lower_add(b, g, plan, ddr, tm); break;

@@ -22,8 +22,10 @@ inline constexpr uint8_t kMemLockRes0 = 6;   // fused add: residual landed / pas
 // Pools: input band passed from core row r - 1's channel to row r's (kMemLockPass0 + r, r >= 1;
 // row 0 takes kMemLockIn). The same locks as the residual's brigade (a pool has no residual).
 inline constexpr uint8_t kMemLockPass0 = kMemLockRes0;
+// Pixel-row convs: output band landed by core row r - 1, passed to row r's gather (16 + r, r >= 1).
+inline constexpr uint8_t kMemLockGather0 = 16;
 // Locks the lowering numbers up to (check_config requires at least these many).
-inline constexpr uint8_t kMemLocksUsed = 16;
+inline constexpr uint8_t kMemLocksUsed = 24;
 inline constexpr uint8_t kCoreLocksUsed = 8;
 // Core tile (ping-pong pairs: *_prod counts free buffers, init 2; *_cons counts full ones, init 0).
 inline constexpr uint8_t kCoreInProd = 0, kCoreInCons = 1;

@@ -96,6 +96,12 @@ struct LayerTiling {
   // input slice stays in the memtile across the groups) instead of group-major (the weights
   // stay in the cores across the parts).
   bool group_inner = false;
+  // Conv, width split: > 0 = pixel rows: each of this many core rows of a column computes every
+  // output channel of the group for its own part of the column's width (one weight blob per
+  // group, broadcast to every core) instead of its own channels over the whole width.
+  uint32_t pixel_rows = 0;
+  // The residency the tiling was chosen for (TilingOptions; the memtile allocation decides).
+  bool input_resident = false, residual_resident = false, output_resident = false;
   double est_cycles = 0;       // the planner's estimate for the whole layer
   uint32_t pieces() const { return col_groups ? col_batches * h_chunks : groups * w_parts * h_chunks; }
 };

@@ -129,6 +129,11 @@ struct PieceShape {
   bool resident_in = false;    // the input slice is already in the memtile (no DDR LOAD)
   bool resident_residual = false;  // fused add: the residual slice is already in the memtile
   bool skip_write = false;     // the output slice stays in the memtile (no DDR WRITE)
+  // Pixel rows (conv): each core row computes its own part of the column's width; core_wi /
+  // core_wc are one core's input / output width (0: the column's, max_wi / max_wc).
+  uint32_t core_wi = 0, core_wc = 0;
+  uint32_t cwi() const { return core_wi ? core_wi : max_wi; }
+  uint32_t cwc() const { return core_wc ? core_wc : max_wc; }
 };
 
 // Memtile bytes of a piece: input slice, weight share (add: operand B slice), output slice.
@@ -149,14 +154,14 @@ uint64_t memtile_need(const Geometry& ge, const PieceShape& s) {
 double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t bh, const target::TargetModel& tm) {
   const double bpc = tm.stream_bytes_per_cycle(), rd = tm.ddr_read_bytes_per_cycle();
   const auto& costs = tm.config().core.costs;
-  const double band_in = double((bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c_core;
+  const double band_in = double((bh - 1) * ge.sh + ge.kh) * s.cwi() * s.in_c_core;
   const double t_in = s.resident_in ? band_in / bpc
                                     : std::max(band_in / bpc, double(bh) * ge.sh * s.max_wi * s.in_c / rd);
-  const double t_out = double(bh) * s.max_wc * s.out_c_core / bpc;
+  const double t_out = double(bh) * s.cwc() * s.out_c_core / bpc;
   double t_comp = 0;
   double t_res = 0;  // fused add: the residual band on the core's second input stream
   if (ge.conv_like)
-    t_comp = double(isa::conv_cycles(bh, s.max_wc, s.out_c_core, ge.kh, ge.kw, s.nnz, costs));
+    t_comp = double(isa::conv_cycles(bh, s.cwc(), s.out_c_core, ge.kh, ge.kw, s.nnz, costs));
   else if (ge.add)
     t_comp = std::max(double(isa::add_cycles(uint64_t{bh} * s.max_wc * s.in_c, costs)), t_in);  // B stream too
   else
@@ -189,7 +194,7 @@ BandChoice choose_band(const Geometry& ge, const PieceShape& s, const target::Ta
   for (uint32_t bh = s.rows; bh >= 1; --bh) {
     if (s.rows % bh != 0) continue;
     if (max_band_rows != 0 && bh > max_band_rows) continue;
-    const CoreLayout cl = core_layout(ge, s.in_c_core, bh, s.blob_bytes, s.max_wi, s.max_wc, s.out_c_core);
+    const CoreLayout cl = core_layout(ge, s.in_c_core, bh, s.blob_bytes, s.cwi(), s.cwc(), s.out_c_core);
     if (cl.end > tm.core_memory_bytes()) continue;
     const double est = band_pipeline_estimate(ge, s, bh, tm);
     if (!best.ok || est < best.est) best = BandChoice{true, bh, est, cl};
@@ -256,6 +261,8 @@ struct Grouping {
   uint32_t core_rows = 1, out_c_core = 8, out_c_piece = 8, in_c = 8, in_c_core = 8, blob = 0, nnz = 0;
   uint64_t share = 0;   // largest per-memtile weight share of a group
   uint64_t gbytes = 0;  // largest whole group (column-group pieces load a group per memtile)
+  uint32_t pixel_rows = 0;  // conv: > 0 = each of this many core rows computes every channel of the
+                            // group for its own part of the column's width (one blob per group)
 };
 
 Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row, uint32_t R, uint32_t G, uint32_t C) {
@@ -308,7 +315,7 @@ uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<Tensor
   const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
   if (!ir::has_weights(n.op)) return 0;
   const Geometry ge = geometry(g, node, tensors);
-  const uint32_t R = working_rows(ge.out_c_p / 8, tm.usable_core_rows());
+  const uint32_t R = t.pixel_rows ? 1 : working_rows(ge.out_c_p / 8, tm.usable_core_rows());  // pixel rows: one blob
   const Grouping gr = conv_grouping(ge, stored_blocks_per_row(n, ge.in_c_p, dense), R, t.groups, tm.columns());
   // Column groups and fused adds keep a whole group per memtile.
   return t.col_groups || ge.fused ? gr.gbytes : gr.share;
@@ -336,6 +343,21 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
       if (G != last_groups) groupings.push_back(conv_grouping(ge, nnz_row, R, G, C));
       last_groups = G;
       if (k == 1) break;
+    }
+    // Pixel rows: the smallest group counts whose single blob fits a core next to its bands.
+    const uint32_t pixel = tm.usable_core_rows();
+    if (pixel >= 2 && !ge.fused && n.op == ir::OpKind::Conv && ge.out_w >= 2) {
+      uint32_t tried = 0, last_blocks = 0;
+      for (uint32_t G = 1; G <= BR && tried < 3; ++G) {
+        const uint32_t blocks = ceil_div(BR, G);
+        if (blocks == last_blocks) continue;
+        last_blocks = blocks;
+        Grouping gr = conv_grouping(ge, nnz_row, 1, G, C);
+        if (gr.blob >= tm.core_memory_bytes()) continue;
+        gr.pixel_rows = pixel;
+        groupings.push_back(gr);
+        ++tried;
+      }
     }
   } else {
     const uint32_t blocks = ge.in_c_p / 8;
@@ -376,6 +398,13 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
       }
       if (s.max_wc == last_wc) continue;  // same widths as a smaller P
       last_wc = s.max_wc;
+      if (gr.pixel_rows) {  // each core row its own part of the column's width
+        const uint32_t rows = std::min(gr.pixel_rows, s.max_wc);
+        if (rows < 2) continue;
+        s.core_rows = rows;
+        s.core_wc = ceil_div(s.max_wc, rows);
+        s.core_wi = (s.core_wc - 1) * ge.sw + ge.kw;
+      }
       // One-row bands must fit a core, else no height helps.
       {
         PieceShape one = s;
@@ -416,7 +445,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
         // input slice, which stays in the memtile after the first of them (no LOAD), but every
         // piece waits for its own weights (LOADWM; LOADW is prefetched).
         bool inner = false;
-        if (ge.conv_like && gr.groups > 1) {
+        if (ge.conv_like && gr.groups > 1 && !gr.pixel_rows) {
           double est_in = 0;
           bool ok_in = true;
           for (uint32_t i = 0; i < nh && ok_in; ++i) {
@@ -447,6 +476,10 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
           best.groups = gr.groups;
           best.w_parts = P;
           best.h_chunks = nh;
+          best.pixel_rows = gr.pixel_rows;
+          best.input_resident = opt.input_resident;
+          best.residual_resident = opt.residual_resident;
+          best.output_resident = opt.output_resident;
           best.est_cycles = est;
           found = true;
         }
@@ -455,7 +488,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
   }
   // Column groups: every column its own channel group over the whole width.
   for (const Grouping& gr : groupings) {
-    if (!allow_col_groups || C < 2 || gr.groups < 2) continue;
+    if (!allow_col_groups || C < 2 || gr.groups < 2 || gr.pixel_rows) continue;
     PieceShape s = shape_of(gr);
     s.group_bytes = gr.gbytes;
     s.cols = std::min(C, gr.groups);
@@ -614,6 +647,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         throw compiler::CompileError("layer " + n.name + ": window reads past its input " + g.nodes.at(in).name);
     }
     uint32_t max_wi = 0, max_wc = 0, weights_bytes = 0, max_out_c = 0, nnz = 0, max_cn = 0;
+    uint32_t core_wi = 0, core_wc = 0;  // pixel rows: one core's widths
     uint64_t group_bytes = 0;
     auto note_blobs = [&](const WeightGroup& wg) {
       for (uint32_t r = 0; r < wg.count; ++r) {
@@ -664,9 +698,27 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         p.in_c_p = ge.in_c_p;
         p.out_c0 = wg.oc_begin;
         p.out_c_p = wg.oc_end - wg.oc_begin;
-        for (uint32_t r = 0; r < wg.count; ++r) {
-          const WeightBlob& b = lw->rows.at(wg.first + r);
-          p.row_oc.emplace_back(b.oc_begin - wg.oc_begin, b.oc_end - wg.oc_begin);
+        if (t.pixel_rows) {
+          // Pixel rows: core row r of a column computes every channel of the group for its part
+          // [row_w[r]) of the column's output width.
+          p.pixel_rows = true;
+          uint32_t rows = 0;
+          for (ColumnWork& cw : p.cols) {
+            const uint32_t n_r = std::min(t.pixel_rows, cw.wc());
+            for (uint32_t r = 0; r < n_r; ++r) {
+              const auto [a, b] = split_even(cw.wc(), n_r, r);
+              cw.row_w.emplace_back(cw.w0 + a, cw.w0 + b);
+              core_wc = std::max(core_wc, b - a);
+              core_wi = std::max(core_wi, (b - a - 1) * ge.sw + ge.kw);
+            }
+            rows = std::max(rows, n_r);
+          }
+          p.row_oc.assign(rows, {0, p.out_c_p});
+        } else {
+          for (uint32_t r = 0; r < wg.count; ++r) {
+            const WeightBlob& b = lw->rows.at(wg.first + r);
+            p.row_oc.emplace_back(b.oc_begin - wg.oc_begin, b.oc_end - wg.oc_begin);
+          }
         }
         note_blobs(wg);
         group_bytes = ge.fused ? wg.bytes : wg.max_share();
@@ -711,6 +763,11 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     s.blob_bytes = weights_bytes;
     s.group_bytes = group_bytes;
     s.nnz = nnz;
+    s.core_wi = core_wi;
+    s.core_wc = core_wc;
+    s.resident_in = t.input_resident;  // as the tiling was chosen (residency.h decides for real)
+    s.resident_residual = t.residual_resident;
+    s.skip_write = t.output_resident;
     const BandChoice b = choose_band(ge, s, tm, max_band_rows);
     if (!b.ok)
       throw compiler::CompileError("layer " + p.name + " does not fit: no band height fits core memory of " +

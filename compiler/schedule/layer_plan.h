@@ -28,6 +28,9 @@ struct ColumnWork {
   int group = -1;
   uint32_t c0 = 0, cn = 0;
   std::vector<std::pair<uint32_t, uint32_t>> row_oc;
+  // Pixel rows (LayerPlan::pixel_rows): core row r's output columns [first, second), parts of
+  // [w0, w1); its input columns start at first * stride (the layer's padded coordinates).
+  std::vector<std::pair<uint32_t, uint32_t>> row_w;
   uint32_t wc() const { return w1 - w0; }
 };
 
@@ -110,6 +113,9 @@ struct LayerPlan {
   // its own group) and sends each core row its blob, then that row's residual bands, on one channel.
   bool fused = false;
   bool in_place = false;  // fused, and the output overwrites the residual (mem.r == mem.y)
+  // Conv: every core row computes all of the group's channels for its own columns
+  // (ColumnWork::row_w); row_oc then holds one (0, out_c_p) entry per row and the group has one blob.
+  bool pixel_rows = false;
   bool own_weights() const { return col_groups || fused; }
 
   // Per-column views (column-group pieces take them from the column, others from the piece).

@@ -232,6 +232,16 @@ TEST(CompileSimulate, PiecesPrefetchAndResidencyBitExactInTheTimedModel) {
     EXPECT_GT(res.program.phases.size(), g.nodes.size() - 2);  // the input has no phase, the add is fused
     compile_and_check(g, cfg, {}, std::to_string(cols) + "x" + std::to_string(rows) + " tiny memories");
   }
+  // ResNet bottleneck blocks: fused adds writing over their residual, activations kept in the
+  // memtiles across phases, pixel-row convs, pools on every row.
+  for (auto [cols, rows] : {std::pair<uint32_t, uint32_t>{2, 2}, {4, 4}}) {
+    config::ArrayConfig rc;
+    rc.name = "chain";
+    rc.columns = cols;
+    rc.core_rows = rows;
+    compile_and_check(test::make_residual_chain_graph(7, true), rc, {}, "residual chain " + std::to_string(cols) + "x" +
+                                                                          std::to_string(rows));
+  }
   // Full-size memories on a 4x4 array: the sub-volume search's own choice (column groups for
   // the narrow layers, residency between 1x1 layers) on the same graph.
   config::ArrayConfig cfg;

@@ -361,6 +361,8 @@ TEST(Lower, FusedAddsAndResidentActivationsBitExact) {
       EXPECT_EQ(fused, 3u) << what << "\n" << res.schedule_listing;  // block0, block1, down
       EXPECT_NE(res.schedule_listing.find("LOAD - (resident in memtile)"), std::string::npos) << what << res.schedule_listing;
       EXPECT_NE(res.schedule_listing.find("kept in memtile"), std::string::npos) << what;
+      if (rows > 1)  // the block convs with a wide input run as pixel rows (every row its own columns)
+        EXPECT_NE(res.schedule_listing.find("PIX "), std::string::npos) << what << res.schedule_listing;
       expect_bit_exact(g, cfg, {}, what);
       compiler::CompileOptions plain;
       plain.fuse_add = false;
