@@ -15,8 +15,11 @@ uint64_t op_banks(const Memory& m, const isa::CoreOp& op, const KernelResult& r)
     case isa::CoreOpKind::Conv: {
       const isa::ConvArgs& a = op.conv;
       const uint64_t meta = (8 + 2 * (uint64_t{a.out_c / 8} + 1) + 2 * r.blocks + 3) / 4 * 4;
-      return m.bank_mask(a.in_addr, conv_input_bytes(a)) | m.bank_mask(a.out_addr, conv_output_bytes(a)) |
-             m.bank_mask(a.w_addr, meta + r.blocks * 64 * a.kh * a.kw) | m.bank_mask(a.qp_addr, conv_qp_bytes(a));
+      uint64_t banks = m.bank_mask(a.in_addr, conv_input_bytes(a)) |
+                       m.bank_mask(a.w_addr, meta + r.blocks * 64 * a.kh * a.kw) | m.bank_mask(a.qp_addr, conv_qp_bytes(a));
+      if (isa::conv_writes_output(a)) banks |= m.bank_mask(a.out_addr, conv_output_bytes(a));
+      if (a.acc_mode != isa::ConvAcc::None) banks |= m.bank_mask(a.acc_addr, isa::conv_acc_bytes(a));
+      return banks;
     }
     case isa::CoreOpKind::MaxPool:
     case isa::CoreOpKind::AvgPool: {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <climits>
 #include <stdexcept>
 
 #include "hw/isa/quant_math.h"
@@ -340,7 +341,8 @@ ConvOperands parse_conv_operands(const uint8_t* mem, size_t mem_size, const isa:
   static const char* op = "conv";
   if (std::string e = conv_args_error(a); !e.empty()) bad_arg(op, e);
   check_range(op, "input", a.in_addr, conv_input_bytes(a), mem_size);
-  check_range(op, "output", a.out_addr, conv_output_bytes(a), mem_size);
+  if (isa::conv_writes_output(a)) check_range(op, "output", a.out_addr, conv_output_bytes(a), mem_size);
+  if (a.acc_mode != isa::ConvAcc::None) check_range(op, "accumulators", a.acc_addr, isa::conv_acc_bytes(a), mem_size);
   check_range(op, "qp", a.qp_addr, conv_qp_bytes(a), mem_size);
 
   // Compact weight header: u16 block_rows, block_cols, kh, kw.
@@ -412,9 +414,6 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
   const uint32_t block_rows = o.block_rows, nnz = o.stored_blocks();
   const std::vector<uint32_t>& row_ptr = o.row_ptr;
   const std::vector<uint32_t>& col_idx = o.col_idx;
-  const std::vector<int32_t>& bias = o.bias;
-  const std::vector<int32_t>& mult = o.mult;
-  const std::vector<int32_t>& shift = o.shift;
   const uint64_t block_bytes = o.block_bytes;
   const uint8_t* blocks = o.blocks;
   KernelResult r;
@@ -427,8 +426,7 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
   const uint32_t pixels = a.out_h * a.out_w;
   thread_local std::vector<int64_t> acc;  // reused across ops: no page faults per op
   acc.resize(uint64_t{pixels} * a.out_c);
-  for (uint32_t p = 0; p < pixels; ++p)
-    std::copy(bias.begin(), bias.end(), acc.begin() + uint64_t{p} * a.out_c);
+  conv_acc_begin(mem, a, o, acc.data());
   const uint8_t* in = mem + a.in_addr;
   const bool avx2 = use_avx2(), vnni = use_vnni();
   for (uint32_t br = 0; br < block_rows; ++br) {
@@ -451,17 +449,43 @@ KernelResult run_conv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, con
         accumulate_block<int64_t>(a, in, blk, cin0, &acc[uint64_t{br} * 8]);
     }
   }
+  conv_acc_end(mem, a, o, acc.data());
+  return r;
+}
+
+void conv_acc_begin(const uint8_t* mem, const isa::ConvArgs& a, const ConvOperands& o, int64_t* acc) {
+  const uint64_t pixels = uint64_t{a.out_h} * a.out_w;
+  if (a.acc_mode == isa::ConvAcc::None || a.acc_mode == isa::ConvAcc::First) {
+    for (uint64_t p = 0; p < pixels; ++p) std::copy(o.bias.begin(), o.bias.end(), acc + p * a.out_c);
+    return;
+  }
+  const uint8_t* src = mem + a.acc_addr;
+  for (uint64_t i = 0; i < pixels * a.out_c; ++i) acc[i] = rd_i32(src + 4 * i);
+}
+
+void conv_acc_end(uint8_t* mem, const isa::ConvArgs& a, const ConvOperands& o, const int64_t* acc) {
+  const uint64_t pixels = uint64_t{a.out_h} * a.out_w, n = pixels * a.out_c;
+  if (!isa::conv_writes_output(a)) {
+    uint8_t* dst = mem + a.acc_addr;
+    for (uint64_t i = 0; i < n; ++i) {
+      if (acc[i] < INT32_MIN || acc[i] > INT32_MAX)
+        throw std::overflow_error("conv: partial sum " + std::to_string(acc[i]) + " of output " + std::to_string(i) +
+                                  " leaves the int32 accumulator");
+      const auto v = static_cast<uint32_t>(static_cast<int32_t>(acc[i]));
+      for (int k = 0; k < 4; ++k) dst[4 * i + k] = static_cast<uint8_t>(v >> (8 * k));
+    }
+    return;
+  }
   uint8_t* out = mem + a.out_addr;
 #ifdef SAIE_HAVE_AVX2_KERNEL
   if (use_avx512_requant()) {
-    requantize_avx512(acc.data(), pixels, a.out_c, mult.data(), shift.data(), a.relu != 0, out);
-    return r;
+    requantize_avx512(acc, pixels, a.out_c, o.mult.data(), o.shift.data(), a.relu != 0, out);
+    return;
   }
 #endif
   for (uint64_t p = 0, i = 0; p < pixels; ++p)
     for (uint32_t oc = 0; oc < a.out_c; ++oc, ++i)
-      out[i] = static_cast<uint8_t>(isa::requantize(acc[i], mult[oc], shift[oc], a.relu != 0));
-  return r;
+      out[i] = static_cast<uint8_t>(isa::requantize(acc[i], o.mult[oc], o.shift[oc], a.relu != 0));
 }
 
 // ---- pools -------------------------------------------------------------------------------

@@ -10,7 +10,8 @@
 //   Conv     cycles = op_prologue_cycles
 //                   + sum over STORED blocks ( ceil(P / ppc) * kh * kw + block_overhead_cycles )
 //                   + mac_pipeline_cycles (if any block is stored)
-//                   + ceil(P * out_c / requant_lanes)
+//                   + ceil(P * out_c / requant_lanes)   (the epilogue; with an input-channel split,
+//                     isa::conv_cycles adds the int32 accumulators' loads and stores)
 //            where ppc = max(1, macs_per_cycle / 64) pixels per cycle: one 4x8x8 MAC per cycle
 //            (4 pixels x 8 cin x 8 cout = 256 MACs at the AIE-ML default) covers one kernel tap of
 //            one 8x8 block for ppc pixels. Zero blocks cost nothing.
@@ -56,6 +57,14 @@ struct ConvOperands {
   uint32_t stored_blocks() const { return row_ptr.empty() ? 0 : row_ptr.back(); }
 };
 ConvOperands parse_conv_operands(const uint8_t* mem, size_t mem_size, const isa::ConvArgs& a);
+
+// The start and the end of a conv's accumulation (isa::ConvArgs::acc_mode), shared with the
+// RTL co-simulation: conv_acc_begin fills acc (out_h*out_w*out_c, HWC) with the bias (None,
+// First) or the int32 accumulators stored at acc_addr (Middle, Last); conv_acc_end requantises
+// acc to out_addr (None, Last) or stores it at acc_addr (First, Middle; a value outside int32
+// throws std::overflow_error naming the op).
+void conv_acc_begin(const uint8_t* mem, const isa::ConvArgs& a, const ConvOperands& o, int64_t* acc);
+void conv_acc_end(uint8_t* mem, const isa::ConvArgs& a, const ConvOperands& o, const int64_t* acc);
 
 // Block-sparse int8 convolution (valid, input already padded). Visits block row -> stored
 // blocks -> output pixels -> kernel window -> 8 cin, as the hardware does.

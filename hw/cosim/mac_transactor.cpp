@@ -149,10 +149,11 @@ KernelResult MacTransactor::run_conv(uint8_t* mem, size_t mem_size, const isa::C
     }
   };
 
-  // Accumulators: bias, then + the RTL's int32 sums (as the model: int64 = bias + block sums).
+  // Accumulators: bias (or the stored partial sums), then + the RTL's int32 sums (as the model:
+  // int64 = start + block sums).
   thread_local std::vector<int64_t> acc;
   acc.resize(uint64_t{pixels} * a.out_c);
-  for (uint32_t p = 0; p < pixels; ++p) std::copy(o.bias.begin(), o.bias.end(), acc.begin() + uint64_t{p} * a.out_c);
+  conv_acc_begin(mem, a, o, acc.data());
 
   const bool waves = opt_.waves && ctx_.tracing();
   std::array<int64_t, kSigs> last_sig;
@@ -235,10 +236,7 @@ KernelResult MacTransactor::run_conv(uint8_t* mem, size_t mem_size, const isa::C
   st_steps_.add(static_cast<double>(issued));
   st_stall_.add(static_cast<double>(stalled));
 
-  uint8_t* out = mem + a.out_addr;
-  for (uint64_t p = 0, i = 0; p < pixels; ++p)
-    for (uint32_t oc = 0; oc < a.out_c; ++oc, ++i)
-      out[i] = static_cast<uint8_t>(isa::requantize(acc[i], o.mult[oc], o.shift[oc], a.relu != 0));
+  conv_acc_end(mem, a, o, acc.data());
 
   // Cycles: the cost table's op with its MAC term replaced by the RTL's edges.
   const uint64_t nnz = o.stored_blocks();

@@ -83,6 +83,10 @@ std::string op_text(const CoreOp& op) {
           shape(c.out_h, c.out_w, c.out_c) + " " + kernel(c.kh, c.kw, c.stride_h, c.stride_w) + " w " + hex(c.w_addr) +
           " qp " + hex(c.qp_addr);
       if (c.relu) s += " relu";
+      if (c.acc_mode != ConvAcc::None) {
+        static const char* const kModes[] = {"", "first", "middle", "last"};
+        s += std::string(" acc ") + kModes[static_cast<int>(c.acc_mode)] + " " + hex(c.acc_addr);
+      }
       break;
     }
     case CoreOpKind::MaxPool:

@@ -23,6 +23,8 @@ std::string conv_args_error(const ConvArgs& a) {
   if (a.in_c == 0 || a.in_c % 8 != 0) return "in_c " + std::to_string(a.in_c) + " is not a positive multiple of 8";
   if (a.out_c == 0 || a.out_c % 8 != 0) return "out_c " + std::to_string(a.out_c) + " is not a positive multiple of 8";
   if (a.out_c / 8 > 0xFFFF || a.in_c / 8 > 0xFFFF) return "channel count exceeds the u16 block index";
+  if (static_cast<uint8_t>(a.acc_mode) > static_cast<uint8_t>(ConvAcc::Last))
+    return "acc_mode " + std::to_string(static_cast<int>(a.acc_mode)) + " is not 0..3";
   return window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w);
 }
 

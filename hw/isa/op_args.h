@@ -32,6 +32,9 @@ std::string shift_error(int32_t shift);  // "" or "shift 63 outside [0, 62]"
 inline constexpr uint32_t kRequantRecordBytes = 12;  // {int32 bias, int32 mult, int32 shift} per output channel
 inline uint64_t conv_input_bytes(const ConvArgs& a) { return mul_sat(mul_sat(a.in_h, a.in_w), a.in_c); }
 inline uint64_t conv_output_bytes(const ConvArgs& a) { return mul_sat(mul_sat(a.out_h, a.out_w), a.out_c); }
+// The int32 accumulators of a conv with an input-channel split (acc_mode != None).
+inline uint64_t conv_acc_bytes(const ConvArgs& a) { return mul_sat(conv_output_bytes(a), 4); }
+inline bool conv_writes_output(const ConvArgs& a) { return a.acc_mode == ConvAcc::None || a.acc_mode == ConvAcc::Last; }
 // The compact-weight header up to and including row_ptr: 8 + 2 * (out_c/8 + 1).
 inline uint64_t conv_weight_header_bytes(const ConvArgs& a) { return 8 + 2 * (uint64_t{a.out_c / 8} + 1); }
 inline uint64_t conv_qp_bytes(const ConvArgs& a) { return uint64_t{kRequantRecordBytes} * a.out_c; }

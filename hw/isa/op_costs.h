@@ -26,14 +26,26 @@ inline uint64_t conv_mac_cycles(uint32_t out_h, uint32_t out_w, uint32_t kh, uin
   const uint64_t per_block = ceil_div_u64(pixels, ppc) * kh * kw + costs.block_overhead_cycles;
   return stored_blocks * per_block + costs.mac_pipeline_cycles;
 }
+// With an input-channel split (ConvArgs::acc_mode) only the last op requantises; the int32
+// accumulators are stored after every op but the last and loaded before every op but the first,
+// each pass moving 4 bytes per output through the port requantisation stores through
+// (requant_lanes bytes per cycle) — our assumption, no measurement.
 inline uint64_t conv_cycles(uint32_t out_h, uint32_t out_w, uint32_t out_c, uint32_t kh, uint32_t kw,
-                            uint64_t stored_blocks, const config::CoreCosts& costs) {
-  const uint64_t pixels = uint64_t{out_h} * out_w;
-  return costs.op_prologue_cycles + conv_mac_cycles(out_h, out_w, kh, kw, stored_blocks, costs) +
-         ceil_div_u64(pixels * out_c, costs.requant_lanes);
+                            uint64_t stored_blocks, const config::CoreCosts& costs, ConvAcc acc = ConvAcc::None) {
+  const uint64_t outputs = uint64_t{out_h} * out_w * out_c;
+  const uint64_t requant = ceil_div_u64(outputs, costs.requant_lanes);
+  const uint64_t spill = ceil_div_u64(4 * outputs, costs.requant_lanes);
+  uint64_t epilogue = 0;
+  switch (acc) {
+    case ConvAcc::None: epilogue = requant; break;
+    case ConvAcc::First: epilogue = spill; break;
+    case ConvAcc::Middle: epilogue = 2 * spill; break;
+    case ConvAcc::Last: epilogue = spill + requant; break;
+  }
+  return costs.op_prologue_cycles + conv_mac_cycles(out_h, out_w, kh, kw, stored_blocks, costs) + epilogue;
 }
 inline uint64_t conv_cycles(const ConvArgs& a, uint64_t stored_blocks, const config::CoreCosts& costs) {
-  return conv_cycles(a.out_h, a.out_w, a.out_c, a.kh, a.kw, stored_blocks, costs);
+  return conv_cycles(a.out_h, a.out_w, a.out_c, a.kh, a.kw, stored_blocks, costs, a.acc_mode);
 }
 
 inline uint64_t pool_cycles(uint32_t out_h, uint32_t out_w, uint32_t c, uint32_t kh, uint32_t kw,

@@ -19,7 +19,7 @@
 namespace saie::isa {
 
 inline constexpr uint16_t kFormatMajor = 1;
-inline constexpr uint16_t kFormatMinor = 1;  // 1.1: BD zero padding (pad_before/pad_after)
+inline constexpr uint16_t kFormatMinor = 2;  // 1.1: BD zero padding; 1.2: conv int32 partial sums
 
 struct TileId {
   uint8_t col = 0;
@@ -164,12 +164,23 @@ enum class CoreOpKind : uint8_t {
 //   8 (cout) x kh x kw x 8 (cin) int8, in row_ptr order.
 // Requant params at qp_addr: per output channel {int32 bias, int32 mult, int32 shift}
 //   (12 bytes each, out_c entries): y = clamp(round_shift((acc) * mult, shift)), relu -> max(y,0).
+// Input-channel split (format 1.2): a conv whose input channels are cut into pieces computes
+// each piece's sum with one op and keeps the int32 accumulators in data memory at acc_addr
+// (out_h*out_w*out_c int32, HWC, little-endian) between them:
+//   acc_mode None:   y = requant(bias + sum) at out_addr (the ordinary conv);
+//   acc_mode First:  acc = bias + sum (nothing at out_addr);
+//   acc_mode Middle: acc += sum;
+//   acc_mode Last:   acc += sum, then y = requant(acc) at out_addr.
+// A sum leaving the int32 range is an error (the reference accumulates exactly).
+enum class ConvAcc : uint8_t { None = 0, First = 1, Middle = 2, Last = 3 };
 struct ConvArgs {
   uint32_t in_addr = 0, in_h = 0, in_w = 0, in_c = 0;
   uint32_t out_addr = 0, out_h = 0, out_w = 0, out_c = 0;
   uint32_t w_addr = 0, qp_addr = 0;
   uint8_t kh = 1, kw = 1, stride_h = 1, stride_w = 1;
   uint8_t relu = 0;
+  uint32_t acc_addr = 0;                 // format 1.2
+  ConvAcc acc_mode = ConvAcc::None;      // format 1.2
 };
 // MaxPool / AvgPool over a valid window (no padding), channels c (any count).
 // AvgPool: y = clamp(round_shift(sum * mult, shift)).

@@ -1,8 +1,9 @@
 // program_io.cpp — binary encoding of isa::Program (layout in docs/program-format.md "Binary layout").
 //
 // Every field of every struct in program.h is written, so decode(encode(p)) reproduces p exactly
-// and encode(decode(bytes)) reproduces the bytes of a file in the current version (1.1). Older
-// minor versions are read too (1.0: BDs without padding) and re-encode as 1.1. Records are
+// and encode(decode(bytes)) reproduces the bytes of a file in the current version (1.2). Older
+// minor versions are read too (1.0: BDs without padding; 1.0 and 1.1: conv ops without the
+// input-channel split fields) and re-encode as 1.2. Records are
 // self-delimiting (type + length), the body is covered by a CRC-32, and the decoder rejects
 // anything it cannot account for.
 #include "hw/isa/program_io.h"
@@ -112,6 +113,8 @@ void put_op(ByteWriter& w, const CoreOp& op) {
   const ConvArgs& c = op.conv;
   for (uint32_t v : {c.in_addr, c.in_h, c.in_w, c.in_c, c.out_addr, c.out_h, c.out_w, c.out_c, c.w_addr, c.qp_addr}) w.u32(v);
   for (uint8_t v : {c.kh, c.kw, c.stride_h, c.stride_w, c.relu}) w.u8(v);
+  w.u32(c.acc_addr);  // format 1.2
+  w.u8(static_cast<uint8_t>(c.acc_mode));
   const PoolArgs& p = op.pool;
   for (uint32_t v : {p.in_addr, p.in_h, p.in_w, p.c, p.out_addr, p.out_h, p.out_w}) w.u32(v);
   for (uint8_t v : {p.kh, p.kw, p.stride_h, p.stride_w}) w.u8(v);
@@ -224,7 +227,7 @@ BufferDescriptor get_bd(ByteReader& r, uint16_t minor) {
   }
   return bd;
 }
-CoreOp get_op(ByteReader& r) {
+CoreOp get_op(ByteReader& r, uint16_t minor) {
   CoreOp op;
   const uint8_t kind = r.u8();
   if (kind > static_cast<uint8_t>(CoreOpKind::Add)) r.fail("invalid core op kind " + std::to_string(kind));
@@ -234,6 +237,12 @@ CoreOp get_op(ByteReader& r) {
   ConvArgs& c = op.conv;
   for (uint32_t* v : {&c.in_addr, &c.in_h, &c.in_w, &c.in_c, &c.out_addr, &c.out_h, &c.out_w, &c.out_c, &c.w_addr, &c.qp_addr}) *v = r.u32();
   for (uint8_t* v : {&c.kh, &c.kw, &c.stride_h, &c.stride_w, &c.relu}) *v = r.u8();
+  if (minor >= 2) {  // format 1.1 and older: no input-channel split
+    c.acc_addr = r.u32();
+    const uint8_t mode = r.u8();
+    if (mode > static_cast<uint8_t>(ConvAcc::Last)) r.fail("invalid conv acc_mode " + std::to_string(mode));
+    c.acc_mode = static_cast<ConvAcc>(mode);
+  }
   PoolArgs& p = op.pool;
   for (uint32_t* v : {&p.in_addr, &p.in_h, &p.in_w, &p.c, &p.out_addr, &p.out_h, &p.out_w}) *v = r.u32();
   for (uint8_t* v : {&p.kh, &p.kw, &p.stride_h, &p.stride_w}) *v = r.u8();
@@ -482,7 +491,7 @@ Program decode_program(const uint8_t* d, size_t n) {
         const uint32_t count = r.u32();
         if (count > r.remaining() / 100) r.fail("truncated: " + std::to_string(count) + " ops do not fit");
         cp.ops.reserve(count);  // bounded by the check above
-        for (uint32_t i = 0; i < count; ++i) cp.ops.push_back(get_op(r));
+        for (uint32_t i = 0; i < count; ++i) cp.ops.push_back(get_op(r, p.minor));
         phase->cores.push_back(std::move(cp));
         break;
       }

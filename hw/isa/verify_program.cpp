@@ -269,7 +269,8 @@ class Checker {
         const ConvArgs& a = op.conv;
         if (std::string e = conv_args_error(a); !e.empty()) fail(who + e);
         check_extent(t, who, "input", a.in_addr, conv_input_bytes(a));
-        check_extent(t, who, "output", a.out_addr, conv_output_bytes(a));
+        if (conv_writes_output(a)) check_extent(t, who, "output", a.out_addr, conv_output_bytes(a));
+        if (a.acc_mode != ConvAcc::None) check_extent(t, who, "accumulators", a.acc_addr, conv_acc_bytes(a));
         check_extent(t, who, "weights header", a.w_addr, conv_weight_header_bytes(a));
         check_extent(t, who, "requant records", a.qp_addr, conv_qp_bytes(a));
         break;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -166,6 +167,48 @@ TEST(Kernels, ConvMatchesDenseReferenceBitForBit) {
   for (uint32_t p = 0; p < 20; ++p)
     for (uint32_t co = 8; co < 16; ++co)
       EXPECT_EQ(read_out(m, cc.args)[p * 24 + co], isa::requantize(cc.bias[co], cc.mult[co], cc.shift[co], false));
+}
+
+// Input-channel split: the conv over 24 input channels as three ops over 8 channels each
+// (First, Middle, Last) gives the one op's output bit for bit, and charges the accumulators'
+// stores and loads on top of the MAC terms.
+TEST(Kernels, ConvInputChannelSplitMatchesTheWholeConv) {
+  const std::vector<std::vector<bool>> mask = {{true, true, false}, {false, true, true}};
+  ConvCase whole = make_case(5, 6, 24, 16, 3, 1, 1, true, mask, 7);
+  const std::vector<int8_t> expected = dense_reference(whole);
+  constexpr uint32_t kAcc = 40000;
+  std::vector<uint8_t> acc_bytes;
+  std::vector<int8_t> got;
+  uint64_t cycles = 0;
+  const isa::ConvAcc modes[] = {isa::ConvAcc::First, isa::ConvAcc::Middle, isa::ConvAcc::Last};
+  for (uint32_t k = 0; k < 3; ++k) {
+    ConvCase part = whole;  // channels [8k, 8k + 8) of input and weights, block column k of the mask
+    isa::ConvArgs& a = part.args;
+    a.in_c = 8;
+    part.input.clear();
+    for (size_t px = 0; px < size_t{a.in_h} * a.in_w; ++px)
+      for (uint32_t c = 0; c < 8; ++c) part.input.push_back(whole.input[px * 24 + 8 * k + c]);
+    part.weights.clear();
+    for (size_t row = 0; row < size_t{a.out_c} * a.kh * a.kw; ++row)
+      for (uint32_t c = 0; c < 8; ++c) part.weights.push_back(whole.weights[row * 24 + 8 * k + c]);
+    part.mask = {{mask[0][k]}, {mask[1][k]}};
+    a.acc_addr = kAcc;
+    a.acc_mode = modes[k];
+    std::vector<uint8_t> m = build_memory(part);
+    std::copy(acc_bytes.begin(), acc_bytes.end(), m.begin() + kAcc);
+    const KernelResult r = run_conv(m, a, config::CoreCosts{});
+    cycles += r.cycles;
+    const uint64_t n = uint64_t{a.out_h} * a.out_w * a.out_c;
+    acc_bytes.assign(m.begin() + kAcc, m.begin() + kAcc + 4 * n);
+    if (k < 2) EXPECT_EQ(m[a.out_addr], 0xA5) << "nothing written to out_addr before Last";
+    if (k == 2) got = read_out(m, a);
+    const uint64_t spill = (4 * n + 31) / 32;  // 4 bytes per accumulator at 32 bytes per cycle
+    const uint64_t epilogue = k == 0 ? spill : k == 1 ? 2 * spill : spill + (n + 31) / 32;
+    EXPECT_EQ(r.cycles, expected_conv_cycles(a, part.nnz) - (n + 31) / 32 + epilogue) << "op " << k;
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_GT(cycles, run_conv(*std::make_unique<std::vector<uint8_t>>(build_memory(whole)), whole.args,
+                             config::CoreCosts{}).cycles);
 }
 
 TEST(Kernels, ConvStride2AndRelu) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <unistd.h>
 #include <zlib.h>
 
@@ -161,7 +163,7 @@ TEST(ProgramIo, EncodeDecodeEncodeIsIdentical) {
   EXPECT_EQ(q.phases[0].bds[0].bds[1].pad_after, (std::array<uint8_t, 4>{4, 0, 6, 7}));
   EXPECT_EQ(q.phases[0].bds[0].bds[0].pad_before, (std::array<uint8_t, 4>{}));
   EXPECT_EQ(q.major, 1);
-  EXPECT_EQ(q.minor, 1);
+  EXPECT_EQ(q.minor, kFormatMinor);
   EXPECT_EQ(q.phases[0].routes[0].dsts.size(), 2u);
   EXPECT_EQ(q.phases[0].routes[0].dsts[1].channel, 1);
   EXPECT_EQ(q.phases[0].tasks[1].dir, DmaDir::S2MM);
@@ -207,7 +209,7 @@ TEST(ProgramIo, EveryFieldChangesTheEncoding) {
 
 TEST(ProgramIo, ListingShowsTheProgram) {
   const std::string text = listing(sample_program());
-  EXPECT_TRUE(contains(text, "program fmnist-small  format 1.1  array 2x3 mem_rows 1  ddr 123456 B\n")) << text;
+  EXPECT_TRUE(contains(text, "program fmnist-small  format 1.2  array 2x3 mem_rows 1  ddr 123456 B\n")) << text;
   EXPECT_TRUE(contains(text, "input  ddr 0x1000 28x28x1 pitch 8 row 240 scale 0.00787401572\n")) << text;
   EXPECT_TRUE(contains(text, "ddr_init 0x3000 4608 B crc32 0x")) << text;
   EXPECT_TRUE(contains(text, "phase 0 conv1 layer 1 macs 112896/225792\n")) << text;
@@ -297,12 +299,12 @@ std::vector<uint8_t> with_extra_record(std::vector<uint8_t> bytes, uint16_t type
 
 TEST(ProgramIo, RecordRules) {
   const std::vector<uint8_t> base = encode_program(sample_program());
-  // Unknown record type: an error in the current format (1.1), skipped in a newer minor version.
-  const std::vector<uint8_t> unknown11 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor);
-  EXPECT_TRUE(contains(decode_error(unknown11), "unknown record type 99 in format 1.1"));
-  const std::vector<uint8_t> unknown12 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor + 1);
-  const Program q = decode_program(unknown12);
-  EXPECT_EQ(q.minor, 2);
+  // Unknown record type: an error in the current format (1.2), skipped in a newer minor version.
+  const std::vector<uint8_t> unknown12 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor);
+  EXPECT_TRUE(contains(decode_error(unknown12), "unknown record type 99 in format 1.2"));
+  const std::vector<uint8_t> unknown13 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor + 1);
+  const Program q = decode_program(unknown13);
+  EXPECT_EQ(q.minor, 3);
   EXPECT_EQ(listing(q).substr(listing(q).find('\n')), listing(sample_program()).substr(listing(sample_program()).find('\n')));
   // Payload longer than its fields: not consumed exactly.
   std::vector<uint8_t> lock_payload = {0, 2, 1, 1, 0xEE};
@@ -335,18 +337,20 @@ TEST(ProgramIo, RecordRules) {
 
 // The same file in format 1.0: BD entries without the 8 pad bytes (63 instead of 71 bytes),
 // minor 0, body length and CRC recomputed. Rebuilt record by record from a 1.1 encoding.
-std::vector<uint8_t> as_format_10(const std::vector<uint8_t>& v11) {
+// The same program as an older minor version: 1.1 drops the conv ops' input-channel split fields
+// (u32 acc_addr, u8 acc_mode after the conv's u8s), 1.0 also the BDs' padding (8 bytes a BD).
+std::vector<uint8_t> as_older_format(const std::vector<uint8_t>& v12, uint8_t minor) {
   auto rd32 = [&](size_t at) {
-    return uint32_t(v11[at]) | uint32_t(v11[at + 1]) << 8 | uint32_t(v11[at + 2]) << 16 | uint32_t(v11[at + 3]) << 24;
+    return uint32_t(v12[at]) | uint32_t(v12[at + 1]) << 8 | uint32_t(v12[at + 2]) << 16 | uint32_t(v12[at + 3]) << 24;
   };
-  std::vector<uint8_t> out(v11.begin(), v11.begin() + 48);
+  std::vector<uint8_t> out(v12.begin(), v12.begin() + 48);
   size_t pos = 48;
-  while (pos < v11.size()) {
-    const uint16_t type = static_cast<uint16_t>(v11[pos] | (v11[pos + 1] << 8));
+  while (pos < v12.size()) {
+    const uint16_t type = static_cast<uint16_t>(v12[pos] | (v12[pos + 1] << 8));
     const uint32_t len = rd32(pos + 4);
     const size_t start = pos + 8;
-    std::vector<uint8_t> payload(v11.begin() + start, v11.begin() + start + len);
-    if (type == 6) {  // BD: tile (2), u32 count, count x 71 bytes -> count x 63
+    std::vector<uint8_t> payload(v12.begin() + start, v12.begin() + start + len);
+    if (type == 6 && minor == 0) {  // BD: tile (2), u32 count, count x 71 bytes -> count x 63
       const uint32_t count = rd32(start + 2);
       EXPECT_EQ(len, 6 + 71 * count);
       std::vector<uint8_t> p10(payload.begin(), payload.begin() + 6);
@@ -354,13 +358,27 @@ std::vector<uint8_t> as_format_10(const std::vector<uint8_t>& v11) {
         p10.insert(p10.end(), payload.begin() + 6 + 71 * i, payload.begin() + 6 + 71 * i + 63);
       payload = p10;
     }
+    if (type == 8) {  // CORE_PROGRAM: tile (2), u32 count, ops: 48 bytes, 5 acc bytes, 69 bytes, str label
+      const uint32_t count = rd32(start + 2);
+      std::vector<uint8_t> p11(payload.begin(), payload.begin() + 6);
+      size_t at = 6;
+      for (uint32_t i = 0; i < count; ++i) {
+        const size_t label = at + 48 + 5 + 69;
+        const uint32_t n = rd32(start + label);
+        p11.insert(p11.end(), payload.begin() + at, payload.begin() + at + 48);
+        p11.insert(p11.end(), payload.begin() + at + 53, payload.begin() + label + 4 + n);
+        at = label + 4 + n;
+      }
+      EXPECT_EQ(at, len);
+      payload = p11;
+    }
     put16(out, type);
     put16(out, 0);
     put32(out, static_cast<uint32_t>(payload.size()));
     out.insert(out.end(), payload.begin(), payload.end());
     pos = start + len;
   }
-  out[10] = 0;
+  out[10] = minor;
   out[11] = 0;
   put_at32(out, 24, static_cast<uint32_t>(out.size() - 48));
   put_at32(out, 28, 0);
@@ -377,8 +395,9 @@ Program without_padding(Program p) {
 
 TEST(ProgramIo, Format10FilesDecodeWithoutPadding) {
   const Program p = without_padding(sample_program());
-  const std::vector<uint8_t> v11 = encode_program(p);
-  const std::vector<uint8_t> v10 = as_format_10(v11);
+  const std::vector<uint8_t> v12 = encode_program(p);
+  const std::vector<uint8_t> v11 = as_older_format(v12, 1);
+  const std::vector<uint8_t> v10 = as_older_format(v12, 0);
   EXPECT_EQ(v11.size() - v10.size(), 8u * 3u);  // three BDs, 8 pad bytes each
   const Program q = decode_program(v10);
   EXPECT_EQ(q.major, 1);
@@ -387,8 +406,8 @@ TEST(ProgramIo, Format10FilesDecodeWithoutPadding) {
   EXPECT_EQ(q.phases[0].bds[0].bds[1].dims[3].stride, 100000);
   EXPECT_EQ(q.phases[0].bds[0].bds[1].next_bd, kNoNextBd);
   EXPECT_EQ(q.phases[1].bds[0].bds[0].next_bd, 15);
-  // Everything else equal: a 1.0 file re-encodes as the 1.1 file of the same program.
-  EXPECT_EQ(encode_program(q), v11);
+  // Everything else equal: a 1.0 file re-encodes as the 1.2 file of the same program.
+  EXPECT_EQ(encode_program(q), v12);
   EXPECT_TRUE(contains(listing(q), "format 1.0")) << listing(q);
   // The 1.1 bytes labelled 1.0 do not parse (BD entries too long), and vice versa.
   std::vector<uint8_t> mislabelled = v11;
@@ -397,6 +416,32 @@ TEST(ProgramIo, Format10FilesDecodeWithoutPadding) {
   std::vector<uint8_t> short_bds = v10;
   short_bds[10] = 1;
   EXPECT_TRUE(contains(decode_error(short_bds), "(BD)")) << decode_error(short_bds);
+}
+
+TEST(ProgramIo, InputChannelSplitFieldsRoundTripAndFormat11HasNone) {
+  Program p = sample_program();
+  ConvArgs& c = p.phases[0].cores[0].ops[1].conv;
+  c.acc_addr = 0x4000;
+  c.acc_mode = ConvAcc::Middle;
+  const std::vector<uint8_t> bytes = encode_program(p);
+  const Program q = decode_program(bytes);
+  EXPECT_EQ(q.phases[0].cores[0].ops[1].conv.acc_addr, 0x4000u);
+  EXPECT_EQ(q.phases[0].cores[0].ops[1].conv.acc_mode, ConvAcc::Middle);
+  EXPECT_EQ(encode_program(q), bytes);
+  EXPECT_TRUE(contains(listing(q), " acc middle 0x4000")) << listing(q);
+  // A 1.1 file has no such fields: every conv reads as acc_mode None.
+  const Program old = decode_program(as_older_format(encode_program(sample_program()), 1));
+  EXPECT_EQ(old.minor, 1);
+  EXPECT_EQ(old.phases[0].cores[0].ops[1].conv.acc_mode, ConvAcc::None);
+  EXPECT_EQ(encode_program(old), encode_program(sample_program()));
+  // An acc_mode past Last is rejected by name.
+  std::vector<uint8_t> bad = bytes;
+  const std::vector<uint8_t> needle = {0x00, 0x40, 0x00, 0x00, 0x02};  // acc_addr 0x4000, mode 2
+  auto it = std::search(bad.begin(), bad.end(), needle.begin(), needle.end());
+  ASSERT_NE(it, bad.end());
+  it[4] = 7;
+  fix_crc(bad);
+  EXPECT_TRUE(contains(decode_error(bad), "invalid conv acc_mode 7")) << decode_error(bad);
 }
 
 TEST(ProgramIo, PaddingRoundTripsAndShowsInTheListing) {
