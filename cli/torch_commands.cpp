@@ -1,5 +1,6 @@
 // torch_commands.cpp — option registration of train, import and zoo (see torch_commands.h).
 #include "cli/torch_commands.h"
+#include "model/zoo_names.h"
 
 #include <CLI/CLI.hpp>
 
@@ -60,9 +61,12 @@ void add_import_command(CLI::App& app, ImportArgs& a) {
 void add_zoo_command(CLI::App& app, ZooArgs& a) {
   auto* c = app.add_subcommand("zoo", "write a bundle of one of the paper's ImageNet networks (torchvision structure, seeded "
                                       "random weights, pruned and quantised)");
-  c->add_option("model", a.model, "inception_v3 (torchvision shape: --input-size 299), resnet50, vgg16 or vgg16_features (conv part only, as the paper times it)")
+  c->add_option("model", a.model,
+                "torchvision network: " + model::zoo_model_list() +
+                    " (inception_v3: torchvision's shape is --input-size 299; vgg16_features: the conv part only, as "
+                    "the paper times it)")
       ->required()
-      ->check(CLI::IsMember({"inception_v3", "resnet50", "vgg16", "vgg16_features"}));
+      ->check(CLI::IsMember(model::zoo_model_names()));
   c->add_option("--out,-o", a.out_dir, "bundle folder to write")->required();
   c->add_option("--sparsity", a.sparsity, "fraction of blocks zeroed per block row (first conv stays dense)")->check(CLI::Range(0.0, 0.95));
   c->add_option("--seed", a.seed, "weight seed");

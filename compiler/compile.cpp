@@ -156,7 +156,8 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
         ddr.weights.at(static_cast<size_t>(p.wio.pf_node)).groups.at(static_cast<size_t>(p.wio.pf_group));
     t.loadw_bytes += p.wio.pf_col_groups || p.wio.pf_whole ? pg.bytes : pg.max_share();
   }
-  if (p.skip_write) t.write_bytes = 0;
+  if (p.skip_write || !p.writes_output()) t.write_bytes = 0;
+  if (!p.writes_output()) t.writefm_bytes = 0;  // input-channel split: partial sums stay in the cores
   return t;
 }
 

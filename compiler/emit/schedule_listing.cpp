@@ -1,6 +1,7 @@
 // schedule_listing.cpp — see schedule_listing.h. Byte counts are per column (the widest one).
 #include "compiler/emit/schedule_listing.h"
 
+#include <algorithm>
 #include <sstream>
 #include <vector>
 
@@ -33,6 +34,9 @@ std::string split_text(const schedule::LayerPlan& p) {
   else
     s << "1 row";
   s << ", " << p.nb << (p.nb == 1 ? " band" : " bands") << " of " << p.bh << (p.bh == 1 ? " row" : " rows");
+  if (p.acc_split())  // input-channel split: this piece's chunk of the input channels
+    s << ", CIN chunk " << p.in_chunk + 1 << "/" << p.in_chunks << " (in ch " << p.in_c0 << "-"
+      << p.in_c0 + p.in_c_p - 1 << (p.writes_output() ? ", int32 sums requantised" : ", int32 sums kept") << ")";
   return s.str();
 }
 
@@ -47,7 +51,9 @@ compiler::LayerReport layer_report(const ir::Graph& g, const schedule::LayerPlan
   // A group's weights are counted in its first piece, so the pieces of a layer add up to the layer.
   const schedule::LayerTiling& t = ddr.tiling.at(static_cast<size_t>(p.node));
   const uint32_t per_group = t.col_groups ? t.h_chunks : t.w_parts * t.h_chunks;
-  if (ir::has_weights(p.op) && p.piece % per_group == 0) {
+  // With an input-channel split every chunk has its own weights: the chunks of the group's first piece.
+  const uint32_t chunks = std::max(1u, t.in_chunks);
+  if (ir::has_weights(p.op) && (p.piece / chunks) % per_group == 0) {
     const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
     std::vector<int> groups{p.group};
     if (p.col_groups) {

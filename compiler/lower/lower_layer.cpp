@@ -15,6 +15,7 @@
 #include "compiler/compile.h"
 #include "model/ir/requant.h"
 #include "compiler/lower/phase_builder.h"
+#include "hw/isa/op_args.h"
 
 namespace saie::lower {
 
@@ -583,10 +584,11 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       // COMP.
       isa::CoreProgram& prog = b.core_program(core);
       prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreWCons, 1));
+      const bool out = p.writes_output();
       for (uint32_t band = 0; band < p.nb; ++band) {
         prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
         if (p.fused) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreResCons, 1));
-        prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
+        if (out) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
         isa::CoreOp op;
         op.kind = isa::CoreOpKind::Conv;
         isa::ConvArgs& a = op.conv;
@@ -605,6 +607,10 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         a.stride_h = static_cast<uint8_t>(p.sh);
         a.stride_w = static_cast<uint8_t>(p.sw);
         a.relu = ir::conv_relu(n) ? 1 : 0;
+        if (p.acc_split()) {  // this band's partial sums, kept in the core between the chunk pieces
+          a.acc_mode = p.in_chunk == 0 ? isa::ConvAcc::First : out ? isa::ConvAcc::Last : isa::ConvAcc::Middle;
+          a.acc_addr = p.core.acc + band * static_cast<uint32_t>(isa::conv_acc_bytes(a));
+        }
         op.label = band_label(p, band);
         prog.ops.push_back(op);
         if (p.fused) {  // the residual add, exactly the Add the graph had
@@ -623,13 +629,13 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         }
         prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
         if (p.fused) prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreResProd, 1));
-        prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
+        if (out) prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
       }
-      // WRITEFM.
-      gather(b, p, cw, core, tm, r, static_cast<uint8_t>(2 + r), wparts);
+      // WRITEFM (input-channel split: the last chunk only).
+      if (out) gather(b, p, cw, core, tm, r, static_cast<uint8_t>(2 + r), wparts);
     }
     // WRITE as the rows' channels land.
-    write_back(b, p, cw, y, tm, wparts);
+    if (p.writes_output()) write_back(b, p, cw, y, tm, wparts);
   }
   for (const ColumnWork& cw : p.cols) {
     const schedule::WeightGroup& wg = group_of(cw);

@@ -28,11 +28,11 @@ void put_i32(std::vector<uint8_t>& v, int32_t x) {
 }
 
 WeightBlob make_blob(const ir::Graph& g, const ir::Node& n, uint32_t cin_p, uint32_t oc_begin,
-                     uint32_t oc_end, bool dense) {
+                     uint32_t oc_end, bool dense, uint32_t ic_begin, uint32_t ic_end) {
   WeightBlob b;
   b.oc_begin = oc_begin;
   b.oc_end = oc_end;
-  ir::CompactWeights cw = ir::compact_weights(n, cin_p, oc_begin, oc_end, dense);
+  ir::CompactWeights cw = ir::compact_weights(n, cin_p, oc_begin, oc_end, dense, ic_begin, ic_end);
   b.block_rows = cw.block_rows;
   b.block_cols = cw.block_cols;
   b.nnz = cw.nnz;
@@ -243,34 +243,38 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
     const uint32_t block_rows = round_up8(node.out.c) / 8;
     const uint32_t R = t.pixel_rows ? 1 : working_rows(block_rows, tm.usable_core_rows());  // pixel rows: one blob a group
     uint64_t a = addr;
-    for (uint32_t gi = 0; gi < t.groups; ++gi) {
-      const auto [g0, g1] = split_even(block_rows, t.groups, gi);
-      WeightGroup wg;
-      wg.first = static_cast<uint32_t>(lw.rows.size());
-      wg.ddr_addr = a;
-      wg.oc_begin = 8 * g0;
-      wg.oc_end = 8 * g1;
-      const uint32_t rows = working_rows(g1 - g0, R);
-      for (uint32_t r = 0; r < rows; ++r) {
-        const auto [b0, b1] = split_even(g1 - g0, rows, r);
-        lw.rows.push_back(make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense));
-      }
-      wg.share_addr.assign(C, 0);
-      wg.share_bytes.assign(C, 0);
-      for (uint32_t m = 0; m < C; ++m) {
-        wg.share_addr[m] = a;
+    for (uint32_t gi = 0; gi < t.groups; ++gi)
+      for (uint32_t k = 0; k < t.in_chunks; ++k) {
+        const auto [g0, g1] = split_even(block_rows, t.groups, gi);
+        const auto [k0, k1] = split_even(cin_p / 8, t.in_chunks, k);
+        WeightGroup wg;
+        wg.first = static_cast<uint32_t>(lw.rows.size());
+        wg.ddr_addr = a;
+        wg.oc_begin = 8 * g0;
+        wg.oc_end = 8 * g1;
+        wg.ic_begin = 8 * k0;
+        wg.ic_end = 8 * k1;
+        const uint32_t rows = working_rows(g1 - g0, R);
         for (uint32_t r = 0; r < rows; ++r) {
-          if (weight_server(r, C) != m) continue;
-          WeightBlob& b = lw.rows[wg.first + r];
-          b.ddr_addr = a;
-          a += b.bytes();
+          const auto [b0, b1] = split_even(g1 - g0, rows, r);
+          lw.rows.push_back(make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense, wg.ic_begin, wg.ic_end));
         }
-        wg.share_bytes[m] = a - wg.share_addr[m];
+        wg.share_addr.assign(C, 0);
+        wg.share_bytes.assign(C, 0);
+        for (uint32_t m = 0; m < C; ++m) {
+          wg.share_addr[m] = a;
+          for (uint32_t r = 0; r < rows; ++r) {
+            if (weight_server(r, C) != m) continue;
+            WeightBlob& b = lw.rows[wg.first + r];
+            b.ddr_addr = a;
+            a += b.bytes();
+          }
+          wg.share_bytes[m] = a - wg.share_addr[m];
+        }
+        wg.count = rows;
+        wg.bytes = a - wg.ddr_addr;
+        lw.groups.push_back(std::move(wg));
       }
-      wg.count = rows;
-      wg.bytes = a - wg.ddr_addr;
-      lw.groups.push_back(std::move(wg));
-    }
     lw.bytes = a - addr;
     addr = align_up(a, kDdrAlign);
   }

@@ -62,6 +62,7 @@ struct WeightBlob {
 // every working column, so each column loads 1/columns of a group from DDR.
 struct WeightGroup {
   uint32_t first = 0, count = 0;  // blobs [first, first + count) of LayerWeights::rows
+  uint32_t ic_begin = 0, ic_end = 0;  // input channels the blobs cover (input-channel split: a chunk)
   uint64_t ddr_addr = 0, bytes = 0;
   uint32_t oc_begin = 0, oc_end = 0;
   std::vector<uint64_t> share_addr, share_bytes;  // per memtile column (bytes 0: serves no row)
@@ -76,7 +77,9 @@ struct LayerWeights {
   uint64_t ddr_addr = 0;
   uint64_t bytes = 0;
   std::vector<WeightBlob> rows;     // every blob, group-major (one group: one per working core row)
-  std::vector<WeightGroup> groups;  // output-channel groups (pieces of the layer load one each)
+  // Output-channel groups (pieces of the layer load one each); with an input-channel split
+  // (LayerTiling::in_chunks = K) group gi's chunk k is groups[gi * K + k].
+  std::vector<WeightGroup> groups;
 };
 
 // How a layer is cut into pieces (one phase each) when it does not fit, or runs faster, in
@@ -100,10 +103,15 @@ struct LayerTiling {
   // output channel of the group for its own part of the column's width (one weight blob per
   // group, broadcast to every core) instead of its own channels over the whole width.
   uint32_t pixel_rows = 0;
+  // Input-channel split (a layer whose weights for 8 output channels do not fit a core next to
+  // its bands): > 1 = every piece is cut into this many pieces over the input channels (even
+  // 8-channel chunks, split_even), run one after another; each core keeps int32 partial sums in
+  // its own memory between them (program format 1.2, ConvAcc) and only the last writes output.
+  uint32_t in_chunks = 1;
   // The residency the tiling was chosen for (TilingOptions; the memtile allocation decides).
   bool input_resident = false, residual_resident = false, output_resident = false;
   double est_cycles = 0;       // the planner's estimate for the whole layer
-  uint32_t pieces() const { return col_groups ? col_batches * h_chunks : groups * w_parts * h_chunks; }
+  uint32_t pieces() const { return col_groups ? col_batches * h_chunks : groups * w_parts * h_chunks * in_chunks; }
 };
 
 struct DdrPlan {

@@ -78,7 +78,7 @@ ColumnWork column_work(const Geometry& ge, uint32_t parts, uint32_t j, uint32_t 
 
 // Lays out core memory for band height bh; returns the layout (end = bytes used).
 CoreLayout core_layout(const Geometry& ge, uint32_t in_c, uint32_t bh, uint32_t weights_bytes, uint32_t max_wi,
-                       uint32_t max_wc, uint32_t max_out_c) {
+                       uint32_t max_wc, uint32_t max_out_c, uint64_t acc_bytes = 0) {
   CoreLayout c;
   const uint32_t band_in_rows = (bh - 1) * ge.sh + ge.kh;
   c.weights = 0;
@@ -110,6 +110,11 @@ CoreLayout core_layout(const Geometry& ge, uint32_t in_c, uint32_t bh, uint32_t 
     c.tmp = static_cast<uint32_t>(a);
     a = align_up(a + c.out_bytes, kCoreAlign);
   }
+  if (acc_bytes > 0) {  // input-channel split: the piece's partial sums
+    c.acc = static_cast<uint32_t>(std::min<uint64_t>(a, 0xffffffffu));
+    c.acc_bytes = static_cast<uint32_t>(std::min<uint64_t>(acc_bytes, 0xffffffffu));
+    a = align_up(a + acc_bytes, kCoreAlign);
+  }
   c.end = static_cast<uint32_t>(std::min<uint64_t>(a, 0xffffffffu));
   return c;
 }
@@ -132,6 +137,9 @@ struct PieceShape {
   // Pixel rows (conv): each core row computes its own part of the column's width; core_wi /
   // core_wc are one core's input / output width (0: the column's, max_wi / max_wc).
   uint32_t core_wi = 0, core_wc = 0;
+  // Input-channel split: the core keeps int32 partial sums of all its rows x columns x channels.
+  bool acc = false;
+  uint64_t acc_bytes() const { return acc ? uint64_t{rows} * cwc() * out_c_core * 4 : 0; }
   uint32_t cwi() const { return core_wi ? core_wi : max_wi; }
   uint32_t cwc() const { return core_wc ? core_wc : max_wc; }
 };
@@ -161,7 +169,8 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
   double t_comp = 0;
   double t_res = 0;  // fused add: the residual band on the core's second input stream
   if (ge.conv_like)
-    t_comp = double(isa::conv_cycles(bh, s.cwc(), s.out_c_core, ge.kh, ge.kw, s.nnz, costs));
+    t_comp = double(isa::conv_cycles(bh, s.cwc(), s.out_c_core, ge.kh, ge.kw, s.nnz, costs,
+                                     s.acc ? isa::ConvAcc::Middle : isa::ConvAcc::None));
   else if (ge.add)
     t_comp = std::max(double(isa::add_cycles(uint64_t{bh} * s.max_wc * s.in_c, costs)), t_in);  // B stream too
   else
@@ -194,7 +203,7 @@ BandChoice choose_band(const Geometry& ge, const PieceShape& s, const target::Ta
   for (uint32_t bh = s.rows; bh >= 1; --bh) {
     if (s.rows % bh != 0) continue;
     if (max_band_rows != 0 && bh > max_band_rows) continue;
-    const CoreLayout cl = core_layout(ge, s.in_c_core, bh, s.blob_bytes, s.cwi(), s.cwc(), s.out_c_core);
+    const CoreLayout cl = core_layout(ge, s.in_c_core, bh, s.blob_bytes, s.cwi(), s.cwc(), s.out_c_core, s.acc_bytes());
     if (cl.end > tm.core_memory_bytes()) continue;
     const double est = band_pipeline_estimate(ge, s, bh, tm);
     if (!best.ok || est < best.est) best = BandChoice{true, bh, est, cl};
@@ -234,15 +243,21 @@ uint32_t rows_in_chunk(uint32_t h, uint32_t chunks, uint32_t i) {
 
 }  // namespace
 
-std::vector<uint32_t> stored_blocks_per_row(const ir::Node& n, uint32_t cin_p, bool dense) {
+std::vector<uint32_t> stored_blocks_per_row(const ir::Node& n, uint32_t cin_p, bool dense, uint32_t chunks) {
   const uint32_t br = round_up8(n.out.c) / 8, bc = cin_p / 8;
-  std::vector<uint32_t> v(br, bc);
+  chunks = std::max(1u, std::min(chunks, bc));
+  std::vector<uint32_t> v(br, (bc + chunks - 1) / chunks);
   if (dense) return v;
   const ir::BlockMask m = ir::hardware_mask(n, cin_p, br * 8);
   for (uint32_t r = 0; r < br; ++r) {
-    uint32_t k = 0;
-    for (uint32_t c = 0; c < bc; ++c) k += m.at(r, c) ? 1 : 0;
-    v[r] = k;
+    uint32_t most = 0;
+    for (uint32_t k = 0; k < chunks; ++k) {
+      const auto [c0, c1] = split_even(bc, chunks, k);
+      uint32_t nnz = 0;
+      for (uint32_t c = c0; c < c1; ++c) nnz += m.at(r, c) ? 1 : 0;
+      most = std::max(most, nnz);
+    }
+    v[r] = most;
   }
   return v;
 }
@@ -316,25 +331,35 @@ uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<Tensor
   if (!ir::has_weights(n.op)) return 0;
   const Geometry ge = geometry(g, node, tensors);
   const uint32_t R = t.pixel_rows ? 1 : working_rows(ge.out_c_p / 8, tm.usable_core_rows());  // pixel rows: one blob
-  const Grouping gr = conv_grouping(ge, stored_blocks_per_row(n, ge.in_c_p, dense), R, t.groups, tm.columns());
+  const uint32_t K = std::max(1u, t.in_chunks);
+  Geometry gk = ge;  // input-channel split: the largest chunk
+  gk.in_c_p = 8 * ceil_div(ge.in_c_p / 8, K);
+  const Grouping gr = conv_grouping(gk, stored_blocks_per_row(n, ge.in_c_p, dense, K), R, t.groups, tm.columns());
   // Column groups and fused adds keep a whole group per memtile.
   return t.col_groups || ge.fused ? gr.gbytes : gr.share;
 }
 
-LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
-                          const target::TargetModel& tm, bool dense, const TilingOptions& opt) {
+namespace {
+
+// The search for one input-channel split K (1: none): every piece sums the largest chunk of
+// 8 * ceil(in_c / 8 / K) input channels; K > 1 keeps to plain width-split pieces (no column
+// groups, pixel rows or group-innermost order) whose cores hold their partial sums.
+LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
+                            const target::TargetModel& tm, bool dense, const TilingOptions& opt, uint32_t K) {
   const uint32_t max_band_rows = opt.max_band_rows;
   const uint64_t mem_cap_in = opt.mem_cap;
   const bool weights_prefetched = true;  // the memtile allocation prefetches where there is room
-  const bool allow_col_groups = opt.col_groups && !opt.single_piece;
+  const bool allow_col_groups = opt.col_groups && !opt.single_piece && K == 1;
   const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
-  const Geometry ge = geometry(g, node, tensors);
+  Geometry ge = geometry(g, node, tensors);
+  const uint32_t layer_in_c_p = ge.in_c_p;
+  ge.in_c_p = 8 * ceil_div(ge.in_c_p / 8, K);
   const uint32_t C = tm.columns();
   const uint64_t mem_cap = mem_cap_in ? mem_cap_in : tm.memtile_memory_bytes();
 
   std::vector<Grouping> groupings;
   if (ge.conv_like) {
-    const std::vector<uint32_t> nnz_row = stored_blocks_per_row(n, ge.in_c_p, dense);
+    const std::vector<uint32_t> nnz_row = stored_blocks_per_row(n, layer_in_c_p, dense, K);
     const uint32_t BR = ge.out_c_p / 8;
     const uint32_t R = working_rows(BR, tm.usable_core_rows());
     uint32_t last_groups = 0;
@@ -346,7 +371,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
     }
     // Pixel rows: the smallest group counts whose single blob fits a core next to its bands.
     const uint32_t pixel = tm.usable_core_rows();
-    if (pixel >= 2 && !ge.fused && n.op == ir::OpKind::Conv && ge.out_w >= 2) {
+    if (pixel >= 2 && K == 1 && !ge.fused && n.op == ir::OpKind::Conv && ge.out_w >= 2) {
       uint32_t tried = 0, last_blocks = 0;
       for (uint32_t G = 1; G <= BR && tried < 3; ++G) {
         const uint32_t blocks = ceil_div(BR, G);
@@ -391,6 +416,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
       s.resident_in = opt.input_resident;
       s.resident_residual = opt.residual_resident;
       s.skip_write = opt.output_resident;
+      s.acc = K > 1;
       for (uint32_t j = 0; j < std::min(parts, ge.out_w); ++j) {
         const ColumnWork cw = column_work(ge, parts, j, 0);
         s.max_wi = std::max(s.max_wi, cw.wi);
@@ -440,12 +466,12 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
           est += prev_est;
         }
         if (!ok) continue;
-        est = est * double(gr.groups) * P + wextra * gr.groups;
+        est = (est * double(gr.groups) * P + wextra * gr.groups) * K;
         // Groups innermost instead: the pieces of one (height chunk, width part) share the
         // input slice, which stays in the memtile after the first of them (no LOAD), but every
         // piece waits for its own weights (LOADWM; LOADW is prefetched).
         bool inner = false;
-        if (ge.conv_like && gr.groups > 1 && !gr.pixel_rows) {
+        if (ge.conv_like && gr.groups > 1 && !gr.pixel_rows && K == 1) {
           double est_in = 0;
           bool ok_in = true;
           for (uint32_t i = 0; i < nh && ok_in; ++i) {
@@ -469,9 +495,10 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
             inner = true;
           }
         }
-        const uint32_t pieces = gr.groups * P * nh;
+        const uint32_t pieces = gr.groups * P * nh * K;
         if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
           best = LayerTiling{};
+          best.in_chunks = K;
           best.group_inner = inner;
           best.groups = gr.groups;
           best.w_parts = P;
@@ -544,15 +571,40 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
     const ColumnWork cw = column_work(ge, std::max(1u, ge.out_w), 0, 0);
     s.max_wi = cw.wi;
     s.max_wc = cw.wc();
-    const CoreLayout cl = core_layout(ge, s.in_c_core, 1, s.blob_bytes, s.max_wi, s.max_wc, s.out_c_core);
+    s.acc = K > 1;
+    const CoreLayout cl = core_layout(ge, s.in_c_core, 1, s.blob_bytes, s.max_wi, s.max_wc, s.out_c_core, s.acc_bytes());
     throw compiler::CompileError("layer " + n.name + " does not fit even as 1 row x 1 column x " +
-                                 std::to_string(s.out_c_core) + " channel pieces: core needs " + std::to_string(cl.end) +
-                                 " B (weights " + std::to_string(s.blob_bytes) + ") of " +
-                                 std::to_string(tm.core_memory_bytes()) + ", memtile needs " +
-                                 std::to_string(memtile_need(ge, s)) + " B of " + std::to_string(mem_cap) +
-                                 " (input-channel split is not implemented)");
+                                 std::to_string(s.out_c_core) + " channel pieces" +
+                                 (K > 1 ? " over " + std::to_string(K) + " input-channel chunks" : std::string()) +
+                                 ": core needs " + std::to_string(cl.end) + " B (weights " +
+                                 std::to_string(s.blob_bytes) + ") of " + std::to_string(tm.core_memory_bytes()) +
+                                 ", memtile needs " + std::to_string(memtile_need(ge, s)) + " B of " +
+                                 std::to_string(mem_cap));
   }
   return best;
+}
+
+}  // namespace
+
+LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
+                          const target::TargetModel& tm, bool dense, const TilingOptions& opt) {
+  try {
+    return choose_tiling_k(g, node, tensors, tm, dense, opt, 1);
+  } catch (const compiler::CompileError&) {
+    // Input-channel split: the fewest chunks that fit (a single-piece request, a fused residual
+    // add or a weightless op cannot be split).
+    const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
+    if (opt.single_piece || !ir::has_weights(n.op) || ir::has_fused_add(n)) throw;
+    const uint32_t blocks = tensors.at(static_cast<size_t>(n.inputs.at(0))).cp / 8;
+    for (uint32_t K = 2; K < blocks; ++K) {
+      if (ceil_div(blocks, K) == ceil_div(blocks, K - 1)) continue;  // the same largest chunk
+      try {
+        return choose_tiling_k(g, node, tensors, tm, dense, opt, K);
+      } catch (const compiler::CompileError&) {
+      }
+    }
+    return choose_tiling_k(g, node, tensors, tm, dense, opt, blocks);
+  }
 }
 
 std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& ddr, const target::TargetModel& tm,
@@ -597,8 +649,9 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
   };
 
   struct Spec {
-    uint32_t group, hi, wp;
+    uint32_t group, hi, wp, chunk = 0;
   };
+  const uint32_t K = std::max(1u, t.in_chunks);
   std::vector<Spec> specs;
   const uint32_t outer = t.col_groups ? t.col_batches : t.groups;
   if (t.group_inner && !t.col_groups) {
@@ -608,10 +661,11 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
   } else if (t.col_groups) {  // chunk by chunk, batch by batch (the input stays across batches)
     for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
       for (uint32_t gi = 0; gi < outer; ++gi) specs.push_back(Spec{gi, hi, 0});
-  } else {
+  } else {  // the input-channel chunks of one output piece back to back (its cores keep the sums)
     for (uint32_t gi = 0; gi < outer; ++gi)
       for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
-        for (uint32_t wp = 0; wp < t.w_parts; ++wp) specs.push_back(Spec{gi, hi, wp});
+        for (uint32_t wp = 0; wp < t.w_parts; ++wp)
+          for (uint32_t k = 0; k < K; ++k) specs.push_back(Spec{gi, hi, wp, k});
   }
 
   std::vector<LayerPlan> out;
@@ -693,9 +747,21 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         p.cols.push_back(cw);
       }
       if (ge.conv_like) {
-        const WeightGroup& wg = lw->groups.at(sp.group);
-        p.group = static_cast<int>(sp.group);
+        const WeightGroup& wg = lw->groups.at(sp.group * K + sp.chunk);
+        p.group = static_cast<int>(sp.group * K + sp.chunk);
         p.in_c_p = ge.in_c_p;
+        if (K > 1) {  // this chunk's input channels; sizes below are the largest chunk's, so every
+                      // chunk of the piece has the same core layout (the partial sums stay put)
+          p.in_chunk = sp.chunk;
+          p.in_chunks = K;
+          p.in_c0 = wg.ic_begin;
+          p.in_c_p = wg.ic_end - wg.ic_begin;
+          for (uint32_t k = 0; k < K; ++k) {
+            const WeightGroup& other = lw->groups.at(sp.group * K + k);
+            note_blobs(other);
+            group_bytes = std::max(group_bytes, other.max_share());
+          }
+        }
         p.out_c0 = wg.oc_begin;
         p.out_c_p = wg.oc_end - wg.oc_begin;
         if (t.pixel_rows) {
@@ -721,7 +787,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
           }
         }
         note_blobs(wg);
-        group_bytes = ge.fused ? wg.bytes : wg.max_share();
+        group_bytes = std::max(group_bytes, ge.fused ? wg.bytes : wg.max_share());
       } else {
         const auto [c0, c1] = split_even(ge.in_c_p / 8, t.groups, sp.group);
         p.in_c0 = p.out_c0 = 8 * c0;
@@ -755,8 +821,9 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     s.max_wi = max_wi;
     s.max_wc = max_wc;
     s.cols = static_cast<uint32_t>(p.cols.size());
-    s.in_c = p.in_c_p;
-    s.in_c_core = ge.pool ? max_out_c : p.in_c_p;  // pools: each core row receives its own channels
+    s.in_c = K > 1 ? 8 * ceil_div(ge.in_c_p / 8, K) : p.in_c_p;
+    s.in_c_core = ge.pool ? max_out_c : s.in_c;  // pools: each core row receives its own channels
+    s.acc = K > 1;
     s.out_c_core = max_out_c;
     s.out_c_piece = p.out_c_p;
     s.core_rows = p.rows();

@@ -47,6 +47,9 @@ struct CoreLayout {
   uint32_t res[2] = {0, 0};              // fused add: residual band ping/pong
   uint32_t res_bytes = 0;
   uint32_t tmp = 0;                      // fused add: the conv's output band before the add (out_bytes)
+  // Input-channel split: the int32 partial sums of the core's whole piece (every band), kept
+  // between the layer's chunk pieces; at the same address in all of them.
+  uint32_t acc = 0, acc_bytes = 0;
   uint32_t end = 0;                      // bytes used
 };
 
@@ -116,6 +119,12 @@ struct LayerPlan {
   // Conv: every core row computes all of the group's channels for its own columns
   // (ColumnWork::row_w); row_oc then holds one (0, out_c_p) entry per row and the group has one blob.
   bool pixel_rows = false;
+  // Input-channel split (LayerTiling::in_chunks): this piece sums input channels
+  // [in_c0, in_c0 + in_c_p), chunk in_chunk of in_chunks; the chunks of one output piece run
+  // back to back and only the last writes the output.
+  uint32_t in_chunk = 0, in_chunks = 1;
+  bool acc_split() const { return in_chunks > 1; }
+  bool writes_output() const { return in_chunk + 1 == in_chunks; }
   bool own_weights() const { return col_groups || fused; }
 
   // Per-column views (column-group pieces take them from the column, others from the piece).
@@ -172,9 +181,10 @@ uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<Tensor
 std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& ddr, const target::TargetModel& tm,
                                   uint32_t max_band_rows = 0);
 
-// Block rows (8 output channels) per hardware block row of a conv/fc node that the compiler
-// stores: the mask's non-zero count per block row (dense: every block column).
-std::vector<uint32_t> stored_blocks_per_row(const ir::Node& n, uint32_t cin_p, bool dense);
+// Blocks per hardware block row (8 output channels) of a conv/fc node that the compiler
+// stores: the mask's non-zero count per block row (dense: every block column). With `chunks`
+// > 1 (input-channel split): per block row, the most any one chunk of the block columns stores.
+std::vector<uint32_t> stored_blocks_per_row(const ir::Node& n, uint32_t cin_p, bool dense, uint32_t chunks = 1);
 
 // Bytes of a blob holding `block_rows` block rows with `nnz` stored blocks of a kh x kw kernel.
 uint64_t blob_bytes(uint32_t block_rows, uint64_t nnz, uint32_t kh, uint32_t kw);

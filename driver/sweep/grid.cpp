@@ -11,6 +11,7 @@
 
 #include "hw/config/array_config.h"
 #include "model/ir/block_shape.h"
+#include "model/zoo_names.h"
 #include "util/file_io.h"
 
 namespace saie::driver::sweep {
@@ -133,8 +134,9 @@ NetSpec read_network(const GridReader& r, const ojson& item, const std::string& 
     r.keys(item, path, {"name", "zoo", "width_div", "input_size", "seed"});
     n.zoo = true;
     n.model = r.str(item.at("zoo"), path + ".zoo");
-    static const std::set<std::string> models{"inception_v3", "resnet50", "vgg16", "vgg16_features"};
-    if (!models.count(n.model)) r.fail(path + ".zoo", "'" + n.model + "' is not one of inception_v3, resnet50, vgg16, vgg16_features");
+    const auto& models = model::zoo_model_names();
+    if (std::find(models.begin(), models.end(), n.model) == models.end())
+      r.fail(path + ".zoo", "'" + n.model + "' is not one of " + model::zoo_model_list());
     if (item.contains("width_div")) n.width_div = static_cast<uint32_t>(r.uint(item.at("width_div"), path + ".width_div", 1, 64));
     if (item.contains("input_size")) n.input_size = static_cast<uint32_t>(r.uint(item.at("input_size"), path + ".input_size", 32, 1024));
     if (item.contains("seed")) n.seed = r.uint(item.at("seed"), path + ".seed", 0, UINT64_MAX);

@@ -6,7 +6,7 @@
 namespace saie::hw {
 
 DdrModel::DdrModel(sc_core::sc_module_name name, SimContext& ctx)
-    : Memory(name, ctx.cfg.ddr.size_bytes, ctx.cfg.ddr.read_bytes_per_cycle, ctx) {}
+    : Memory(name, ctx.ddr_bytes ? ctx.ddr_bytes : ctx.cfg.ddr.size_bytes, ctx.cfg.ddr.read_bytes_per_cycle, ctx) {}
 
 double DdrModel::occupy(int port, bool write, uint64_t bytes, double start) {
   const auto& d = ctx_.cfg.ddr;

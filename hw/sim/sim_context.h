@@ -60,6 +60,10 @@ class SimContext {
   // Swapped implementations of tile blocks (hw/sim/backends.h), asked for while the array is
   // built; null: every block is the model's own.
   class BackendProvider* backends = nullptr;
+  // Bytes of DDR the memory model holds (0: the config's ddr.size). simulate() sets the
+  // program's ddr_bytes_needed: the verifier guarantees nothing beyond it is addressed, so a
+  // large DDR window costs no host memory.
+  uint64_t ddr_bytes = 0;
 
   // Current simulated time in cycles (exact: all waits are whole cycles).
   uint64_t now() const { return static_cast<uint64_t>(std::llround(sc_core::sc_time_stamp() / cycle)); }

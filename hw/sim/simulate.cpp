@@ -84,6 +84,7 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
   sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   auto* ctx = new SimContext(cfg, rec, opt.fidelity, opt.timing_only);
   ctx->bank_conflicts = opt.bank_conflicts;
+  ctx->ddr_bytes = std::max<uint64_t>(prog.ddr_bytes_needed, 1);
   RtlBackends* rtl = nullptr;  // co-simulation: the RTL blocks behind the models' backends
   if (opt.rtl.enabled()) ctx->backends = rtl = new RtlBackends(opt.rtl, *ctx);
   if (opt.backends) ctx->backends = opt.backends;

@@ -90,7 +90,8 @@ BlockMask hardware_mask(const Node& node, uint32_t in_c, uint32_t out_c) {
   return hw;
 }
 
-CompactWeights compact_weights(const Node& node, uint32_t in_c, uint32_t oc_begin, uint32_t oc_end, bool dense) {
+CompactWeights compact_weights(const Node& node, uint32_t in_c, uint32_t oc_begin, uint32_t oc_end, bool dense,
+                               uint32_t ic_begin, uint32_t ic_end) {
   const WeightDims d = weight_dims("compact_weights", node);
   const uint32_t cout = d.cout, cin = d.cin;
   const uint64_t k = d.k;
@@ -101,12 +102,17 @@ CompactWeights compact_weights(const Node& node, uint32_t in_c, uint32_t oc_begi
     fail("compact_weights", node,
          "output channel range [" + std::to_string(oc_begin) + ", " + std::to_string(oc_end) +
              ") must be non-empty, start at and span a multiple of 8");
+  if (ic_end == 0) ic_end = in_c;
+  if (ic_begin % kBlock != 0 || ic_end % kBlock != 0 || ic_begin >= ic_end || ic_end > in_c)
+    fail("compact_weights", node,
+         "input channel range [" + std::to_string(ic_begin) + ", " + std::to_string(ic_end) +
+             ") must be non-empty, multiples of 8, inside [0, " + std::to_string(in_c) + ")");
   const bool store_all = dense || !node.sparse;
   if (!store_all) check_mask("compact_weights", node, d);
 
   CompactWeights cw;
   cw.block_rows = (oc_end - oc_begin) / kBlock;
-  cw.block_cols = in_c / kBlock;
+  cw.block_cols = (ic_end - ic_begin) / kBlock;
   // Which blocks to store, row-major. Block (r, c) covers output channels oc_begin + 8r .. +8 and
   // input channels 8c .. 8c+8; the logical mask is indexed by the ORIGINAL channels (see
   // hw_block_kept: any bo x bi shape maps conservatively onto the 8x8 grid). In sparse mode
@@ -116,7 +122,7 @@ CompactWeights compact_weights(const Node& node, uint32_t in_c, uint32_t oc_begi
   for (uint32_t r = 0; r < cw.block_rows; ++r) {
     const uint32_t oc0 = oc_begin + r * kBlock;
     for (uint32_t c = 0; c < cw.block_cols; ++c) {
-      const uint32_t ic0 = c * kBlock;
+      const uint32_t ic0 = ic_begin + c * kBlock;
       const bool keep = store_all || hw_block_kept(node.mask, d, oc0, ic0);
       if (keep) col_idx.push_back(c);
     }
@@ -142,7 +148,7 @@ CompactWeights compact_weights(const Node& node, uint32_t in_c, uint32_t oc_begi
   out.reserve(out.size() + cw.nnz * block_bytes);
   for (uint32_t r = 0; r < cw.block_rows; ++r)
     for (uint32_t j = row_ptr[r]; j < row_ptr[r + 1]; ++j) {
-      const uint32_t ic0 = col_idx[j] * kBlock;
+      const uint32_t ic0 = ic_begin + col_idx[j] * kBlock;
       for (uint32_t o = 0; o < kBlock; ++o) {
         const uint32_t oc = oc_begin + r * kBlock + o;
         for (uint64_t kk = 0; kk < k; ++kk)

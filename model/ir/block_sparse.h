@@ -33,6 +33,10 @@ BlockMask hardware_mask(const Node& node, uint32_t in_c, uint32_t out_c);
 // block is stored (the "dense" program for comparison); otherwise only the blocks whose
 // hardware_mask bit is 1 (a dense node stores every block). The node's logical mask may have
 // any block shape bo x bi (see hardware_mask); the stored format is always 8x8.
-CompactWeights compact_weights(const Node& node, uint32_t in_c, uint32_t oc_begin, uint32_t oc_end, bool dense);
+// Input-channel split: [ic_begin, ic_end) (multiples of 8 inside [0, in_c); ic_end 0 = in_c)
+// keeps only those input channels; block columns and col_idx count from ic_begin, so the
+// weights apply to an input holding just those channels.
+CompactWeights compact_weights(const Node& node, uint32_t in_c, uint32_t oc_begin, uint32_t oc_end, bool dense,
+                               uint32_t ic_begin = 0, uint32_t ic_end = 0);
 
 }  // namespace saie::ir

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "model/zoo_names.h"
 #include "trainer/quant/quantize.h"
 
 namespace saie::trainer {
@@ -136,7 +137,9 @@ class Builder {
   const ZooOptions& o_;
 };
 
-void build_resnet50(Builder& b, uint32_t classes) {
+// width_mult 2: Wide-ResNet-50-2 (torchvision wide_resnet50_2: width_per_group 128, so every
+// bottleneck's 1x1 / 3x3 width doubles; block outputs stay 256 .. 2048).
+void build_resnet50(Builder& b, uint32_t classes, uint32_t width_mult) {
   int x = b.conv("conv1", -1, b.ch(64), 7, 2, 3, true);
   x = b.pool("maxpool", FloatOp::MaxPool, x, 3, 2, 1);
   const uint32_t blocks[4] = {3, 4, 6, 3};
@@ -145,7 +148,7 @@ void build_resnet50(Builder& b, uint32_t classes) {
     for (uint32_t bi = 0; bi < blocks[li]; ++bi) {
       const std::string p = "layer" + std::to_string(li + 1) + "." + std::to_string(bi) + ".";
       const uint32_t stride = (bi == 0 && li > 0) ? 2 : 1;  // torchvision v1.5: stride on the 3x3
-      const uint32_t w = b.ch(widths[li]), out = b.ch(widths[li] * 4);
+      const uint32_t w = b.ch(widths[li] * width_mult), out = b.ch(widths[li] * 4);
       const int identity = x;
       int y = b.conv(p + "conv1", x, w, 1, 1, 0, true);
       y = b.conv(p + "conv2", y, w, 3, stride, 1, true);
@@ -158,6 +161,22 @@ void build_resnet50(Builder& b, uint32_t classes) {
   const ir::Shape s = b.shape(x);
   x = b.pool("avgpool", FloatOp::AvgPool, x, s.h, s.h, 0);  // adaptive 1x1 = window over the whole map
   b.fc("fc", x, classes, false, Init::LinearDefault);
+}
+
+// torchvision AlexNet: features.0 .. features.12, AdaptiveAvgPool2d((6, 6)) (the identity at
+// 224x224: 55 -> 27 -> 13 -> 6, left out), classifier.1 / .4 / .6 (Dropout = identity).
+void build_alexnet(Builder& b, uint32_t classes) {
+  int x = b.conv("features.0", -1, b.ch(64), 11, 4, 2, true);
+  x = b.pool("features.2", FloatOp::MaxPool, x, 3, 2, 0);
+  x = b.conv("features.3", x, b.ch(192), 5, 1, 2, true);
+  x = b.pool("features.5", FloatOp::MaxPool, x, 3, 2, 0);
+  x = b.conv("features.6", x, b.ch(384), 3, 1, 1, true);
+  x = b.conv("features.8", x, b.ch(256), 3, 1, 1, true);
+  x = b.conv("features.10", x, b.ch(256), 3, 1, 1, true);
+  x = b.pool("features.12", FloatOp::MaxPool, x, 3, 2, 0);
+  x = b.fc("classifier.1", x, b.ch(4096), true, Init::Normal001);
+  x = b.fc("classifier.4", x, b.ch(4096), true, Init::Normal001);
+  b.fc("classifier.6", x, classes, false, Init::Normal001);
 }
 
 // features_only: the convolutional part (features.0 .. features.30, ending in the last max
@@ -317,7 +336,7 @@ std::string fmt_num(double v) {
 
 }  // namespace
 
-std::vector<std::string> zoo_names() { return {"inception_v3", "resnet50", "vgg16", "vgg16_features"}; }
+std::vector<std::string> zoo_names() { return model::zoo_model_names(); }
 
 FloatGraph make_zoo_float_graph(const std::string& name, const ZooOptions& opt) {
   if (opt.width_div == 0 || opt.input_hw == 0 || opt.num_classes == 0)
@@ -327,13 +346,17 @@ FloatGraph make_zoo_float_graph(const std::string& name, const ZooOptions& opt) 
   g.input = ir::Shape{opt.input_hw, opt.input_hw, 3};
   Builder b(g, opt);
   if (name == "resnet50") {
-    build_resnet50(b, opt.num_classes);
+    build_resnet50(b, opt.num_classes, 1);
+  } else if (name == "wide_resnet50_2") {
+    build_resnet50(b, opt.num_classes, 2);
+  } else if (name == "alexnet") {
+    build_alexnet(b, opt.num_classes);
   } else if (name == "vgg16" || name == "vgg16_features") {
     build_vgg16(b, opt.num_classes, name == "vgg16_features");
   } else if (name == "inception_v3") {
     build_inception_v3(b, opt.num_classes);
   } else {
-    throw std::runtime_error("unknown zoo model '" + name + "' (known: inception_v3, resnet50, vgg16, vgg16_features)");
+    throw std::runtime_error("unknown zoo model '" + name + "' (known: " + model::zoo_model_list() + ")");
   }
   return g;
 }

@@ -28,8 +28,8 @@ struct ZooOptions {
   uint32_t calib_inputs = 0;      // 0 = analytic scales; N = float calibration on N random inputs
 };
 
-// "inception_v3", "resnet50", "vgg16", "vgg16_features" (VGG-16 without the classifier: the
-// convolutional part the paper times).
+// model::zoo_model_names(): alexnet, inception_v3, resnet50, vgg16, vgg16_features (VGG-16
+// without the classifier: the convolutional part the paper times), wide_resnet50_2.
 std::vector<std::string> zoo_names();
 
 // The float network with He-uniform random weights (seeded, platform-independent generator) and

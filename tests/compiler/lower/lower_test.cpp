@@ -242,13 +242,41 @@ TEST(Lower, LayersTooLargeForOnePieceAreTiledBitExact) {
   const compiler::CompileResult br = compiler::compile(big, make_cfg(1, 1), {});
   EXPECT_GT(br.program.phases.size(), 1u);
   expect_bit_exact(big, make_cfg(1, 1), {}, "spatial pieces");
-  // Too big for any piece: 8 channels x 3x3 x 1024 inputs = 72 KiB of weights per core.
-  try {
-    compiler::compile(test::single_conv_graph({4, 4, 1024, 8, 3, 1, 1, false, false}), make_cfg(1, 1), {});
-    FAIL() << "expected CompileError";
-  } catch (const compiler::CompileError& e) {
-    EXPECT_NE(std::string(e.what()).find("layer conv does not fit"), std::string::npos) << e.what();
+}
+
+TEST(Lower, InputChannelSplitAccumulatesInt32SumsAcrossPiecesBitExact) {
+  // 8 output channels x 3x3 x 1024 inputs = 72 KiB of weights per core > 64 KiB (sparse, half
+  // the blocks: 2048 inputs): the layer runs in pieces over input-channel chunks, the cores
+  // keeping int32 partial sums between them.
+  for (bool sparse : {false, true}) {
+    const ir::Graph g = test::single_conv_graph({4, 4, sparse ? 2048u : 1024u, 16, 3, 1, 1, sparse, true});
+    for (auto [cols, rows] : {std::pair<uint32_t, uint32_t>{1, 1}, {2, 2}}) {
+      const std::string what = std::string(sparse ? "sparse " : "dense ") + std::to_string(cols) + "x" + std::to_string(rows);
+      const compiler::CompileResult res = compiler::compile(g, make_cfg(cols, rows), {});
+      EXPECT_NE(res.schedule_listing.find("CIN chunk 1/"), std::string::npos) << what << res.schedule_listing;
+      std::set<isa::ConvAcc> modes;
+      for (const isa::Phase& ph : res.program.phases)
+        for (const isa::CoreProgram& cp : ph.cores)
+          for (const isa::CoreOp& op : cp.ops)
+            if (op.kind == isa::CoreOpKind::Conv) modes.insert(op.conv.acc_mode);
+      EXPECT_TRUE(modes.count(isa::ConvAcc::First) && modes.count(isa::ConvAcc::Last)) << what;
+      EXPECT_FALSE(modes.count(isa::ConvAcc::None)) << what;
+      // Only the last chunk of a piece writes the output: DDR sees every output byte once.
+      uint64_t written = 0;
+      for (const estimate::PhaseTraffic& t : res.traffic) written += t.write_bytes * t.columns;
+      EXPECT_EQ(written, 4u * 4u * 16u) << what;
+      expect_bit_exact(g, make_cfg(cols, rows), {}, what);
+    }
   }
+  // A fully connected layer over a 7x7x512 map (VGG-16's classifier.0 shape, fewer outputs).
+  ir::Graph fc = test::input_graph("fc-split", 7, 7, 512);
+  test::detail::Rng rng(5);
+  test::append_conv(fc, rng, "fc", 0, 16, 1, 1, 0, true, true, ir::OpKind::Fc);
+  fc.output = 1;
+  fc.validate();
+  const compiler::CompileResult fr = compiler::compile(fc, make_cfg(2, 2), {});
+  EXPECT_NE(fr.schedule_listing.find("CIN chunk"), std::string::npos) << fr.schedule_listing;
+  expect_bit_exact(fc, make_cfg(2, 2), {}, "fc 7x7x512 -> 16");
 }
 
 TEST(Lower, SmallMemoriesForceEveryKindOfPieceBitExact) {

@@ -204,7 +204,10 @@ class ProgramInterpreter {
       for (uint32_t ox = 0; ox < a.out_w; ++ox)
         for (uint32_t oc = 0; oc < a.out_c; ++oc) {
           const uint64_t qp = a.qp_addr + 12ull * oc;
-          int64_t acc = rd32(m, qp);
+          // Input-channel split: int32 partial sums at acc_addr (HWC) between the chunk ops.
+          const uint64_t pa = a.acc_addr + 4 * ((uint64_t{oy} * a.out_w + ox) * a.out_c + oc);
+          const bool carry = a.acc_mode == isa::ConvAcc::Middle || a.acc_mode == isa::ConvAcc::Last;
+          int64_t acc = carry ? rd32(m, pa) : rd32(m, qp);
           const uint32_t r = oc / 8, o = oc % 8;
           for (uint32_t j = row_ptr[r]; j < row_ptr[r + 1]; ++j) {
             const uint64_t blk = blocks + j * block_bytes;
@@ -215,6 +218,12 @@ class ProgramInterpreter {
                                       col[j] * 8 + i;
                   acc += int64_t{s8(m, ia)} * s8(m, blk + ((uint64_t{o} * kh + ky) * kw + kx) * 8 + i);
                 }
+          }
+          if (a.acc_mode == isa::ConvAcc::First || a.acc_mode == isa::ConvAcc::Middle) {
+            if (acc < INT32_MIN || acc > INT32_MAX) throw std::runtime_error("conv partial sum outside int32");
+            const auto u = static_cast<uint32_t>(static_cast<int32_t>(acc));
+            for (int k = 0; k < 4; ++k) m.at(pa + k) = static_cast<uint8_t>(u >> (8 * k));
+            continue;
           }
           m.at(a.out_addr + (uint64_t{oy} * a.out_w + ox) * a.out_c + oc) =
               static_cast<uint8_t>(isa::requantize(acc, rd32(m, qp + 4), rd32(m, qp + 8), a.relu != 0));

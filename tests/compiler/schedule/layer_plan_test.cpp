@@ -151,10 +151,11 @@ TEST(LayerPlan, SearchSizesMatchTheBlobsTheCompilerBuilds) {
 }
 
 TEST(LayerPlan, DoesNotFitErrorsNameTheLayer) {
-  // 8 output channels x 3x3 x 1024 input channels = 72 KiB of weights: no piece fits a core
-  // (an input-channel split is not implemented).
+  // One 8x8 block of a 33x33 kernel is 68 KiB: no piece fits a core, not even over 8-channel
+  // input chunks (3x3 x 1024 inputs, 72 KiB a block row, is cut into input-channel chunks).
+  EXPECT_NO_THROW(plan_single({4, 4, 1024, 8, 3, 1, 1, false, false}, 1, 1));
   try {
-    plan_single({4, 4, 1024, 8, 3, 1, 1, false, false}, 1, 1);
+    plan_single({40, 40, 16, 8, 33, 1, 0, false, false}, 1, 1);
     FAIL();
   } catch (const compiler::CompileError& e) {
     EXPECT_NE(std::string(e.what()).find("layer conv does not fit"), std::string::npos) << e.what();
@@ -178,14 +179,14 @@ TEST(LayerPlan, PiecesFitAndCoverTheOutputExactlyOnce) {
     try {
       p = plan_single(spec, cols, rows);
     } catch (const compiler::CompileError& e) {
-      // Only a core too small for 8 channels of weights may refuse.
-      EXPECT_GT(uint64_t{8} * k * k * cin, 32768u) << e.what();
+      ADD_FAILURE() << e.what();  // an input-channel split fits any of these
       continue;
     }
     const ir::Node& n = p.g.nodes.at(1);
     std::vector<uint8_t> seen(size_t{n.out.h} * n.out.w * n.out.c, 0);
     for (const schedule::LayerPlan& l : p.pieces) {
       EXPECT_LE(l.core.end, 65536u) << l.name;
+      if (!l.writes_output()) continue;  // an input-channel chunk before the last: sums kept in the cores
       EXPECT_LE(l.mem.end, 512u * 1024u) << l.name;
       EXPECT_LE(l.rows(), std::min(rows, 4u));
       EXPECT_EQ(l.nb * l.bh, l.out_h);

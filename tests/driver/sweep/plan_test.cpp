@@ -60,8 +60,8 @@ TEST_F(PlanTest, GridErrorsNameTheKey) {
   EXPECT_THAT(error_of(R"({"configs": ["paper-2x2"]})"), HasSubstr("key 'networks': missing"));
   EXPECT_THAT(error_of(R"({"networks": [{"zoo": "resnet50"}], "configs": ["paper-2x2"], "colour": 1})"),
               HasSubstr("key 'colour': unknown key"));
-  EXPECT_THAT(error_of(R"({"networks": [{"zoo": "alexnet"}], "configs": ["paper-2x2"]})"),
-              HasSubstr("key 'networks[0].zoo': 'alexnet' is not one of"));
+  EXPECT_THAT(error_of(R"({"networks": [{"zoo": "lenet5"}], "configs": ["paper-2x2"]})"),
+              HasSubstr("key 'networks[0].zoo': 'lenet5' is not one of alexnet, inception_v3"));
   EXPECT_THAT(error_of(R"({"networks": [{"zoo": "resnet50"}], "configs": ["paper-2x2"], "block": ["8x0"]})"),
               HasSubstr("key 'block[0]': '8x0' is not BOxBI with 1..256 channels each"));
   EXPECT_THAT(error_of(R"({"networks": [{"zoo": "resnet50"}], "configs": ["paper-2x2"], "sparsity": [0.5, 0.5]})"),

@@ -163,6 +163,41 @@ TEST(BlockSparseTest, RejectsBadArguments) {
   EXPECT_THROW(compact_weights(odd, 32, 0, 32, false), std::invalid_argument);
 }
 
+TEST(BlockSparseTest, InputChannelChunksPartitionTheBlocks) {
+  // conv3: 32 x 3x3 x 32, 50% mask. Chunks [0, 16) and [16, 32): each keeps its own block
+  // columns, numbered from the chunk's start, with the same payload bytes as the whole.
+  Graph g = test::make_test_graph(5, true);
+  const Node& n = node(g, "conv3");
+  const uint32_t cin = in_channels(g, n);
+  for (bool dense : {false, true}) {
+    const CompactWeights whole = compact_weights(n, cin, 0, n.out.c, dense);
+    const Decoded dw = decode(whole);
+    const uint64_t block = 64ull * n.kh * n.kw;
+    uint32_t nnz = 0;
+    for (auto [c0, c1] : {std::pair<uint32_t, uint32_t>{0, 16}, {16, 32}}) {
+      const CompactWeights part = compact_weights(n, cin, 0, n.out.c, dense, c0, c1);
+      const Decoded dp = decode(part);
+      EXPECT_EQ(dp.cols, (c1 - c0) / 8);
+      nnz += part.nnz;
+      for (uint32_t r = 0; r < dp.rows; ++r)
+        for (uint32_t j = dp.row_ptr[r]; j < dp.row_ptr[r + 1]; ++j) {
+          const uint32_t col = dp.col_idx[j] + c0 / 8;  // the whole's block column
+          const auto first = dw.col_idx.begin() + dw.row_ptr[r], last = dw.col_idx.begin() + dw.row_ptr[r + 1];
+          const auto it = std::find(first, last, col);
+          ASSERT_NE(it, last) << "chunk " << c0 << " row " << r << " col " << col;
+          const size_t jw = static_cast<size_t>(it - dw.col_idx.begin());
+          EXPECT_TRUE(std::equal(part.bytes.begin() + static_cast<long>(dp.blocks_at + j * block),
+                                 part.bytes.begin() + static_cast<long>(dp.blocks_at + (j + 1) * block),
+                                 whole.bytes.begin() + static_cast<long>(dw.blocks_at + jw * block)));
+        }
+    }
+    EXPECT_EQ(nnz, whole.nnz) << (dense ? "dense" : "sparse");
+  }
+  EXPECT_THROW(compact_weights(n, cin, 0, 32, false, 4, 16), std::invalid_argument);   // unaligned
+  EXPECT_THROW(compact_weights(n, cin, 0, 32, false, 16, 16), std::invalid_argument);  // empty
+  EXPECT_THROW(compact_weights(n, cin, 0, 32, false, 16, 40), std::invalid_argument);  // past in_c
+}
+
 // ---------------------------------------------------------------------------------------------
 // Non-8x8 logical masks.
 

@@ -61,6 +61,33 @@ TEST(ModelZoo, ResNet50MatchesTorchvisionStructure) {
   EXPECT_EQ(g.parameter_count(), 23454912ull + 26560ull + 2049000ull);
 }
 
+TEST(ModelZoo, AlexNetMatchesTorchvisionStructure) {
+  const FloatGraph g = make_zoo_float_graph("alexnet", shapes_only());
+  EXPECT_EQ(count(g, FloatOp::Conv), 5);
+  EXPECT_EQ(count(g, FloatOp::Fc), 3);
+  EXPECT_EQ(count(g, FloatOp::MaxPool), 3);
+  EXPECT_TRUE(shape_is(layer(g, "features.0").out, 55, 55, 64));  // 11x11 stride 4 pad 2
+  EXPECT_TRUE(shape_is(layer(g, "features.2").out, 27, 27, 64));
+  EXPECT_TRUE(shape_is(layer(g, "features.5").out, 13, 13, 192));
+  EXPECT_TRUE(shape_is(layer(g, "features.12").out, 6, 6, 256));  // 9216 features
+  EXPECT_EQ(layer(g, "classifier.1").cout, 4096u);
+  EXPECT_EQ(layer(g, "classifier.6").cout, 1000u);
+  EXPECT_FALSE(layer(g, "classifier.6").relu);
+  EXPECT_EQ(g.parameter_count(), 61100840ull);  // torchvision alexnet
+}
+
+TEST(ModelZoo, WideResNet50DoublesTheBottleneckWidths) {
+  const FloatGraph g = make_zoo_float_graph("wide_resnet50_2", shapes_only());
+  EXPECT_EQ(count(g, FloatOp::Conv), 53);
+  EXPECT_EQ(count(g, FloatOp::Add), 16);
+  EXPECT_TRUE(shape_is(layer(g, "layer1.0.conv1").out, 56, 56, 128));
+  EXPECT_TRUE(shape_is(layer(g, "layer4.0.conv2").out, 7, 7, 1024));
+  EXPECT_TRUE(shape_is(layer(g, "layer4.2.add").out, 7, 7, 2048));
+  // torchvision wide_resnet50_2: 68,883,240 parameters = 66,766,016 conv weights + 68,224 BN
+  // (34,112 channels) + 2,049,000 fc; BN folded: one bias per conv output channel.
+  EXPECT_EQ(g.parameter_count(), 66766016ull + 34112ull + 2049000ull);
+}
+
 TEST(ModelZoo, Vgg16MatchesTorchvisionStructure) {
   const FloatGraph g = make_zoo_float_graph("vgg16", shapes_only());
   EXPECT_EQ(count(g, FloatOp::Conv), 13);
@@ -80,10 +107,11 @@ TEST(ModelZoo, Vgg16MatchesTorchvisionStructure) {
 
 TEST(ModelZoo, UnknownNameListsTheKnownModels) {
   try {
-    make_zoo_float_graph("alexnet", shapes_only());
+    make_zoo_float_graph("lenet5", shapes_only());
     FAIL() << "no throw";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("'alexnet'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'lenet5'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("wide_resnet50_2"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("inception_v3"), std::string::npos) << e.what();
   }
 }
