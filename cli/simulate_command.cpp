@@ -105,6 +105,15 @@ CLI::App* add_compile_command(CLI::App& app, driver::CompileRequest& a) {
   c->add_option("--config,-c", a.config, "array preset name (configs/) or path to a config .json");
   c->add_option("--out,-o", a.out_dir, "output folder")->required();
   c->add_flag("--dense", a.dense, "ignore the block masks: store and compute every block (baseline)");
+  c->add_option("--dump-after", a.dump_after,
+                "also write the text form of one compiler stage's result to OUT/after-STAGE.txt (stages in order: " +
+                    [] {
+                      std::string s;
+                      for (const std::string& n : compiler::compile_stages()) s += (s.empty() ? "" : ", ") + n;
+                      return s;
+                    }() +
+                    ")")
+      ->check(CLI::IsMember(compiler::compile_stages()));
   return c;
 }
 
@@ -144,9 +153,12 @@ CLI::App* add_run_command(CLI::App& app, RunArgs& a) {
 
 int cmd_compile(const driver::CompileRequest& a) {
   const config::ArrayConfig cfg = config::load_config(a.config);
-  const compiler::CompileResult cr = driver::compile_bundle(bundle::read_bundle(a.bundle_dir), cfg, a.dense);
+  std::string dump_path;
+  const compiler::CompileResult cr =
+      driver::compile_bundle(bundle::read_bundle(a.bundle_dir), cfg, a.dense, a.dump_after, a.out_dir, &dump_path);
   driver::write_compiled(cr, cfg, a.out_dir);
   print_layers(cr);
+  if (!dump_path.empty()) fmt::print("after {:<18}: {}\n", a.dump_after, dump_path);
   fmt::print("program                 : {}/program.bin ({} phases), listing program.txt, schedule schedule.txt\n", a.out_dir,
              cr.program.phases.size());
   fmt::print("roofline floor          : {:.0f} cycles = {:.3f} ms ({}-bound), per layer in roofline.json\n",

@@ -6,8 +6,10 @@
 #include <sstream>
 
 #include "compiler/emit/schedule_listing.h"
+#include "compiler/emit/stage_dump.h"
 #include "compiler/estimate/roofline.h"
 #include "compiler/lower/lower_layer.h"
+#include "hw/isa/program_io.h"
 #include "hw/isa/verify_program.h"
 #include "compiler/passes/passes.h"
 #include "compiler/schedule/ddr_plan.h"
@@ -189,6 +191,13 @@ void assign_weight_io(std::vector<schedule::LayerPlan>& plans) {
 
 }  // namespace
 
+std::vector<std::string> compile_stages() {
+  std::vector<std::string> v;
+  for (const passes::Pass& p : passes::default_passes()) v.emplace_back(p.name);
+  for (const char* s : {"plan-ddr", "plan-layers", "residency", "lower"}) v.emplace_back(s);
+  return v;
+}
+
 CompileResult compile(ir::Graph gg, const config::ArrayConfig& cfg, const CompileOptions& opt) {
   check_config(cfg);
   const target::TargetModel tm(cfg);
@@ -208,6 +217,9 @@ CompileResult compile(ir::Graph gg, const config::ArrayConfig& cfg, const Compil
       const uint64_t saved = 2ull * n.out.h * n.out.w * schedule::round_up8(n.out.c);
       return uint64_t{tm.columns() - 1} * weights < saved;
     };
+    po.after_pass = [&](const std::string& name, const ir::Graph& g) {
+      if (opt.dump) opt.dump(name, emit::graph_listing(g));
+    };
     passes::run_default_passes(gg, po);
   } catch (const std::exception& e) {
     throw CompileError("graph " + gg.name + ": " + e.what());
@@ -222,6 +234,7 @@ CompileResult compile(ir::Graph gg, const config::ArrayConfig& cfg, const Compil
   } catch (const std::exception& e) {
     throw CompileError(e.what());
   }
+  if (opt.dump) opt.dump("plan-ddr", emit::ddr_plan_listing(gg, ddr));
   if (ddr.end > cfg.ddr.size_bytes)
     throw CompileError("graph " + gg.name + " needs " + std::to_string(ddr.end) + " B of DDR > " +
                        std::to_string(cfg.ddr.size_bytes) + " B");
@@ -265,12 +278,20 @@ CompileResult compile(ir::Graph gg, const config::ArrayConfig& cfg, const Compil
     std::vector<schedule::LayerPlan> pieces = schedule::plan_layer(gg, static_cast<int>(i), ddr, tm, opt.max_band_rows);
     for (schedule::LayerPlan& p : pieces) plans.push_back(std::move(p));
   }
+  auto dump_pieces = [&](const char* stage) {
+    if (!opt.dump) return;
+    std::string text;
+    for (const schedule::LayerPlan& p : plans) text += emit::schedule_line(gg, p, ddr) + "\n";
+    opt.dump(stage, text);
+  };
+  dump_pieces("plan-layers");
   assign_weight_io(plans);
   try {
     schedule::assign_residency(plans, gg, ddr, tm, opt.memtile_residency);
   } catch (const std::logic_error& e) {
     throw CompileError(std::string("internal: ") + e.what());
   }
+  dump_pieces("residency");
   size_t next_concat = 0;
   for (size_t k = 0; k < plans.size(); ++k) {
     while (next_concat < concat_at.size() && concat_at[next_concat] == k) listing << concat_lines[next_concat++] << "\n";
@@ -289,6 +310,7 @@ CompileResult compile(ir::Graph gg, const config::ArrayConfig& cfg, const Compil
   } catch (const isa::ProgramError& e) {
     throw CompileError(std::string("internal: lowering produced an invalid program: ") + e.what());
   }
+  if (opt.dump) opt.dump("lower", isa::listing(prog));
   return res;
 }
 

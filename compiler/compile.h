@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,17 @@ struct CompileOptions {
   // Fold residual adds into the conv that produces one of their operands (pass fuse-add); false =
   // every add is its own phase (for comparison).
   bool fuse_add = true;
+  // Called after every stage of compile_stages() with the stage's name and the text form of
+  // its result (the graph, the DDR plan, the pieces, the program listing); none = no dumps.
+  std::function<void(const std::string& stage, const std::string& text)> dump;
 };
+
+// The compiler's stages in order, each a name `sparseaie compile --dump-after` accepts:
+// the graph passes (passes::default_passes: "fuse-relu", "fuse-add"; the graph is validated
+// after each), "plan-ddr" (buffers, tilings, weight blobs), "plan-layers" (every layer's
+// pieces), "residency" (weights and activations placed in the memtiles), "lower" (the program,
+// checked by isa::verify_program).
+std::vector<std::string> compile_stages();
 
 struct LayerReport {        // per phase, for the listing and the CLI
   std::string name;

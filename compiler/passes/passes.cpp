@@ -36,6 +36,7 @@ void run_default_passes(ir::Graph& g, const PassOptions& opt) {
     } catch (const std::exception& e) {
       throw std::runtime_error(std::string("after pass '") + p.name + "': " + e.what());
     }
+    if (opt.after_pass) opt.after_pass(p.name, g);
   }
 }
 

@@ -33,6 +33,8 @@ void remove_node(ir::Graph& g, int victim, int replacement);
 struct PassOptions {
   std::vector<std::string> skip;  // passes not to run
   FuseAddWorth fuse_add_worth;    // see fuse_add
+  // Called after every pass that ran (and validated) with its name and the graph.
+  std::function<void(const std::string& pass, const ir::Graph& g)> after_pass;
 };
 
 struct Pass {

@@ -19,6 +19,7 @@
 #include "compiler/compile.h"
 #include "model/reference/reference_executor.h"
 #include "hw/sim/simulate.h"
+#include "tests/compiler/lower/lower_graphs.h"
 #include "tests/model/test_graphs.h"
 #include "traces/trace.h"
 
@@ -241,6 +242,24 @@ TEST(CompileSimulate, PiecesPrefetchAndResidencyBitExactInTheTimedModel) {
     rc.core_rows = rows;
     compile_and_check(test::make_residual_chain_graph(7, true), rc, {}, "residual chain " + std::to_string(cols) + "x" +
                                                                           std::to_string(rows));
+  }
+  // Input-channel split: 8 output channels x 3x3 x 1024 inputs do not fit a core; the cores keep
+  // int32 partial sums across the chunk pieces (small cores: the test graph too).
+  for (bool dense_prog : {false, true}) {
+    config::ArrayConfig sc;
+    sc.name = "split-2x2";
+    compiler::CompileOptions so;
+    so.dense = dense_prog;
+    compile_and_check(test::single_conv_graph({4, 4, 1024, 16, 3, 1, 1, true, true}), sc, so,
+                      std::string("input-channel split, ") + (dense_prog ? "dense" : "sparse"));
+  }
+  {
+    config::ArrayConfig sc;
+    sc.name = "split-small-cores";
+    sc.core.data_memory_bytes = 1536;
+    const compiler::CompileResult res = compiler::compile(g, sc, {});
+    EXPECT_NE(res.schedule_listing.find("CIN chunk"), std::string::npos) << res.schedule_listing;
+    compile_and_check(g, sc, {}, "test graph on 1.5 KiB cores");
   }
   // Full-size memories on a 4x4 array: the sub-volume search's own choice (column groups for
   // the narrow layers, residency between 1x1 layers) on the same graph.

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "compiler/compile.h"
+#include "hw/isa/program_io.h"
 #include "hw/isa/tile_names.h"
 #include "hw/isa/verify_program.h"
 #include "model/reference/reference_executor.h"
@@ -404,6 +405,31 @@ TEST(Lower, FusedAddsAndResidentActivationsBitExact) {
       expect_bit_exact(g, cfg, plain, what + " unfused, through DDR");
     }
   }
+}
+
+TEST(Lower, EveryStageDumpsItsResultInOrder) {
+  const ir::Graph g = test::make_residual_chain_graph(3, true);
+  compiler::CompileOptions opt;
+  std::vector<std::pair<std::string, std::string>> dumps;
+  opt.dump = [&](const std::string& stage, const std::string& text) { dumps.emplace_back(stage, text); };
+  const compiler::CompileResult res = compiler::compile(g, make_cfg(2, 2), opt);
+  std::vector<std::string> order;
+  for (const auto& [stage, text] : dumps) {
+    order.push_back(stage);
+    EXPECT_FALSE(text.empty()) << stage;
+  }
+  EXPECT_EQ(order, compiler::compile_stages());
+  auto text_of = [&](const std::string& stage) {
+    for (const auto& [s, t] : dumps)
+      if (s == stage) return t;
+    return std::string();
+  };
+  // fuse-add folds the residual add into a conv; the graph after it says so, the one before not.
+  EXPECT_EQ(text_of("fuse-relu").find("+ add of"), std::string::npos) << text_of("fuse-relu");
+  EXPECT_NE(text_of("fuse-add").find("+ add of"), std::string::npos) << text_of("fuse-add");
+  EXPECT_NE(text_of("plan-ddr").find("tiling:"), std::string::npos);
+  EXPECT_NE(text_of("residency").find("LOADFM"), std::string::npos);
+  EXPECT_EQ(text_of("lower"), isa::listing(res.program));
 }
 
 TEST(Lower, RejectsUnsupportedConfigsAndOps) {
