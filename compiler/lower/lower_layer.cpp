@@ -363,7 +363,9 @@ LoadSegment contiguous_load(const ShareLoad& l, int16_t rel_lock, uint8_t rel_va
   const DmaDim d{static_cast<uint32_t>(l.bytes), 1};
   return {make_bd(l.ddr, {d}), {with_locks(make_bd(l.slot, {d}), isa::kNoLock, 0, rel_lock, rel_value)}};
 }
-void channel1_loads(PhaseBuilder& b, const target::TargetModel& tm, uint32_t m, const std::vector<LoadSegment>& segs) {
+// Shim MM2S ch -> memtile m's S2MM ch: the segments chained in order, one route.
+void channel_loads(PhaseBuilder& b, const target::TargetModel& tm, uint32_t m, uint8_t ch,
+                   const std::vector<LoadSegment>& segs) {
   if (segs.empty()) return;
   std::vector<isa::BufferDescriptor> shim_bds, mem_bds;
   for (const LoadSegment& s : segs) {
@@ -371,17 +373,44 @@ void channel1_loads(PhaseBuilder& b, const target::TargetModel& tm, uint32_t m, 
     mem_bds.insert(mem_bds.end(), s.mem.begin(), s.mem.end());
   }
   const TileId shim = tm.shim(m), mem = tm.memtile(m);
-  chain(b, shim, DmaDir::MM2S, 1, shim_bds);
-  chain(b, mem, DmaDir::S2MM, 1, mem_bds);
-  b.add_route(StreamEndpoint{shim, 1}, {StreamEndpoint{mem, 1}});
+  chain(b, shim, DmaDir::MM2S, ch, shim_bds);
+  chain(b, mem, DmaDir::S2MM, ch, mem_bds);
+  b.add_route(StreamEndpoint{shim, ch}, {StreamEndpoint{mem, ch}});
 }
-void weight_loads(PhaseBuilder& b, const target::TargetModel& tm, uint32_t m, const ShareLoad* own, uint8_t own_release,
-                  const ShareLoad* pf) {
-  std::vector<LoadSegment> segs;
-  if (own && own->bytes > 0) segs.push_back(contiguous_load(*own, kMemLockW, own_release));
-  if (pf && pf->bytes > 0) segs.push_back(contiguous_load(*pf, isa::kNoLock, 0));
-  channel1_loads(b, tm, m, segs);
-}
+
+uint64_t segment_bytes(const LoadSegment& s) { return s.shim.real_bytes_per_repetition() * s.shim.iter_count; }
+
+// What shim MM2S0 / MM2S1 carry into each memtile in a phase: channel 0 the input LOAD (top part),
+// channel 1 the piece's weights, a fused add's residual or a LOAD's bottom part, in that order.
+// A prefetch of a later piece's weights (no lock: the next phase finds it) is cut in two at the
+// byte that lets both channels finish together, its tail chained after channel 0's load.
+struct ShimLoads {
+  std::vector<std::vector<LoadSegment>> ch0, ch1;
+  std::vector<ShareLoad> pf;
+  ShimLoads(uint32_t columns, std::vector<ShareLoad> prefetch) : ch0(columns), ch1(columns), pf(std::move(prefetch)) {}
+
+  void emit(PhaseBuilder& b, const target::TargetModel& tm) {
+    for (uint32_t m = 0; m < ch0.size(); ++m) {
+      const ShareLoad& f = pf.at(m);
+      if (f.bytes > 0) {
+        uint64_t b0 = 0, b1 = 0;
+        for (const LoadSegment& s : ch0[m]) b0 += segment_bytes(s);
+        for (const LoadSegment& s : ch1[m]) b1 += segment_bytes(s);
+        // Bytes for channel 0: (b1 + P - b0) / 2, within [0, P], in whole 64-byte units.
+        const int64_t want = (static_cast<int64_t>(b1) + static_cast<int64_t>(f.bytes) - static_cast<int64_t>(b0)) / 2;
+        uint64_t tail = static_cast<uint64_t>(std::clamp<int64_t>(want, 0, static_cast<int64_t>(f.bytes))) / 64 * 64;
+        if (tm.channels(isa::TileKind::Shim, DmaDir::MM2S) < 2 || tail < 4096) tail = 0;  // not worth a BD
+        const uint64_t head = f.bytes - tail;
+        if (head > 0) ch1[m].push_back(contiguous_load(ShareLoad{f.ddr, head, f.slot}, isa::kNoLock, 0));
+        if (tail > 0)
+          ch0[m].push_back(contiguous_load(ShareLoad{f.ddr + head, tail, static_cast<uint32_t>(f.slot + head)},
+                                           isa::kNoLock, 0));
+      }
+      channel_loads(b, tm, m, 0, ch0[m]);
+      channel_loads(b, tm, m, 1, ch1[m]);
+    }
+  }
+};
 
 // The prefetch a phase carries (wio.pf_*), as per-memtile loads; empty when none.
 std::vector<ShareLoad> prefetch_loads(const LayerPlan& p, const schedule::DdrPlan& ddr, uint32_t columns) {
@@ -423,7 +452,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   const TensorBuffer& y = ddr.tensors.at(static_cast<size_t>(p.node));
   const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
   const uint32_t C = tm.columns();
-  const std::vector<ShareLoad> pf = prefetch_loads(p, ddr, C);
+  ShimLoads loads(C, prefetch_loads(p, ddr, C));
   std::vector<bool> working(C, false);
   for (const ColumnWork& cw : p.cols) working[cw.col] = true;
   auto group_of = [&](const ColumnWork& cw) -> const schedule::WeightGroup& {
@@ -445,10 +474,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     // each row's blob to that row's core of its own column (LOADWM); with a fused add the same
     // channel then sends that core its channels of every residual band.
     for (uint32_t m = 0; m < C; ++m) {
-      if (!working[m]) {
-        weight_loads(b, tm, m, nullptr, 0, &pf[m]);
-        continue;
-      }
+      if (!working[m]) continue;
       const ColumnWork& cw = *std::find_if(p.cols.begin(), p.cols.end(), [&](const ColumnWork& c) { return c.col == m; });
       const schedule::WeightGroup& wg = group_of(cw);
       const TileId mem = tm.memtile(m);
@@ -471,8 +497,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
                                      landing_bds(p.mem.r, p.slice_out_bytes(cw), res_band, res_band, p.nb, kMemLockRes0,
                                                  res_per_band)});
       }
-      if (pf[m].bytes > 0) segs.push_back(contiguous_load(pf[m], isa::kNoLock, 0));
-      channel1_loads(b, tm, m, segs);
+      loads.ch1[m] = std::move(segs);
       for (uint32_t r = 0; r < wg.count; ++r) {
         const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
         std::vector<isa::BufferDescriptor> bds;
@@ -519,7 +544,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       else if (!served.empty())
         b.add_lock(mem, kMemLockW, p.wio.load_w ? 0 : nserved);
       const ShareLoad own{wg.share_addr.at(m), wg.share_bytes.at(m), p.mem.w};
-      weight_loads(b, tm, m, p.wio.load_w ? &own : nullptr, nserved, &pf[m]);
+      if (p.wio.load_w && own.bytes > 0) loads.ch1[m].push_back(contiguous_load(own, kMemLockW, nserved));
       if (!p.wio.load_wm) continue;
       for (size_t j = 0; j < served.size(); ++j) {
         const uint32_t r = served[j];
@@ -540,12 +565,10 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const schedule::WeightGroup& wg = group_of(cw);
     const uint32_t rows = p.rows_of(cw);
     const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
-    if (!p.in_resident[0]) {
-      single(b, shim, DmaDir::MM2S, 0, ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, p.in_c_p));
-      land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn,
-                 load_per_band(p));
-      b.add_route(ep(shim, 0), {ep(mem, 0)});
-    }
+    if (!p.in_resident[0])
+      loads.ch0[cw.col].push_back(LoadSegment{
+          ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, p.in_c_p),
+          landing_bds(p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p))});
     // WRITE: on channel rows + 1, and a second one past the weight channels if there is one.
     const uint32_t weight_chs = p.fused             ? rows  // blobs and residual bands, one channel per row
                                 : !p.wio.load_wm    ? 0
@@ -637,6 +660,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     // WRITE as the rows' channels land.
     if (p.writes_output()) write_back(b, p, cw, y, tm, wparts);
   }
+  loads.emit(b, tm);
   for (const ColumnWork& cw : p.cols) {
     const schedule::WeightGroup& wg = group_of(cw);
     const uint64_t pixels = uint64_t{p.out_h} * cw.wc() * p.kh * p.kw * 64;
@@ -664,7 +688,7 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
   const uint32_t C = tm.columns(), rows = p.rows();
   const auto w_ch = static_cast<uint8_t>(rows);       // memtile 0: the weight broadcast
   const auto write_ch = static_cast<uint8_t>(rows + 1);
-  const std::vector<ShareLoad> pf = prefetch_loads(p, ddr, C);
+  ShimLoads loads(C, prefetch_loads(p, ddr, C));
   std::vector<bool> working(C, false);
   for (const ColumnWork& cw : p.cols) working[cw.col] = true;
 
@@ -680,7 +704,7 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
     else if (m == 0)
       b.add_lock(mem, kMemLockW, w_init);
     const ShareLoad own{wg.share_addr.at(0), wg.share_bytes.at(0), p.mem.w};
-    weight_loads(b, tm, m, m == 0 && p.wio.load_w ? &own : nullptr, 1, &pf[m]);
+    if (m == 0 && p.wio.load_w && own.bytes > 0) loads.ch1[m].push_back(contiguous_load(own, kMemLockW, 1));
     if (m == 0 && p.wio.load_wm) {
       single(b, mem, DmaDir::MM2S, w_ch,
              with_locks(make_bd(p.mem.w, {DmaDim{blob.bytes(), 1}}), kMemLockW, 1, isa::kNoLock, 0));
@@ -696,11 +720,10 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
     const uint32_t band_stride = p.bh * p.sh * cw.wi * in_c;
     const uint32_t out_band = p.bh * cw.wc() * out_c;
     const bool per_band = load_per_band(p);
-    if (!p.in_resident[0]) {
-      single(b, shim, DmaDir::MM2S, 0, ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, in_c));
-      land_bands(b, mem, 0, p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, per_band);
-      b.add_route(ep(shim, 0), {ep(mem, 0)});
-    }
+    if (!p.in_resident[0])
+      loads.ch0[cw.col].push_back(
+          LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, in_c),
+                      landing_bds(p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, per_band)});
     for (uint32_t r = 1; r < nr; ++r) {
       b.add_lock(mem, static_cast<uint8_t>(kMemLockPass0 + r), 0);
       b.add_lock(mem, static_cast<uint8_t>(kMemLockGather0 + r), 0);
@@ -799,6 +822,7 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
       b.add_route(ep(mem, write_ch), {ep(shim, 0)});
     }
   }
+  loads.emit(b, tm);
 }
 
 void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const schedule::DdrPlan& ddr,
@@ -813,7 +837,7 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     rq = ir::make_requant(double{in_node.out_scale} /
                           (double{n.out_scale} * static_cast<double>(n.kh) * static_cast<double>(n.kw)));
   }
-  std::vector<LoadSegment> pool_bottom;  // per working column: the LOAD's bottom part (mem empty: none)
+  ShimLoads loads(tm.columns(), prefetch_loads(p, ddr, tm.columns()));
   for (const ColumnWork& cw : p.cols) {
     const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
     const auto& row_oc = p.row_oc_of(cw);
@@ -832,22 +856,18 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const uint32_t band_in = p.band_in_bytes(cw);
     if (!p.in_resident[0]) {
       const uint32_t top_rows = (split - 1) * p.bh * p.sh + p.band_in_rows;
-      single(b, shim, DmaDir::MM2S, 0, ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, top_rows, p.in_c0_of(cw), pitch));
-      land_bands(b, mem, 0, p.mem.x, top_rows * cw.wi * pitch, band_in, band_stride, split, kMemLockIn, per_band);
-      b.add_route(ep(shim, 0), {ep(mem, 0)});
+      loads.ch0[cw.col].push_back(
+          LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, top_rows, p.in_c0_of(cw), pitch),
+                      landing_bds(p.mem.x, top_rows * cw.wi * pitch, band_in, band_stride, split, kMemLockIn, per_band)});
       if (split < p.nb) {
         const uint32_t row0 = split * p.bh * p.sh;
         b.add_lock(mem, kMemLockIn2, 0);
-        pool_bottom.push_back(LoadSegment{
+        loads.ch1[cw.col].push_back(LoadSegment{
             ddr_box(x, {p.in_off.at(0).first + row0, p.in_off.at(0).second}, cw.in_w0, cw.wi, p.in_rows - row0,
                     p.in_c0_of(cw), pitch),
             landing_bds(uint64_t{p.mem.x} + uint64_t{row0} * cw.wi * pitch, (p.in_rows - row0) * cw.wi * pitch, band_in,
                         band_stride, p.nb - split, kMemLockIn2, per_band)});
-      } else {
-        pool_bottom.emplace_back();
       }
-    } else {
-      pool_bottom.emplace_back();
     }
     // Core row r gets its channels of every band on memtile MM2S r. The bands pass down the rows'
     // channels like a bucket brigade: row r sends band i once the lock says it may (landed, or row
@@ -922,16 +942,8 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       gather(b, p, cw, tm.core(cw.col, r), tm, r, static_cast<uint8_t>(2 + r), wparts);
     write_back(b, p, cw, y, tm, wparts);
   }
-  // Shim MM2S1 / memtile S2MM1: the bottom part of the LOAD, then the prefetch of the next conv's
-  // weights.
-  const std::vector<ShareLoad> pf = prefetch_loads(p, ddr, tm.columns());
-  for (uint32_t m = 0; m < tm.columns(); ++m) {
-    std::vector<LoadSegment> segs;
-    for (size_t c = 0; c < p.cols.size(); ++c)
-      if (p.cols[c].col == m && !pool_bottom[c].mem.empty()) segs.push_back(pool_bottom[c]);
-    if (pf[m].bytes > 0) segs.push_back(contiguous_load(pf[m], isa::kNoLock, 0));
-    channel1_loads(b, tm, m, segs);
-  }
+  // LOAD's two parts, then the prefetch of the next conv's weights over both channels.
+  loads.emit(b, tm);
 }
 
 void lower_add(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const schedule::DdrPlan& ddr,

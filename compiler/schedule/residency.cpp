@@ -9,6 +9,11 @@ namespace saie::schedule {
 
 namespace {
 
+// How many phases before its use a weight group may be prefetched (each phase carries at most
+// one prefetch; further back holds memtile memory longer).
+constexpr size_t kPrefetchLookback = 4;
+
+
 // A memtile region that outlives one phase: the same address in every working memtile.
 struct Region {
   uint64_t addr = 0, bytes = 0;
@@ -238,8 +243,9 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
   }
 
   // Weights: a conv piece whose cores need them (LOADWM) finds them where the previous phase left
-  // them (same group), or has them prefetched by the previous phase (not an add: its shim
-  // channels are busy) when both phases have room, or loads them itself.
+  // them (same group), or has them prefetched by one of the few phases before it (not an add: its
+  // shim channels are busy) when every phase in between has room, or loads them itself.
+  std::vector<int> pf_for(plans.size(), -1);  // the phase whose weights phase j prefetches
   for (size_t k = 0; k < plans.size(); ++k) {
     LayerPlan& p = plans[k];
     if (!ir::has_weights(p.op) || !p.wio.load_wm) continue;
@@ -250,12 +256,23 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
       p.wio.load_w = false;
       continue;
     }
-    LayerPlan* prev = k > 0 ? &plans[k - 1] : nullptr;
-    if (prev && prev->op != ir::OpKind::Add && prev->wio.pf_node < 0 && al.add_region(p.mem.w_bytes, k - 1, k, bind_w) >= 0) {
-      prev->wio.pf_node = p.node;
-      prev->wio.pf_group = p.group;
-      prev->wio.pf_col_groups = p.col_groups;
-      prev->wio.pf_whole = p.fused && !p.col_groups;
+    // The latest of the kPrefetchLookback phases before this one that carries no other prefetch
+    // and leaves room for the weights from then until this phase.
+    LayerPlan* from = nullptr;
+    for (size_t j = k; j-- > 0 && k - j <= kPrefetchLookback;) {
+      LayerPlan& q = plans[j];
+      if (q.op == ir::OpKind::Add || q.wio.pf_node >= 0) continue;
+      if (al.add_region(p.mem.w_bytes, j, k, bind_w) >= 0) {
+        from = &q;
+        break;
+      }
+    }
+    if (from) {
+      pf_for[static_cast<size_t>(from - plans.data())] = static_cast<int>(k);
+      from->wio.pf_node = p.node;
+      from->wio.pf_group = p.group;
+      from->wio.pf_col_groups = p.col_groups;
+      from->wio.pf_whole = p.fused && !p.col_groups;
       p.wio.load_w = false;
       continue;
     }
@@ -300,8 +317,8 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
     if (p.op == ir::OpKind::Add || b.w >= 0) end = std::max<uint64_t>(end, uint64_t{m.w} + m.w_bytes);
     m.end = static_cast<uint32_t>(end);
   }
-  for (size_t k = 0; k + 1 < plans.size(); ++k)
-    if (plans[k].wio.pf_node >= 0) plans[k].wio.pf_addr = plans[k + 1].mem.w;
+  for (size_t k = 0; k < plans.size(); ++k)
+    if (pf_for[k] >= 0) plans[k].wio.pf_addr = plans[static_cast<size_t>(pf_for[k])].mem.w;
 }
 
 }  // namespace saie::schedule
