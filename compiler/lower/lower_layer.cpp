@@ -129,10 +129,14 @@ void land_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t t
 StreamEndpoint ep(TileId t, uint32_t ch) { return StreamEndpoint{t, static_cast<uint8_t>(ch)}; }
 
 // Shim BD addressing rows [0, rows), columns [col0, col0 + cols) (the piece's padded
-// coordinates, offset by `off` inside the buffer) and channels [c0, c0 + nc) of buffer t.
+// coordinates, offset by `off` inside the buffer) and channels [c0, c0 + nc) of buffer t. With
+// `sub` > 1 the piece's rows and columns are every sub-th of the buffer's from `off`.
 isa::BufferDescriptor ddr_box(const TensorBuffer& t, std::pair<uint32_t, uint32_t> off, uint32_t col0, uint32_t cols,
-                              uint32_t rows, uint32_t c0, uint32_t nc) {
-  const uint64_t a = t.at(off.first, off.second + col0) + c0;
+                              uint32_t rows, uint32_t c0, uint32_t nc, uint32_t sub = 1) {
+  const uint64_t a = t.at(off.first, off.second + col0 * sub) + c0;
+  if (sub > 1)
+    return make_bd(a, {DmaDim{nc, 1}, DmaDim{cols, static_cast<int32_t>(t.pitch * sub)},
+                       DmaDim{rows, static_cast<int32_t>(t.row_pitch() * sub)}});
   if (nc == t.pitch)
     return make_bd(a, {DmaDim{cols * t.pitch, 1}, DmaDim{rows, static_cast<int32_t>(t.row_pitch())}});
   return make_bd(a, {DmaDim{nc, 1}, DmaDim{cols, static_cast<int32_t>(t.pitch)},
@@ -567,7 +571,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
     if (!p.in_resident[0])
       loads.ch0[cw.col].push_back(LoadSegment{
-          ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, p.in_c_p),
+          ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, p.in_c_p, p.subsample),
           landing_bds(p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p))});
     // WRITE: on channel rows + 1, and a second one past the weight channels if there is one.
     const uint32_t weight_chs = p.fused             ? rows  // blobs and residual bands, one channel per row
@@ -722,7 +726,7 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
     const bool per_band = load_per_band(p);
     if (!p.in_resident[0])
       loads.ch0[cw.col].push_back(
-          LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, in_c),
+          LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, in_c, p.subsample),
                       landing_bds(p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, per_band)});
     for (uint32_t r = 1; r < nr; ++r) {
       b.add_lock(mem, static_cast<uint8_t>(kMemLockPass0 + r), 0);

@@ -24,6 +24,10 @@ struct Geometry {
   bool fused = false;     // conv with a fused residual add (ir::has_fused_add)
   bool in_place = false;  // fused, and this conv is the residual's last reader: the output overwrites it
   uint32_t kh = 1, kw = 1, sh = 1, sw = 1, pad_h = 0, pad_w = 0;
+  // 1x1 conv with stride s and no padding: its LOAD reads every s-th row and column (the shim
+  // BD's strides), so the memtile and the cores see a stride-1 conv on the subsampled input;
+  // sh = sw = 1 then, and input coordinates below are subsampled ones.
+  uint32_t subsample = 1;
   uint32_t in_c_p = 8, out_c_p = 8;  // whole-layer channels (input buffer cp, output buffer cp)
   uint32_t out_h = 1, out_w = 1;
 };
@@ -54,6 +58,11 @@ Geometry geometry(const ir::Graph& g, int node, const std::vector<TensorBuffer>&
     ge.sw = n.stride_w;
     ge.pad_h = n.pad_h;
     ge.pad_w = n.pad_w;
+    if (ge.conv_like && !ge.fused && n.op == ir::OpKind::Conv && ge.kh == 1 && ge.kw == 1 && ge.pad_h == 0 &&
+        ge.pad_w == 0 && ge.sh > 1 && ge.sh == ge.sw) {
+      ge.subsample = ge.sh;
+      ge.sh = ge.sw = 1;
+    }
   }
   ge.in_c_p = tensors.at(static_cast<size_t>(n.inputs.at(0))).cp;
   ge.out_c_p = tensors.at(static_cast<size_t>(node)).cp;
@@ -680,6 +689,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     p.kw = ge.kw;
     p.sh = ge.sh;
     p.sw = ge.sw;
+    p.subsample = ge.subsample;
     p.col_groups = t.col_groups;
     p.fused = ge.fused;
     p.in_place = ge.in_place;
@@ -695,9 +705,11 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         p.in_off.emplace_back(x.ph + h0, x.pw);
         continue;
       }
-      const uint32_t r0 = x.ph - ge.pad_h + h0 * p.sh;
+      const uint32_t sub = k == 0 ? ge.subsample : 1;  // subsampled: rows r0, r0 + sub, ...
+      const uint32_t r0 = x.ph - ge.pad_h + h0 * p.sh * sub;
       p.in_off.emplace_back(r0, x.pw - ge.pad_w);
-      if (r0 + p.in_rows > x.padded_h() || (p.out_w - 1) * p.sw + p.kw + (x.pw - ge.pad_w) > x.padded_w())
+      if (r0 + (p.in_rows - 1) * sub + 1 > x.padded_h() ||
+          ((p.out_w - 1) * p.sw + p.kw - 1) * sub + 1 + (x.pw - ge.pad_w) > x.padded_w())
         throw compiler::CompileError("layer " + n.name + ": window reads past its input " + g.nodes.at(in).name);
     }
     uint32_t max_wi = 0, max_wc = 0, weights_bytes = 0, max_out_c = 0, nnz = 0, max_cn = 0;

@@ -88,6 +88,9 @@ struct LayerPlan {
   uint32_t out_c0 = 0;       // first channel of the piece in the output buffer
   ir::OpKind op = ir::OpKind::Conv;
   uint32_t kh = 1, kw = 1, sh = 1, sw = 1;
+  // > 1: a 1x1 stride-s conv whose LOAD reads every s-th input row and column (shim BD strides);
+  // sh = sw = 1 and in_off / ColumnWork::in_w0 count subsampled rows / columns from in_off.
+  uint32_t subsample = 1;
   uint32_t in_c_p = 8;       // channels per pixel read from the input buffer(s) (piece's channels)
   uint32_t out_c_p = 8;      // channels per pixel written to the output (piece's channels)
   uint32_t out_h = 1, out_w = 1;  // piece rows; layer width

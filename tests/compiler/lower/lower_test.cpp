@@ -407,6 +407,21 @@ TEST(Lower, FusedAddsAndResidentActivationsBitExact) {
   }
 }
 
+TEST(Lower, StridedOneByOneConvLoadsOnlyTheRowsAndColumnsItReads) {
+  // 1x1 stride 2 (ResNet's downsample): the LOAD's shim BD steps over every other row and
+  // column, so DDR and the cores carry a quarter of the input.
+  for (bool dense : {false, true}) {
+    const ir::Graph g = test::single_conv_graph({16, 16, 64, 32, 1, 2, 0, !dense, false});
+    for (auto [cols, rows] : {std::pair<uint32_t, uint32_t>{1, 1}, {2, 2}, {4, 4}}) {
+      const compiler::CompileResult res = compiler::compile(g, make_cfg(cols, rows), {});
+      uint64_t loaded = 0;
+      for (const estimate::PhaseTraffic& t : res.traffic) loaded += t.load_bytes * t.columns;
+      EXPECT_LE(loaded, 8u * 8u * 64u) << cols << "x" << rows;
+      expect_bit_exact(g, make_cfg(cols, rows), {}, "1x1/2 on " + std::to_string(cols) + "x" + std::to_string(rows));
+    }
+  }
+}
+
 TEST(Lower, EveryStageDumpsItsResultInOrder) {
   const ir::Graph g = test::make_residual_chain_graph(3, true);
   compiler::CompileOptions opt;
