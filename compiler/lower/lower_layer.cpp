@@ -171,6 +171,10 @@ struct WritePart {
   uint8_t mem_ch = 0, shim_ch = 0;
   uint8_t out_lock = kMemLockOut, space_lock = kMemLockSpace;
   bool per_band = false;  // WRITE band by band (else once every writer has landed all of the part)
+  // Several writers: their gathers pass each band down the rows (writer j lands band i once
+  // writer j - 1 has, lock kMemLockGather0 + row, and the last tells WRITE), so WRITE knows
+  // exactly when a band is complete; only the first writer takes space.
+  bool brigade = false;
   uint8_t space = 0;      // > 0: initial value of space_lock (the gathers acquire it per band)
   std::vector<uint32_t> acquire;  // per band of the part: what WRITE acquires on out_lock (per_band)
 };
@@ -181,7 +185,15 @@ constexpr uint32_t kTwoPartWriteBytes = 8192;
 
 // Per-band acquires of a part (see kWriterLead); false when the first band would need more than
 // a lock holds.
-bool plan_bands(WritePart& w) {
+bool plan_bands(WritePart& w, const target::TargetModel& tm) {
+  if (w.writers > 1 && w.row0 + w.writers <= kMemLocksUsed - kMemLockGather0 &&
+      tm.locks(isa::TileKind::Mem) >= kMemLocksUsed) {
+    w.brigade = true;
+    w.space = w.bands > kMaxLockValue ? static_cast<uint8_t>(kMaxLockValue) : 0;
+    w.acquire.assign(w.bands, 1);
+    w.per_band = true;
+    return true;
+  }
   const uint64_t lead = w.writers > 1 ? kWriterLead : 0;
   if (w.writers + (w.writers - 1) * lead > kMaxLockValue) return false;
   const uint64_t total = uint64_t{w.writers} * w.bands;
@@ -237,7 +249,7 @@ std::vector<WritePart> write_parts(const LayerPlan& p, const ColumnWork& cw, con
   }
   if (p.skip_write || p.nb < 2) return parts;
   for (WritePart& w : parts)
-    if (!plan_bands(w)) return {whole};  // too many writers for one counting lock: written at the end
+    if (!plan_bands(w, tm)) return {whole};  // too many writers for one counting lock: written at the end
   return parts;
 }
 
@@ -265,9 +277,10 @@ void write_back(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, const
         uint32_t n = 1;
         while (i + n < w.bands && w.acquire[i + n] == w.acquire[i]) ++n;
         const uint32_t a = w.acquire[i];
+        const uint32_t give_back = w.brigade ? 1 : w.writers;  // the space the gathers took per band
         isa::BufferDescriptor bd = with_locks(box(base + uint64_t{i} * band, p.bh), a ? w.out_lock : isa::kNoLock,
                                               static_cast<uint8_t>(a), w.space ? w.space_lock : isa::kNoLock,
-                                              static_cast<uint8_t>(w.space ? w.writers : 0));
+                                              static_cast<uint8_t>(w.space ? give_back : 0));
         bd.iter_count = n;
         bd.iter_stride = band;
         bds.push_back(bd);
@@ -308,11 +321,20 @@ void gather(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, TileId co
   for (size_t k = 0; k < mine.size(); ++k) {
     const WritePart& w = *mine[k];
     const uint32_t rows = w.per_band ? p.bh : w.bands * p.bh;
+    int16_t acq = w.space ? w.space_lock : isa::kNoLock, rel = w.out_lock;
+    if (w.brigade) {  // band i after the writer above has landed it; then tell the one below
+      const uint32_t j = r - w.row0;
+      if (j > 0) {
+        acq = static_cast<int16_t>(kMemLockGather0 + r);
+        b.add_lock(mem, static_cast<uint8_t>(kMemLockGather0 + r), 0);
+      }
+      if (j + 1 < w.writers) rel = static_cast<int16_t>(kMemLockGather0 + r + 1);
+    }
     isa::BufferDescriptor bd =
         with_locks(make_bd(uint64_t{p.mem.y} + uint64_t{w.band0} * band_bytes + oc0,
                            {DmaDim{out_c, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)},
                             DmaDim{rows, static_cast<int32_t>(cw.wc() * pitch)}}),
-                   w.space ? w.space_lock : isa::kNoLock, w.space ? 1 : 0, w.out_lock, 1);
+                   acq, acq == isa::kNoLock ? 0 : 1, rel, 1);
     if (w.per_band) {
       bd.iter_count = w.bands;
       bd.iter_stride = band_bytes;
