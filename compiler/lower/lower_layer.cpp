@@ -445,7 +445,7 @@ std::vector<ShareLoad> prefetch_loads(const LayerPlan& p, const schedule::DdrPla
   const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.wio.pf_node));
   if (p.wio.pf_col_groups) {  // memtile m: the whole group its column will compute
     for (uint32_t m = 0; m < columns; ++m) {
-      const size_t gi = static_cast<size_t>(p.wio.pf_group) + m;
+      const size_t gi = static_cast<size_t>(p.wio.pf_group) + size_t{m} * p.wio.pf_stride;
       if (gi < lw.groups.size()) v[m] = ShareLoad{lw.groups[gi].ddr_addr, lw.groups[gi].bytes, p.wio.pf_addr};
     }
     return v;

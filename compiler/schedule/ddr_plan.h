@@ -111,7 +111,7 @@ struct LayerTiling {
   // The residency the tiling was chosen for (TilingOptions; the memtile allocation decides).
   bool input_resident = false, residual_resident = false, output_resident = false;
   double est_cycles = 0;       // the planner's estimate for the whole layer
-  uint32_t pieces() const { return col_groups ? col_batches * h_chunks : groups * w_parts * h_chunks * in_chunks; }
+  uint32_t pieces() const { return (col_groups ? col_batches * h_chunks : groups * w_parts * h_chunks) * in_chunks; }
 };
 
 struct DdrPlan {

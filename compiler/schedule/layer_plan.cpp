@@ -358,7 +358,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
   const uint32_t max_band_rows = opt.max_band_rows;
   const uint64_t mem_cap_in = opt.mem_cap;
   const bool weights_prefetched = true;  // the memtile allocation prefetches where there is room
-  const bool allow_col_groups = opt.col_groups && !opt.single_piece && K == 1;
+  const bool allow_col_groups = opt.col_groups && !opt.single_piece;
   const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
   Geometry ge = geometry(g, node, tensors);
   const uint32_t layer_in_c_p = ge.in_c_p;
@@ -527,6 +527,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
     if (!allow_col_groups || C < 2 || gr.groups < 2 || gr.pixel_rows) continue;
     PieceShape s = shape_of(gr);
     s.group_bytes = gr.gbytes;
+    s.acc = K > 1;
     s.cols = std::min(C, gr.groups);
     s.max_wc = ge.out_w;
     s.max_wi = (ge.out_w - 1) * ge.sw + ge.kw;
@@ -539,8 +540,8 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
       if (memtile_need(ge, s) > mem_cap) continue;
       ++tried;
       // Pieces run chunk by chunk, batch by batch: a conv's batches after the first read the
-      // same whole-width input, which stays in the memtile; every batch waits for its weights
-      // (prefetched by the phase before).
+      // same whole-width input, which stays in the memtile (with an input-channel split every
+      // piece loads its chunk); every batch waits for its weights (prefetched by the phase before).
       double est = 0;
       bool ok = true;
       for (uint32_t i = 0; i < nh && ok; ++i) {
@@ -548,7 +549,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
         sc.rows = rows_in_chunk(ge.out_h, nh, i);
         const BandChoice b = choose_band(ge, sc, tm, max_band_rows);
         PieceShape sr = sc;
-        sr.resident_in = ge.conv_like;
+        sr.resident_in = ge.conv_like && K == 1;
         const BandChoice br = choose_band(ge, sr, tm, max_band_rows);
         if (!b.ok || !br.ok) {
           ok = false;
@@ -558,9 +559,11 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
                (batches - 1) * (piece_estimate(ge, sr, br, tm) + weights_extra(ge, sr, br.bh, weights_prefetched, tm));
       }
       if (!ok) continue;
-      const uint32_t pieces = batches * nh;
+      est *= K;
+      const uint32_t pieces = batches * nh * K;
       if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
         best = LayerTiling{};
+        best.in_chunks = K;
         best.groups = gr.groups;
         best.h_chunks = nh;
         best.col_groups = true;
@@ -597,8 +600,22 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
 
 LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
                           const target::TargetModel& tm, bool dense, const TilingOptions& opt) {
+  const ir::Node& nd = g.nodes.at(static_cast<size_t>(node));
+  const bool splittable = !opt.single_piece && ir::has_weights(nd.op) && !ir::has_fused_add(nd);
   try {
-    return choose_tiling_k(g, node, tensors, tm, dense, opt, 1);
+    LayerTiling best = choose_tiling_k(g, node, tensors, tm, dense, opt, 1);
+    // Where a layer fits whole, an input-channel split can still be faster: smaller input bands
+    // let taller bands fit (fewer halo rows streamed) and more output channels share a core.
+    const uint32_t blocks = tensors.at(static_cast<size_t>(nd.inputs.at(0))).cp / 8;
+    if (splittable && blocks >= 16)
+      for (uint32_t K : {2u, 4u}) {
+        try {
+          const LayerTiling t = choose_tiling_k(g, node, tensors, tm, dense, opt, K);
+          if (t.est_cycles < best.est_cycles) best = t;
+        } catch (const compiler::CompileError&) {
+        }
+      }
+    return best;
   } catch (const compiler::CompileError&) {
     // Input-channel split: the fewest chunks that fit (a single-piece request, a fused residual
     // add or a weightless op cannot be split).
@@ -638,11 +655,12 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     }
     return v;
   };
-  auto channel_group = [&](uint32_t gi, ColumnWork& cw) {
-    cw.group = static_cast<int>(gi);
+  // gi: output-channel group; chunk: its input-channel chunk (weights groups[gi * K + chunk]).
+  auto channel_group = [&](uint32_t gi, ColumnWork& cw, uint32_t chunk) {
     cw.row_oc.clear();
     if (ge.conv_like) {
-      const WeightGroup& wg = lw->groups.at(gi);
+      cw.group = static_cast<int>(gi * std::max(1u, t.in_chunks) + chunk);
+      const WeightGroup& wg = lw->groups.at(static_cast<size_t>(cw.group));
       cw.c0 = wg.oc_begin;
       cw.cn = wg.oc_end - wg.oc_begin;
       for (uint32_t r = 0; r < wg.count; ++r) {
@@ -650,6 +668,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         cw.row_oc.emplace_back(b.oc_begin - wg.oc_begin, b.oc_end - wg.oc_begin);
       }
     } else {
+      cw.group = static_cast<int>(gi);
       const auto [c0, c1] = split_even(ge.in_c_p / 8, t.groups, gi);
       cw.c0 = 8 * c0;
       cw.cn = 8 * (c1 - c0);
@@ -667,9 +686,11 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
       for (uint32_t wp = 0; wp < t.w_parts; ++wp)
         for (uint32_t gi = 0; gi < t.groups; ++gi) specs.push_back(Spec{gi, hi, wp});
-  } else if (t.col_groups) {  // chunk by chunk, batch by batch (the input stays across batches)
+  } else if (t.col_groups) {  // chunk by chunk, batch by batch (the input stays across batches),
+                              // a batch's input-channel chunks back to back
     for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
-      for (uint32_t gi = 0; gi < outer; ++gi) specs.push_back(Spec{gi, hi, 0});
+      for (uint32_t gi = 0; gi < outer; ++gi)
+        for (uint32_t k = 0; k < K; ++k) specs.push_back(Spec{gi, hi, 0, k});
   } else {  // the input-channel chunks of one output piece back to back (its cores keep the sums)
     for (uint32_t gi = 0; gi < outer; ++gi)
       for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
@@ -729,15 +750,17 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         const uint32_t gi = sp.group * C + c;
         if (gi >= t.groups) break;
         ColumnWork cw = column_work(ge, 1, 0, c);
-        channel_group(gi, cw);
+        channel_group(gi, cw, sp.chunk);
         max_wi = std::max(max_wi, cw.wi);
         max_wc = std::max(max_wc, cw.wc());
         max_cn = std::max(max_cn, cw.cn);
         if (cw.row_oc.size() > p.row_oc.size()) p.row_oc = cw.row_oc;
-        if (ge.conv_like) {
-          note_blobs(lw->groups.at(gi));
-          group_bytes = std::max(group_bytes, lw->groups.at(gi).bytes);
-        }
+        if (ge.conv_like)  // every chunk of the group: the same core layout in all of them
+          for (uint32_t k = 0; k < K; ++k) {
+            const WeightGroup& wg = lw->groups.at(gi * K + k);
+            note_blobs(wg);
+            group_bytes = std::max(group_bytes, wg.bytes);
+          }
         p.cols.push_back(std::move(cw));
       }
       p.group = p.cols.front().group;
@@ -745,6 +768,13 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
       p.out_c_p = max_cn;
       p.in_c_p = ge.conv_like ? ge.in_c_p : max_cn;
       p.in_c0 = ge.conv_like ? 0 : p.cols.front().c0;
+      if (ge.conv_like && K > 1) {
+        const WeightGroup& wg = lw->groups.at(static_cast<size_t>(p.group));
+        p.in_chunk = sp.chunk;
+        p.in_chunks = K;
+        p.in_c0 = wg.ic_begin;
+        p.in_c_p = wg.ic_end - wg.ic_begin;
+      }
       if (!ge.conv_like)
         for (const ColumnWork& c : p.cols)
           for (const auto& [a, b] : c.row_oc) max_out_c = std::max(max_out_c, b - a);

@@ -73,7 +73,8 @@ struct WeightsIo {
   // Prefetch during this phase: the share of group `pf_group` of node `pf_node` into memtile
   // address `pf_addr` (pf_node -1: none), where the next phase finds it.
   int pf_node = -1, pf_group = -1;
-  bool pf_col_groups = false;  // the prefetched piece has column groups: memtile m loads group pf_group + m
+  bool pf_col_groups = false;  // the prefetched piece has column groups: memtile m loads group pf_group + m * pf_stride
+  uint32_t pf_stride = 1;      // (the piece's input-channel chunks: its columns' groups are that far apart)
   bool pf_whole = false;       // the prefetched piece has a fused add: every memtile loads all of group pf_group
   uint32_t pf_addr = 0;
 };
