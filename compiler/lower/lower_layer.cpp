@@ -79,20 +79,26 @@ uint8_t resident_lock(const LayerPlan& p, int k) {
 // `per_band` the input slice lands band by band (see land_bands) and every band waits for its
 // own release of `lock`, so LOADFM starts as soon as the first band's rows have arrived;
 // otherwise the first band waits for the whole slice and the rest follow without locks.
-void stream_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t bytes, uint32_t stride,
+// band: band 0 (one contiguous run, or a chunk of channels out of a wider slice).
+void stream_bands(PhaseBuilder& b, TileId t, uint8_t ch, const isa::BufferDescriptor& band, uint32_t stride,
                   uint32_t nb, uint8_t lock, bool per_band) {
   const uint16_t first_id = b.next_bd_id(t);
-  isa::BufferDescriptor first = with_locks(make_bd(base, {DmaDim{bytes, 1}}), lock, 1, isa::kNoLock, 0);
+  isa::BufferDescriptor first = with_locks(band, lock, 1, isa::kNoLock, 0);
   if (nb > 1) first.next_bd = static_cast<int16_t>(first_id + 1);
   b.add_bd(t, first);
   if (nb > 1) {
-    isa::BufferDescriptor rest = make_bd(uint64_t{base} + stride, {DmaDim{bytes, 1}});
+    isa::BufferDescriptor rest = band;
+    rest.addr += stride;
     if (per_band) rest = with_locks(rest, lock, 1, isa::kNoLock, 0);
     rest.iter_count = nb - 1;
     rest.iter_stride = stride;
     b.add_bd(t, rest);
   }
   b.add_task(t, DmaDir::MM2S, ch, first_id, nb > 1 ? 2 : 1);
+}
+void stream_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t bytes, uint32_t stride,
+                  uint32_t nb, uint8_t lock, bool per_band) {
+  stream_bands(b, t, ch, make_bd(base, {DmaDim{bytes, 1}}), stride, nb, lock, per_band);
 }
 
 // The memtile side of a LOAD: a slice of `total` contiguous bytes at base, as S2MM BDs (chained
@@ -590,11 +596,13 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     // LOAD: input slice with its halo, landing band by band.
     const schedule::WeightGroup& wg = group_of(cw);
     const uint32_t rows = p.rows_of(cw);
-    const uint32_t band_stride = p.bh * p.sh * cw.wi * p.in_c_p;
+    const uint32_t xp = p.slice_cp_of(cw);  // channels per pixel of the memtile slice
+    const uint32_t band_stride = p.bh * p.sh * cw.wi * xp;
     if (!p.in_resident[0])
       loads.ch0[cw.col].push_back(LoadSegment{
-          ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, p.in_c_p, p.subsample),
-          landing_bds(p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p))});
+          ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.slice_c0_of(cw), xp, p.subsample),
+          landing_bds(p.mem.x, p.slice_in_bytes(cw), p.slice_band_bytes(cw), band_stride, p.nb, kMemLockIn,
+                      load_per_band(p))});
     // WRITE: on channel rows + 1, and a second one past the weight channels if there is one.
     const uint32_t weight_chs = p.fused             ? rows  // blobs and residual bands, one channel per row
                                 : !p.wio.load_wm    ? 0
@@ -602,7 +610,13 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
                                                     : static_cast<uint32_t>(served_rows(cw.col, p.rows(), C).size());
     const std::vector<WritePart> wparts = write_parts(p, cw, write_channels(tm, rows + 1, weight_chs), tm);
     // LOADFM: bands broadcast to every working core of the column.
-    stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p));
+    if (p.x_cp)  // this piece's chunk of every pixel of the band
+      stream_bands(b, mem, 0,
+                   make_bd(p.mem.x + (p.in_c0 - p.x_c0), {DmaDim{p.in_c_p, 1}, DmaDim{cw.wi, static_cast<int32_t>(xp)},
+                                                          DmaDim{p.band_in_rows, static_cast<int32_t>(cw.wi * xp)}}),
+                   band_stride, p.nb, kMemLockIn, load_per_band(p));
+    else
+      stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p));
     std::vector<StreamEndpoint> fm_dsts;
     for (uint32_t r = 0; r < rows; ++r) fm_dsts.push_back(ep(tm.core(cw.col, r), 0));
     b.add_route(ep(mem, 0), fm_dsts);

@@ -133,6 +133,9 @@ struct PieceShape {
   uint32_t rows = 1;           // output rows
   uint32_t max_wi = 0, max_wc = 0, cols = 1;
   uint32_t in_c = 8;           // channels per input pixel moved (the piece's slice)
+  uint32_t slice_c = 0;        // input-channel split: channels per pixel of the memtile slice (all of
+                               // them; the cores get in_c); 0 = in_c
+  uint32_t xc() const { return slice_c ? slice_c : in_c; }
   uint32_t in_c_core = 8;      // channels per input pixel one core receives (pools: its share)
   uint32_t out_c_core = 8;     // output channels per core (busiest)
   uint32_t out_c_piece = 8;    // output channels of the piece (memtile slice)
@@ -156,7 +159,7 @@ struct PieceShape {
 // Memtile bytes of a piece: input slice, weight share (add: operand B slice), output slice.
 uint64_t memtile_need(const Geometry& ge, const PieceShape& s) {
   const uint64_t in_rows = uint64_t{s.rows - 1} * ge.sh + ge.kh;
-  uint64_t a = align_up(in_rows * s.max_wi * s.in_c, kMemtileAlign);
+  uint64_t a = align_up(in_rows * s.max_wi * s.xc(), kMemtileAlign);
   const uint64_t w = ge.conv_like ? s.group_bytes : ge.add ? uint64_t{s.rows} * s.max_wc * s.in_c : 0;
   a = align_up(a + w, kMemtileAlign);
   const uint64_t out = uint64_t{s.rows} * s.max_wc * s.out_c_piece;
@@ -173,7 +176,7 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
   const auto& costs = tm.config().core.costs;
   const double band_in = double((bh - 1) * ge.sh + ge.kh) * s.cwi() * s.in_c_core;
   const double t_in = s.resident_in ? band_in / bpc
-                                    : std::max(band_in / bpc, double(bh) * ge.sh * s.max_wi * s.in_c / rd);
+                                    : std::max(band_in / bpc, double(bh) * ge.sh * s.max_wi * s.xc() / rd);
   const double t_out = double(bh) * s.cwc() * s.out_c_core / bpc;
   double t_comp = 0;
   double t_res = 0;  // fused add: the residual band on the core's second input stream
@@ -194,7 +197,7 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
   // is sent (lower_layer.cpp, load_per_band), so the rest of the load is not overlapped.
   double wait_slice = 0;
   if (nb > isa::kMaxLockValue && !s.resident_in)
-    wait_slice = double((s.rows - bh) * ge.sh) * s.max_wi * s.in_c / rd;
+    wait_slice = double((s.rows - bh) * ge.sh) * s.max_wi * s.xc() / rd;
   return wait_slice + t_in + t_comp + t_out + (nb - 1) * std::max({t_in, t_comp, t_out, t_res});
 }
 
@@ -228,7 +231,7 @@ double piece_estimate(const Geometry& ge, const PieceShape& s, const BandChoice&
   const double rd = tm.ddr_read_bytes_per_cycle(), wr = tm.ddr_write_bytes_per_cycle();
   const double bds = double(s.cols) * (6 + 5 * s.core_rows);
   const double setup = cfg.control.phase_setup_cycles + cfg.control.bd_setup_cycles * bds + cfg.ddr.latency_cycles;
-  const double first_band = s.resident_in ? 0.0 : double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c / rd;
+  const double first_band = s.resident_in ? 0.0 : double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.xc() / rd;
   const double write = s.skip_write ? 0.0 : double(s.rows) * s.max_wc * s.out_c_piece / wr;
   // Fused add: the residual slice comes from DDR on the weights' channel, beside the pipeline.
   const double residual = ge.fused && !s.resident_residual ? double(s.rows) * s.max_wc * s.out_c_piece / rd : 0.0;
@@ -240,7 +243,7 @@ double piece_estimate(const Geometry& ge, const PieceShape& s, const BandChoice&
 double weights_extra(const Geometry& ge, const PieceShape& s, uint32_t bh, bool prefetched, const target::TargetModel& tm) {
   if (!ge.conv_like) return 0;
   const double rd = tm.ddr_read_bytes_per_cycle(), bpc = tm.stream_bytes_per_cycle();
-  const double first_band = s.resident_in ? 0.0 : double((bh - 1) * ge.sh + ge.kh) * s.max_wi * s.in_c / rd;
+  const double first_band = s.resident_in ? 0.0 : double((bh - 1) * ge.sh + ge.kh) * s.max_wi * s.xc() / rd;
   const double w = (prefetched ? 0.0 : double(s.group_bytes) / rd) + s.blob_bytes / bpc;
   return std::max(0.0, w - first_band);
 }
@@ -426,6 +429,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
       s.resident_residual = opt.residual_resident;
       s.skip_write = opt.output_resident;
       s.acc = K > 1;
+      if (K > 1) s.slice_c = layer_in_c_p;  // the memtile keeps every channel; the cores get a chunk
       for (uint32_t j = 0; j < std::min(parts, ge.out_w); ++j) {
         const ColumnWork cw = column_work(ge, parts, j, 0);
         s.max_wi = std::max(s.max_wi, cw.wi);
@@ -479,8 +483,11 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
         // Groups innermost instead: the pieces of one (height chunk, width part) share the
         // input slice, which stays in the memtile after the first of them (no LOAD), but every
         // piece waits for its own weights (LOADWM; LOADW is prefetched).
+        // An input-channel split always runs this way: its slice holds every channel, and each of
+        // the G x K pieces of a (height chunk, width part) streams its own chunk from it.
         bool inner = false;
-        if (ge.conv_like && gr.groups > 1 && !gr.pixel_rows && K == 1) {
+        if (K > 1) est = std::numeric_limits<double>::max();
+        if (ge.conv_like && (gr.groups > 1 || K > 1) && !gr.pixel_rows) {
           double est_in = 0;
           bool ok_in = true;
           for (uint32_t i = 0; i < nh && ok_in; ++i) {
@@ -496,7 +503,8 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
             PieceShape first = sc;
             first.resident_in = opt.input_resident;
             est_in += piece_estimate(ge, first, b, tm) + weights_extra(ge, first, b.bh, weights_prefetched, tm) +
-                      (gr.groups - 1) * (piece_estimate(ge, sc, br, tm) + weights_extra(ge, sc, br.bh, weights_prefetched, tm));
+                      (gr.groups * K - 1) *
+                          (piece_estimate(ge, sc, br, tm) + weights_extra(ge, sc, br.bh, weights_prefetched, tm));
           }
           est_in *= P;
           if (ok_in && est_in < est) {
@@ -504,6 +512,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
             inner = true;
           }
         }
+        if (!inner && K > 1) continue;
         const uint32_t pieces = gr.groups * P * nh * K;
         if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
           best = LayerTiling{};
@@ -528,6 +537,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
     PieceShape s = shape_of(gr);
     s.group_bytes = gr.gbytes;
     s.acc = K > 1;
+    if (K > 1) s.slice_c = layer_in_c_p;
     s.cols = std::min(C, gr.groups);
     s.max_wc = ge.out_w;
     s.max_wi = (ge.out_w - 1) * ge.sw + ge.kw;
@@ -540,8 +550,9 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
       if (memtile_need(ge, s) > mem_cap) continue;
       ++tried;
       // Pieces run chunk by chunk, batch by batch: a conv's batches after the first read the
-      // same whole-width input, which stays in the memtile (with an input-channel split every
-      // piece loads its chunk); every batch waits for its weights (prefetched by the phase before).
+      // same whole-width input, which stays in the memtile (with an input-channel split: every
+      // channel of it, each piece streaming its chunk); every batch waits for its weights
+      // (prefetched by the phase before).
       double est = 0;
       bool ok = true;
       for (uint32_t i = 0; i < nh && ok; ++i) {
@@ -549,17 +560,17 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
         sc.rows = rows_in_chunk(ge.out_h, nh, i);
         const BandChoice b = choose_band(ge, sc, tm, max_band_rows);
         PieceShape sr = sc;
-        sr.resident_in = ge.conv_like && K == 1;
+        sr.resident_in = ge.conv_like;
         const BandChoice br = choose_band(ge, sr, tm, max_band_rows);
         if (!b.ok || !br.ok) {
           ok = false;
           break;
         }
         est += piece_estimate(ge, sc, b, tm) + weights_extra(ge, sc, b.bh, weights_prefetched, tm) +
-               (batches - 1) * (piece_estimate(ge, sr, br, tm) + weights_extra(ge, sr, br.bh, weights_prefetched, tm));
+               (batches * K - 1) *
+                   (piece_estimate(ge, sr, br, tm) + weights_extra(ge, sr, br.bh, weights_prefetched, tm));
       }
       if (!ok) continue;
-      est *= K;
       const uint32_t pieces = batches * nh * K;
       if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
         best = LayerTiling{};
@@ -682,10 +693,11 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
   const uint32_t K = std::max(1u, t.in_chunks);
   std::vector<Spec> specs;
   const uint32_t outer = t.col_groups ? t.col_batches : t.groups;
-  if (t.group_inner && !t.col_groups) {
+  if (t.group_inner && !t.col_groups) {  // (input-channel split: each group's chunks back to back)
     for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
       for (uint32_t wp = 0; wp < t.w_parts; ++wp)
-        for (uint32_t gi = 0; gi < t.groups; ++gi) specs.push_back(Spec{gi, hi, wp});
+        for (uint32_t gi = 0; gi < t.groups; ++gi)
+          for (uint32_t k = 0; k < K; ++k) specs.push_back(Spec{gi, hi, wp, k});
   } else if (t.col_groups) {  // chunk by chunk, batch by batch (the input stays across batches),
                               // a batch's input-channel chunks back to back
     for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
@@ -774,6 +786,8 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         p.in_chunks = K;
         p.in_c0 = wg.ic_begin;
         p.in_c_p = wg.ic_end - wg.ic_begin;
+        p.x_c0 = 0;
+        p.x_cp = ge.in_c_p;
       }
       if (!ge.conv_like)
         for (const ColumnWork& c : p.cols)
@@ -798,6 +812,8 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
           p.in_chunks = K;
           p.in_c0 = wg.ic_begin;
           p.in_c_p = wg.ic_end - wg.ic_begin;
+          p.x_c0 = 0;
+          p.x_cp = ge.in_c_p;
           for (uint32_t k = 0; k < K; ++k) {
             const WeightGroup& other = lw->groups.at(sp.group * K + k);
             note_blobs(other);
@@ -842,7 +858,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     // were alone; the memtile allocation (residency.h) places them among what else is alive.
     MemtileLayout& m = p.mem;
     m.x = 0;
-    m.x_bytes = p.in_rows * max_wi * p.in_c_p;
+    m.x_bytes = p.in_rows * max_wi * (p.x_cp ? p.x_cp : p.in_c_p);
     m.w = align32(m.x + m.x_bytes, kMemtileAlign);
     m.w_bytes = ge.conv_like ? static_cast<uint32_t>(group_bytes) : ge.add ? p.out_h * max_wc * p.in_c_p : 0;
     m.y = align32(uint64_t{m.w} + m.w_bytes, kMemtileAlign);
@@ -864,6 +880,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     s.max_wc = max_wc;
     s.cols = static_cast<uint32_t>(p.cols.size());
     s.in_c = K > 1 ? 8 * ceil_div(ge.in_c_p / 8, K) : p.in_c_p;
+    if (K > 1) s.slice_c = ge.in_c_p;
     s.in_c_core = ge.pool ? max_out_c : s.in_c;  // pools: each core row receives its own channels
     s.acc = K > 1;
     s.out_c_core = max_out_c;
@@ -874,7 +891,10 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     s.nnz = nnz;
     s.core_wi = core_wi;
     s.core_wc = core_wc;
-    s.resident_in = t.input_resident;  // as the tiling was chosen (residency.h decides for real)
+    // As the tiling was chosen (residency.h decides for real). An input-channel split's pieces
+    // share one slice, which only the first loads; all of them need one band height (the
+    // partial sums stay put), so it is chosen for the many that stream a resident slice.
+    s.resident_in = t.input_resident || K > 1;
     s.resident_residual = t.residual_resident;
     s.skip_write = t.output_resident;
     const BandChoice b = choose_band(ge, s, tm, max_band_rows);

@@ -127,6 +127,10 @@ struct LayerPlan {
   // [in_c0, in_c0 + in_c_p), chunk in_chunk of in_chunks; the chunks of one output piece run
   // back to back and only the last writes the output.
   uint32_t in_chunk = 0, in_chunks = 1;
+  // The memtile input slice keeps every input channel (x_cp > 0: channels [x_c0, x_c0 + x_cp),
+  // loaded once and shared by the layer's consecutive pieces) while each piece's bands carry
+  // its chunk [in_c0, in_c0 + in_c_p) to the cores; x_cp 0: the slice is the chunk.
+  uint32_t x_c0 = 0, x_cp = 0;
   bool acc_split() const { return in_chunks > 1; }
   bool writes_output() const { return in_chunk + 1 == in_chunks; }
   bool own_weights() const { return col_groups || fused; }
@@ -152,7 +156,11 @@ struct LayerPlan {
   uint32_t band_out_bytes(const ColumnWork& c, uint32_t r) const {
     return bh * c.wc() * (row_oc_of(c).at(r).second - row_oc_of(c).at(r).first);
   }
-  uint32_t slice_in_bytes(const ColumnWork& c) const { return in_rows * c.wi * in_cp_of(c); }
+  // The memtile input slice: its first channel and channels per pixel.
+  uint32_t slice_c0_of(const ColumnWork& c) const { return x_cp ? x_c0 : in_c0_of(c); }
+  uint32_t slice_cp_of(const ColumnWork& c) const { return x_cp ? x_cp : in_cp_of(c); }
+  uint32_t slice_in_bytes(const ColumnWork& c) const { return in_rows * c.wi * slice_cp_of(c); }
+  uint32_t slice_band_bytes(const ColumnWork& c) const { return band_in_rows * c.wi * slice_cp_of(c); }
   uint32_t slice_out_bytes(const ColumnWork& c) const { return out_h * c.wc() * out_cp_of(c); }
 };
 

@@ -36,7 +36,8 @@ bool same_output_columns(const ColumnWork& a, const ColumnWork& b) {
 // Pieces q after p of one layer that read the same input slice (group-innermost order).
 bool same_input_slice(const LayerPlan& p, const LayerPlan& q) {
   if (p.node != q.node || !ir::has_weights(q.op) || q.col_groups != p.col_groups || q.out_row0 != p.out_row0 ||
-      q.out_h != p.out_h || q.in_c0 != p.in_c0 || q.in_c_p != p.in_c_p || q.mem.x_bytes != p.mem.x_bytes ||
+      q.out_h != p.out_h || q.x_cp != p.x_cp || (q.x_cp ? q.x_c0 != p.x_c0 : q.in_c0 != p.in_c0 || q.in_c_p != p.in_c_p) ||
+      q.mem.x_bytes != p.mem.x_bytes ||
       q.cols.size() != p.cols.size())
     return false;
   for (size_t c = 0; c < q.cols.size(); ++c)
