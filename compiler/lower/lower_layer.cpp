@@ -79,26 +79,20 @@ uint8_t resident_lock(const LayerPlan& p, int k) {
 // `per_band` the input slice lands band by band (see land_bands) and every band waits for its
 // own release of `lock`, so LOADFM starts as soon as the first band's rows have arrived;
 // otherwise the first band waits for the whole slice and the rest follow without locks.
-// band: band 0 (one contiguous run, or a chunk of channels out of a wider slice).
-void stream_bands(PhaseBuilder& b, TileId t, uint8_t ch, const isa::BufferDescriptor& band, uint32_t stride,
+void stream_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t bytes, uint32_t stride,
                   uint32_t nb, uint8_t lock, bool per_band) {
   const uint16_t first_id = b.next_bd_id(t);
-  isa::BufferDescriptor first = with_locks(band, lock, 1, isa::kNoLock, 0);
+  isa::BufferDescriptor first = with_locks(make_bd(base, {DmaDim{bytes, 1}}), lock, 1, isa::kNoLock, 0);
   if (nb > 1) first.next_bd = static_cast<int16_t>(first_id + 1);
   b.add_bd(t, first);
   if (nb > 1) {
-    isa::BufferDescriptor rest = band;
-    rest.addr += stride;
+    isa::BufferDescriptor rest = make_bd(uint64_t{base} + stride, {DmaDim{bytes, 1}});
     if (per_band) rest = with_locks(rest, lock, 1, isa::kNoLock, 0);
     rest.iter_count = nb - 1;
     rest.iter_stride = stride;
     b.add_bd(t, rest);
   }
   b.add_task(t, DmaDir::MM2S, ch, first_id, nb > 1 ? 2 : 1);
-}
-void stream_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t bytes, uint32_t stride,
-                  uint32_t nb, uint8_t lock, bool per_band) {
-  stream_bands(b, t, ch, make_bd(base, {DmaDim{bytes, 1}}), stride, nb, lock, per_band);
 }
 
 // The memtile side of a LOAD: a slice of `total` contiguous bytes at base, as S2MM BDs (chained
@@ -185,9 +179,6 @@ struct WritePart {
   std::vector<uint32_t> acquire;  // per band of the part: what WRITE acquires on out_lock (per_band)
 };
 
-// Slices below this go to / come from DDR in one part: a second part's BDs and DDR latency cost
-// more than the second channel saves.
-constexpr uint32_t kTwoPartWriteBytes = 8192;
 
 // Per-band acquires of a part (see kWriterLead); false when the first band would need more than
 // a lock holds.
@@ -227,7 +218,7 @@ std::vector<WritePart> write_parts(const LayerPlan& p, const ColumnWork& cw, con
   whole.mem_ch = mem_chs.at(0);
   std::vector<WritePart> parts{whole};
   // Two parts pay for their extra BDs and DDR latency only on slices of some size.
-  const bool two = !p.skip_write && p.slice_out_bytes(cw) >= kTwoPartWriteBytes && mem_chs.size() >= 2 &&
+  const bool two = !p.skip_write && p.slice_out_bytes(cw) >= schedule::kTwoPartBytes && mem_chs.size() >= 2 &&
                    tm.channels(isa::TileKind::Shim, DmaDir::S2MM) >= 2 && tm.locks(isa::TileKind::Mem) > kMemLockSpace2;
   if (two && writers >= 2) {
     // Rows [0, h) and [h, writers), h balancing the channels.
@@ -444,6 +435,69 @@ struct ShimLoads {
   }
 };
 
+// LOAD of column cw's input slice (channels [c0, c0 + pitch) of every pixel; `sub`: the rows and
+// columns it reads, see ddr_box). A slice of schedule::kTwoPartBytes or more with two bands or more
+// comes over both shim MM2S channels: bands [0, split) on channel 0 releasing kMemLockIn, bands
+// [split, nb) on channel 1 releasing kMemLockIn2 (the rows both parts' edge bands need come
+// twice) — unless channel 1 already carries what the phase needs first (its own weights, a
+// residual), which the bottom bands would wait behind. Returns split (nb: one part). Readers
+// take band_reads().
+uint32_t load_slice(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& loads, const LayerPlan& p,
+                    const ColumnWork& cw, const TensorBuffer& x, uint32_t c0, uint32_t pitch, uint32_t sub) {
+  if (p.in_resident[0]) return p.nb;
+  const bool ch1_busy = !loads.ch1[cw.col].empty();
+  const bool per_band = load_per_band(p);
+  const uint32_t band_stride = p.bh * p.sh * cw.wi * pitch, band = p.band_in_rows * cw.wi * pitch;
+  const uint32_t split = !ch1_busy && p.nb >= 2 && p.in_rows * cw.wi * pitch >= schedule::kTwoPartBytes &&
+                                 tm.channels(isa::TileKind::Shim, DmaDir::MM2S) >= 2
+                             ? (p.nb + 1) / 2
+                             : p.nb;
+  const uint32_t top_rows = (split - 1) * p.bh * p.sh + p.band_in_rows;
+  loads.ch0[cw.col].push_back(
+      LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, top_rows, c0, pitch, sub),
+                  landing_bds(p.mem.x, top_rows * cw.wi * pitch, band, band_stride, split, kMemLockIn, per_band)});
+  if (split < p.nb) {
+    const uint32_t row0 = split * p.bh * p.sh;
+    b.add_lock(tm.memtile(cw.col), kMemLockIn2, 0);
+    loads.ch1[cw.col].push_back(LoadSegment{
+        ddr_box(x, {p.in_off.at(0).first + row0 * sub, p.in_off.at(0).second}, cw.in_w0, cw.wi, p.in_rows - row0, c0,
+                pitch, sub),
+        landing_bds(uint64_t{p.mem.x} + uint64_t{row0} * cw.wi * pitch, (p.in_rows - row0) * cw.wi * pitch, band,
+                    band_stride, p.nb - split, kMemLockIn2, per_band)});
+  }
+  return split;
+}
+
+// The BDs that read bands [0, nb) of a loaded slice (`band`: band 0's BD, then every `stride`
+// bytes), waiting on the LOAD's locks: kMemLockIn for bands before `split`, kMemLockIn2 from it
+// (load_slice); per band when the slice lands band by band, else each part's first band waits
+// for the whole part. `acquire` false: no lock (a reader later in a brigade sets its own).
+std::vector<isa::BufferDescriptor> band_reads(const isa::BufferDescriptor& band, uint32_t stride, uint32_t nb,
+                                              uint32_t split, bool per_band) {
+  std::vector<isa::BufferDescriptor> v;
+  auto part = [&](uint32_t b0, uint32_t n, uint8_t lock) {
+    if (n == 0) return;
+    auto bands = [&](uint32_t first, uint32_t count, bool acquire) {
+      isa::BufferDescriptor bd = band;
+      bd.addr += uint64_t{first} * stride;
+      bd.acq_lock = acquire ? static_cast<int16_t>(lock) : isa::kNoLock;
+      bd.acq_value = acquire ? 1 : 0;
+      bd.iter_count = count;
+      bd.iter_stride = stride;
+      v.push_back(bd);
+    };
+    if (!per_band && n > 1) {
+      bands(b0, 1, true);
+      bands(b0 + 1, n - 1, false);
+    } else {
+      bands(b0, n, true);
+    }
+  };
+  part(0, split, kMemLockIn);
+  part(split, nb - split, kMemLockIn2);
+  return v;
+}
+
 // The prefetch a phase carries (wio.pf_*), as per-memtile loads; empty when none.
 std::vector<ShareLoad> prefetch_loads(const LayerPlan& p, const schedule::DdrPlan& ddr, uint32_t columns) {
   std::vector<ShareLoad> v(columns);
@@ -592,17 +646,13 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   }
 
   for (const ColumnWork& cw : p.cols) {
-    const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
+    const TileId mem = tm.memtile(cw.col);
     // LOAD: input slice with its halo, landing band by band.
     const schedule::WeightGroup& wg = group_of(cw);
     const uint32_t rows = p.rows_of(cw);
     const uint32_t xp = p.slice_cp_of(cw);  // channels per pixel of the memtile slice
     const uint32_t band_stride = p.bh * p.sh * cw.wi * xp;
-    if (!p.in_resident[0])
-      loads.ch0[cw.col].push_back(LoadSegment{
-          ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.slice_c0_of(cw), xp, p.subsample),
-          landing_bds(p.mem.x, p.slice_in_bytes(cw), p.slice_band_bytes(cw), band_stride, p.nb, kMemLockIn,
-                      load_per_band(p))});
+    const uint32_t split = load_slice(b, tm, loads, p, cw, x, p.slice_c0_of(cw), xp, p.subsample);
     // WRITE: on channel rows + 1, and a second one past the weight channels if there is one.
     const uint32_t weight_chs = p.fused             ? rows  // blobs and residual bands, one channel per row
                                 : !p.wio.load_wm    ? 0
@@ -610,13 +660,13 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
                                                     : static_cast<uint32_t>(served_rows(cw.col, p.rows(), C).size());
     const std::vector<WritePart> wparts = write_parts(p, cw, write_channels(tm, rows + 1, weight_chs), tm);
     // LOADFM: bands broadcast to every working core of the column.
-    if (p.x_cp)  // this piece's chunk of every pixel of the band
-      stream_bands(b, mem, 0,
-                   make_bd(p.mem.x + (p.in_c0 - p.x_c0), {DmaDim{p.in_c_p, 1}, DmaDim{cw.wi, static_cast<int32_t>(xp)},
-                                                          DmaDim{p.band_in_rows, static_cast<int32_t>(cw.wi * xp)}}),
-                   band_stride, p.nb, kMemLockIn, load_per_band(p));
-    else
-      stream_bands(b, mem, 0, p.mem.x, p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, load_per_band(p));
+    // (an input-channel split's piece: its chunk of every pixel of the band)
+    chain(b, mem, DmaDir::MM2S, 0,
+          band_reads(p.x_cp ? make_bd(p.mem.x + (p.in_c0 - p.x_c0),
+                                      {DmaDim{p.in_c_p, 1}, DmaDim{cw.wi, static_cast<int32_t>(xp)},
+                                       DmaDim{p.band_in_rows, static_cast<int32_t>(cw.wi * xp)}})
+                            : make_bd(p.mem.x, {DmaDim{p.band_in_bytes(cw), 1}}),
+                     band_stride, p.nb, split, load_per_band(p)));
     std::vector<StreamEndpoint> fm_dsts;
     for (uint32_t r = 0; r < rows; ++r) fm_dsts.push_back(ep(tm.core(cw.col, r), 0));
     b.add_route(ep(mem, 0), fm_dsts);
@@ -760,10 +810,7 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
     const uint32_t band_stride = p.bh * p.sh * cw.wi * in_c;
     const uint32_t out_band = p.bh * cw.wc() * out_c;
     const bool per_band = load_per_band(p);
-    if (!p.in_resident[0])
-      loads.ch0[cw.col].push_back(
-          LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, p.in_c0, in_c, p.subsample),
-                      landing_bds(p.mem.x, p.slice_in_bytes(cw), p.band_in_bytes(cw), band_stride, p.nb, kMemLockIn, per_band)});
+    const uint32_t split = load_slice(b, tm, loads, p, cw, x, p.in_c0, in_c, p.subsample);
     for (uint32_t r = 1; r < nr; ++r) {
       b.add_lock(mem, static_cast<uint8_t>(kMemLockPass0 + r), 0);
       b.add_lock(mem, static_cast<uint8_t>(kMemLockGather0 + r), 0);
@@ -787,14 +834,10 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
         bd.iter_stride = band_stride;
         return bd;
       };
-      std::vector<isa::BufferDescriptor> in_bds;
-      if (r == 0 && !per_band && p.nb > 1) {  // the whole slice lands before its first band goes
-        in_bds.push_back(band_bd(0, 1, true));
-        in_bds.push_back(band_bd(1, p.nb - 1, false));
-      } else {
-        in_bds.push_back(band_bd(0, p.nb, true));
-      }
-      chain(b, mem, DmaDir::MM2S, static_cast<uint8_t>(r), in_bds);
+      // Row 0 waits for the LOAD (load_slice), every further row for the row before it.
+      chain(b, mem, DmaDir::MM2S, static_cast<uint8_t>(r),
+            r == 0 ? band_reads(band_bd(0, 1, false), band_stride, p.nb, split, per_band)
+                   : std::vector<isa::BufferDescriptor>{band_bd(0, p.nb, true)});
       b.add_route(ep(mem, r), {ep(core, 0)});
       // Core: weights, input bands, conv per band, output bands.
       core_locks(b, core, true, false, !p.wio.load_wm);
@@ -879,36 +922,15 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   }
   ShimLoads loads(tm.columns(), prefetch_loads(p, ddr, tm.columns()));
   for (const ColumnWork& cw : p.cols) {
-    const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
+    const TileId mem = tm.memtile(cw.col);
     const auto& row_oc = p.row_oc_of(cw);
     const auto rows = static_cast<uint32_t>(row_oc.size());
     mem_locks(b, mem, 0, resident_lock(p, 0));
     const uint32_t pitch = p.in_cp_of(cw);
     const uint32_t band_stride = p.bh * p.sh * cw.wi * pitch;
     const bool per_band = load_per_band(p);
-    // LOAD: a pool leaves both shim MM2S channels free, so the slice comes in two parts, top bands
-    // on channel 0 (releasing kMemLockIn) and bottom bands on channel 1 (kMemLockIn2, chained
-    // before any weight prefetch); the rows both parts' edge bands need come twice.
-    const uint32_t split = !p.in_resident[0] && p.nb >= 2 && p.slice_in_bytes(cw) >= kTwoPartWriteBytes &&
-                                   tm.channels(isa::TileKind::Shim, DmaDir::MM2S) >= 2
-                               ? (p.nb + 1) / 2
-                               : p.nb;  // first band of the bottom part
-    const uint32_t band_in = p.band_in_bytes(cw);
-    if (!p.in_resident[0]) {
-      const uint32_t top_rows = (split - 1) * p.bh * p.sh + p.band_in_rows;
-      loads.ch0[cw.col].push_back(
-          LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, top_rows, p.in_c0_of(cw), pitch),
-                      landing_bds(p.mem.x, top_rows * cw.wi * pitch, band_in, band_stride, split, kMemLockIn, per_band)});
-      if (split < p.nb) {
-        const uint32_t row0 = split * p.bh * p.sh;
-        b.add_lock(mem, kMemLockIn2, 0);
-        loads.ch1[cw.col].push_back(LoadSegment{
-            ddr_box(x, {p.in_off.at(0).first + row0, p.in_off.at(0).second}, cw.in_w0, cw.wi, p.in_rows - row0,
-                    p.in_c0_of(cw), pitch),
-            landing_bds(uint64_t{p.mem.x} + uint64_t{row0} * cw.wi * pitch, (p.in_rows - row0) * cw.wi * pitch, band_in,
-                        band_stride, p.nb - split, kMemLockIn2, per_band)});
-      }
-    }
+    // LOAD over both shim MM2S channels (a pool has no weights on channel 1).
+    const uint32_t split = load_slice(b, tm, loads, p, cw, x, p.in_c0_of(cw), pitch, 1);
     // Core row r gets its channels of every band on memtile MM2S r. The bands pass down the rows'
     // channels like a bucket brigade: row r sends band i once the lock says it may (landed, or row
     // r - 1 has sent it) and then tells row r + 1, so no row can take another's turn.
@@ -929,22 +951,10 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         bd.iter_stride = band_stride;
         return bd;
       };
-      std::vector<isa::BufferDescriptor> bds;
-      // Bands [b0, b0 + n) of one LOAD part; row 0 waits on the part's lock: per band, or for its
-      // first band only when the part lands whole.
-      auto part = [&](uint32_t b0, uint32_t n, uint8_t lock) {
-        if (n == 0) return;
-        if (r == 0 && !per_band && n > 1) {
-          bds.push_back(band_bd(b0, 1, true));
-          bds.back().acq_lock = lock;
-          bds.push_back(band_bd(b0 + 1, n - 1, false));
-        } else {
-          bds.push_back(band_bd(b0, n, true));
-          if (r == 0) bds.back().acq_lock = lock;
-        }
-      };
-      part(0, split, kMemLockIn);
-      part(split, p.nb - split, kMemLockIn2);
+      // Row 0 waits for the LOAD (load_slice), every further row for the row before it.
+      const std::vector<isa::BufferDescriptor> bds =
+          r == 0 ? band_reads(band_bd(0, 1, false), band_stride, p.nb, split, per_band)
+                 : std::vector<isa::BufferDescriptor>{band_bd(0, p.nb, true)};
       chain(b, mem, DmaDir::MM2S, static_cast<uint8_t>(r), bds);
       b.add_route(ep(mem, r), {ep(core, 0)});
       core_locks(b, core, false, false);

@@ -172,7 +172,13 @@ uint64_t memtile_need(const Geometry& ge, const PieceShape& s) {
 // after the first band the slowest stage sets the pace. Uses the simulator's own op costs; a
 // band cannot be sent before its rows have arrived from DDR.
 double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t bh, const target::TargetModel& tm) {
-  const double bpc = tm.stream_bytes_per_cycle(), rd = tm.ddr_read_bytes_per_cycle();
+  const double bpc = tm.stream_bytes_per_cycle();
+  // A slice of two bands or more comes over both shim MM2S channels (lowering: load_slice).
+  const uint64_t slice = (uint64_t{s.rows - 1} * ge.sh + ge.kh) * s.max_wi * s.xc();
+  const double rd = tm.ddr_read_bytes_per_cycle() *
+                    (s.rows / bh >= 2 && slice >= kTwoPartBytes && tm.channels(isa::TileKind::Shim, isa::DmaDir::MM2S) >= 2
+                         ? 2.0
+                         : 1.0);
   const auto& costs = tm.config().core.costs;
   const double band_in = double((bh - 1) * ge.sh + ge.kh) * s.cwi() * s.in_c_core;
   const double t_in = s.resident_in ? band_in / bpc

@@ -16,6 +16,9 @@ namespace saie::schedule {
 
 inline constexpr uint32_t kCoreAlign = 16;     // bytes; core buffers start aligned
 inline constexpr uint32_t kMemtileAlign = 64;  // bytes; memtile buffers start aligned
+// Slices below this go to / come from DDR in one part; larger ones over two shim channels when
+// free (a second part's BDs and DDR latency cost more than the second channel saves on less).
+inline constexpr uint32_t kTwoPartBytes = 8192;
 
 // Work of one array column.
 struct ColumnWork {
