@@ -241,7 +241,8 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
     lw.ddr_addr = addr;
     const uint32_t cin_p = round_up8(g.nodes.at(node.inputs.at(0)).out.c);
     const uint32_t block_rows = round_up8(node.out.c) / 8;
-    const uint32_t R = t.pixel_rows ? 1 : working_rows(block_rows, tm.usable_core_rows());  // pixel rows: one blob a group
+    const uint32_t R = t.pixel_rows ? 1  // pixel rows: one blob a group
+                                    : working_rows(block_rows, t.row_cap ? t.row_cap : tm.usable_core_rows());
     uint64_t a = addr;
     for (uint32_t gi = 0; gi < t.groups; ++gi)
       for (uint32_t k = 0; k < t.in_chunks; ++k) {

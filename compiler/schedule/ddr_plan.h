@@ -108,6 +108,9 @@ struct LayerTiling {
   // 8-channel chunks, split_even), run one after another; each core keeps int32 partial sums in
   // its own memory between them (program format 1.2, ConvAcc) and only the last writes output.
   uint32_t in_chunks = 1;
+  // Conv: at most this many core rows work (0: every usable row); one fewer leaves a memtile
+  // channel for a second WRITE part.
+  uint32_t row_cap = 0;
   // The residency the tiling was chosen for (TilingOptions; the memtile allocation decides).
   bool input_resident = false, residual_resident = false, output_resident = false;
   double est_cycles = 0;       // the planner's estimate for the whole layer

@@ -149,6 +149,7 @@ struct PieceShape {
   // Pixel rows (conv): each core row computes its own part of the column's width; core_wi /
   // core_wc are one core's input / output width (0: the column's, max_wi / max_wc).
   uint32_t core_wi = 0, core_wc = 0;
+  bool own_weights = false;    // every memtile sends its own column's blobs, a channel per core row
   // Input-channel split: the core keeps int32 partial sums of all its rows x columns x channels.
   bool acc = false;
   uint64_t acc_bytes() const { return acc ? uint64_t{rows} * cwc() * out_c_core * 4 : 0; }
@@ -238,10 +239,22 @@ double piece_estimate(const Geometry& ge, const PieceShape& s, const BandChoice&
   const double bds = double(s.cols) * (6 + 5 * s.core_rows);
   const double setup = cfg.control.phase_setup_cycles + cfg.control.bd_setup_cycles * bds + cfg.ddr.latency_cycles;
   const double first_band = s.resident_in ? 0.0 : double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.xc() / rd;
-  const double write = s.skip_write ? 0.0 : double(s.rows) * s.max_wc * s.out_c_piece / wr;
+  // WRITE streams band by band beside the pipeline over one memtile-to-shim stream, or two when
+  // the memtile has MM2S channels left after the bands, weights (residuals) and pool rows
+  // (lowering: write_channels / write_parts); the last band's write is left after it.
+  const uint32_t used = ge.pool ? s.core_rows
+                        : ge.add ? 2
+                        : s.core_wc ? s.core_rows + 1  // pixel rows: a channel per row, the blob's
+                        : 1 + (s.own_weights || ge.fused ? s.core_rows : (s.core_rows + tm.columns() - 1) / tm.columns());
+  const uint32_t mm2s = tm.channels(isa::TileKind::Mem, isa::DmaDir::MM2S);
+  const uint64_t out_bytes = uint64_t{s.rows} * s.max_wc * s.out_c_piece;
+  const double parts = mm2s >= used + 2 && out_bytes >= kTwoPartBytes ? 2.0 : 1.0;
+  const double wrate = std::min(wr, tm.stream_bytes_per_cycle() * parts);
+  const double write_all = s.skip_write ? 0.0 : double(out_bytes) / wrate;
+  const double write_last = s.skip_write ? 0.0 : double(b.bh) * s.max_wc * s.out_c_piece / wrate;
   // Fused add: the residual slice comes from DDR on the weights' channel, beside the pipeline.
   const double residual = ge.fused && !s.resident_residual ? double(s.rows) * s.max_wc * s.out_c_piece / rd : 0.0;
-  return setup + first_band + std::max(b.est, residual) + write;
+  return setup + first_band + std::max({b.est, residual, write_all}) + write_last;
 }
 
 // Extra cycles the first piece of a weight group waits for its weights (LOADW unless
@@ -296,6 +309,7 @@ struct Grouping {
   uint64_t gbytes = 0;  // largest whole group (column-group pieces load a group per memtile)
   uint32_t pixel_rows = 0;  // conv: > 0 = each of this many core rows computes every channel of the
                             // group for its own part of the column's width (one blob per group)
+  uint32_t row_cap = 0;     // conv: core rows limited to this (0: every usable row)
 };
 
 Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row, uint32_t R, uint32_t G, uint32_t C) {
@@ -348,7 +362,7 @@ uint64_t max_weight_share(const ir::Graph& g, int node, const std::vector<Tensor
   const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
   if (!ir::has_weights(n.op)) return 0;
   const Geometry ge = geometry(g, node, tensors);
-  const uint32_t R = t.pixel_rows ? 1 : working_rows(ge.out_c_p / 8, tm.usable_core_rows());  // pixel rows: one blob
+  const uint32_t R = t.pixel_rows ? 1 : working_rows(ge.out_c_p / 8, t.row_cap ? t.row_cap : tm.usable_core_rows());  // pixel rows: one blob
   const uint32_t K = std::max(1u, t.in_chunks);
   Geometry gk = ge;  // input-channel split: the largest chunk
   gk.in_c_p = 8 * ceil_div(ge.in_c_p / 8, K);
@@ -379,13 +393,21 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
   if (ge.conv_like) {
     const std::vector<uint32_t> nnz_row = stored_blocks_per_row(n, layer_in_c_p, dense, K);
     const uint32_t BR = ge.out_c_p / 8;
-    const uint32_t R = working_rows(BR, tm.usable_core_rows());
-    uint32_t last_groups = 0;
-    for (uint32_t k = ceil_div(BR, R); k >= 1; --k) {
-      const uint32_t G = ceil_div(BR, k * R);
-      if (G != last_groups) groupings.push_back(conv_grouping(ge, nnz_row, R, G, C));
-      last_groups = G;
-      if (k == 1) break;
+    // Every usable core row, or one fewer: a memtile MM2S channel left for a second WRITE part
+    // can be worth more than the row's compute.
+    const uint32_t R_all = working_rows(BR, tm.usable_core_rows());
+    for (uint32_t R : {R_all, R_all >= 3 ? R_all - 1 : 0u}) {
+      if (R == 0) continue;
+      uint32_t last_groups = 0;
+      for (uint32_t k = ceil_div(BR, R); k >= 1; --k) {
+        const uint32_t G = ceil_div(BR, k * R);
+        if (G != last_groups) {
+          groupings.push_back(conv_grouping(ge, nnz_row, R, G, C));
+          if (R != R_all) groupings.back().row_cap = R;
+        }
+        last_groups = G;
+        if (k == 1) break;
+      }
     }
     // Pixel rows: the smallest group counts whose single blob fits a core next to its bands.
     const uint32_t pixel = tm.usable_core_rows();
@@ -508,9 +530,13 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
             }
             PieceShape first = sc;
             first.resident_in = opt.input_resident;
+            // With an input-channel split only each group's last chunk writes: G of the G x K pieces.
+            PieceShape quiet = sc;
+            quiet.skip_write = true;
+            const double res_w = piece_estimate(ge, sc, br, tm), res_q = piece_estimate(ge, quiet, br, tm);
             est_in += piece_estimate(ge, first, b, tm) + weights_extra(ge, first, b.bh, weights_prefetched, tm) +
-                      (gr.groups * K - 1) *
-                          (piece_estimate(ge, sc, br, tm) + weights_extra(ge, sc, br.bh, weights_prefetched, tm));
+                      (gr.groups * K - 1) * (res_q + weights_extra(ge, sc, br.bh, weights_prefetched, tm)) +
+                      double(gr.groups) * (res_w - res_q);
           }
           est_in *= P;
           if (ok_in && est_in < est) {
@@ -528,6 +554,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
           best.w_parts = P;
           best.h_chunks = nh;
           best.pixel_rows = gr.pixel_rows;
+          best.row_cap = gr.row_cap;
           best.input_resident = opt.input_resident;
           best.residual_resident = opt.residual_resident;
           best.output_resident = opt.output_resident;
@@ -542,6 +569,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
     if (!allow_col_groups || C < 2 || gr.groups < 2 || gr.pixel_rows) continue;
     PieceShape s = shape_of(gr);
     s.group_bytes = gr.gbytes;
+    s.own_weights = true;
     s.acc = K > 1;
     if (K > 1) s.slice_c = layer_in_c_p;
     s.cols = std::min(C, gr.groups);
@@ -572,9 +600,12 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
           ok = false;
           break;
         }
+        PieceShape quiet = sr;  // only each batch's last chunk writes
+        quiet.skip_write = true;
+        const double res_w = piece_estimate(ge, sr, br, tm), res_q = piece_estimate(ge, quiet, br, tm);
         est += piece_estimate(ge, sc, b, tm) + weights_extra(ge, sc, b.bh, weights_prefetched, tm) +
-               (batches * K - 1) *
-                   (piece_estimate(ge, sr, br, tm) + weights_extra(ge, sr, br.bh, weights_prefetched, tm));
+               (batches * K - 1) * (res_q + weights_extra(ge, sr, br.bh, weights_prefetched, tm)) +
+               double(batches) * (res_w - res_q);
       }
       if (!ok) continue;
       const uint32_t pieces = batches * nh * K;
@@ -582,6 +613,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
         best = LayerTiling{};
         best.in_chunks = K;
         best.groups = gr.groups;
+        best.row_cap = gr.row_cap;
         best.h_chunks = nh;
         best.col_groups = true;
         best.col_batches = batches;
@@ -897,6 +929,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     s.nnz = nnz;
     s.core_wi = core_wi;
     s.core_wc = core_wc;
+    s.own_weights = t.col_groups;
     // As the tiling was chosen (residency.h decides for real). An input-channel split's pieces
     // share one slice, which only the first loads; all of them need one band height (the
     // partial sums stay put), so it is chosen for the many that stream a resident slice.
