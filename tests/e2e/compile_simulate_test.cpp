@@ -253,6 +253,14 @@ TEST(CompileSimulate, PiecesPrefetchAndResidencyBitExactInTheTimedModel) {
     compile_and_check(test::single_conv_graph({4, 4, 1024, 16, 3, 1, 1, true, true}), sc, so,
                       std::string("input-channel split, ") + (dense_prog ? "dense" : "sparse"));
   }
+  {  // chosen by cost: column groups whose chunks share one memtile slice (ResNet-50 layer4.0.conv2)
+    config::ArrayConfig sc;
+    sc.name = "split-4x4";
+    sc.columns = 4;
+    sc.core_rows = 4;
+    compile_and_check(test::single_conv_graph({14, 14, 512, 512, 3, 2, 1, true, true}), sc, {},
+                      "input-channel split in column groups");
+  }
   {
     config::ArrayConfig sc;
     sc.name = "split-small-cores";

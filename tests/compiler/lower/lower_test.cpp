@@ -269,6 +269,18 @@ TEST(Lower, InputChannelSplitAccumulatesInt32SumsAcrossPiecesBitExact) {
       expect_bit_exact(g, make_cfg(cols, rows), {}, what);
     }
   }
+  // Chosen by cost where the layer fits whole (ResNet-50 layer4.0.conv2): column groups, every
+  // chunk streaming its channels out of one memtile slice that holds them all, loaded once.
+  for (bool sparse : {false, true}) {
+    const ir::Graph g = test::single_conv_graph({14, 14, 512, 512, 3, 2, 1, sparse, true});
+    const compiler::CompileResult res = compiler::compile(g, make_cfg(4, 4), {});
+    EXPECT_NE(res.schedule_listing.find("CIN chunk 2/"), std::string::npos) << res.schedule_listing;
+    EXPECT_NE(res.schedule_listing.find("col groups"), std::string::npos) << res.schedule_listing;
+    size_t loads = 0;
+    for (const estimate::PhaseTraffic& t : res.traffic) loads += t.load_bytes > 0;
+    EXPECT_EQ(loads, 1u) << res.schedule_listing;  // the first piece loads every channel, the rest find it
+    expect_bit_exact(g, make_cfg(4, 4), {}, std::string("chunked column groups, ") + (sparse ? "sparse" : "dense"));
+  }
   // A fully connected layer over a 7x7x512 map (VGG-16's classifier.0 shape, fewer outputs).
   ir::Graph fc = test::input_graph("fc-split", 7, 7, 512);
   test::detail::Rng rng(5);
