@@ -531,6 +531,37 @@ std::vector<uint8_t> write_channels(const target::TargetModel& tm, uint32_t firs
 
 std::string band_label(const LayerPlan& p, uint32_t band) { return p.name + " band " + std::to_string(band); }
 
+// The conv op of one band: input band in_w columns wide at the band's ping-pong buffer, output
+// band out_w columns at out_addr, the blob at the core's weights; with an input-channel split the
+// band's partial sums (First / Middle / Last by the piece's chunk).
+isa::CoreOp band_conv(const ir::Node& n, const LayerPlan& p, const schedule::WeightBlob& blob, uint32_t band,
+                      uint32_t in_w, uint32_t out_w, uint32_t out_addr) {
+  isa::CoreOp op;
+  op.kind = isa::CoreOpKind::Conv;
+  isa::ConvArgs& a = op.conv;
+  a.in_addr = p.core.in[band % 2];
+  a.in_h = p.band_in_rows;
+  a.in_w = in_w;
+  a.in_c = p.in_c_p;
+  a.out_addr = out_addr;
+  a.out_h = p.bh;
+  a.out_w = out_w;
+  a.out_c = blob.out_c();
+  a.w_addr = p.core.weights;
+  a.qp_addr = p.core.weights + blob.compact_bytes;
+  a.kh = static_cast<uint8_t>(p.kh);
+  a.kw = static_cast<uint8_t>(p.kw);
+  a.stride_h = static_cast<uint8_t>(p.sh);
+  a.stride_w = static_cast<uint8_t>(p.sw);
+  a.relu = ir::conv_relu(n) ? 1 : 0;
+  if (p.acc_split()) {  // this band's partial sums, kept in the core between the chunk pieces
+    a.acc_mode = p.in_chunk == 0 ? isa::ConvAcc::First : p.writes_output() ? isa::ConvAcc::Last : isa::ConvAcc::Middle;
+    a.acc_addr = p.core.acc + band * static_cast<uint32_t>(isa::conv_acc_bytes(a));
+  }
+  op.label = band_label(p, band);
+  return op;
+}
+
 void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const schedule::DdrPlan& ddr,
                 const target::TargetModel& tm, isa::Phase& phase) {
   const ir::Node& n = g.nodes.at(static_cast<size_t>(p.node));
@@ -702,30 +733,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
         if (p.fused) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreResCons, 1));
         if (out) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
-        isa::CoreOp op;
-        op.kind = isa::CoreOpKind::Conv;
-        isa::ConvArgs& a = op.conv;
-        a.in_addr = p.core.in[band % 2];
-        a.in_h = p.band_in_rows;
-        a.in_w = cw.wi;
-        a.in_c = p.in_c_p;
-        a.out_addr = p.fused ? p.core.tmp : p.core.out[band % 2];
-        a.out_h = p.bh;
-        a.out_w = cw.wc();
-        a.out_c = blob.out_c();
-        a.w_addr = p.core.weights;
-        a.qp_addr = p.core.weights + blob.compact_bytes;
-        a.kh = static_cast<uint8_t>(p.kh);
-        a.kw = static_cast<uint8_t>(p.kw);
-        a.stride_h = static_cast<uint8_t>(p.sh);
-        a.stride_w = static_cast<uint8_t>(p.sw);
-        a.relu = ir::conv_relu(n) ? 1 : 0;
-        if (p.acc_split()) {  // this band's partial sums, kept in the core between the chunk pieces
-          a.acc_mode = p.in_chunk == 0 ? isa::ConvAcc::First : out ? isa::ConvAcc::Last : isa::ConvAcc::Middle;
-          a.acc_addr = p.core.acc + band * static_cast<uint32_t>(isa::conv_acc_bytes(a));
-        }
-        op.label = band_label(p, band);
-        prog.ops.push_back(op);
+        prog.ops.push_back(band_conv(n, p, blob, band, cw.wi, cw.wc(), p.fused ? p.core.tmp : p.core.out[band % 2]));
         if (p.fused) {  // the residual add, exactly the Add the graph had
           isa::CoreOp add;
           add.kind = isa::CoreOpKind::Add;
@@ -850,26 +858,7 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
       for (uint32_t band = 0; band < p.nb; ++band) {
         prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
         prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
-        isa::CoreOp op;
-        op.kind = isa::CoreOpKind::Conv;
-        isa::ConvArgs& a = op.conv;
-        a.in_addr = p.core.in[band % 2];
-        a.in_h = p.band_in_rows;
-        a.in_w = wi_r;
-        a.in_c = in_c;
-        a.out_addr = p.core.out[band % 2];
-        a.out_h = p.bh;
-        a.out_w = wc_r;
-        a.out_c = blob.out_c();
-        a.w_addr = p.core.weights;
-        a.qp_addr = p.core.weights + blob.compact_bytes;
-        a.kh = static_cast<uint8_t>(p.kh);
-        a.kw = static_cast<uint8_t>(p.kw);
-        a.stride_h = static_cast<uint8_t>(p.sh);
-        a.stride_w = static_cast<uint8_t>(p.sw);
-        a.relu = ir::conv_relu(n) ? 1 : 0;
-        op.label = band_label(p, band);
-        prog.ops.push_back(op);
+        prog.ops.push_back(band_conv(n, p, blob, band, wi_r, wc_r, p.core.out[band % 2]));
         prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
         prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
       }

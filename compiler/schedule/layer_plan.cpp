@@ -748,6 +748,16 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
           for (uint32_t k = 0; k < K; ++k) specs.push_back(Spec{gi, hi, wp, k});
   }
 
+  // Input-channel split: the piece sums chunk `chunk` (the channels of weight group wg) out of a
+  // memtile slice that keeps every input channel.
+  auto set_chunk = [&](LayerPlan& p, const WeightGroup& wg, uint32_t chunk) {
+    p.in_chunk = chunk;
+    p.in_chunks = K;
+    p.in_c0 = wg.ic_begin;
+    p.in_c_p = wg.ic_end - wg.ic_begin;
+    p.x_c0 = 0;
+    p.x_cp = ge.in_c_p;
+  };
   std::vector<LayerPlan> out;
   for (const Spec& sp : specs) {
     LayerPlan p;
@@ -818,15 +828,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
       p.out_c_p = max_cn;
       p.in_c_p = ge.conv_like ? ge.in_c_p : max_cn;
       p.in_c0 = ge.conv_like ? 0 : p.cols.front().c0;
-      if (ge.conv_like && K > 1) {
-        const WeightGroup& wg = lw->groups.at(static_cast<size_t>(p.group));
-        p.in_chunk = sp.chunk;
-        p.in_chunks = K;
-        p.in_c0 = wg.ic_begin;
-        p.in_c_p = wg.ic_end - wg.ic_begin;
-        p.x_c0 = 0;
-        p.x_cp = ge.in_c_p;
-      }
+      if (ge.conv_like && K > 1) set_chunk(p, lw->groups.at(static_cast<size_t>(p.group)), sp.chunk);
       if (!ge.conv_like)
         for (const ColumnWork& c : p.cols)
           for (const auto& [a, b] : c.row_oc) max_out_c = std::max(max_out_c, b - a);
@@ -846,12 +848,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         p.in_c_p = ge.in_c_p;
         if (K > 1) {  // this chunk's input channels; sizes below are the largest chunk's, so every
                       // chunk of the piece has the same core layout (the partial sums stay put)
-          p.in_chunk = sp.chunk;
-          p.in_chunks = K;
-          p.in_c0 = wg.ic_begin;
-          p.in_c_p = wg.ic_end - wg.ic_begin;
-          p.x_c0 = 0;
-          p.x_cp = ge.in_c_p;
+          set_chunk(p, wg, sp.chunk);
           for (uint32_t k = 0; k < K; ++k) {
             const WeightGroup& other = lw->groups.at(sp.group * K + k);
             note_blobs(other);
