@@ -79,7 +79,10 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
   const size_t ncols = p.cols.size();
   std::ostringstream s;
   s << p.name << " " << ir::op_name(n.op);
-  if (n.op != ir::OpKind::Add) s << " " << p.kh << "x" << p.kw << "/" << p.sh;
+  if (n.op != ir::OpKind::Add) {
+    s << " " << p.kh << "x" << p.kw << "/" << p.sh * p.subsample;
+    if (p.subsample > 1) s << " (reads rows and columns " << p.subsample << " apart)";
+  }
   s << ": " << split_text(p);
   s << " | rows " << p.out_row0 << "-" << p.out_row0 + p.out_h - 1 << " cols " << p.cols.front().w0 << "-"
     << p.cols.back().w1 - 1 << " ch " << p.out_c0_of(p.cols.front()) << "-"

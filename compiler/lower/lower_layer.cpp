@@ -682,7 +682,10 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const schedule::WeightGroup& wg = group_of(cw);
     const uint32_t rows = p.rows_of(cw);
     const uint32_t xp = p.slice_cp_of(cw);  // channels per pixel of the memtile slice
-    const uint32_t band_stride = p.bh * p.sh * cw.wi * xp;
+    // A subsampled conv reading another phase's resident slice takes every s-th pixel of it.
+    const uint32_t step = cw.x_w ? p.subsample : 1, xw = cw.x_w ? cw.x_w : cw.wi;
+    const uint32_t row_bytes = step * xw * xp;  // between the rows the bands read
+    const uint32_t band_stride = p.bh * p.sh * row_bytes;
     const uint32_t split = load_slice(b, tm, loads, p, cw, x, p.slice_c0_of(cw), xp, p.subsample);
     // WRITE: on channel rows + 1, and a second one past the weight channels if there is one.
     const uint32_t weight_chs = p.fused             ? rows  // blobs and residual bands, one channel per row
@@ -692,11 +695,12 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const std::vector<WritePart> wparts = write_parts(p, cw, write_channels(tm, rows + 1, weight_chs), tm);
     // LOADFM: bands broadcast to every working core of the column.
     // (an input-channel split's piece: its chunk of every pixel of the band)
+    const bool strided = p.x_cp || cw.x_w;
     chain(b, mem, DmaDir::MM2S, 0,
-          band_reads(p.x_cp ? make_bd(p.mem.x + (p.in_c0 - p.x_c0),
-                                      {DmaDim{p.in_c_p, 1}, DmaDim{cw.wi, static_cast<int32_t>(xp)},
-                                       DmaDim{p.band_in_rows, static_cast<int32_t>(cw.wi * xp)}})
-                            : make_bd(p.mem.x, {DmaDim{p.band_in_bytes(cw), 1}}),
+          band_reads(strided ? make_bd(uint64_t{p.mem.x} + (p.x_cp ? p.in_c0 - p.x_c0 : 0) + uint64_t{cw.x_off} * xp,
+                                       {DmaDim{p.in_c_p, 1}, DmaDim{cw.wi, static_cast<int32_t>(step * xp)},
+                                        DmaDim{p.band_in_rows, static_cast<int32_t>(row_bytes)}})
+                             : make_bd(p.mem.x, {DmaDim{p.band_in_bytes(cw), 1}}),
                      band_stride, p.nb, split, load_per_band(p)));
     std::vector<StreamEndpoint> fm_dsts;
     for (uint32_t r = 0; r < rows; ++r) fm_dsts.push_back(ep(tm.core(cw.col, r), 0));

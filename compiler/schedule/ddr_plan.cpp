@@ -92,13 +92,13 @@ std::vector<std::pair<int, uint32_t>> concat_views(const ir::Graph& g) {
 }
 
 // How a layer reads tensor t as its input `k`, when it can read t's output slice straight from
-// the memtile (residency.h): 1 = as its input slice (1x1 stride-1 unpadded conv, add operand A),
-// 2 = as an add's operand B or a fused add's residual; 0 = it cannot.
+// the memtile (residency.h): 1 = as its input slice (1x1 unpadded conv, stride 1 or every s-th row
+// and column, add operand A), 2 = as an add's operand B or a fused add's residual; 0 = it cannot.
 int slice_reader(const ir::Node& c, size_t k) {
   if (c.op == ir::OpKind::Add) return k == 0 ? 1 : 2;
   if (c.op != ir::OpKind::Conv) return 0;
   if (k == 1) return ir::has_fused_add(c) ? 2 : 0;
-  return c.kh == 1 && c.kw == 1 && c.stride_h == 1 && c.stride_w == 1 && c.pad_h == 0 && c.pad_w == 0 ? 1 : 0;
+  return c.kh == 1 && c.kw == 1 && c.stride_h == c.stride_w && c.pad_h == 0 && c.pad_w == 0 ? 1 : 0;
 }
 
 // Residency-aware tiling: a tensor whose producer and every reader read it as a whole slice can

@@ -58,7 +58,7 @@ Geometry geometry(const ir::Graph& g, int node, const std::vector<TensorBuffer>&
     ge.sw = n.stride_w;
     ge.pad_h = n.pad_h;
     ge.pad_w = n.pad_w;
-    if (ge.conv_like && !ge.fused && n.op == ir::OpKind::Conv && ge.kh == 1 && ge.kw == 1 && ge.pad_h == 0 &&
+    if (ge.conv_like && n.op == ir::OpKind::Conv && ge.kh == 1 && ge.kw == 1 && ge.pad_h == 0 &&
         ge.pad_w == 0 && ge.sh > 1 && ge.sh == ge.sw) {
       ge.subsample = ge.sh;
       ge.sh = ge.sw = 1;

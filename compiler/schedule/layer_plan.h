@@ -34,6 +34,10 @@ struct ColumnWork {
   // Pixel rows (LayerPlan::pixel_rows): core row r's output columns [first, second), parts of
   // [w0, w1); its input columns start at first * stride (the layer's padded coordinates).
   std::vector<std::pair<uint32_t, uint32_t>> row_w;
+  // A subsampled conv (LayerPlan::subsample) reading a slice another phase left in the memtile:
+  // that slice's width in pixels and the pixel its first input column is at (x_w 0: the slice is
+  // this column's own, wi pixels wide).
+  uint32_t x_w = 0, x_off = 0;
   uint32_t wc() const { return w1 - w0; }
 };
 

@@ -47,21 +47,29 @@ bool same_input_slice(const LayerPlan& p, const LayerPlan& q) {
 }
 
 // The producer p of tensor t can leave its output slice for consumer q reading it as input k:
-// single width-split pieces over the same columns, q reading exactly that slice.
+// single width-split pieces over the same columns, q reading exactly that slice (a subsampled
+// 1x1 conv: every s-th row and column of it, inside each column's slice).
 bool reads_slice(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuffer& t) {
   if (q.pieces != 1 || q.col_groups || q.cols.size() != p.cols.size()) return false;
   if (q.in_off.at(static_cast<size_t>(k)) != std::pair<uint32_t, uint32_t>{t.ph, t.pw}) return false;
   const bool residual = q.fused && k == 1;
+  const uint32_t s = residual ? 1 : q.subsample;
+  if (s > 1 && (q.pixel_rows || q.x_cp)) return false;
   for (size_t c = 0; c < q.cols.size(); ++c) {
     const ColumnWork& a = q.cols[c];
-    if (!same_output_columns(a, p.cols[c])) return false;
+    const ColumnWork& b = p.cols[c];
+    if (s > 1) {
+      if (a.col != b.col || a.in_w0 * s < b.w0 || (a.in_w0 + a.wi - 1) * s >= b.w1) return false;
+    } else if (!same_output_columns(a, b)) {
+      return false;
+    }
     if (residual) {
       if (q.out_c0_of(a) != 0 || q.out_cp_of(a) != t.cp) return false;
     } else {
-      if (a.in_w0 != a.w0 || a.wi != a.wc() || q.in_c0_of(a) != 0 || q.in_cp_of(a) != t.cp) return false;
+      if ((s == 1 && (a.in_w0 != a.w0 || a.wi != a.wc())) || q.in_c0_of(a) != 0 || q.in_cp_of(a) != t.cp) return false;
     }
   }
-  if (!residual && q.in_rows != t.h) return false;
+  if (!residual && ((q.in_rows - 1) * s + 1 > t.h || q.in_rows * s < t.h)) return false;
   if (residual && q.out_h != t.h) return false;
   return true;
 }
@@ -192,6 +200,7 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
   Allocator al(plans, cap);
   std::vector<Binding>& bind = al.bindings();
 
+  std::vector<int> region_of_phase;  // the region phase k's output slice stays in (-1: none)
   if (memtile_residency) {
     // Producer phase of every node, and every (phase, input) that reads it.
     std::map<int, std::vector<size_t>> producers;
@@ -203,6 +212,7 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
       for (size_t i = 0; i < n.inputs.size() && i < 2; ++i) readers[n.inputs[i]].emplace_back(k, static_cast<int>(i));
     }
     std::vector<int> tensor_region(g.nodes.size(), -1);
+    region_of_phase.assign(plans.size(), -1);
     for (size_t k = 0; k < plans.size(); ++k) {
       LayerPlan& p = plans[k];
       // Pieces of one layer after this one that read the same input slice keep it.
@@ -239,7 +249,10 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
       } else {
         id = al.add_region(p.mem.y_bytes, k, last, bind_readers);
       }
-      if (id >= 0) tensor_region[static_cast<size_t>(p.node)] = id;
+      if (id >= 0) {
+        tensor_region[static_cast<size_t>(p.node)] = id;
+        region_of_phase[k] = id;
+      }
     }
   }
 
@@ -311,6 +324,15 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
       else m.r = m.y;           // the residual lands where the output goes
     }
     p.in_resident[0] = b.x >= 0 && !b.x_loads;
+    if (p.in_resident[0] && p.subsample > 1) {  // every s-th pixel of the producer's column slices
+      size_t j = 0;
+      while (j < region_of_phase.size() && region_of_phase[j] != b.x) ++j;
+      // (none: the slice an earlier piece of this layer loaded, laid out as its own)
+      for (size_t c = 0; c < p.cols.size() && j < region_of_phase.size(); ++c) {
+        p.cols[c].x_w = plans[j].cols[c].wc();
+        p.cols[c].x_off = p.cols[c].in_w0 * p.subsample - plans[j].cols[c].w0;
+      }
+    }
     p.in_resident[1] = b.b >= 0;
     p.skip_write = b.y >= 0;
     uint64_t end = uint64_t{m.x} + m.x_bytes;

@@ -435,6 +435,27 @@ TEST(Lower, StridedOneByOneConvLoadsOnlyTheRowsAndColumnsItReads) {
   }
 }
 
+TEST(Lower, StridedOneByOneConvReadsAResidentSliceInPlace) {
+  // c1 (1x1) -> ds (1x1 stride 2): ds can take every other row and column of c1's output slice
+  // straight from the memtile, so c1 writes nothing to DDR and ds loads nothing.
+  for (bool sparse : {false, true}) {
+    ir::Graph g = test::input_graph("strided-reader", 16, 16, 32);
+    test::detail::Rng rng(9);
+    test::append_conv(g, rng, "c1", 0, 64, 1, 1, 0, sparse, true);
+    test::append_conv(g, rng, "ds", 1, 64, 1, 2, 0, sparse, false);
+    g.output = 2;
+    g.validate();
+    for (auto [cols, rows] : {std::pair<uint32_t, uint32_t>{2, 2}, {4, 4}}) {
+      const std::string what = std::string(sparse ? "sparse " : "dense ") + std::to_string(cols) + "x" + std::to_string(rows);
+      const compiler::CompileResult res = compiler::compile(g, make_cfg(cols, rows), {});
+      EXPECT_NE(res.schedule_listing.find("ds conv 1x1/2 (reads rows and columns 2 apart)"), std::string::npos) << what;
+      EXPECT_NE(res.schedule_listing.find("LOAD - (resident in memtile)"), std::string::npos) << what << res.schedule_listing;
+      EXPECT_EQ(res.traffic.at(0).write_bytes, 0u) << what;
+      expect_bit_exact(g, make_cfg(cols, rows), {}, what);
+    }
+  }
+}
+
 TEST(Lower, EveryStageDumpsItsResultInOrder) {
   const ir::Graph g = test::make_residual_chain_graph(3, true);
   compiler::CompileOptions opt;
