@@ -200,7 +200,9 @@ TEST(Kernels, ConvInputChannelSplitMatchesTheWholeConv) {
     cycles += r.cycles;
     const uint64_t n = uint64_t{a.out_h} * a.out_w * a.out_c;
     acc_bytes.assign(m.begin() + kAcc, m.begin() + kAcc + 4 * n);
-    if (k < 2) EXPECT_EQ(m[a.out_addr], 0xA5) << "nothing written to out_addr before Last";
+    if (k < 2) {
+      EXPECT_EQ(m[a.out_addr], 0xA5) << "nothing written to out_addr before Last";
+    }
     if (k == 2) got = read_out(m, a);
     const uint64_t spill = (4 * n + 31) / 32;  // 4 bytes per accumulator at 32 bytes per cycle
     const uint64_t epilogue = k == 0 ? spill : k == 1 ? 2 * spill : spill + (n + 31) / 32;
