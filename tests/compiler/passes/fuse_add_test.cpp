@@ -88,7 +88,7 @@ TEST(FuseAddTest, LeavesAddsItCannotFold) {
   EXPECT_GE(find(b, "add1"), 0);
   // Skipping the pass too.
   ir::Graph c = test::make_test_graph(4, true);
-  run_default_passes(c, PassOptions{{"fuse-add"}, {}});
+  run_default_passes(c, PassOptions{{"fuse-add"}, {}, {}});
   EXPECT_GE(find(c, "add1"), 0);
 }
 

@@ -10,7 +10,7 @@ namespace saie::passes {
 namespace {
 
 // The pipeline without fuse-add (which would fold add1 into skip), for tests about fuse-relu.
-const PassOptions kReluOnly{{"fuse-add"}, {}};
+const PassOptions kReluOnly{{"fuse-add"}, {}, {}};
 
 int find(const ir::Graph& g, const std::string& name) {
   for (size_t i = 0; i < g.nodes.size(); ++i)
