@@ -143,9 +143,11 @@ isa::BufferDescriptor ddr_box(const TensorBuffer& t, std::pair<uint32_t, uint32_
                      DmaDim{rows, static_cast<int32_t>(t.row_pitch())}});
 }
 
-// WRITE streams band by band: every writer (core row) releases kMemLockOut once per band it
-// lands, and WRITE starts band i once enough releases have come that every writer must have
-// landed it. A counting lock cannot tell whose band landed, but a writer can only run a bounded
+// WRITE streams band by band. With several writers their gathers normally pass each band down
+// the rows (WritePart::brigade), so the last one's release says the band is complete. Where the
+// memtile lacks the locks for that, every writer releases kMemLockOut once per band it lands,
+// and WRITE starts band i once enough releases have come that every writer must have landed it.
+// A counting lock cannot tell whose band landed, but a writer can only run a bounded
 // number of bands ahead of the slowest (kWriterLead), so with R writers band i is complete once
 // the count reaches T_i = R (i + 1) + (R - 1) kWriterLead (capped at R nb, when everything has
 // landed). WRITE acquires T_i - T_(i-1) before band i. With more band parts than a 6-bit lock
