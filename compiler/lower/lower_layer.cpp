@@ -439,21 +439,51 @@ struct ShimLoads {
 
 // LOAD of column cw's input slice (channels [c0, c0 + pitch) of every pixel; `sub`: the rows and
 // columns it reads, see ddr_box). A slice of schedule::kTwoPartBytes or more with two bands or more
-// comes over both shim MM2S channels: bands [0, split) on channel 0 releasing kMemLockIn, bands
-// [split, nb) on channel 1 releasing kMemLockIn2 (the rows both parts' edge bands need come
-// twice) — unless channel 1 already carries what the phase needs first (its own weights, a
-// residual), which the bottom bands would wait behind. Returns split (nb: one part). Readers
-// take band_reads().
+// comes over both shim MM2S channels — unless channel 1 already carries what the phase needs
+// first (its own weights, a residual), which the second part would wait behind:
+// - `by_columns` (pools) and landing band by band: the left half of every row on channel 0
+//   (releasing kMemLockIn per band), the right half on channel 1, whose band i waits for the left
+//   half of band i and then releases kMemLockIn2, so every band arrives at both channels' rate
+//   (split 0). (Convs gain nothing from it in the measured networks: their two halves wait on
+//   each other band by band while channel 1 also carries a prefetch.)
+// - otherwise: bands [0, split) on channel 0 releasing
+//   kMemLockIn, bands [split, nb) on channel 1 releasing kMemLockIn2 (the rows both parts' edge
+//   bands need come twice).
+// Returns split (nb: one part on channel 0). Readers take band_reads().
 uint32_t load_slice(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& loads, const LayerPlan& p,
-                    const ColumnWork& cw, const TensorBuffer& x, uint32_t c0, uint32_t pitch, uint32_t sub) {
+                    const ColumnWork& cw, const TensorBuffer& x, uint32_t c0, uint32_t pitch, uint32_t sub,
+                    bool by_columns = false) {
   if (p.in_resident[0]) return p.nb;
   const bool ch1_busy = !loads.ch1[cw.col].empty();
   const bool per_band = load_per_band(p);
   const uint32_t band_stride = p.bh * p.sh * cw.wi * pitch, band = p.band_in_rows * cw.wi * pitch;
-  const uint32_t split = !ch1_busy && p.nb >= 2 && p.in_rows * cw.wi * pitch >= schedule::kTwoPartBytes &&
-                                 tm.channels(isa::TileKind::Shim, DmaDir::MM2S) >= 2
-                             ? (p.nb + 1) / 2
-                             : p.nb;
+  const bool two = !ch1_busy && p.nb >= 2 && p.in_rows * cw.wi * pitch >= schedule::kTwoPartBytes &&
+                   tm.channels(isa::TileKind::Shim, DmaDir::MM2S) >= 2;
+  if (two && by_columns && per_band && cw.wi >= 2) {
+    const uint32_t wl = cw.wi / 2, row_bytes = cw.wi * pitch, step_rows = p.bh * p.sh;
+    const TileId mem = tm.memtile(cw.col);
+    b.add_lock(mem, kMemLockIn2, 0);
+    // Columns [col, col + ncols) of every row, band by band.
+    auto land = [&](uint32_t col, uint32_t ncols, int16_t acq, uint8_t rel) {
+      const uint64_t base = uint64_t{p.mem.x} + uint64_t{col} * pitch;
+      isa::BufferDescriptor head = with_locks(
+          make_bd(base, {DmaDim{ncols * pitch, 1}, DmaDim{p.band_in_rows, static_cast<int32_t>(row_bytes)}}), acq,
+          acq == isa::kNoLock ? 0 : 1, rel, 1);
+      isa::BufferDescriptor rest = with_locks(
+          make_bd(base + uint64_t{p.band_in_rows} * row_bytes,
+                  {DmaDim{ncols * pitch, 1}, DmaDim{step_rows, static_cast<int32_t>(row_bytes)}}),
+          acq, acq == isa::kNoLock ? 0 : 1, rel, 1);
+      rest.iter_count = p.nb - 1;
+      rest.iter_stride = int64_t{step_rows} * row_bytes;
+      return std::vector<isa::BufferDescriptor>{head, rest};
+    };
+    loads.ch0[cw.col].push_back(LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, wl, p.in_rows, c0, pitch, sub),
+                                            land(0, wl, isa::kNoLock, kMemLockIn)});
+    loads.ch1[cw.col].push_back(LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0 + wl, cw.wi - wl, p.in_rows, c0, pitch, sub),
+                                            land(wl, cw.wi - wl, kMemLockIn, kMemLockIn2)});
+    return 0;
+  }
+  const uint32_t split = two ? (p.nb + 1) / 2 : p.nb;
   const uint32_t top_rows = (split - 1) * p.bh * p.sh + p.band_in_rows;
   loads.ch0[cw.col].push_back(
       LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, top_rows, c0, pitch, sub),
@@ -925,7 +955,7 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const uint32_t band_stride = p.bh * p.sh * cw.wi * pitch;
     const bool per_band = load_per_band(p);
     // LOAD over both shim MM2S channels (a pool has no weights on channel 1).
-    const uint32_t split = load_slice(b, tm, loads, p, cw, x, p.in_c0_of(cw), pitch, 1);
+    const uint32_t split = load_slice(b, tm, loads, p, cw, x, p.in_c0_of(cw), pitch, 1, true);
     // Core row r gets its channels of every band on memtile MM2S r. The bands pass down the rows'
     // channels like a bucket brigade: row r sends band i once the lock says it may (landed, or row
     // r - 1 has sent it) and then tells row r + 1, so no row can take another's turn.

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "compiler/compile.h"
+#include "compiler/lower/lower_layer.h"
 #include "hw/isa/program_io.h"
 #include "hw/isa/tile_names.h"
 #include "hw/isa/verify_program.h"
@@ -453,6 +454,38 @@ TEST(Lower, StridedOneByOneConvReadsAResidentSliceInPlace) {
       EXPECT_EQ(res.traffic.at(0).write_bytes, 0u) << what;
       expect_bit_exact(g, make_cfg(cols, rows), {}, what);
     }
+  }
+}
+
+TEST(Lower, PoolLoadsItsSliceOverBothShimChannelsByColumns) {
+  // A 32x32x64 max pool (64 KiB per column slice, many bands): the left half of every row comes
+  // on shim MM2S0, the right half on MM2S1; a memtile S2MM1 BD waits for the left half of its
+  // band (kMemLockIn) before it lands the right half.
+  ir::Graph g = test::input_graph("wide-pool", 32, 32, 64);
+  ir::Node mp;
+  mp.name = "mp";
+  mp.op = ir::OpKind::MaxPool;
+  mp.inputs = {0};
+  mp.kh = mp.kw = 2;
+  mp.stride_h = mp.stride_w = 2;
+  mp.out = {16, 16, 64};
+  mp.out_scale = g.nodes[0].out_scale;
+  g.nodes.push_back(mp);
+  g.output = 1;
+  g.validate();
+  for (auto [cols, rows] : {std::pair<uint32_t, uint32_t>{1, 1}, {2, 2}}) {
+    const config::ArrayConfig cfg = make_cfg(cols, rows);
+    const compiler::CompileResult res = compiler::compile(g, cfg, {});
+    const isa::Phase& ph = res.program.phases.at(0);
+    size_t shim_loads = 0, waiting_landings = 0;
+    for (const isa::DmaTask& t : ph.tasks)
+      shim_loads += t.tile.row == 0 && t.dir == isa::DmaDir::MM2S;
+    for (const isa::TileBds& tb : ph.bds)
+      for (const isa::BufferDescriptor& bd : tb.bds)
+        waiting_landings += tb.tile.row == 1 && bd.acq_lock == lower::kMemLockIn && bd.rel_lock == lower::kMemLockIn2;
+    EXPECT_EQ(shim_loads, 2u * cols);
+    EXPECT_EQ(waiting_landings, 2u * cols);  // first band and the rest, per column
+    expect_bit_exact(g, cfg, {}, "wide pool on " + std::to_string(cols) + "x" + std::to_string(rows));
   }
 }
 
