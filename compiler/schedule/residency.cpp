@@ -271,16 +271,15 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
       continue;
     }
     // The latest of the kPrefetchLookback phases before this one that carries no other prefetch
-    // and leaves room for the weights from then until this phase.
+    // and leaves room for the weights from then until this phase: a conv first (its compute hides
+    // the load), else a pool (a short phase the load would stretch).
     LayerPlan* from = nullptr;
-    for (size_t j = k; j-- > 0 && k - j <= kPrefetchLookback;) {
-      LayerPlan& q = plans[j];
-      if (q.op == ir::OpKind::Add || q.wio.pf_node >= 0) continue;
-      if (al.add_region(p.mem.w_bytes, j, k, bind_w) >= 0) {
-        from = &q;
-        break;
+    for (const bool conv_only : {true, false})
+      for (size_t j = k; !from && j-- > 0 && k - j <= kPrefetchLookback;) {
+        LayerPlan& q = plans[j];
+        if (q.op == ir::OpKind::Add || q.wio.pf_node >= 0 || (conv_only && !ir::has_weights(q.op))) continue;
+        if (al.add_region(p.mem.w_bytes, j, k, bind_w) >= 0) from = &q;
       }
-    }
     if (from) {
       pf_for[static_cast<size_t>(from - plans.data())] = static_cast<int>(k);
       from->wio.pf_node = p.node;
