@@ -254,15 +254,9 @@ TEST(CompileSimulate, PiecesPrefetchAndResidencyBitExactInTheTimedModel) {
                       std::string("input-channel split, ") + (dense_prog ? "dense" : "sparse"));
   }
   {  // a 1x1 stride-2 conv taking every other pixel of the slice its producer left in the memtile
-    ir::Graph g2 = test::input_graph("strided-reader", 16, 16, 32);
-    test::detail::Rng rng(9);
-    test::append_conv(g2, rng, "c1", 0, 64, 1, 1, 0, true, true);
-    test::append_conv(g2, rng, "ds", 1, 64, 1, 2, 0, true, false);
-    g2.output = 2;
-    g2.validate();
     config::ArrayConfig sc;
     sc.name = "strided-reader-2x2";
-    compile_and_check(g2, sc, {}, "strided reader of a resident slice");
+    compile_and_check(test::strided_reader_graph(true), sc, {}, "strided reader of a resident slice");
   }
   {  // chosen by cost: column groups whose chunks share one memtile slice (ResNet-50 layer4.0.conv2)
     config::ArrayConfig sc;

@@ -42,6 +42,23 @@ inline ir::Node& append_conv(ir::Graph& g, detail::Rng& rng, const std::string& 
   return g.nodes.back();
 }
 
+// Appends a max or average pool (k x k, stride, padding) over `src`, keeping its scale.
+inline ir::Node& append_pool(ir::Graph& g, const std::string& name, ir::OpKind op, int src, uint32_t k, uint32_t stride,
+                             uint32_t pad) {
+  const ir::Node& s = g.nodes.at(static_cast<size_t>(src));
+  ir::Node n;
+  n.name = name;
+  n.op = op;
+  n.inputs = {src};
+  n.kh = n.kw = k;
+  n.stride_h = n.stride_w = stride;
+  n.pad_h = n.pad_w = pad;
+  n.out = {(s.out.h + 2 * pad - k) / stride + 1, (s.out.w + 2 * pad - k) / stride + 1, s.out.c};
+  n.out_scale = s.out_scale;
+  g.nodes.push_back(std::move(n));
+  return g.nodes.back();
+}
+
 inline ir::Graph input_graph(const std::string& name, uint32_t h, uint32_t w, uint32_t c) {
   ir::Graph g;
   g.name = name;
@@ -51,6 +68,17 @@ inline ir::Graph input_graph(const std::string& name, uint32_t h, uint32_t w, ui
   in.out = {h, w, c};
   in.out_scale = 1.0f / 127.0f;
   g.nodes.push_back(in);
+  return g;
+}
+
+// input 16x16x32 -> c1 (1x1, 64) -> ds (1x1 stride 2, 64): a strided reader of c1's slice.
+inline ir::Graph strided_reader_graph(bool sparse) {
+  detail::Rng rng(9);
+  ir::Graph g = input_graph("strided-reader", 16, 16, 32);
+  append_conv(g, rng, "c1", 0, 64, 1, 1, 0, sparse, true);
+  append_conv(g, rng, "ds", 1, 64, 1, 2, 0, sparse, false);
+  g.output = 2;
+  g.validate();
   return g;
 }
 

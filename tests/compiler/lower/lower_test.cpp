@@ -440,12 +440,7 @@ TEST(Lower, StridedOneByOneConvReadsAResidentSliceInPlace) {
   // c1 (1x1) -> ds (1x1 stride 2): ds can take every other row and column of c1's output slice
   // straight from the memtile, so c1 writes nothing to DDR and ds loads nothing.
   for (bool sparse : {false, true}) {
-    ir::Graph g = test::input_graph("strided-reader", 16, 16, 32);
-    test::detail::Rng rng(9);
-    test::append_conv(g, rng, "c1", 0, 64, 1, 1, 0, sparse, true);
-    test::append_conv(g, rng, "ds", 1, 64, 1, 2, 0, sparse, false);
-    g.output = 2;
-    g.validate();
+    const ir::Graph g = test::strided_reader_graph(sparse);
     for (auto [cols, rows] : {std::pair<uint32_t, uint32_t>{2, 2}, {4, 4}}) {
       const std::string what = std::string(sparse ? "sparse " : "dense ") + std::to_string(cols) + "x" + std::to_string(rows);
       const compiler::CompileResult res = compiler::compile(g, make_cfg(cols, rows), {});
@@ -462,15 +457,7 @@ TEST(Lower, PoolLoadsItsSliceOverBothShimChannelsByColumns) {
   // on shim MM2S0, the right half on MM2S1; a memtile S2MM1 BD waits for the left half of its
   // band (kMemLockIn) before it lands the right half.
   ir::Graph g = test::input_graph("wide-pool", 32, 32, 64);
-  ir::Node mp;
-  mp.name = "mp";
-  mp.op = ir::OpKind::MaxPool;
-  mp.inputs = {0};
-  mp.kh = mp.kw = 2;
-  mp.stride_h = mp.stride_w = 2;
-  mp.out = {16, 16, 64};
-  mp.out_scale = g.nodes[0].out_scale;
-  g.nodes.push_back(mp);
+  test::append_pool(g, "mp", ir::OpKind::MaxPool, 0, 2, 2, 0);
   g.output = 1;
   g.validate();
   for (auto [cols, rows] : {std::pair<uint32_t, uint32_t>{1, 1}, {2, 2}}) {
@@ -541,16 +528,7 @@ TEST(Lower, RejectsUnsupportedConfigsAndOps) {
     ir::Graph padded = test::input_graph("padded-maxpool", 8, 8, 8);
     test::detail::Rng rng(3);
     test::append_conv(padded, rng, "c", 0, 8, 3, 1, 1, false, relu_before);
-    ir::Node mp;
-    mp.name = "mp";
-    mp.op = ir::OpKind::MaxPool;
-    mp.inputs = {1};
-    mp.kh = mp.kw = 3;
-    mp.stride_h = mp.stride_w = 2;
-    mp.pad_h = mp.pad_w = 1;
-    mp.out = {4, 4, 8};
-    mp.out_scale = padded.nodes[1].out_scale;
-    padded.nodes.push_back(mp);
+    test::append_pool(padded, "mp", ir::OpKind::MaxPool, 1, 3, 2, 1);
     padded.output = 2;
     padded.validate();
     if (relu_before) {
