@@ -114,7 +114,9 @@ estimate::PhaseTraffic traffic_of(const schedule::LayerPlan& p, const schedule::
     const uint32_t in_c = p.in_cp_of(cw);
     if (!p.in_resident[0])
       t.load_bytes = std::max<uint64_t>(t.load_bytes, add ? uint64_t{p.out_h} * cw.wc() * in_c : p.slice_in_bytes(cw));
-    t.loadfm_bytes = std::max<uint64_t>(t.loadfm_bytes, add ? uint64_t{p.bh} * cw.wc() * in_c : p.band_in_bytes(cw));
+    t.loadfm_bytes = std::max<uint64_t>(t.loadfm_bytes, add            ? uint64_t{p.bh} * cw.wc() * in_c
+                                                        : p.chunk_loop ? uint64_t{p.band_in_bytes(cw)} * p.in_chunks
+                                                                       : p.band_in_bytes(cw));
     t.write_bytes = std::max<uint64_t>(t.write_bytes, p.slice_out_bytes(cw));
     const uint32_t rows = p.pixel_rows ? static_cast<uint32_t>(cw.row_w.size()) : p.rows_of(cw);
     for (uint32_t r = 0; r < rows; ++r) {
@@ -182,7 +184,9 @@ void assign_weight_io(std::vector<schedule::LayerPlan>& plans) {
     schedule::LayerPlan& p = plans[k];
     if (!ir::has_weights(p.op)) continue;
     const schedule::LayerPlan* prev = k > 0 ? &plans[k - 1] : nullptr;
-    const bool cores_hold = prev && ir::has_weights(prev->op) && prev->node == p.node && prev->group == p.group &&
+    // (a chunk loop's cores end with its last chunk only)
+    const bool cores_hold = prev && !p.chunk_loop && ir::has_weights(prev->op) && prev->node == p.node &&
+                            prev->group == p.group &&
                             prev->col_groups == p.col_groups && same_or_fewer_columns(*prev, p);
     p.wio.load_wm = !cores_hold;
     p.wio.load_w = !cores_hold;

@@ -34,7 +34,9 @@ std::string split_text(const schedule::LayerPlan& p) {
   else
     s << "1 row";
   s << ", " << p.nb << (p.nb == 1 ? " band" : " bands") << " of " << p.bh << (p.bh == 1 ? " row" : " rows");
-  if (p.acc_split())  // input-channel split: this piece's chunk of the input channels
+  if (p.chunk_loop)  // every chunk of the input channels in this phase
+    s << ", CIN " << p.in_chunks << " chunks in one phase (" << p.in_c_p << " ch each, int32 sums in the cores)";
+  else if (p.acc_split())  // input-channel split: this piece's chunk of the input channels
     s << ", CIN chunk " << p.in_chunk + 1 << "/" << p.in_chunks << " (in ch " << p.in_c0 << "-"
       << p.in_c0 + p.in_c_p - 1 << (p.writes_output() ? ", int32 sums requantised" : ", int32 sums kept") << ")";
   return s.str();

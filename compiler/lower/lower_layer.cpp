@@ -500,6 +500,29 @@ uint32_t load_slice(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& l
   return split;
 }
 
+// LOAD of a chunk loop's input slice (LayerTiling::chunk_loop), chunk by chunk: chunk k's
+// channels of every pixel of the slice (`pitch` channels per pixel from c0, chunks of p.in_c_p),
+// landing at its channel offset, so the cores start on chunk 0 after a K-th of the slice. Over
+// both shim MM2S channels when the slice is large enough and channel 1 carries nothing the phase
+// needs first: even chunks on channel 0 (releasing kMemLockIn once each), odd ones on channel 1
+// (kMemLockIn2). Returns whether channel 1 carries chunks.
+bool load_chunks(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& loads, const LayerPlan& p,
+                 const ColumnWork& cw, const TensorBuffer& x, uint32_t c0, uint32_t pitch, uint32_t sub) {
+  const bool two = loads.ch1[cw.col].empty() && p.in_rows * cw.wi * pitch >= schedule::kTwoPartBytes &&
+                   tm.channels(isa::TileKind::Shim, DmaDir::MM2S) >= 2;
+  if (two) b.add_lock(tm.memtile(cw.col), kMemLockIn2, 0);
+  const uint32_t cc = p.in_c_p, pixels = p.in_rows * cw.wi;
+  for (uint32_t k = 0; k < p.in_chunks; ++k) {
+    const bool on1 = two && k % 2 == 1;
+    const isa::BufferDescriptor land = with_locks(
+        make_bd(uint64_t{p.mem.x} + uint64_t{k} * cc, {DmaDim{cc, 1}, DmaDim{pixels, static_cast<int32_t>(pitch)}}),
+        isa::kNoLock, 0, on1 ? kMemLockIn2 : kMemLockIn, 1);
+    (on1 ? loads.ch1 : loads.ch0)[cw.col].push_back(
+        LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, c0 + k * cc, cc, sub), {land}});
+  }
+  return two;
+}
+
 // The BDs that read bands [0, nb) of a loaded slice (`band`: band 0's BD, then every `stride`
 // bytes), waiting on the LOAD's locks: kMemLockIn for bands before `split`, kMemLockIn2 from it
 // (load_slice); per band when the slice lands band by band, else each part's first band waits
@@ -565,13 +588,14 @@ std::string band_label(const LayerPlan& p, uint32_t band) { return p.name + " ba
 
 // The conv op of one band: input band in_w columns wide at the band's ping-pong buffer, output
 // band out_w columns at out_addr, the blob at the core's weights; with an input-channel split the
-// band's partial sums (First / Middle / Last by the piece's chunk).
+// band's partial sums (First / Middle / Last by the piece's chunk; chunk loop: by `chunk`, whose
+// blob is in weight buffer chunk % 2).
 isa::CoreOp band_conv(const ir::Node& n, const LayerPlan& p, const schedule::WeightBlob& blob, uint32_t band,
-                      uint32_t in_w, uint32_t out_w, uint32_t out_addr) {
+                      uint32_t in_w, uint32_t out_w, uint32_t out_addr, uint32_t chunk = 0) {
   isa::CoreOp op;
   op.kind = isa::CoreOpKind::Conv;
   isa::ConvArgs& a = op.conv;
-  a.in_addr = p.core.in[band % 2];
+  a.in_addr = p.core.in[(chunk * p.nb + band) % 2];  // (chunk loop: the bands of every chunk alternate)
   a.in_h = p.band_in_rows;
   a.in_w = in_w;
   a.in_c = p.in_c_p;
@@ -581,13 +605,18 @@ isa::CoreOp band_conv(const ir::Node& n, const LayerPlan& p, const schedule::Wei
   a.out_c = blob.out_c();
   a.w_addr = p.core.weights;
   a.qp_addr = p.core.weights + blob.compact_bytes;
+  if (p.chunk_loop) {
+    a.w_addr = chunk % 2 ? p.core.weights2 : p.core.weights;
+    a.qp_addr = a.w_addr + blob.chunks.at(chunk).compact_bytes;
+  }
   a.kh = static_cast<uint8_t>(p.kh);
   a.kw = static_cast<uint8_t>(p.kw);
   a.stride_h = static_cast<uint8_t>(p.sh);
   a.stride_w = static_cast<uint8_t>(p.sw);
   a.relu = ir::conv_relu(n) ? 1 : 0;
   if (p.acc_split()) {  // this band's partial sums, kept in the core between the chunk pieces
-    a.acc_mode = p.in_chunk == 0 ? isa::ConvAcc::First : p.writes_output() ? isa::ConvAcc::Last : isa::ConvAcc::Middle;
+    const uint32_t k = p.chunk_loop ? chunk : p.in_chunk;
+    a.acc_mode = k == 0 ? isa::ConvAcc::First : k + 1 == p.in_chunks ? isa::ConvAcc::Last : isa::ConvAcc::Middle;
     a.acc_addr = p.core.acc + band * static_cast<uint32_t>(isa::conv_acc_bytes(a));
   }
   op.label = band_label(p, band);
@@ -698,9 +727,17 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       for (size_t j = 0; j < served.size(); ++j) {
         const uint32_t r = served[j];
         const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
-        single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + j),
-               with_locks(make_bd(p.mem.w + (blob.ddr_addr - wg.share_addr.at(m)), {DmaDim{blob.bytes(), 1}}),
-                          kMemLockW, 1, isa::kNoLock, 0));
+        const uint64_t at = p.mem.w + (blob.ddr_addr - wg.share_addr.at(m));
+        if (p.chunk_loop) {  // chunk by chunk, as the cores free a weight buffer
+          std::vector<isa::BufferDescriptor> bds;
+          for (const schedule::WeightBlob::Chunk& c : blob.chunks)
+            bds.push_back(with_locks(make_bd(at + c.off, {DmaDim{c.bytes, 1}}), bds.empty() ? kMemLockW : isa::kNoLock,
+                                     bds.empty() ? 1 : 0, isa::kNoLock, 0));
+          chain(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + j), bds);
+        } else {
+          single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + j),
+                 with_locks(make_bd(at, {DmaDim{blob.bytes(), 1}}), kMemLockW, 1, isa::kNoLock, 0));
+        }
         std::vector<StreamEndpoint> dsts;
         for (const ColumnWork& cw : p.cols) dsts.push_back(ep(tm.core(cw.col, r), 1));
         b.add_route(ep(mem, 1 + j), dsts);
@@ -718,7 +755,9 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const uint32_t step = cw.x_w ? p.subsample : 1, xw = cw.x_w ? cw.x_w : cw.wi;
     const uint32_t row_bytes = step * xw * xp;  // between the rows the bands read
     const uint32_t band_stride = p.bh * p.sh * row_bytes;
-    const uint32_t split = load_slice(b, tm, loads, p, cw, x, p.slice_c0_of(cw), xp, p.subsample);
+    const bool by_chunks = p.chunk_loop && !p.in_resident[0];  // LOAD chunk by chunk, not band by band
+    const bool chunks_two = by_chunks && load_chunks(b, tm, loads, p, cw, x, p.slice_c0_of(cw), xp, p.subsample);
+    const uint32_t split = by_chunks ? p.nb : load_slice(b, tm, loads, p, cw, x, p.slice_c0_of(cw), xp, p.subsample);
     // WRITE: on channel rows + 1, and a second one past the weight channels if there is one.
     const uint32_t weight_chs = p.fused             ? rows  // blobs and residual bands, one channel per row
                                 : !p.wio.load_wm    ? 0
@@ -727,13 +766,31 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const std::vector<WritePart> wparts = write_parts(p, cw, write_channels(tm, rows + 1, weight_chs), tm);
     // LOADFM: bands broadcast to every working core of the column.
     // (an input-channel split's piece: its chunk of every pixel of the band)
+    // (chunk loop: every band once per chunk; the first chunk's bands wait for the LOAD)
     const bool strided = p.x_cp || cw.x_w;
-    chain(b, mem, DmaDir::MM2S, 0,
-          band_reads(strided ? make_bd(uint64_t{p.mem.x} + (p.x_cp ? p.in_c0 - p.x_c0 : 0) + uint64_t{cw.x_off} * xp,
-                                       {DmaDim{p.in_c_p, 1}, DmaDim{cw.wi, static_cast<int32_t>(step * xp)},
-                                        DmaDim{p.band_in_rows, static_cast<int32_t>(row_bytes)}})
-                             : make_bd(p.mem.x, {DmaDim{p.band_in_bytes(cw), 1}}),
-                     band_stride, p.nb, split, load_per_band(p)));
+    const auto band0 = [&](uint32_t c0) {
+      return strided ? make_bd(uint64_t{p.mem.x} + (p.x_cp ? c0 - p.x_c0 : 0) + uint64_t{cw.x_off} * xp,
+                               {DmaDim{p.in_c_p, 1}, DmaDim{cw.wi, static_cast<int32_t>(step * xp)},
+                                DmaDim{p.band_in_rows, static_cast<int32_t>(row_bytes)}})
+                     : make_bd(p.mem.x, {DmaDim{p.band_in_bytes(cw), 1}});
+    };
+    // (loaded chunk by chunk: each chunk's first band waits for that chunk's LOAD)
+    std::vector<isa::BufferDescriptor> fm;
+    if (!by_chunks) fm = band_reads(band0(p.in_c0), band_stride, p.nb, split, load_per_band(p));
+    for (uint32_t k = by_chunks ? 0 : 1; p.chunk_loop && k < p.in_chunks; ++k) {
+      const uint8_t lock = chunks_two && k % 2 == 1 ? kMemLockIn2 : kMemLockIn;
+      for (uint32_t b0 : {0u, 1u}) {
+        const uint32_t count = b0 == 0 ? (by_chunks ? 1 : p.nb) : (by_chunks ? p.nb - 1 : 0);
+        if (count == 0) continue;
+        isa::BufferDescriptor bd = band0(p.in_c0 + k * p.in_c_p);
+        bd.addr += uint64_t{b0} * band_stride;
+        if (by_chunks && b0 == 0) bd = with_locks(bd, lock, 1, isa::kNoLock, 0);
+        bd.iter_count = count;
+        bd.iter_stride = band_stride;
+        fm.push_back(bd);
+      }
+    }
+    chain(b, mem, DmaDir::MM2S, 0, std::move(fm));
     std::vector<StreamEndpoint> fm_dsts;
     for (uint32_t r = 0; r < rows; ++r) fm_dsts.push_back(ep(tm.core(cw.col, r), 0));
     b.add_route(ep(mem, 0), fm_dsts);
@@ -742,7 +799,15 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
       core_locks(b, core, true, false, !p.wio.load_wm);
       // S2MM1: the weights (unless held), then with a fused add the residual bands, ping-pong.
-      {
+      // Chunk loop: chunk after chunk into the two weight buffers in turn.
+      if (p.chunk_loop) {
+        b.add_lock(core, kCoreWProd, 2);
+        std::vector<isa::BufferDescriptor> bds;
+        for (uint32_t k = 0; k < blob.chunks.size(); ++k)
+          bds.push_back(with_locks(make_bd(k % 2 ? p.core.weights2 : p.core.weights, {DmaDim{blob.chunks[k].bytes, 1}}),
+                                   kCoreWProd, 1, kCoreWCons, 1));
+        chain(b, core, DmaDir::S2MM, 1, std::move(bds));
+      } else {
         const uint16_t w_id = b.next_bd_id(core);
         if (p.wio.load_wm) {
           isa::BufferDescriptor wbd =
@@ -759,37 +824,43 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
           b.add_task(core, DmaDir::S2MM, 1, w_id, (p.wio.load_wm ? 1 : 0) + (p.fused ? p.nb : 0));
       }
       // Input bands, ping-pong.
+      const uint32_t loops = p.chunk_loop ? p.in_chunks : 1;
       const uint16_t in_start = ping_pong(b, core, p.core.in, p.band_in_bytes(cw), kCoreInProd, kCoreInCons);
-      b.add_task(core, DmaDir::S2MM, 0, in_start, p.nb);
-      // COMP.
+      b.add_task(core, DmaDir::S2MM, 0, in_start, p.nb * loops);
+      // COMP (chunk loop: chunk by chunk, each waiting for its blob and freeing its buffer after).
       isa::CoreProgram& prog = b.core_program(core);
-      prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreWCons, 1));
-      const bool out = p.writes_output();
-      for (uint32_t band = 0; band < p.nb; ++band) {
-        prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
-        if (p.fused) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreResCons, 1));
-        if (out) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
-        prog.ops.push_back(band_conv(n, p, blob, band, cw.wi, cw.wc(), p.fused ? p.core.tmp : p.core.out[band % 2]));
-        if (p.fused) {  // the residual add, exactly the Add the graph had
-          isa::CoreOp add;
-          add.kind = isa::CoreOpKind::Add;
-          add.add.a_addr = p.core.tmp;
-          add.add.b_addr = p.core.res[band % 2];
-          add.add.out_addr = p.core.out[band % 2];
-          add.add.n = p.band_out_bytes(cw, r);
-          add.add.mult_a = res_rq.mult_a;
-          add.add.mult_b = res_rq.mult_b;
-          add.add.shift = res_rq.shift;
-          add.add.relu = n.relu ? 1 : 0;
-          add.label = band_label(p, band) + " add";
-          prog.ops.push_back(add);
+      for (uint32_t chunk = 0; chunk < loops; ++chunk) {
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreWCons, 1));
+        const bool out = p.writes_output() && chunk + 1 == loops;
+        for (uint32_t band = 0; band < p.nb; ++band) {
+          prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
+          if (p.fused) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreResCons, 1));
+          if (out) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
+          prog.ops.push_back(
+              band_conv(n, p, blob, band, cw.wi, cw.wc(), p.fused ? p.core.tmp : p.core.out[band % 2], chunk));
+          if (loops > 1) prog.ops.back().label += " chunk " + std::to_string(chunk);
+          if (p.fused) {  // the residual add, exactly the Add the graph had
+            isa::CoreOp add;
+            add.kind = isa::CoreOpKind::Add;
+            add.add.a_addr = p.core.tmp;
+            add.add.b_addr = p.core.res[band % 2];
+            add.add.out_addr = p.core.out[band % 2];
+            add.add.n = p.band_out_bytes(cw, r);
+            add.add.mult_a = res_rq.mult_a;
+            add.add.mult_b = res_rq.mult_b;
+            add.add.shift = res_rq.shift;
+            add.add.relu = n.relu ? 1 : 0;
+            add.label = band_label(p, band) + " add";
+            prog.ops.push_back(add);
+          }
+          prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
+          if (p.fused) prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreResProd, 1));
+          if (out) prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
         }
-        prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
-        if (p.fused) prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreResProd, 1));
-        if (out) prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
+        if (p.chunk_loop) prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreWProd, 1));
       }
       // WRITEFM (input-channel split: the last chunk only).
-      if (out) gather(b, p, cw, core, tm, r, static_cast<uint8_t>(2 + r), wparts);
+      if (p.writes_output()) gather(b, p, cw, core, tm, r, static_cast<uint8_t>(2 + r), wparts);
     }
     // WRITE as the rows' channels land.
     if (p.writes_output()) write_back(b, p, cw, y, tm, wparts);

@@ -31,6 +31,7 @@ inline constexpr uint8_t kCoreLocksUsed = 8;
 inline constexpr uint8_t kCoreInProd = 0, kCoreInCons = 1;
 inline constexpr uint8_t kCoreOutProd = 2, kCoreOutCons = 3;
 inline constexpr uint8_t kCoreWCons = 4;                     // conv: weights arrived
+inline constexpr uint8_t kCoreWProd = 5;  // conv, chunk loop: free weight buffers (init 2; no fused add)
 inline constexpr uint8_t kCoreBProd = 4, kCoreBCons = 5;     // add: operand B ping-pong
 inline constexpr uint8_t kCoreResProd = 6, kCoreResCons = 7;  // conv with a fused add: residual ping-pong
 

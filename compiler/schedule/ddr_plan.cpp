@@ -156,6 +156,18 @@ void retile_for_residency(const ir::Graph& g, DdrPlan& p, const target::TargetMo
 
 }  // namespace
 
+uint32_t WeightBlob::op_bytes() const {
+  uint32_t m = chunks.empty() ? bytes() : 0;
+  for (const Chunk& c : chunks) m = std::max(m, c.bytes);
+  return m;
+}
+
+uint32_t WeightBlob::op_nnz() const {
+  uint32_t m = chunks.empty() ? nnz : 0;
+  for (const Chunk& c : chunks) m = std::max(m, c.nnz);
+  return m;
+}
+
 uint64_t WeightGroup::max_share() const {
   uint64_t m = 0;
   for (uint64_t b : share_bytes) m = std::max(m, b);
@@ -244,10 +256,11 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
     const uint32_t R = t.pixel_rows ? 1  // pixel rows: one blob a group
                                     : working_rows(block_rows, t.row_cap ? t.row_cap : tm.usable_core_rows());
     uint64_t a = addr;
+    const uint32_t K = std::max(1u, t.in_chunks);
     for (uint32_t gi = 0; gi < t.groups; ++gi)
-      for (uint32_t k = 0; k < t.in_chunks; ++k) {
+      for (uint32_t k = 0; k < (t.chunk_loop ? 1 : K); ++k) {
         const auto [g0, g1] = split_even(block_rows, t.groups, gi);
-        const auto [k0, k1] = split_even(cin_p / 8, t.in_chunks, k);
+        const auto [k0, k1] = t.chunk_loop ? std::pair<uint32_t, uint32_t>{0, cin_p / 8} : split_even(cin_p / 8, K, k);
         WeightGroup wg;
         wg.first = static_cast<uint32_t>(lw.rows.size());
         wg.ddr_addr = a;
@@ -258,7 +271,29 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
         const uint32_t rows = working_rows(g1 - g0, R);
         for (uint32_t r = 0; r < rows; ++r) {
           const auto [b0, b1] = split_even(g1 - g0, rows, r);
-          lw.rows.push_back(make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense, wg.ic_begin, wg.ic_end));
+          if (!t.chunk_loop) {
+            lw.rows.push_back(make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense, wg.ic_begin, wg.ic_end));
+            continue;
+          }
+          // Chunk loop: chunk c's complete blob after chunk c - 1's (each 4-byte aligned).
+          WeightBlob whole;
+          for (uint32_t c = 0; c < K; ++c) {
+            const auto [c0, c1] = split_even(cin_p / 8, K, c);
+            WeightBlob part = make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense, 8 * c0, 8 * c1);
+            if (c == 0) {
+              whole = part;
+              whole.data.clear();
+              whole.nnz = whole.block_cols = whole.metadata_bytes = whole.payload_bytes = 0;
+            }
+            whole.chunks.push_back(WeightBlob::Chunk{static_cast<uint32_t>(whole.data.size()), part.compact_bytes,
+                                                     part.bytes(), part.nnz});
+            whole.nnz += part.nnz;
+            whole.block_cols += part.block_cols;
+            whole.metadata_bytes += part.metadata_bytes;
+            whole.payload_bytes += part.payload_bytes;
+            whole.data.insert(whole.data.end(), part.data.begin(), part.data.end());
+          }
+          lw.rows.push_back(std::move(whole));
         }
         wg.share_addr.assign(C, 0);
         wg.share_bytes.assign(C, 0);

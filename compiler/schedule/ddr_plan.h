@@ -50,8 +50,19 @@ struct WeightBlob {
   uint32_t qp_bytes = 0;       // 12 * (oc_end - oc_begin)
   uint32_t block_rows = 0, block_cols = 0, nnz = 0;
   uint32_t metadata_bytes = 0, payload_bytes = 0;
-  std::vector<uint8_t> data;   // compact_bytes + qp_bytes
-  uint32_t bytes() const { return compact_bytes + qp_bytes; }
+  std::vector<uint8_t> data;   // compact_bytes + qp_bytes (chunked: the chunks' blobs back to back)
+  // A layer whose input-channel chunks run inside one phase (LayerTiling::chunk_loop): the blob
+  // holds one complete blob (compact weights, then requant records) per chunk, back to back at
+  // `off`; the cores receive them one at a time. The fields above then describe the whole (nnz:
+  // every chunk's blocks; compact_bytes / qp_bytes: chunk 0's).
+  struct Chunk {
+    uint32_t off = 0, compact_bytes = 0, bytes = 0, nnz = 0;
+  };
+  std::vector<Chunk> chunks;
+  uint32_t bytes() const { return chunks.empty() ? compact_bytes + qp_bytes : chunks.back().off + chunks.back().bytes; }
+  // The most bytes / stored blocks one core op sees (the largest chunk; unchunked: the blob).
+  uint32_t op_bytes() const;
+  uint32_t op_nnz() const;
   uint32_t out_c() const { return oc_end - oc_begin; }
 };
 
@@ -78,7 +89,8 @@ struct LayerWeights {
   uint64_t bytes = 0;
   std::vector<WeightBlob> rows;     // every blob, group-major (one group: one per working core row)
   // Output-channel groups (pieces of the layer load one each); with an input-channel split
-  // (LayerTiling::in_chunks = K) group gi's chunk k is groups[gi * K + k].
+  // (LayerTiling::in_chunks = K) group gi's chunk k is groups[gi * K + k] (chunk_loop: one group
+  // per output-channel group, its blobs chunked).
   std::vector<WeightGroup> groups;
 };
 
@@ -108,13 +120,20 @@ struct LayerTiling {
   // 8-channel chunks, split_even), run one after another; each core keeps int32 partial sums in
   // its own memory between them (program format 1.2, ConvAcc) and only the last writes output.
   uint32_t in_chunks = 1;
+  // With in_chunks > 1: the chunks run inside one phase instead of one phase each: the cores
+  // take chunk after chunk of every band while the next chunk's weights stream in beside them
+  // (double-buffered), so a piece waits for one chunk's weights, not the whole group's, and its
+  // bands can be taller. One weight group per output-channel group (chunked blobs, WeightBlob).
+  bool chunk_loop = false;
   // Conv: at most this many core rows work (0: every usable row); one fewer leaves a memtile
   // channel for a second WRITE part.
   uint32_t row_cap = 0;
   // The residency the tiling was chosen for (TilingOptions; the memtile allocation decides).
   bool input_resident = false, residual_resident = false, output_resident = false;
   double est_cycles = 0;       // the planner's estimate for the whole layer
-  uint32_t pieces() const { return (col_groups ? col_batches * h_chunks : groups * w_parts * h_chunks) * in_chunks; }
+  uint32_t pieces() const {
+    return (col_groups ? col_batches * h_chunks : groups * w_parts * h_chunks) * (chunk_loop ? 1 : in_chunks);
+  }
 };
 
 struct DdrPlan {

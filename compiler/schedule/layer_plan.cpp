@@ -86,13 +86,19 @@ ColumnWork column_work(const Geometry& ge, uint32_t parts, uint32_t j, uint32_t 
 }
 
 // Lays out core memory for band height bh; returns the layout (end = bytes used).
+// double_weights (chunk loop): two weight buffers, the next chunk's blob landing in one while the
+// other's is used.
 CoreLayout core_layout(const Geometry& ge, uint32_t in_c, uint32_t bh, uint32_t weights_bytes, uint32_t max_wi,
-                       uint32_t max_wc, uint32_t max_out_c, uint64_t acc_bytes = 0) {
+                       uint32_t max_wc, uint32_t max_out_c, uint64_t acc_bytes = 0, bool double_weights = false) {
   CoreLayout c;
   const uint32_t band_in_rows = (bh - 1) * ge.sh + ge.kh;
   c.weights = 0;
   c.weights_bytes = weights_bytes;
   uint64_t a = align32(weights_bytes, kCoreAlign);
+  if (double_weights) {
+    c.weights2 = static_cast<uint32_t>(a);
+    a = align_up(a + weights_bytes, kCoreAlign);
+  }
   c.in_bytes = band_in_rows * max_wi * in_c;
   for (int k = 0; k < 2; ++k) {
     c.in[k] = static_cast<uint32_t>(a);
@@ -152,6 +158,9 @@ struct PieceShape {
   bool own_weights = false;    // every memtile sends its own column's blobs, a channel per core row
   // Input-channel split: the core keeps int32 partial sums of all its rows x columns x channels.
   bool acc = false;
+  // Chunk loop (LayerTiling::chunk_loop): every band goes to the cores this many times, once per
+  // chunk; blob_bytes / nnz are one chunk's, whose blobs stream in beside the bands double-buffered.
+  uint32_t loop_chunks = 1;
   uint64_t acc_bytes() const { return acc ? uint64_t{rows} * cwc() * out_c_core * 4 : 0; }
   uint32_t cwi() const { return core_wi ? core_wi : max_wi; }
   uint32_t cwc() const { return core_wc ? core_wc : max_wc; }
@@ -200,6 +209,20 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
   }
   t_comp += 4.0 * costs.lock_cycles;
   const uint32_t nb = s.rows / bh;
+  if (s.loop_chunks > 1) {
+    // Chunk loop: nb bands per chunk; the next chunk's blob streams in on the weights' channel
+    // during a chunk's bands; the slice lands chunk by chunk (over both shim channels when large
+    // enough), the cores starting on chunk 0 once it has, the last chunk once all have.
+    const double t_in_s = band_in / bpc;
+    const double t_w = double(s.blob_bytes) / bpc / nb;
+    const double steps = double(nb) * s.loop_chunks;
+    const double rd2 = tm.ddr_read_bytes_per_cycle() *
+                       (slice >= kTwoPartBytes && tm.channels(isa::TileKind::Shim, isa::DmaDir::MM2S) >= 2 ? 2.0 : 1.0);
+    const double slice_in = s.resident_in ? 0.0 : double(slice) / rd2;
+    const double pipe = slice_in / s.loop_chunks + t_in_s + t_comp + t_out +
+                        (steps - 1) * std::max({t_in_s, t_comp, t_out, t_w});
+    return std::max(pipe, slice_in + t_in_s + nb * t_comp + t_out);
+  }
   // More bands than a 6-bit lock can count: the slice lands as a whole before the first band
   // is sent (lower_layer.cpp, load_per_band), so the rest of the load is not overlapped.
   double wait_slice = 0;
@@ -222,7 +245,8 @@ BandChoice choose_band(const Geometry& ge, const PieceShape& s, const target::Ta
   for (uint32_t bh = s.rows; bh >= 1; --bh) {
     if (s.rows % bh != 0) continue;
     if (max_band_rows != 0 && bh > max_band_rows) continue;
-    const CoreLayout cl = core_layout(ge, s.in_c_core, bh, s.blob_bytes, s.cwi(), s.cwc(), s.out_c_core, s.acc_bytes());
+    const CoreLayout cl =
+        core_layout(ge, s.in_c_core, bh, s.blob_bytes, s.cwi(), s.cwc(), s.out_c_core, s.acc_bytes(), s.loop_chunks > 1);
     if (cl.end > tm.core_memory_bytes()) continue;
     const double est = band_pipeline_estimate(ge, s, bh, tm);
     if (!best.ok || est < best.est) best = BandChoice{true, bh, est, cl};
@@ -238,7 +262,8 @@ double piece_estimate(const Geometry& ge, const PieceShape& s, const BandChoice&
   const double rd = tm.ddr_read_bytes_per_cycle(), wr = tm.ddr_write_bytes_per_cycle();
   const double bds = double(s.cols) * (6 + 5 * s.core_rows);
   const double setup = cfg.control.phase_setup_cycles + cfg.control.bd_setup_cycles * bds + cfg.ddr.latency_cycles;
-  const double first_band = s.resident_in ? 0.0 : double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.xc() / rd;
+  // (chunk loop: the band pipeline estimate waits for the slice's first chunk itself)
+  const double first_band = s.resident_in || s.loop_chunks > 1 ? 0.0 : double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.xc() / rd;
   // WRITE streams band by band beside the pipeline over one memtile-to-shim stream, or two when
   // the memtile has MM2S channels left after the bands, weights (residuals) and pool rows
   // (lowering: write_channels / write_parts); the last band's write is left after it.
@@ -515,7 +540,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
         // the G x K pieces of a (height chunk, width part) streams its own chunk from it.
         bool inner = false;
         if (K > 1) est = std::numeric_limits<double>::max();
-        if (ge.conv_like && (gr.groups > 1 || K > 1) && !gr.pixel_rows) {
+        if (ge.conv_like && (gr.groups > 1 || K > 1) && !gr.pixel_rows && !opt.single_piece) {
           double est_in = 0;
           bool ok_in = true;
           for (uint32_t i = 0; i < nh && ok_in; ++i) {
@@ -544,11 +569,48 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
             inner = true;
           }
         }
-        if (!inner && K > 1) continue;
-        const uint32_t pieces = gr.groups * P * nh * K;
+        // Chunk loop instead: every piece runs its K chunks in one phase (equal chunks only), its
+        // memtile holding the group's every chunk; every piece waits for its first chunk's blob.
+        bool loop = false;
+        if (K > 1 && ge.conv_like && !gr.pixel_rows && !ge.fused && (layer_in_c_p / 8) % K == 0) {
+          PieceShape sl = s;
+          sl.loop_chunks = K;
+          sl.group_bytes = gr.share * K;
+          sl.resident_in = opt.input_resident;
+          if (memtile_need(ge, sl) <= mem_cap) {
+            // Group-major (every piece loads its slice), or with several groups group-innermost
+            // (the groups of one height chunk and width part share the slice, loaded once).
+            double est_major = 0, est_inner = 0;
+            bool ok_l = true;
+            for (uint32_t i = 0; i < nh && ok_l; ++i) {
+              PieceShape sc = sl;
+              sc.rows = rows_in_chunk(ge.out_h, nh, i);
+              PieceShape sr = sc;
+              sr.resident_in = true;
+              const BandChoice b = choose_band(ge, sc, tm, max_band_rows);
+              const BandChoice br = choose_band(ge, sr, tm, max_band_rows);
+              ok_l = b.ok && br.ok;
+              if (!ok_l) break;
+              const double first = piece_estimate(ge, sc, b, tm) + weights_extra(ge, sc, b.bh, weights_prefetched, tm);
+              est_major += first * gr.groups;
+              est_inner += first + (gr.groups - 1.0) * (piece_estimate(ge, sr, br, tm) +
+                                                        weights_extra(ge, sr, br.bh, weights_prefetched, tm));
+            }
+            const bool loop_inner = gr.groups > 1 && !opt.single_piece && est_inner < est_major;
+            const double est_loop = (loop_inner ? est_inner : est_major) * P;
+            if (ok_l && est_loop < est) {
+              est = est_loop;
+              loop = true;
+              inner = loop_inner;
+            }
+          }
+        }
+        if (!inner && !loop && K > 1) continue;
+        const uint32_t pieces = gr.groups * P * nh * (loop ? 1 : K);
         if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
           best = LayerTiling{};
           best.in_chunks = K;
+          best.chunk_loop = loop;
           best.group_inner = inner;
           best.groups = gr.groups;
           best.w_parts = P;
@@ -650,14 +712,15 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
 LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<TensorBuffer>& tensors,
                           const target::TargetModel& tm, bool dense, const TilingOptions& opt) {
   const ir::Node& nd = g.nodes.at(static_cast<size_t>(node));
-  const bool splittable = !opt.single_piece && ir::has_weights(nd.op) && !ir::has_fused_add(nd);
+  // (a single piece can still be split inside its phase: LayerTiling::chunk_loop)
+  const bool splittable = ir::has_weights(nd.op) && !ir::has_fused_add(nd);
   try {
     LayerTiling best = choose_tiling_k(g, node, tensors, tm, dense, opt, 1);
     // Where a layer fits whole, an input-channel split can still be faster: smaller input bands
     // let taller bands fit (fewer halo rows streamed) and more output channels share a core.
     const uint32_t blocks = tensors.at(static_cast<size_t>(nd.inputs.at(0))).cp / 8;
     if (splittable && blocks >= 16)
-      for (uint32_t K : {2u, 4u}) {
+      for (uint32_t K : {2u, 4u, 8u}) {
         try {
           const LayerTiling t = choose_tiling_k(g, node, tensors, tm, dense, opt, K);
           if (t.est_cycles < best.est_cycles) best = t;
@@ -729,13 +792,14 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     uint32_t group, hi, wp, chunk = 0;
   };
   const uint32_t K = std::max(1u, t.in_chunks);
+  const uint32_t KP = t.chunk_loop ? 1 : K;  // chunk pieces per output piece
   std::vector<Spec> specs;
   const uint32_t outer = t.col_groups ? t.col_batches : t.groups;
   if (t.group_inner && !t.col_groups) {  // (input-channel split: each group's chunks back to back)
     for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
       for (uint32_t wp = 0; wp < t.w_parts; ++wp)
         for (uint32_t gi = 0; gi < t.groups; ++gi)
-          for (uint32_t k = 0; k < K; ++k) specs.push_back(Spec{gi, hi, wp, k});
+          for (uint32_t k = 0; k < KP; ++k) specs.push_back(Spec{gi, hi, wp, k});
   } else if (t.col_groups) {  // chunk by chunk, batch by batch (the input stays across batches),
                               // a batch's input-channel chunks back to back
     for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
@@ -745,7 +809,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     for (uint32_t gi = 0; gi < outer; ++gi)
       for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
         for (uint32_t wp = 0; wp < t.w_parts; ++wp)
-          for (uint32_t k = 0; k < K; ++k) specs.push_back(Spec{gi, hi, wp, k});
+          for (uint32_t k = 0; k < KP; ++k) specs.push_back(Spec{gi, hi, wp, k});
   }
 
   // Input-channel split: the piece sums chunk `chunk` (the channels of weight group wg) out of a
@@ -799,9 +863,9 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     auto note_blobs = [&](const WeightGroup& wg) {
       for (uint32_t r = 0; r < wg.count; ++r) {
         const WeightBlob& b = lw->rows.at(wg.first + r);
-        weights_bytes = std::max(weights_bytes, b.bytes());
+        weights_bytes = std::max(weights_bytes, b.op_bytes());
         max_out_c = std::max(max_out_c, b.out_c());
-        nnz = std::max(nnz, b.nnz);
+        nnz = std::max(nnz, b.op_nnz());
       }
     };
     if (t.col_groups) {
@@ -843,10 +907,18 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         p.cols.push_back(cw);
       }
       if (ge.conv_like) {
-        const WeightGroup& wg = lw->groups.at(sp.group * K + sp.chunk);
-        p.group = static_cast<int>(sp.group * K + sp.chunk);
+        const WeightGroup& wg = lw->groups.at(sp.group * KP + sp.chunk);
+        p.group = static_cast<int>(sp.group * KP + sp.chunk);
         p.in_c_p = ge.in_c_p;
-        if (K > 1) {  // this chunk's input channels; sizes below are the largest chunk's, so every
+        if (t.chunk_loop) {  // every chunk in this phase: chunk k is channels [k, k + 1) * in_c_p
+          p.chunk_loop = true;
+          p.in_chunk = K - 1;
+          p.in_chunks = K;
+          p.in_c0 = 0;
+          p.in_c_p = ge.in_c_p / K;
+          p.x_c0 = 0;
+          p.x_cp = ge.in_c_p;
+        } else if (K > 1) {  // this chunk's input channels; sizes below are the largest chunk's, so every
                       // chunk of the piece has the same core layout (the partial sums stay put)
           set_chunk(p, wg, sp.chunk);
           for (uint32_t k = 0; k < K; ++k) {
@@ -918,6 +990,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     if (K > 1) s.slice_c = ge.in_c_p;
     s.in_c_core = ge.pool ? max_out_c : s.in_c;  // pools: each core row receives its own channels
     s.acc = K > 1;
+    s.loop_chunks = t.chunk_loop ? K : 1;
     s.out_c_core = max_out_c;
     s.out_c_piece = p.out_c_p;
     s.core_rows = p.rows();
@@ -930,7 +1003,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     // As the tiling was chosen (residency.h decides for real). An input-channel split's pieces
     // share one slice, which only the first loads; all of them need one band height (the
     // partial sums stay put), so it is chosen for the many that stream a resident slice.
-    s.resident_in = t.input_resident || K > 1;
+    s.resident_in = t.input_resident || (K > 1 && !t.chunk_loop);
     s.resident_residual = t.residual_resident;
     s.skip_write = t.output_resident;
     const BandChoice b = choose_band(ge, s, tm, max_band_rows);

@@ -44,7 +44,8 @@ struct ColumnWork {
 // Core memory layout, identical in every working core of the layer (sized for the widest column).
 struct CoreLayout {
   uint32_t weights = 0;                  // compact weights then requant records (conv/fc)
-  uint32_t weights_bytes = 0;            // largest blob of the layer
+  uint32_t weights_bytes = 0;            // largest blob of the layer (chunk loop: largest chunk blob)
+  uint32_t weights2 = 0;                 // chunk loop: the second weights buffer (ping/pong with weights)
   uint32_t in[2] = {0, 0};               // input band ping/pong (add: operand A)
   uint32_t in_bytes = 0;                 // one input band buffer (widest column)
   uint32_t b[2] = {0, 0};                // add: operand B band ping/pong
@@ -134,6 +135,9 @@ struct LayerPlan {
   // [in_c0, in_c0 + in_c_p), chunk in_chunk of in_chunks; the chunks of one output piece run
   // back to back and only the last writes the output.
   uint32_t in_chunk = 0, in_chunks = 1;
+  // LayerTiling::chunk_loop: this one piece runs all in_chunks chunks (in_chunk = in_chunks - 1),
+  // band after band per chunk, each chunk in_c_p channels from in_c0 + chunk * in_c_p.
+  bool chunk_loop = false;
   // The memtile input slice keeps every input channel (x_cp > 0: channels [x_c0, x_c0 + x_cp),
   // loaded once and shared by the layer's consecutive pieces) while each piece's bands carry
   // its chunk [in_c0, in_c0 + in_c_p) to the cores; x_cp 0: the slice is the chunk.

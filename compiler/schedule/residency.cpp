@@ -66,7 +66,8 @@ bool reads_slice(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuff
     if (residual) {
       if (q.out_c0_of(a) != 0 || q.out_cp_of(a) != t.cp) return false;
     } else {
-      if ((s == 1 && (a.in_w0 != a.w0 || a.wi != a.wc())) || q.in_c0_of(a) != 0 || q.in_cp_of(a) != t.cp) return false;
+      if ((s == 1 && (a.in_w0 != a.w0 || a.wi != a.wc())) || q.slice_c0_of(a) != 0 || q.slice_cp_of(a) != t.cp)
+        return false;
     }
   }
   if (!residual && ((q.in_rows - 1) * s + 1 > t.h || q.in_rows * s < t.h)) return false;

@@ -293,6 +293,27 @@ TEST(Lower, InputChannelSplitAccumulatesInt32SumsAcrossPiecesBitExact) {
   expect_bit_exact(fc, make_cfg(2, 2), {}, "fc 7x7x512 -> 16");
 }
 
+TEST(Lower, ChunkLoopRunsEveryInputChannelChunkInOnePhaseBitExact) {
+  // ResNet-50 layer3.x.conv1's shape: 1024 input channels make 2-row bands of 4 pixels, whose
+  // per-block overhead dominates; chunks of 256 channels streamed in one phase (their blobs
+  // double-buffered in the cores) let taller bands fit.
+  for (bool sparse : {false, true}) {
+    const std::string what = sparse ? "sparse" : "dense";
+    const ir::Graph g = test::single_conv_graph({14, 14, 1024, 256, 1, 1, 0, sparse, true});
+    const compiler::CompileResult res = compiler::compile(g, make_cfg(4, 4), {});
+    EXPECT_NE(res.schedule_listing.find("chunks in one phase"), std::string::npos) << what << res.schedule_listing;
+    for (const isa::Phase& ph : res.program.phases) {  // every phase: First, Middle ..., Last
+      std::vector<isa::ConvAcc> modes;
+      for (const isa::CoreOp& op : ph.cores.at(0).ops)
+        if (op.kind == isa::CoreOpKind::Conv) modes.push_back(op.conv.acc_mode);
+      ASSERT_GE(modes.size(), 2u) << what;
+      EXPECT_EQ(modes.front(), isa::ConvAcc::First) << what;
+      EXPECT_EQ(modes.back(), isa::ConvAcc::Last) << what;
+    }
+    expect_bit_exact(g, make_cfg(4, 4), {}, what);
+  }
+}
+
 TEST(Lower, SmallMemoriesForceEveryKindOfPieceBitExact) {
   // Shrinking core and memtile memory makes every layer of the test graph (convs with halos
   // and strides, padded maxpool, residual add, avgpool, fc) run as several pieces: output
@@ -348,7 +369,7 @@ TEST(Lower, ColumnGroupPiecesOnNarrowLayersBitExact) {
   compiler::CompileOptions width_only;
   width_only.column_groups = false;
   const compiler::CompileResult w = compiler::compile(g, cfg, width_only);
-  EXPECT_EQ(w.schedule_listing.find("col groups"), std::string::npos);
+  EXPECT_EQ(w.schedule_listing.find("col groups"), std::string::npos) << w.schedule_listing;
   expect_bit_exact(g, cfg, width_only, "width split only");
 }
 
