@@ -505,7 +505,8 @@ uint32_t load_slice(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& l
 // landing at its channel offset, so the cores start on chunk 0 after a K-th of the slice. Over
 // both shim MM2S channels when the slice is large enough and channel 1 carries nothing the phase
 // needs first: even chunks on channel 0 (releasing kMemLockIn once each), odd ones on channel 1
-// (kMemLockIn2). Returns whether channel 1 carries chunks.
+// (kMemLockIn2), nb at a time: one for each band its readers send. Returns whether channel 1
+// carries chunks.
 bool load_chunks(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& loads, const LayerPlan& p,
                  const ColumnWork& cw, const TensorBuffer& x, uint32_t c0, uint32_t pitch, uint32_t sub) {
   const bool two = loads.ch1[cw.col].empty() && p.in_rows * cw.wi * pitch >= schedule::kTwoPartBytes &&
@@ -516,7 +517,7 @@ bool load_chunks(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& load
     const bool on1 = two && k % 2 == 1;
     const isa::BufferDescriptor land = with_locks(
         make_bd(uint64_t{p.mem.x} + uint64_t{k} * cc, {DmaDim{cc, 1}, DmaDim{pixels, static_cast<int32_t>(pitch)}}),
-        isa::kNoLock, 0, on1 ? kMemLockIn2 : kMemLockIn, 1);
+        isa::kNoLock, 0, on1 ? kMemLockIn2 : kMemLockIn, static_cast<uint8_t>(p.nb));
     (on1 ? loads.ch1 : loads.ch0)[cw.col].push_back(
         LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, c0 + k * cc, cc, sub), {land}});
   }
@@ -679,9 +680,9 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       for (uint32_t r = 0; r < wg.count; ++r) {
         const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
         std::vector<isa::BufferDescriptor> bds;
-        if (p.wio.load_wm)
-          bds.push_back(with_locks(make_bd(p.mem.w + (blob.ddr_addr - wg.ddr_addr), {DmaDim{blob.bytes(), 1}}),
-                                   kMemLockW, 1, isa::kNoLock, 0));
+        const uint64_t at = p.mem.w + (blob.ddr_addr - wg.ddr_addr);
+        // (chunk loop: the core's BDs take the blob chunk by chunk as it frees a weight buffer)
+        if (p.wio.load_wm) bds.push_back(with_locks(make_bd(at, {DmaDim{blob.bytes(), 1}}), kMemLockW, 1, isa::kNoLock, 0));
         if (res) {
           const auto [oc0, oc1] = p.row_oc_of(cw).at(r);
           const auto acq = static_cast<uint8_t>(kMemLockRes0 + r);
@@ -727,17 +728,10 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       for (size_t j = 0; j < served.size(); ++j) {
         const uint32_t r = served[j];
         const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
+        // (chunk loop: the cores' BDs take the blob chunk by chunk as they free a weight buffer)
         const uint64_t at = p.mem.w + (blob.ddr_addr - wg.share_addr.at(m));
-        if (p.chunk_loop) {  // chunk by chunk, as the cores free a weight buffer
-          std::vector<isa::BufferDescriptor> bds;
-          for (const schedule::WeightBlob::Chunk& c : blob.chunks)
-            bds.push_back(with_locks(make_bd(at + c.off, {DmaDim{c.bytes, 1}}), bds.empty() ? kMemLockW : isa::kNoLock,
-                                     bds.empty() ? 1 : 0, isa::kNoLock, 0));
-          chain(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + j), bds);
-        } else {
-          single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + j),
-                 with_locks(make_bd(at, {DmaDim{blob.bytes(), 1}}), kMemLockW, 1, isa::kNoLock, 0));
-        }
+        single(b, mem, DmaDir::MM2S, static_cast<uint8_t>(1 + j),
+               with_locks(make_bd(at, {DmaDim{blob.bytes(), 1}}), kMemLockW, 1, isa::kNoLock, 0));
         std::vector<StreamEndpoint> dsts;
         for (const ColumnWork& cw : p.cols) dsts.push_back(ep(tm.core(cw.col, r), 1));
         b.add_route(ep(mem, 1 + j), dsts);
@@ -755,7 +749,8 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const uint32_t step = cw.x_w ? p.subsample : 1, xw = cw.x_w ? cw.x_w : cw.wi;
     const uint32_t row_bytes = step * xw * xp;  // between the rows the bands read
     const uint32_t band_stride = p.bh * p.sh * row_bytes;
-    const bool by_chunks = p.chunk_loop && !p.in_resident[0];  // LOAD chunk by chunk, not band by band
+    // LOAD chunk by chunk, not band by band (when a lock can count every chunk's bands)
+    const bool by_chunks = p.chunk_loop && !p.in_resident[0] && p.nb * p.in_chunks <= kMaxLockValue;
     const bool chunks_two = by_chunks && load_chunks(b, tm, loads, p, cw, x, p.slice_c0_of(cw), xp, p.subsample);
     const uint32_t split = by_chunks ? p.nb : load_slice(b, tm, loads, p, cw, x, p.slice_c0_of(cw), xp, p.subsample);
     // WRITE: on channel rows + 1, and a second one past the weight channels if there is one.
@@ -774,21 +769,17 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
                                 DmaDim{p.band_in_rows, static_cast<int32_t>(row_bytes)}})
                      : make_bd(p.mem.x, {DmaDim{p.band_in_bytes(cw), 1}});
     };
-    // (loaded chunk by chunk: each chunk's first band waits for that chunk's LOAD)
+    // (loaded chunk by chunk: every band of a chunk takes one of the nb the chunk's LOAD
+    // released, load_chunks)
     std::vector<isa::BufferDescriptor> fm;
     if (!by_chunks) fm = band_reads(band0(p.in_c0), band_stride, p.nb, split, load_per_band(p));
     for (uint32_t k = by_chunks ? 0 : 1; p.chunk_loop && k < p.in_chunks; ++k) {
       const uint8_t lock = chunks_two && k % 2 == 1 ? kMemLockIn2 : kMemLockIn;
-      for (uint32_t b0 : {0u, 1u}) {
-        const uint32_t count = b0 == 0 ? (by_chunks ? 1 : p.nb) : (by_chunks ? p.nb - 1 : 0);
-        if (count == 0) continue;
-        isa::BufferDescriptor bd = band0(p.in_c0 + k * p.in_c_p);
-        bd.addr += uint64_t{b0} * band_stride;
-        if (by_chunks && b0 == 0) bd = with_locks(bd, lock, 1, isa::kNoLock, 0);
-        bd.iter_count = count;
-        bd.iter_stride = band_stride;
-        fm.push_back(bd);
-      }
+      isa::BufferDescriptor bd = band0(p.in_c0 + k * p.in_c_p);
+      if (by_chunks) bd = with_locks(bd, lock, 1, isa::kNoLock, 0);
+      bd.iter_count = p.nb;
+      bd.iter_stride = band_stride;
+      fm.push_back(bd);
     }
     chain(b, mem, DmaDir::MM2S, 0, std::move(fm));
     std::vector<StreamEndpoint> fm_dsts;

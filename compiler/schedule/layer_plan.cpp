@@ -219,7 +219,9 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
     const double rd2 = tm.ddr_read_bytes_per_cycle() *
                        (slice >= kTwoPartBytes && tm.channels(isa::TileKind::Shim, isa::DmaDir::MM2S) >= 2 ? 2.0 : 1.0);
     const double slice_in = s.resident_in ? 0.0 : double(slice) / rd2;
-    const double pipe = slice_in / s.loop_chunks + t_in_s + t_comp + t_out +
+    // (each chunk comes over one channel: the first takes a K-th of the slice at one channel's rate)
+    const double first_chunk = s.resident_in ? 0.0 : double(slice) / s.loop_chunks / tm.ddr_read_bytes_per_cycle();
+    const double pipe = first_chunk + t_in_s + t_comp + t_out +
                         (steps - 1) * std::max({t_in_s, t_comp, t_out, t_w});
     return std::max(pipe, slice_in + t_in_s + nb * t_comp + t_out);
   }
@@ -292,6 +294,12 @@ double weights_extra(const Geometry& ge, const PieceShape& s, uint32_t bh, bool 
   return std::max(0.0, w - first_band);
 }
 
+// A chunk loop's weight group (all its chunks) is assumed prefetched by the phases before only
+// up to 1/kPrefetchShare of the memtile (their own slices take the rest; a third measured best on
+// the paper networks' 42 cells); a larger one is loaded in its own phase, and its first chunk
+// waits for all of it (LOADW releases the group as a whole).
+constexpr uint64_t kPrefetchShare = 3;
+
 uint32_t rows_in_chunk(uint32_t h, uint32_t chunks, uint32_t i) {
   const auto [a, b] = split_even(h, chunks, i);
   return b - a;
@@ -335,12 +343,14 @@ struct Grouping {
   uint32_t pixel_rows = 0;  // conv: > 0 = each of this many core rows computes every channel of the
                             // group for its own part of the column's width (one blob per group)
   uint32_t row_cap = 0;     // conv: core rows limited to this (0: every usable row)
+  uint32_t rows_arg = 0;    // conv: the row count conv_grouping was given
 };
 
 Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row, uint32_t R, uint32_t G, uint32_t C) {
   const uint32_t BR = ge.out_c_p / 8;
   Grouping gr;
   gr.groups = G;
+  gr.rows_arg = R;
   gr.in_c = gr.in_c_core = ge.in_c_p;
   for (uint32_t gi = 0; gi < G; ++gi) {
     const auto [g0, g1] = split_even(BR, G, gi);
@@ -467,6 +477,17 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
     }
   }
 
+  // A chunk loop's memtile weights: the group's every chunk (the chunk blobs hold the whole
+  // group's blocks, each with its own requant records), per memtile share or whole group.
+  const std::vector<uint32_t> nnz_full =
+      K > 1 && ge.conv_like ? stored_blocks_per_row(n, layer_in_c_p, dense) : std::vector<uint32_t>{};
+  auto loop_group_bytes = [&](const Grouping& gr, bool whole) {
+    Geometry gf = ge;
+    gf.in_c_p = layer_in_c_p;
+    const Grouping full = conv_grouping(gf, nnz_full, gr.rows_arg, gr.groups, C);
+    const uint64_t qp = uint64_t{K - 1} * 12 * (whole ? gr.out_c_piece : gr.out_c_core * ceil_div(gr.core_rows, C));
+    return (whole ? full.gbytes : full.share) + qp;
+  };
   LayerTiling best;
   bool found = false;
   const uint32_t max_parts = ceil_div(ge.out_w, C);
@@ -575,8 +596,9 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
         if (K > 1 && ge.conv_like && !gr.pixel_rows && !ge.fused && (layer_in_c_p / 8) % K == 0) {
           PieceShape sl = s;
           sl.loop_chunks = K;
-          sl.group_bytes = gr.share * K;
+          sl.group_bytes = loop_group_bytes(gr, false);
           sl.resident_in = opt.input_resident;
+          const bool loop_pf = sl.group_bytes <= tm.memtile_memory_bytes() / kPrefetchShare;
           if (memtile_need(ge, sl) <= mem_cap) {
             // Group-major (every piece loads its slice), or with several groups group-innermost
             // (the groups of one height chunk and width part share the slice, loaded once).
@@ -591,10 +613,10 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
               const BandChoice br = choose_band(ge, sr, tm, max_band_rows);
               ok_l = b.ok && br.ok;
               if (!ok_l) break;
-              const double first = piece_estimate(ge, sc, b, tm) + weights_extra(ge, sc, b.bh, weights_prefetched, tm);
+              const double first = piece_estimate(ge, sc, b, tm) + weights_extra(ge, sc, b.bh, loop_pf, tm);
               est_major += first * gr.groups;
               est_inner += first + (gr.groups - 1.0) * (piece_estimate(ge, sr, br, tm) +
-                                                        weights_extra(ge, sr, br.bh, weights_prefetched, tm));
+                                                        weights_extra(ge, sr, br.bh, loop_pf, tm));
             }
             const bool loop_inner = gr.groups > 1 && !opt.single_piece && est_inner < est_major;
             const double est_loop = (loop_inner ? est_inner : est_major) * P;
@@ -670,10 +692,37 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
                double(batches) * (res_w - res_q);
       }
       if (!ok) continue;
-      const uint32_t pieces = batches * nh * K;
+      // Chunk loop instead: one phase over every chunk (equal chunks only), where every group
+      // runs at once (one batch: later batches' weights, each prefetched during the batch before,
+      // would bound them by DDR, which the estimate does not see).
+      bool loop = false;
+      if (K > 1 && batches == 1 && !ge.fused && (layer_in_c_p / 8) % K == 0) {
+        PieceShape sl = s;
+        sl.loop_chunks = K;
+        sl.group_bytes = loop_group_bytes(gr, true);
+        const bool loop_pf = sl.group_bytes <= tm.memtile_memory_bytes() / kPrefetchShare;
+        if (memtile_need(ge, sl) <= mem_cap) {
+          double est_loop = 0;
+          bool ok_l = true;
+          for (uint32_t i = 0; i < nh && ok_l; ++i) {
+            PieceShape sc = sl;
+            sc.rows = rows_in_chunk(ge.out_h, nh, i);
+            const BandChoice b = choose_band(ge, sc, tm, max_band_rows);
+            ok_l = b.ok;
+            if (ok_l)
+              est_loop += piece_estimate(ge, sc, b, tm) + weights_extra(ge, sc, b.bh, loop_pf, tm);
+          }
+          if (ok_l && est_loop < est) {
+            est = est_loop;
+            loop = true;
+          }
+        }
+      }
+      const uint32_t pieces = batches * nh * (loop ? 1 : K);
       if (!found || est < best.est_cycles || (est == best.est_cycles && pieces < best.pieces())) {
         best = LayerTiling{};
         best.in_chunks = K;
+        best.chunk_loop = loop;
         best.groups = gr.groups;
         best.row_cap = gr.row_cap;
         best.h_chunks = nh;
@@ -771,7 +820,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
   auto channel_group = [&](uint32_t gi, ColumnWork& cw, uint32_t chunk) {
     cw.row_oc.clear();
     if (ge.conv_like) {
-      cw.group = static_cast<int>(gi * std::max(1u, t.in_chunks) + chunk);
+      cw.group = static_cast<int>(gi * (t.chunk_loop ? 1u : std::max(1u, t.in_chunks)) + chunk);
       const WeightGroup& wg = lw->groups.at(static_cast<size_t>(cw.group));
       cw.c0 = wg.oc_begin;
       cw.cn = wg.oc_end - wg.oc_begin;
@@ -804,7 +853,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
                               // a batch's input-channel chunks back to back
     for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
       for (uint32_t gi = 0; gi < outer; ++gi)
-        for (uint32_t k = 0; k < K; ++k) specs.push_back(Spec{gi, hi, 0, k});
+        for (uint32_t k = 0; k < KP; ++k) specs.push_back(Spec{gi, hi, 0, k});
   } else {  // the input-channel chunks of one output piece back to back (its cores keep the sums)
     for (uint32_t gi = 0; gi < outer; ++gi)
       for (uint32_t hi = 0; hi < t.h_chunks; ++hi)
@@ -814,11 +863,13 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
 
   // Input-channel split: the piece sums chunk `chunk` (the channels of weight group wg) out of a
   // memtile slice that keeps every input channel.
+  // Chunk loop: every chunk in this phase, chunk k being channels [k, k + 1) * in_c_p.
   auto set_chunk = [&](LayerPlan& p, const WeightGroup& wg, uint32_t chunk) {
-    p.in_chunk = chunk;
+    p.chunk_loop = t.chunk_loop;
+    p.in_chunk = t.chunk_loop ? K - 1 : chunk;
     p.in_chunks = K;
-    p.in_c0 = wg.ic_begin;
-    p.in_c_p = wg.ic_end - wg.ic_begin;
+    p.in_c0 = t.chunk_loop ? 0 : wg.ic_begin;
+    p.in_c_p = t.chunk_loop ? ge.in_c_p / K : wg.ic_end - wg.ic_begin;
     p.x_c0 = 0;
     p.x_cp = ge.in_c_p;
   };
@@ -880,8 +931,8 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         max_cn = std::max(max_cn, cw.cn);
         if (cw.row_oc.size() > p.row_oc.size()) p.row_oc = cw.row_oc;
         if (ge.conv_like)  // every chunk of the group: the same core layout in all of them
-          for (uint32_t k = 0; k < K; ++k) {
-            const WeightGroup& wg = lw->groups.at(gi * K + k);
+          for (uint32_t k = 0; k < KP; ++k) {
+            const WeightGroup& wg = lw->groups.at(gi * KP + k);
             note_blobs(wg);
             group_bytes = std::max(group_bytes, wg.bytes);
           }
@@ -910,14 +961,8 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
         const WeightGroup& wg = lw->groups.at(sp.group * KP + sp.chunk);
         p.group = static_cast<int>(sp.group * KP + sp.chunk);
         p.in_c_p = ge.in_c_p;
-        if (t.chunk_loop) {  // every chunk in this phase: chunk k is channels [k, k + 1) * in_c_p
-          p.chunk_loop = true;
-          p.in_chunk = K - 1;
-          p.in_chunks = K;
-          p.in_c0 = 0;
-          p.in_c_p = ge.in_c_p / K;
-          p.x_c0 = 0;
-          p.x_cp = ge.in_c_p;
+        if (t.chunk_loop) {
+          set_chunk(p, wg, 0);
         } else if (K > 1) {  // this chunk's input channels; sizes below are the largest chunk's, so every
                       // chunk of the piece has the same core layout (the partial sums stay put)
           set_chunk(p, wg, sp.chunk);

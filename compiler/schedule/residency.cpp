@@ -286,7 +286,7 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
       from->wio.pf_node = p.node;
       from->wio.pf_group = p.group;
       from->wio.pf_col_groups = p.col_groups;
-      from->wio.pf_stride = std::max(1u, p.in_chunks);
+      from->wio.pf_stride = p.chunk_loop ? 1u : std::max(1u, p.in_chunks);  // (a chunk loop: one group per column)
       from->wio.pf_whole = p.fused && !p.col_groups;
       p.wio.load_w = false;
       continue;

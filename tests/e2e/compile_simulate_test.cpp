@@ -253,6 +253,16 @@ TEST(CompileSimulate, PiecesPrefetchAndResidencyBitExactInTheTimedModel) {
     compile_and_check(test::single_conv_graph({4, 4, 1024, 16, 3, 1, 1, true, true}), sc, so,
                       std::string("input-channel split, ") + (dense_prog ? "dense" : "sparse"));
   }
+  {  // input-channel chunks inside one phase, width split and column groups (ResNet-50
+     // layer3.x.conv1 and conv2 shapes): blobs double-buffered in the cores, LOAD chunk by chunk
+    config::ArrayConfig sc;
+    sc.name = "chunk-loop-4x4";
+    sc.columns = 4;
+    sc.core_rows = 4;
+    compile_and_check(test::single_conv_graph({14, 14, 1024, 256, 1, 1, 0, true, true}), sc, {}, "chunk loop, 1x1");
+    compile_and_check(test::single_conv_graph({14, 14, 256, 256, 3, 1, 1, true, true}, 7), sc, {},
+                      "chunk loop, column groups");
+  }
   {  // a 1x1 stride-2 conv taking every other pixel of the slice its producer left in the memtile
     config::ArrayConfig sc;
     sc.name = "strided-reader-2x2";
