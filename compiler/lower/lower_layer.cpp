@@ -515,11 +515,27 @@ bool load_chunks(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& load
   const uint32_t cc = p.in_c_p, pixels = p.in_rows * cw.wi;
   for (uint32_t k = 0; k < p.in_chunks; ++k) {
     const bool on1 = two && k % 2 == 1;
-    const isa::BufferDescriptor land = with_locks(
-        make_bd(uint64_t{p.mem.x} + uint64_t{k} * cc, {DmaDim{cc, 1}, DmaDim{pixels, static_cast<int32_t>(pitch)}}),
-        isa::kNoLock, 0, on1 ? kMemLockIn2 : kMemLockIn, static_cast<uint8_t>(p.nb));
+    const uint8_t lock = on1 ? kMemLockIn2 : kMemLockIn;
+    const uint64_t base = uint64_t{p.mem.x} + uint64_t{k} * cc;
+    auto land = [&](uint64_t at, uint32_t px, uint32_t reps, uint8_t value) {
+      isa::BufferDescriptor bd =
+          with_locks(make_bd(at, {DmaDim{cc, 1}, DmaDim{px, static_cast<int32_t>(pitch)}}), isa::kNoLock, 0, lock, value);
+      bd.iter_count = reps;
+      bd.iter_stride = int64_t{px} * pitch;
+      return bd;
+    };
+    // Chunk 0 band by band (its first band's rows, then the rows each further band adds), so
+    // the cores start once the first band's rows are in; later chunks whole, releasing nb.
+    std::vector<isa::BufferDescriptor> mem;
+    if (k == 0 && p.nb > 1) {
+      const uint32_t first = p.band_in_rows * cw.wi, step = p.bh * p.sh * cw.wi;
+      mem.push_back(land(base, first, 1, 1));
+      mem.push_back(land(base + uint64_t{first} * pitch, step, p.nb - 1, 1));
+    } else {
+      mem.push_back(land(base, pixels, 1, static_cast<uint8_t>(p.nb)));
+    }
     (on1 ? loads.ch1 : loads.ch0)[cw.col].push_back(
-        LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, c0 + k * cc, cc, sub), {land}});
+        LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, p.in_rows, c0 + k * cc, cc, sub), std::move(mem)});
   }
   return two;
 }

@@ -219,7 +219,9 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
     const double rd2 = tm.ddr_read_bytes_per_cycle() *
                        (slice >= kTwoPartBytes && tm.channels(isa::TileKind::Shim, isa::DmaDir::MM2S) >= 2 ? 2.0 : 1.0);
     const double slice_in = s.resident_in ? 0.0 : double(slice) / rd2;
-    // (each chunk comes over one channel: the first takes a K-th of the slice at one channel's rate)
+    // (each chunk comes over one channel: the first takes a K-th of the slice at one channel's
+    // rate; the lowering lands it band by band, but counting only its first band's rows here
+    // picked worse tilings over the 42 paper cells)
     const double first_chunk = s.resident_in ? 0.0 : double(slice) / s.loop_chunks / tm.ddr_read_bytes_per_cycle();
     const double pipe = first_chunk + t_in_s + t_comp + t_out +
                         (steps - 1) * std::max({t_in_s, t_comp, t_out, t_w});
