@@ -258,14 +258,14 @@ void write_back(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, const
   if (p.skip_write) return;  // the next phase reads the slice from the memtile
   const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
   const uint32_t pitch = p.out_cp_of(cw);
-  const uint32_t band = p.bh * cw.wc() * pitch;
+  const uint32_t band = p.bh * p.out_row_px(cw) * pitch;  // (rows of the slice: margin, then own pixels)
   for (const WritePart& w : parts) {
     if (w.out_lock != kMemLockOut) b.add_lock(mem, w.out_lock, 0);
-    const uint64_t base = uint64_t{p.mem.y} + uint64_t{w.band0} * band + w.c0;
+    const uint64_t base = uint64_t{p.mem.y} + uint64_t{w.band0} * band + uint64_t{p.y_margin} * pitch + w.c0;
     // `rows` output rows of the part's channels, from base.
     auto box = [&](uint64_t addr, uint32_t rows) {
       return make_bd(addr, {DmaDim{w.cn, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)},
-                            DmaDim{rows, static_cast<int32_t>(cw.wc() * pitch)}});
+                            DmaDim{rows, static_cast<int32_t>(p.out_row_px(cw) * pitch)}});
     };
     if (w.per_band) {
       if (w.space) b.add_lock(mem, w.space_lock, w.space);
@@ -312,7 +312,7 @@ void gather(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, TileId co
   const uint32_t out_c = oc1 - oc0;
   const uint16_t start = ping_pong(b, core, p.core.out, p.band_out_bytes(cw, r), kCoreOutCons, kCoreOutProd);
   b.add_task(core, DmaDir::MM2S, 0, start, p.nb);
-  const uint32_t band_bytes = p.bh * cw.wc() * pitch;
+  const uint32_t band_bytes = p.bh * p.out_row_px(cw) * pitch;  // (rows of the slice: margin, own pixels)
   std::vector<const WritePart*> mine;
   for (const WritePart& w : parts)
     if (r >= w.row0 && r < w.row0 + w.writers) mine.push_back(&w);
@@ -330,9 +330,9 @@ void gather(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, TileId co
       if (j + 1 < w.writers) rel = static_cast<int16_t>(kMemLockGather0 + r + 1);
     }
     isa::BufferDescriptor bd =
-        with_locks(make_bd(uint64_t{p.mem.y} + uint64_t{w.band0} * band_bytes + oc0,
+        with_locks(make_bd(uint64_t{p.mem.y} + uint64_t{w.band0} * band_bytes + uint64_t{p.y_margin} * pitch + oc0,
                            {DmaDim{out_c, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)},
-                            DmaDim{rows, static_cast<int32_t>(cw.wc() * pitch)}}),
+                            DmaDim{rows, static_cast<int32_t>(p.out_row_px(cw) * pitch)}}),
                    acq, acq == isa::kNoLock ? 0 : 1, rel, 1);
     if (w.per_band) {
       bd.iter_count = w.bands;
@@ -412,6 +412,7 @@ uint64_t segment_bytes(const LoadSegment& s) { return s.shim.real_bytes_per_repe
 struct ShimLoads {
   std::vector<std::vector<LoadSegment>> ch0, ch1;
   std::vector<ShareLoad> pf;
+  bool ch0_taken = false;  // memtile S2MM0 carries something else (a halo): prefetch on channel 1 only
   ShimLoads(uint32_t columns, std::vector<ShareLoad> prefetch) : ch0(columns), ch1(columns), pf(std::move(prefetch)) {}
 
   void emit(PhaseBuilder& b, const target::TargetModel& tm) {
@@ -424,7 +425,7 @@ struct ShimLoads {
         // Bytes for channel 0: (b1 + P - b0) / 2, within [0, P], in whole 64-byte units.
         const int64_t want = (static_cast<int64_t>(b1) + static_cast<int64_t>(f.bytes) - static_cast<int64_t>(b0)) / 2;
         uint64_t tail = static_cast<uint64_t>(std::clamp<int64_t>(want, 0, static_cast<int64_t>(f.bytes))) / 64 * 64;
-        if (tm.channels(isa::TileKind::Shim, DmaDir::MM2S) < 2 || tail < 4096) tail = 0;  // not worth a BD
+        if (tm.channels(isa::TileKind::Shim, DmaDir::MM2S) < 2 || tail < 4096 || ch0_taken) tail = 0;  // not worth a BD
         const uint64_t head = f.bytes - tail;
         if (head > 0) ch1[m].push_back(contiguous_load(ShareLoad{f.ddr, head, f.slot}, isa::kNoLock, 0));
         if (tail > 0)
@@ -930,7 +931,8 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
     const TileId shim = tm.shim(cw.col), mem = tm.memtile(cw.col);
     const auto nr = static_cast<uint32_t>(cw.row_w.size());
     const uint32_t band_stride = p.bh * p.sh * cw.wi * in_c;
-    const uint32_t out_band = p.bh * cw.wc() * out_c;
+    const uint32_t out_row = p.out_row_px(cw) * out_c;  // a slice row (its margin, if any, first)
+    const uint32_t out_band = p.bh * out_row;
     const bool per_band = load_per_band(p);
     const uint32_t split = load_slice(b, tm, loads, p, cw, x, p.in_c0, in_c, p.subsample);
     for (uint32_t r = 1; r < nr; ++r) {
@@ -985,9 +987,9 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
                             : p.skip_write ? isa::kNoLock
                                            : static_cast<int16_t>(kMemLockOut);
       isa::BufferDescriptor gbd = with_locks(
-          make_bd(uint64_t{p.mem.y} + uint64_t{o0 - cw.w0} * out_c,
+          make_bd(uint64_t{p.mem.y} + uint64_t{o0 - cw.w0 + p.y_margin} * out_c,
                   {DmaDim{out_c, 1}, DmaDim{wc_r, static_cast<int32_t>(out_c)},
-                   DmaDim{p.bh, static_cast<int32_t>(cw.wc() * out_c)}}),
+                   DmaDim{p.bh, static_cast<int32_t>(out_row)}}),
           g_acq, g_acq == isa::kNoLock ? 0 : 1, g_rel, g_rel == isa::kNoLock ? 0 : 1);
       gbd.iter_count = p.nb;
       gbd.iter_stride = out_band;
@@ -999,8 +1001,10 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
     }
     // WRITE band by band, each once every row has landed it.
     if (!p.skip_write) {
-      isa::BufferDescriptor wbd = with_locks(make_bd(p.mem.y, {DmaDim{out_band, 1}}), kMemLockOut, 1,
-                                             space ? kMemLockSpace : isa::kNoLock, space ? 1 : 0);
+      isa::BufferDescriptor wbd =
+          with_locks(make_bd(uint64_t{p.mem.y} + uint64_t{p.y_margin} * out_c,
+                             {DmaDim{cw.wc() * out_c, 1}, DmaDim{p.bh, static_cast<int32_t>(out_row)}}),
+                     kMemLockOut, 1, space ? kMemLockSpace : isa::kNoLock, space ? 1 : 0);
       wbd.iter_count = p.nb;
       wbd.iter_stride = out_band;
       single(b, mem, DmaDir::MM2S, write_ch, wbd);
@@ -1024,14 +1028,36 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
                           (double{n.out_scale} * static_cast<double>(n.kh) * static_cast<double>(n.kw)));
   }
   ShimLoads loads(tm.columns(), prefetch_loads(p, ddr, tm.columns()));
+  loads.ch0_taken = p.x_halo;
   for (const ColumnWork& cw : p.cols) {
     const TileId mem = tm.memtile(cw.col);
     const auto& row_oc = p.row_oc_of(cw);
     const auto rows = static_cast<uint32_t>(row_oc.size());
     mem_locks(b, mem, 0, resident_lock(p, 0));
     const uint32_t pitch = p.in_cp_of(cw);
-    const uint32_t band_stride = p.bh * p.sh * cw.wi * pitch;
+    // Halo residency (p.x_halo): the producer's slice rows are cw.x_w pixels, a margin column
+    // first, which memtile MM2S `rows` of the west neighbour fills (its last own column, on this
+    // memtile's S2MM0, releasing kMemLockIn2) before the first band goes; column 0's margin and
+    // the top row are zero padding generated by the band BDs.
+    const uint32_t row_bytes = (p.x_halo ? cw.x_w : cw.wi) * pitch;
+    const uint32_t band_stride = p.bh * p.sh * row_bytes;
     const bool per_band = load_per_band(p);
+    const bool left_pad = p.x_halo && cw.col == 0;
+    if (p.x_halo && !left_pad) {
+      const auto west = std::find_if(p.cols.begin(), p.cols.end(), [&](const ColumnWork& c) { return c.col + 1 == cw.col; });
+      if (west == p.cols.end()) throw std::logic_error("halo residency: no west column for column " + std::to_string(cw.col));
+      const uint32_t halo_rows = p.in_rows - 1;  // every real row the bands read
+      const TileId src = tm.memtile(west->col);
+      const auto ch = static_cast<uint8_t>(rows);
+      single(b, src, DmaDir::MM2S, ch,
+             make_bd(uint64_t{p.mem.x} + uint64_t{west->x_w - 1} * pitch,
+                     {DmaDim{pitch, 1}, DmaDim{halo_rows, static_cast<int32_t>(west->x_w * pitch)}}));
+      b.add_lock(mem, kMemLockIn2, 0);
+      single(b, mem, DmaDir::S2MM, 0,
+             with_locks(make_bd(p.mem.x, {DmaDim{pitch, 1}, DmaDim{halo_rows, static_cast<int32_t>(row_bytes)}}),
+                        isa::kNoLock, 0, kMemLockIn2, static_cast<uint8_t>(rows)));
+      b.add_route(ep(src, ch), {ep(mem, 0)});
+    }
     // LOAD over both shim MM2S channels (a pool has no weights on channel 1).
     const uint32_t split = load_slice(b, tm, loads, p, cw, x, p.in_c0_of(cw), pitch, 1, true);
     // Core row r gets its channels of every band on memtile MM2S r. The bands pass down the rows'
@@ -1048,16 +1074,38 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         isa::BufferDescriptor bd = with_locks(
             make_bd(uint64_t{p.mem.x} + uint64_t{band0} * band_stride + c0,
                     {DmaDim{c1 - c0, 1}, DmaDim{cw.wi, static_cast<int32_t>(pitch)},
-                     DmaDim{p.band_in_rows, static_cast<int32_t>(cw.wi * pitch)}}),
+                     DmaDim{p.band_in_rows, static_cast<int32_t>(row_bytes)}}),
             acquire ? static_cast<int16_t>(acq) : isa::kNoLock, acquire ? 1 : 0, rel, rel == isa::kNoLock ? 0 : 1);
         bd.iter_count = count;
         bd.iter_stride = band_stride;
+        if (p.x_halo) {  // band 0: the top padding row; column 0: the left padding column
+          const uint32_t top = band0 == 0 ? 1 : 0, left = left_pad ? 1 : 0;
+          bd.addr = uint64_t{p.mem.x} + c0 + uint64_t{left} * pitch +
+                    (band0 == 0 ? 0 : (uint64_t{band0} * p.bh * p.sh - 1) * row_bytes);
+          bd.ndims = 3;  // (padding needs its dims: no merging)
+          bd.dims[0] = DmaDim{c1 - c0, 1};
+          bd.dims[1] = DmaDim{cw.wi - left, static_cast<int32_t>(pitch)};
+          bd.dims[2] = DmaDim{p.band_in_rows - top, static_cast<int32_t>(row_bytes)};
+          bd.pad_before[1] = static_cast<uint8_t>(left);
+          bd.pad_before[2] = static_cast<uint8_t>(top);
+        }
         return bd;
       };
-      // Row 0 waits for the LOAD (load_slice), every further row for the row before it.
-      const std::vector<isa::BufferDescriptor> bds =
-          r == 0 ? band_reads(band_bd(0, 1, false), band_stride, p.nb, split, per_band)
-                 : std::vector<isa::BufferDescriptor>{band_bd(0, p.nb, true)};
+      // Row 0 waits for the LOAD (load_slice), every further row for the row before it. (Halo
+      // residency: the slice is there already; every row's first band waits for the margin, then
+      // the rows stream on their own.)
+      std::vector<isa::BufferDescriptor> bds;
+      if (p.x_halo) {
+        isa::BufferDescriptor first = band_bd(0, 1, false), rest = band_bd(1, p.nb - 1, false);
+        first.rel_lock = rest.rel_lock = isa::kNoLock;
+        first.rel_value = rest.rel_value = 0;
+        if (!left_pad) first = with_locks(first, kMemLockIn2, 1, isa::kNoLock, 0);
+        bds.push_back(first);
+        if (p.nb > 1) bds.push_back(rest);
+      } else {
+        bds = r == 0 ? band_reads(band_bd(0, 1, false), band_stride, p.nb, split, per_band)
+                     : std::vector<isa::BufferDescriptor>{band_bd(0, p.nb, true)};
+      }
       chain(b, mem, DmaDir::MM2S, static_cast<uint8_t>(r), bds);
       b.add_route(ep(mem, r), {ep(core, 0)});
       core_locks(b, core, false, false);
@@ -1089,8 +1137,9 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
       }
     }
-    // WRITEFM on S2MM 2.., WRITE on the MM2S channels after the rows' inputs.
-    const std::vector<WritePart> wparts = write_parts(p, cw, write_channels(tm, rows, rows), tm);
+    // WRITEFM on S2MM 2.., WRITE on the MM2S channels after the rows' inputs (and the halo's).
+    const uint32_t first_write = rows + (p.x_halo ? 1 : 0);
+    const std::vector<WritePart> wparts = write_parts(p, cw, write_channels(tm, first_write, first_write), tm);
     for (uint32_t r = 0; r < rows; ++r)
       gather(b, p, cw, tm.core(cw.col, r), tm, r, static_cast<uint8_t>(2 + r), wparts);
     write_back(b, p, cw, y, tm, wparts);

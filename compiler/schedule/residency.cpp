@@ -75,6 +75,27 @@ bool reads_slice(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuff
   return true;
 }
 
+// q (a max pool, one width-split piece over p's columns) reads p's output (a conv's, one
+// width-split piece) with zero padding 1: each of its columns needs the one column left of its
+// producer column's own (the west neighbour's last; padding at column 0), none to the right, and
+// the top padding row (ResNet's stem pool, 3x3 stride 2). It can read p's slice if p leaves a
+// left margin column, which q's phase fills from the west neighbour memtile.
+bool halo_reader(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuffer& t) {
+  if (k != 0 || q.op != ir::OpKind::MaxPool || q.pieces != 1 || q.col_groups || q.subsample != 1 ||
+      q.cols.size() != p.cols.size())
+    return false;
+  if (p.op != ir::OpKind::Conv || p.pieces != 1 || p.col_groups || p.fused) return false;
+  if (t.ph != 1 || t.pw != 1 || q.in_off.at(0) != std::pair<uint32_t, uint32_t>{0, 0}) return false;
+  for (size_t c = 0; c < q.cols.size(); ++c) {
+    const ColumnWork& a = q.cols[c];
+    const ColumnWork& b = p.cols[c];
+    if (a.col != b.col || a.in_w0 != b.w0 || a.in_w0 + a.wi - 1 > b.w1 || q.slice_c0_of(a) != 0 ||
+        q.slice_cp_of(a) != t.cp)
+      return false;
+  }
+  return q.in_rows <= t.h + 1 && p.out_h == t.h;
+}
+
 // First-fit placement of `sizes` in [0, cap) around `taken` (address, bytes) ranges; false when
 // one does not fit.
 bool place(std::vector<std::pair<uint64_t, uint64_t>> taken, uint64_t cap, const std::vector<uint64_t>& sizes,
@@ -237,7 +258,16 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
         ok = ok && q > k && reads_slice(p, plans[q], in, t);
         last = std::max(last, q);
       }
-      if (!ok) continue;
+      // A single reader with a left halo: the slice gets a margin column.
+      const bool halo = !ok && rd.size() == 1 && rd[0].first > k &&
+                        halo_reader(p, plans[rd[0].first], static_cast<int>(rd[0].second), t);
+      if (!ok && !halo) continue;
+      const uint32_t y_bytes = p.mem.y_bytes;
+      if (halo) {
+        uint32_t px = 0;
+        for (const ColumnWork& c : p.cols) px = std::max(px, c.wc() + 1);
+        p.mem.y_bytes = p.out_h * px * p.out_c_p;
+      }
       auto bind_readers = [&](int id) {
         bind[k].y = id;
         for (const auto& [q, in] : rd) (in == 0 ? bind[q].x : bind[q].b) = id;
@@ -253,6 +283,15 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
       if (id >= 0) {
         tensor_region[static_cast<size_t>(p.node)] = id;
         region_of_phase[k] = id;
+        if (halo) {
+          LayerPlan& q = plans[rd[0].first];
+          p.y_margin = 1;
+          q.x_halo = true;
+          q.mem.x_bytes = p.mem.y_bytes;
+          for (size_t c = 0; c < q.cols.size(); ++c) q.cols[c].x_w = p.cols[c].wc() + 1;
+        }
+      } else {
+        p.mem.y_bytes = y_bytes;
       }
     }
   }

@@ -263,6 +263,13 @@ TEST(CompileSimulate, PiecesPrefetchAndResidencyBitExactInTheTimedModel) {
     compile_and_check(test::single_conv_graph({14, 14, 256, 256, 3, 1, 1, true, true}, 7), sc, {},
                       "chunk loop, column groups");
   }
+  {  // a 3x3 stride-2 max pool reading its producer's slice with a halo column from the west memtile
+    config::ArrayConfig sc;
+    sc.name = "halo-4x4";
+    sc.columns = 4;
+    sc.core_rows = 4;
+    compile_and_check(test::stem_pool_graph(true), sc, {}, "stem pool with a halo");
+  }
   {  // a 1x1 stride-2 conv taking every other pixel of the slice its producer left in the memtile
     config::ArrayConfig sc;
     sc.name = "strided-reader-2x2";

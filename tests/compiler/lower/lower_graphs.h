@@ -82,6 +82,18 @@ inline ir::Graph strided_reader_graph(bool sparse) {
   return g;
 }
 
+// input 32x32x16 -> c1 (3x3 p1, 32, ReLU) -> pool (max 3x3 stride 2 p1): on 4 columns every
+// pool column reads one column left of c1's own (ResNet's stem conv and pool, smaller).
+inline ir::Graph stem_pool_graph(bool sparse) {
+  detail::Rng rng(13);
+  ir::Graph g = input_graph("stem-pool", 32, 32, 16);
+  append_conv(g, rng, "c1", 0, 32, 3, 1, 1, sparse, true);
+  append_pool(g, "pool", ir::OpKind::MaxPool, 1, 3, 2, 1);
+  g.output = 2;
+  g.validate();
+  return g;
+}
+
 inline ir::Graph single_conv_graph(const ConvSpec& s, uint32_t seed = 1) {
   detail::Rng rng(seed);
   ir::Graph g = input_graph("single-conv", s.h, s.w, s.cin);

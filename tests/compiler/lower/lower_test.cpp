@@ -326,6 +326,29 @@ TEST(Lower, ChunkLoopRunsEveryInputChannelChunkInOnePhaseBitExact) {
   }
 }
 
+TEST(Lower, StemPoolReadsItsProducersSliceWithAHaloColumnBitExact) {
+  // The pool's columns each need one column left of the conv's own: the conv leaves a margin
+  // column in its slice (no WRITE), the pool's phase fills it from the west memtile and
+  // generates the padding (column 0's left, the top row) in its band BDs (no LOAD).
+  for (bool sparse : {false, true}) {
+    const std::string what = sparse ? "sparse" : "dense";
+    const ir::Graph g = test::stem_pool_graph(sparse);
+    const compiler::CompileResult res = compiler::compile(g, make_cfg(4, 4), {});
+    ASSERT_EQ(res.program.phases.size(), 2u) << what << res.schedule_listing;
+    EXPECT_NE(res.schedule_listing.find("WRITE - (kept in memtile"), std::string::npos) << what << res.schedule_listing;
+    const size_t pool = res.schedule_listing.find("\npool ");
+    ASSERT_NE(pool, std::string::npos) << res.schedule_listing;
+    EXPECT_NE(res.schedule_listing.find("LOAD - (resident in memtile)", pool), std::string::npos) << res.schedule_listing;
+    // The margin: one memtile-to-memtile route per column but the first, into the east neighbour.
+    size_t halo_routes = 0;
+    for (const isa::Route& r : res.program.phases[1].routes)
+      halo_routes += r.src.tile.row == 1 && r.dsts.size() == 1 && r.dsts[0].tile.row == 1 &&
+                     r.dsts[0].tile.col == r.src.tile.col + 1;
+    EXPECT_EQ(halo_routes, 3u) << what;
+    expect_bit_exact(g, make_cfg(4, 4), {}, what);
+  }
+}
+
 TEST(Lower, SmallMemoriesForceEveryKindOfPieceBitExact) {
   // Shrinking core and memtile memory makes every layer of the test graph (convs with halos
   // and strides, padded maxpool, residual add, avgpool, fc) run as several pieces: output
