@@ -93,19 +93,19 @@ std::vector<std::pair<int, uint32_t>> concat_views(const ir::Graph& g) {
 
 // How a layer reads tensor t as its input `k`, when it can read t's output slice straight from
 // the memtile (residency.h): 1 = as its input slice (1x1 unpadded conv, stride 1 or every s-th row
-// and column, add operand A), 2 = as an add's operand B or a fused add's residual; 0 = it cannot.
+// and column, add operand A), 2 = as an add's operand B or a fused add's residual, 3 = as its
+// input slice with a halo column (below); 0 = it cannot.
 // in_w: the width of the tensor read; columns: the array's.
 int slice_reader(const ir::Node& c, size_t k, uint32_t in_w, uint32_t columns) {
   if (c.op == ir::OpKind::Add) return k == 0 ? 1 : 2;
-  // A 3x3 stride-2 max pool with padding 1 reads its producer's slice with a left halo column
-  // (residency.cpp, halo_reader) when every column's pool input starts where the producer's own
+  // A 3x3 stride-2 max pool or conv with padding 1 reads its producer's slice with a left halo column
+  // (residency.cpp, halo_reader) when every column's input starts where the producer's own
   // columns do (even width splits).
-  if (c.op == ir::OpKind::MaxPool) {
-    if (k != 0 || c.kh != 3 || c.kw != 3 || c.stride_h != 2 || c.stride_w != 2 || c.pad_h != 1 || c.pad_w != 1)
-      return 0;
+  const bool halo = c.kh == 3 && c.kw == 3 && c.stride_h == 2 && c.stride_w == 2 && c.pad_h == 1 && c.pad_w == 1;
+  if (k == 0 && halo && (c.op == ir::OpKind::MaxPool || (c.op == ir::OpKind::Conv && !ir::has_fused_add(c)))) {
     for (uint32_t j = 0; j < columns; ++j)
       if (2 * split_even(c.out.w, columns, j).first != split_even(in_w, columns, j).first) return 0;
-    return 1;
+    return 3;
   }
   if (c.op != ir::OpKind::Conv) return 0;
   if (k == 1) return ir::has_fused_add(c) ? 2 : 0;
@@ -144,7 +144,9 @@ void retile_for_residency(const ir::Graph& g, DdrPlan& p, const target::TargetMo
         trial.emplace_back(c, mode[c]);
         it = trial.end() - 1;
       }
-      (slice_reader(g.nodes[c], k, in_w, C) == 1 ? it->second.input_resident : it->second.residual_resident) = true;
+      const int how = slice_reader(g.nodes[c], k, in_w, C);
+      (how == 2 ? it->second.residual_resident : it->second.input_resident) = true;
+      if (how == 3) it->second.pixel_rows = false;  // (a halo reader reads the slice as column bands)
     }
     double before = 0, after = 0;
     std::vector<LayerTiling> tilings;

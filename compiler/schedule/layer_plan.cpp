@@ -448,7 +448,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
     }
     // Pixel rows: the smallest group counts whose single blob fits a core next to its bands.
     const uint32_t pixel = tm.usable_core_rows();
-    if (pixel >= 2 && K == 1 && !ge.fused && n.op == ir::OpKind::Conv && ge.out_w >= 2) {
+    if (pixel >= 2 && K == 1 && opt.pixel_rows && !ge.fused && n.op == ir::OpKind::Conv && ge.out_w >= 2) {
       uint32_t tried = 0, last_blocks = 0;
       for (uint32_t G = 1; G <= BR && tried < 3; ++G) {
         const uint32_t blocks = ceil_div(BR, G);

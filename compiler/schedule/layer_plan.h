@@ -187,6 +187,7 @@ struct TilingOptions {
   uint32_t max_band_rows = 0;     // cap on the band height (0: none)
   uint64_t mem_cap = 0;           // memtile bytes available to the piece (0: all of it)
   bool col_groups = true;         // column-group pieces allowed
+  bool pixel_rows = true;         // pixel-row pieces allowed (not for a reader with a halo, residency.cpp)
   // Residency (residency.h): one width-split piece over the natural column split only, whose
   // input / fused residual is already in the memtile and / or whose output stays there.
   bool single_piece = false;

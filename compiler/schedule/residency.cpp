@@ -75,16 +75,21 @@ bool reads_slice(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuff
   return true;
 }
 
-// q (a max pool, one width-split piece over p's columns) reads p's output (a conv's, one
-// width-split piece) with zero padding 1: each of its columns needs the one column left of its
-// producer column's own (the west neighbour's last; padding at column 0), none to the right, and
-// the top padding row (ResNet's stem pool, 3x3 stride 2). It can read p's slice if p leaves a
-// left margin column, which q's phase fills from the west neighbour memtile.
-bool halo_reader(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuffer& t) {
-  if (k != 0 || q.op != ir::OpKind::MaxPool || q.pieces != 1 || q.col_groups || q.subsample != 1 ||
-      q.cols.size() != p.cols.size())
+// q (a 3x3 stride-2 max pool or conv, one width-split piece over p's columns) reads p's output
+// (a conv's, one width-split piece) with zero padding 1: each of its columns needs the one column
+// left of its producer column's own (the west neighbour's last; padding at column 0), none to the
+// right, and the top padding row (ResNet's stem pool, its stage-opening 3x3 stride-2 convs). It
+// can read p's slice if p leaves a left margin column, which q's phase fills from the west
+// neighbour memtile.
+// (columns: the array's; a conv reader's memtiles send the margin on the MM2S channel after their
+// weights', which must come before its first WRITE channel, rows + 1.)
+bool halo_reader(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuffer& t, uint32_t columns) {
+  const bool pool = q.op == ir::OpKind::MaxPool, conv = q.op == ir::OpKind::Conv && !q.fused && !q.pixel_rows;
+  if (k != 0 || !(pool || conv) || q.kh != 3 || q.kw != 3 || q.sh != 2 || q.sw != 2 || q.pieces != 1 ||
+      q.col_groups || q.subsample != 1 || q.cols.size() != p.cols.size())
     return false;
   if (p.op != ir::OpKind::Conv || p.pieces != 1 || p.col_groups || p.fused) return false;
+  if (conv && (q.rows() + columns - 1) / columns + 1 >= q.rows() + 1) return false;
   if (t.ph != 1 || t.pw != 1 || q.in_off.at(0) != std::pair<uint32_t, uint32_t>{0, 0}) return false;
   for (size_t c = 0; c < q.cols.size(); ++c) {
     const ColumnWork& a = q.cols[c];
@@ -260,7 +265,7 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
       }
       // A single reader with a left halo: the slice gets a margin column.
       const bool halo = !ok && rd.size() == 1 && rd[0].first > k &&
-                        halo_reader(p, plans[rd[0].first], static_cast<int>(rd[0].second), t);
+                        halo_reader(p, plans[rd[0].first], static_cast<int>(rd[0].second), t, tm.columns());
       if (!ok && !halo) continue;
       const uint32_t y_bytes = p.mem.y_bytes;
       if (halo) {

@@ -269,6 +269,7 @@ TEST(CompileSimulate, PiecesPrefetchAndResidencyBitExactInTheTimedModel) {
     sc.columns = 4;
     sc.core_rows = 4;
     compile_and_check(test::stem_pool_graph(true), sc, {}, "stem pool with a halo");
+    compile_and_check(test::stride2_halo_graph(true), sc, {}, "stride-2 conv with a halo");
   }
   {  // a 1x1 stride-2 conv taking every other pixel of the slice its producer left in the memtile
     config::ArrayConfig sc;

@@ -94,6 +94,18 @@ inline ir::Graph stem_pool_graph(bool sparse) {
   return g;
 }
 
+// input 32x32x64 -> c1 (1x1, 64, ReLU) -> c2 (3x3 stride 2 p1, 128): a stage-opening conv reading
+// its producer's slice with a halo column on 4 columns (ResNet's layer2.0, smaller).
+inline ir::Graph stride2_halo_graph(bool sparse) {
+  detail::Rng rng(17);
+  ir::Graph g = input_graph("stride2-halo", 32, 32, 64);
+  append_conv(g, rng, "c1", 0, 64, 1, 1, 0, sparse, true);
+  append_conv(g, rng, "c2", 1, 128, 3, 2, 1, sparse, true);
+  g.output = 2;
+  g.validate();
+  return g;
+}
+
 inline ir::Graph single_conv_graph(const ConvSpec& s, uint32_t seed = 1) {
   detail::Rng rng(seed);
   ir::Graph g = input_graph("single-conv", s.h, s.w, s.cin);

@@ -347,6 +347,16 @@ TEST(Lower, StemPoolReadsItsProducersSliceWithAHaloColumnBitExact) {
     EXPECT_EQ(halo_routes, 3u) << what;
     expect_bit_exact(g, make_cfg(4, 4), {}, what);
   }
+  // The same for a 3x3 stride-2 conv reading a 1x1 conv's output.
+  for (bool sparse : {false, true}) {
+    const std::string what = std::string("stride-2 conv, ") + (sparse ? "sparse" : "dense");
+    const ir::Graph g = test::stride2_halo_graph(sparse);
+    const compiler::CompileResult res = compiler::compile(g, make_cfg(4, 4), {});
+    const size_t c2 = res.schedule_listing.find("\nc2 ");
+    ASSERT_NE(c2, std::string::npos) << res.schedule_listing;
+    EXPECT_NE(res.schedule_listing.find("LOAD - (resident in memtile)", c2), std::string::npos) << res.schedule_listing;
+    expect_bit_exact(g, make_cfg(4, 4), {}, what);
+  }
 }
 
 TEST(Lower, SmallMemoriesForceEveryKindOfPieceBitExact) {
