@@ -98,13 +98,16 @@ std::vector<std::pair<int, uint32_t>> concat_views(const ir::Graph& g) {
 // in_w: the width of the tensor read; columns: the array's.
 int slice_reader(const ir::Node& c, size_t k, uint32_t in_w, uint32_t columns) {
   if (c.op == ir::OpKind::Add) return k == 0 ? 1 : 2;
-  // A 3x3 stride-2 max pool or conv with padding 1 reads its producer's slice with a left halo column
-  // (residency.cpp, halo_reader) when every column's input starts where the producer's own
-  // columns do (even width splits).
-  const bool halo = c.kh == 3 && c.kw == 3 && c.stride_h == 2 && c.stride_w == 2 && c.pad_h == 1 && c.pad_w == 1;
-  if (k == 0 && halo && (c.op == ir::OpKind::MaxPool || (c.op == ir::OpKind::Conv && !ir::has_fused_add(c)))) {
+  // A 3x3 max pool (stride 2) or conv (stride 1 or 2) with padding 1 reads its producer's slice
+  // with halo columns (residency.cpp, halo_reader) when every column's input starts where the
+  // producer's own columns do (stride 2: even width splits).
+  const uint32_t s = c.stride_w;
+  const bool halo = c.kh == 3 && c.kw == 3 && c.stride_h == s && c.pad_h == 1 && c.pad_w == 1 &&
+                    ((c.op == ir::OpKind::MaxPool && s == 2) ||
+                     (c.op == ir::OpKind::Conv && !ir::has_fused_add(c) && (s == 1 || s == 2)));
+  if (k == 0 && halo) {
     for (uint32_t j = 0; j < columns; ++j)
-      if (2 * split_even(c.out.w, columns, j).first != split_even(in_w, columns, j).first) return 0;
+      if (s * split_even(c.out.w, columns, j).first != split_even(in_w, columns, j).first) return 0;
     return 3;
   }
   if (c.op != ir::OpKind::Conv) return 0;

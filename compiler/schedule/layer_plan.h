@@ -123,12 +123,13 @@ struct LayerPlan {
   bool in_resident[2] = {false, false};
   bool skip_write = false;
   // Halo residency (residency.cpp, halo_reader): the output slice keeps y_margin (0 or 1) pixel
-  // columns left of every row's own ones, for a reader with a left halo; x_halo: this phase reads
-  // such a slice (ColumnWork::x_w = its row in pixels, margin included) and fills its margin at
-  // the start from the west neighbour memtile's slice (column 0: zero padding instead).
-  uint32_t y_margin = 0;
-  bool x_halo = false;
-  uint32_t out_row_px(const ColumnWork& c) const { return c.wc() + y_margin; }
+  // columns left of every row's own ones and y_margin_r right of them, for a reader with a halo;
+  // x_halo: this phase reads such a slice (ColumnWork::x_w = its row in pixels, margins included;
+  // x_halo_r: with the right margin) and fills the margins at the start from the neighbour
+  // memtiles' slices (at the array's edges: zero padding instead).
+  uint32_t y_margin = 0, y_margin_r = 0;
+  bool x_halo = false, x_halo_r = false;
+  uint32_t out_row_px(const ColumnWork& c) const { return c.wc() + y_margin + y_margin_r; }
 
   bool col_groups = false;   // see LayerTiling::col_groups; per-column values in ColumnWork
   // Conv with a fused residual add: every memtile holds its column's whole weight group (col_groups:

@@ -75,30 +75,38 @@ bool reads_slice(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuff
   return true;
 }
 
-// q (a 3x3 stride-2 max pool or conv, one width-split piece over p's columns) reads p's output
-// (a conv's, one width-split piece) with zero padding 1: each of its columns needs the one column
-// left of its producer column's own (the west neighbour's last; padding at column 0), none to the
-// right, and the top padding row (ResNet's stem pool, its stage-opening 3x3 stride-2 convs). It
-// can read p's slice if p leaves a left margin column, which q's phase fills from the west
-// neighbour memtile.
-// (columns: the array's; a conv reader's memtiles send the margin on the MM2S channel after their
-// weights', which must come before its first WRITE channel, rows + 1.)
-bool halo_reader(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuffer& t, uint32_t columns) {
+// q (a 3x3 max pool or conv with padding 1, stride 1 or 2 (pools: 2), one width-split piece over
+// p's columns) reads p's output (a conv's, one width-split piece): each of its columns needs the
+// column left of its producer column's own (the west neighbour's last; padding at column 0),
+// with stride 1 the one right of it too (the east neighbour's first; padding at the last
+// column), and the padding rows. It can read p's slice if p leaves margin columns there, which
+// q's phase fills from the neighbour memtiles (ResNet's stem pool and its 3x3 convs after 1x1
+// ones). Returns the margins (0: it cannot; 1: left; 2: left and right). columns: the array's;
+// a conv reader's memtiles fill the margins on the MM2S channel after their weights', which
+// must be one of 0..3 (neighbour access) and come before its first WRITE channel, rows + 1.
+uint32_t halo_reader(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuffer& t, uint32_t columns) {
   const bool pool = q.op == ir::OpKind::MaxPool, conv = q.op == ir::OpKind::Conv && !q.fused && !q.pixel_rows;
-  if (k != 0 || !(pool || conv) || q.kh != 3 || q.kw != 3 || q.sh != 2 || q.sw != 2 || q.pieces != 1 ||
-      q.col_groups || q.subsample != 1 || q.cols.size() != p.cols.size())
-    return false;
-  if (p.op != ir::OpKind::Conv || p.pieces != 1 || p.col_groups || p.fused) return false;
-  if (conv && (q.rows() + columns - 1) / columns + 1 >= q.rows() + 1) return false;
-  if (t.ph != 1 || t.pw != 1 || q.in_off.at(0) != std::pair<uint32_t, uint32_t>{0, 0}) return false;
+  if (k != 0 || !(pool || conv) || q.kh != 3 || q.kw != 3 || q.sh != q.sw || q.sh > 2 || (pool && q.sh != 2) ||
+      q.pieces != 1 || q.col_groups || q.subsample != 1 || q.cols.size() != p.cols.size())
+    return 0;
+  if (p.op != ir::OpKind::Conv || p.pieces != 1 || p.col_groups || p.fused) return 0;
+  if (conv) {
+    const uint32_t ch = (q.rows() + columns - 1) / columns + 1;
+    if (ch >= q.rows() + 1 || ch > 3) return 0;
+  }
+  if (t.ph != 1 || t.pw != 1 || q.in_off.at(0) != std::pair<uint32_t, uint32_t>{0, 0}) return 0;
+  uint32_t margins = 1;
   for (size_t c = 0; c < q.cols.size(); ++c) {
     const ColumnWork& a = q.cols[c];
     const ColumnWork& b = p.cols[c];
-    if (a.col != b.col || a.in_w0 != b.w0 || a.in_w0 + a.wi - 1 > b.w1 || q.slice_c0_of(a) != 0 ||
+    // q's real columns: [a.in_w0 - 1, a.in_w0 + a.wi - 1)
+    if (a.col != b.col || a.in_w0 != b.w0 || a.in_w0 + a.wi - 1 > b.w1 + 1 || q.slice_c0_of(a) != 0 ||
         q.slice_cp_of(a) != t.cp)
-      return false;
+      return 0;
+    if (a.in_w0 + a.wi - 1 > b.w1) margins = 2;
   }
-  return q.in_rows <= t.h + 1 && p.out_h == t.h;
+  if (pool && margins == 2) return 0;
+  return q.in_rows <= t.h + 2 && p.out_h == t.h ? margins : 0;
 }
 
 // First-fit placement of `sizes` in [0, cap) around `taken` (address, bytes) ranges; false when
@@ -264,13 +272,14 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
         last = std::max(last, q);
       }
       // A single reader with a left halo: the slice gets a margin column.
-      const bool halo = !ok && rd.size() == 1 && rd[0].first > k &&
-                        halo_reader(p, plans[rd[0].first], static_cast<int>(rd[0].second), t, tm.columns());
+      const uint32_t halo = !ok && rd.size() == 1 && rd[0].first > k
+                                ? halo_reader(p, plans[rd[0].first], static_cast<int>(rd[0].second), t, tm.columns())
+                                : 0;
       if (!ok && !halo) continue;
       const uint32_t y_bytes = p.mem.y_bytes;
       if (halo) {
         uint32_t px = 0;
-        for (const ColumnWork& c : p.cols) px = std::max(px, c.wc() + 1);
+        for (const ColumnWork& c : p.cols) px = std::max(px, c.wc() + halo);
         p.mem.y_bytes = p.out_h * px * p.out_c_p;
       }
       auto bind_readers = [&](int id) {
@@ -291,9 +300,11 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
         if (halo) {
           LayerPlan& q = plans[rd[0].first];
           p.y_margin = 1;
+          p.y_margin_r = halo - 1;
           q.x_halo = true;
+          q.x_halo_r = halo == 2;
           q.mem.x_bytes = p.mem.y_bytes;
-          for (size_t c = 0; c < q.cols.size(); ++c) q.cols[c].x_w = p.cols[c].wc() + 1;
+          for (size_t c = 0; c < q.cols.size(); ++c) q.cols[c].x_w = p.cols[c].wc() + halo;
         }
       } else {
         p.mem.y_bytes = y_bytes;

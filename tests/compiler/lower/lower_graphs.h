@@ -106,6 +106,18 @@ inline ir::Graph stride2_halo_graph(bool sparse) {
   return g;
 }
 
+// input 32x32x32 -> c1 (1x1, 64, ReLU) -> c2 (3x3 p1, 64): a 3x3 conv reading its producer's
+// slice with a halo column on each side (ResNet's bottleneck conv1 -> conv2, smaller).
+inline ir::Graph stride1_halo_graph(bool sparse) {
+  detail::Rng rng(19);
+  ir::Graph g = input_graph("stride1-halo", 32, 32, 32);
+  append_conv(g, rng, "c1", 0, 64, 1, 1, 0, sparse, true);
+  append_conv(g, rng, "c2", 1, 64, 3, 1, 1, sparse, true);
+  g.output = 2;
+  g.validate();
+  return g;
+}
+
 inline ir::Graph single_conv_graph(const ConvSpec& s, uint32_t seed = 1) {
   detail::Rng rng(seed);
   ir::Graph g = input_graph("single-conv", s.h, s.w, s.cin);

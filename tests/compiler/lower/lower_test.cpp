@@ -347,10 +347,11 @@ TEST(Lower, StemPoolReadsItsProducersSliceWithAHaloColumnBitExact) {
     EXPECT_EQ(halo_routes, 3u) << what;
     expect_bit_exact(g, make_cfg(4, 4), {}, what);
   }
-  // The same for a 3x3 stride-2 conv reading a 1x1 conv's output.
-  for (bool sparse : {false, true}) {
-    const std::string what = std::string("stride-2 conv, ") + (sparse ? "sparse" : "dense");
-    const ir::Graph g = test::stride2_halo_graph(sparse);
+  // The same for 3x3 convs reading a 1x1 conv's output: stride 2 (the margin left), stride 1
+  // (both margins, filled by neighbour access; the last band's bottom padding row generated).
+  for (auto [sparse, stride] : {std::pair<bool, uint32_t>{false, 2}, {true, 2}, {false, 1}, {true, 1}}) {
+    const std::string what = std::string("stride-") + std::to_string(stride) + " conv, " + (sparse ? "sparse" : "dense");
+    const ir::Graph g = stride == 2 ? test::stride2_halo_graph(sparse) : test::stride1_halo_graph(sparse);
     const compiler::CompileResult res = compiler::compile(g, make_cfg(4, 4), {});
     const size_t c2 = res.schedule_listing.find("\nc2 ");
     ASSERT_NE(c2, std::string::npos) << res.schedule_listing;
