@@ -92,7 +92,7 @@ void plan_sweep(SweepPlan& plan, const std::string& grid_path, const std::string
   double dense_source = 0;
   for (double s : grid.levels)
     if (s > 0 && (dense_source == 0 || s < dense_source)) dense_source = s;
-    std::map<std::string, size_t> bundle_index;
+  std::map<std::string, size_t> bundle_index;
   auto bundle_for = [&](const NetSpec& n, const std::string& block, double level) -> size_t {
     std::string key;
     BundleJob b;
