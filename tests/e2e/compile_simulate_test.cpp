@@ -269,8 +269,8 @@ TEST(CompileSimulate, PiecesPrefetchAndResidencyBitExactInTheTimedModel) {
     sc.columns = 4;
     sc.core_rows = 4;
     compile_and_check(test::stem_pool_graph(true), sc, {}, "stem pool with a halo");
-    compile_and_check(test::stride2_halo_graph(true), sc, {}, "stride-2 conv with a halo");
-    compile_and_check(test::stride1_halo_graph(true), sc, {}, "3x3 conv with halos on both sides");
+    compile_and_check(test::halo_conv_graph(2, true), sc, {}, "stride-2 conv with a halo");
+    compile_and_check(test::halo_conv_graph(1, true), sc, {}, "3x3 conv with halos on both sides");
   }
   {  // a 1x1 stride-2 conv taking every other pixel of the slice its producer left in the memtile
     config::ArrayConfig sc;

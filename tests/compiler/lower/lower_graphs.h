@@ -94,25 +94,15 @@ inline ir::Graph stem_pool_graph(bool sparse) {
   return g;
 }
 
-// input 32x32x64 -> c1 (1x1, 64, ReLU) -> c2 (3x3 stride 2 p1, 128): a stage-opening conv reading
-// its producer's slice with a halo column on 4 columns (ResNet's layer2.0, smaller).
-inline ir::Graph stride2_halo_graph(bool sparse) {
-  detail::Rng rng(17);
-  ir::Graph g = input_graph("stride2-halo", 32, 32, 64);
+// A 1x1 conv, then a 3x3 conv with padding 1 reading its output with halo columns on 4 columns:
+// stride 2 (input 32x32x64 -> 64 -> 128 channels; ResNet's layer2.0, the left column only) or
+// stride 1 (32x32x32 -> 64 -> 64; a bottleneck's conv1 -> conv2, a column on each side).
+inline ir::Graph halo_conv_graph(uint32_t stride, bool sparse) {
+  detail::Rng rng(stride == 2 ? 17 : 19);
+  const uint32_t cin = stride == 2 ? 64 : 32, cout = stride == 2 ? 128 : 64;
+  ir::Graph g = input_graph(stride == 2 ? "stride2-halo" : "stride1-halo", 32, 32, cin);
   append_conv(g, rng, "c1", 0, 64, 1, 1, 0, sparse, true);
-  append_conv(g, rng, "c2", 1, 128, 3, 2, 1, sparse, true);
-  g.output = 2;
-  g.validate();
-  return g;
-}
-
-// input 32x32x32 -> c1 (1x1, 64, ReLU) -> c2 (3x3 p1, 64): a 3x3 conv reading its producer's
-// slice with a halo column on each side (ResNet's bottleneck conv1 -> conv2, smaller).
-inline ir::Graph stride1_halo_graph(bool sparse) {
-  detail::Rng rng(19);
-  ir::Graph g = input_graph("stride1-halo", 32, 32, 32);
-  append_conv(g, rng, "c1", 0, 64, 1, 1, 0, sparse, true);
-  append_conv(g, rng, "c2", 1, 64, 3, 1, 1, sparse, true);
+  append_conv(g, rng, "c2", 1, cout, 3, stride, 1, sparse, true);
   g.output = 2;
   g.validate();
   return g;

@@ -351,7 +351,7 @@ TEST(Lower, StemPoolReadsItsProducersSliceWithAHaloColumnBitExact) {
   // (both margins, filled by neighbour access; the last band's bottom padding row generated).
   for (auto [sparse, stride] : {std::pair<bool, uint32_t>{false, 2}, {true, 2}, {false, 1}, {true, 1}}) {
     const std::string what = std::string("stride-") + std::to_string(stride) + " conv, " + (sparse ? "sparse" : "dense");
-    const ir::Graph g = stride == 2 ? test::stride2_halo_graph(sparse) : test::stride1_halo_graph(sparse);
+    const ir::Graph g = test::halo_conv_graph(stride, sparse);
     const compiler::CompileResult res = compiler::compile(g, make_cfg(4, 4), {});
     const size_t c2 = res.schedule_listing.find("\nc2 ");
     ASSERT_NE(c2, std::string::npos) << res.schedule_listing;
