@@ -792,7 +792,9 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         // The residual slice lands in mem.r (band by band when the bands fit a lock) and passes
         // down the core rows' channels like a bucket brigade: row r's channel sends band i once
         // kMemLockRes0 + r says it may (landed, or row r - 1 has sent it) and then tells row r + 1.
-        // A resident residual (left by an earlier phase) has landed already.
+        // A resident residual (left by an earlier phase) has landed already: every row sends its
+        // bands at its own pace (a brigade would hold row r a band behind row r - 1, and the
+        // input bands, broadcast to all rows, would wait for the last).
         for (uint32_t r = 0; r <= wg.count; ++r)
           b.add_lock(mem, static_cast<uint8_t>(kMemLockRes0 + r), r == 0 ? resident_lock(p, 1) : 0);
         if (!p.in_resident[1])
@@ -811,7 +813,8 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         if (res) {
           const auto [oc0, oc1] = p.row_oc_of(cw).at(r);
           const auto acq = static_cast<uint8_t>(kMemLockRes0 + r);
-          const int16_t rel = r + 1 < wg.count ? static_cast<int16_t>(kMemLockRes0 + r + 1) : isa::kNoLock;
+          const int16_t rel =
+              r + 1 < wg.count && !p.in_resident[1] ? static_cast<int16_t>(kMemLockRes0 + r + 1) : isa::kNoLock;
           auto band_bd = [&](uint32_t band0, uint32_t count, bool acquire) {
             isa::BufferDescriptor bd = with_locks(
                 make_bd(uint64_t{p.mem.r} + uint64_t{band0} * res_band + oc0,
@@ -822,7 +825,9 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
             bd.iter_stride = res_band;
             return bd;
           };
-          if (r == 0 && !res_per_band && p.nb > 1) {  // the whole slice lands before its first band goes
+          if (p.in_resident[1]) {
+            bds.push_back(band_bd(0, p.nb, false));
+          } else if (r == 0 && !res_per_band && p.nb > 1) {  // the whole slice lands before its first band goes
             bds.push_back(band_bd(0, 1, true));
             bds.push_back(band_bd(1, p.nb - 1, false));
           } else {
