@@ -100,8 +100,8 @@ void stream_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t
 // further `step` bytes (the rows the next band adds) release it again; otherwise one release at
 // the end.
 std::vector<isa::BufferDescriptor> landing_bds(uint64_t base, uint32_t total, uint32_t first, uint32_t step,
-                                               uint32_t nb, uint8_t lock, bool per_band) {
-  if (!per_band || nb == 1) return {with_locks(make_bd(base, {DmaDim{total, 1}}), isa::kNoLock, 0, lock, 1)};
+                                               uint32_t nb, uint8_t lock, bool per_band, uint8_t readers = 1) {
+  if (!per_band || nb == 1) return {with_locks(make_bd(base, {DmaDim{total, 1}}), isa::kNoLock, 0, lock, readers)};
   isa::BufferDescriptor head = with_locks(make_bd(base, {DmaDim{first, 1}}), isa::kNoLock, 0, lock, 1);
   isa::BufferDescriptor rest = with_locks(make_bd(base + first, {DmaDim{step, 1}}), isa::kNoLock, 0, lock, 1);
   rest.iter_count = nb - 1;
@@ -450,10 +450,11 @@ struct ShimLoads {
 // - otherwise: bands [0, split) on channel 0 releasing
 //   kMemLockIn, bands [split, nb) on channel 1 releasing kMemLockIn2 (the rows both parts' edge
 //   bands need come twice).
-// Returns split (nb: one part on channel 0). Readers take band_reads().
+// A part that lands whole (not band by band) releases its lock by `readers`, one for each
+// memtile channel that reads it. Returns split (nb: one part on channel 0). Readers take band_reads().
 uint32_t load_slice(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& loads, const LayerPlan& p,
                     const ColumnWork& cw, const TensorBuffer& x, uint32_t c0, uint32_t pitch, uint32_t sub,
-                    bool by_columns = false) {
+                    bool by_columns = false, uint8_t readers = 1) {
   if (p.in_resident[0]) return p.nb;
   const bool ch1_busy = !loads.ch1[cw.col].empty();
   const bool per_band = load_per_band(p);
@@ -488,7 +489,8 @@ uint32_t load_slice(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& l
   const uint32_t top_rows = (split - 1) * p.bh * p.sh + p.band_in_rows;
   loads.ch0[cw.col].push_back(
       LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, top_rows, c0, pitch, sub),
-                  landing_bds(p.mem.x, top_rows * cw.wi * pitch, band, band_stride, split, kMemLockIn, per_band)});
+                  landing_bds(p.mem.x, top_rows * cw.wi * pitch, band, band_stride, split, kMemLockIn, per_band,
+                              readers)});
   if (split < p.nb) {
     const uint32_t row0 = split * p.bh * p.sh;
     b.add_lock(tm.memtile(cw.col), kMemLockIn2, 0);
@@ -496,7 +498,7 @@ uint32_t load_slice(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& l
         ddr_box(x, {p.in_off.at(0).first + row0 * sub, p.in_off.at(0).second}, cw.in_w0, cw.wi, p.in_rows - row0, c0,
                 pitch, sub),
         landing_bds(uint64_t{p.mem.x} + uint64_t{row0} * cw.wi * pitch, (p.in_rows - row0) * cw.wi * pitch, band,
-                    band_stride, p.nb - split, kMemLockIn2, per_band)});
+                    band_stride, p.nb - split, kMemLockIn2, per_band, readers)});
   }
   return split;
 }
@@ -1077,9 +1079,12 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
       const auto [o0, o1] = cw.row_w[r];
       const uint32_t wc_r = o1 - o0, in_w0 = o0 * p.sw, wi_r = (o1 - 1) * p.sw + p.kw - in_w0;
       const uint32_t band_in_r = p.band_in_rows * wi_r * in_c;
-      // Input: this row's columns of every band, passed down the rows.
+      // Input: this row's columns of every band, passed down the rows as they land; a resident
+      // input (left by an earlier phase) has landed already, and every row reads at its own pace
+      // (passing would start row r a band after row r - 1).
+      const bool landed = p.in_resident[0];
       const uint8_t acq = r == 0 ? kMemLockIn : static_cast<uint8_t>(kMemLockPass0 + r);
-      const int16_t rel = r + 1 < nr ? static_cast<int16_t>(kMemLockPass0 + r + 1) : isa::kNoLock;
+      const int16_t rel = r + 1 < nr && !landed ? static_cast<int16_t>(kMemLockPass0 + r + 1) : isa::kNoLock;
       auto band_bd = [&](uint32_t band0, uint32_t count, bool acquire) {
         isa::BufferDescriptor bd = with_locks(
             make_bd(uint64_t{p.mem.x} + uint64_t{band0} * band_stride + uint64_t{in_w0 - cw.in_w0} * in_c,
@@ -1092,8 +1097,9 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
       };
       // Row 0 waits for the LOAD (load_slice), every further row for the row before it.
       chain(b, mem, DmaDir::MM2S, static_cast<uint8_t>(r),
-            r == 0 ? band_reads(band_bd(0, 1, false), band_stride, p.nb, split, per_band)
-                   : std::vector<isa::BufferDescriptor>{band_bd(0, p.nb, true)});
+            landed   ? std::vector<isa::BufferDescriptor>{band_bd(0, p.nb, false)}
+            : r == 0 ? band_reads(band_bd(0, 1, false), band_stride, p.nb, split, per_band)
+                     : std::vector<isa::BufferDescriptor>{band_bd(0, p.nb, true)});
       b.add_route(ep(mem, r), {ep(core, 0)});
       // Core: weights, input bands, conv per band, output bands.
       core_locks(b, core, true, false, !p.wio.load_wm);
@@ -1175,18 +1181,23 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const uint32_t band_stride = p.bh * p.sh * row_bytes;
     const bool per_band = load_per_band(p);
     if (p.x_halo) halo_copy(b, tm, p, cw, x, pitch, static_cast<uint8_t>(rows), static_cast<uint8_t>(rows));
+    // Core row r gets its channels of every band on memtile MM2S r. A slice landing band by band
+    // passes down the rows' channels like a bucket brigade: row r sends band i once the lock says
+    // it may (landed, or row r - 1 has sent it) and then tells row r + 1, so no row can take
+    // another's turn. A slice already in the memtile (resident), or landing whole (each part
+    // releasing its lock once per row), lets every row read at its own pace instead.
+    const bool landed = p.in_resident[0] && !p.x_halo;
+    const bool brigade = !landed && !p.x_halo && per_band;
     // LOAD over both shim MM2S channels (a pool has no weights on channel 1).
-    const uint32_t split = load_slice(b, tm, loads, p, cw, x, p.in_c0_of(cw), pitch, 1, true);
-    // Core row r gets its channels of every band on memtile MM2S r. The bands pass down the rows'
-    // channels like a bucket brigade: row r sends band i once the lock says it may (landed, or row
-    // r - 1 has sent it) and then tells row r + 1, so no row can take another's turn.
+    const uint32_t split =
+        load_slice(b, tm, loads, p, cw, x, p.in_c0_of(cw), pitch, 1, true, brigade ? 1 : static_cast<uint8_t>(rows));
     for (uint32_t r = 1; r < rows; ++r) b.add_lock(mem, static_cast<uint8_t>(kMemLockPass0 + r), 0);
     for (uint32_t r = 0; r < rows; ++r) {
       const TileId core = tm.core(cw.col, r);
       const auto [c0, c1] = row_oc.at(r);
       const uint32_t band_bytes = p.band_in_bytes_of_row(cw, r);
       const uint8_t acq = r == 0 ? kMemLockIn : static_cast<uint8_t>(kMemLockPass0 + r);
-      const int16_t rel = r + 1 < rows ? static_cast<int16_t>(kMemLockPass0 + r + 1) : isa::kNoLock;
+      const int16_t rel = r + 1 < rows && brigade ? static_cast<int16_t>(kMemLockPass0 + r + 1) : isa::kNoLock;
       auto band_bd = [&](uint32_t band0, uint32_t count, bool acquire) {
         isa::BufferDescriptor bd = with_locks(
             make_bd(uint64_t{p.mem.x} + uint64_t{band0} * band_stride + c0,
@@ -1203,9 +1214,11 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       std::vector<isa::BufferDescriptor> bds;
       if (p.x_halo) {
         bds = halo_band_reads(p, cw, x, uint64_t{p.mem.x} + c0, c1 - c0, pitch, 1);
+      } else if (landed) {
+        bds = {band_bd(0, p.nb, false)};
       } else {
-        bds = r == 0 ? band_reads(band_bd(0, 1, false), band_stride, p.nb, split, per_band)
-                     : std::vector<isa::BufferDescriptor>{band_bd(0, p.nb, true)};
+        bds = r == 0 || !brigade ? band_reads(band_bd(0, 1, false), band_stride, p.nb, split, per_band)
+                                 : std::vector<isa::BufferDescriptor>{band_bd(0, p.nb, true)};
       }
       chain(b, mem, DmaDir::MM2S, static_cast<uint8_t>(r), bds);
       b.add_route(ep(mem, r), {ep(core, 0)});
