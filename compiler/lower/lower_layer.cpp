@@ -1119,11 +1119,14 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
       const uint32_t band_out_r = p.bh * wc_r * out_c;
       b.add_task(core, DmaDir::MM2S, 0, ping_pong(b, core, p.core.out, band_out_r, kCoreOutCons, kCoreOutProd), p.nb);
       // WRITEFM: its columns of the slice; row 0 waits for space (when needed), every row tells
-      // the next, the last tells WRITE.
-      const int16_t g_acq = r == 0 ? (space ? kMemLockSpace : isa::kNoLock) : static_cast<int16_t>(kMemLockGather0 + r);
-      const int16_t g_rel = r + 1 < nr ? static_cast<int16_t>(kMemLockGather0 + r + 1)
-                            : p.skip_write ? isa::kNoLock
-                                           : static_cast<int16_t>(kMemLockOut);
+      // the next, the last tells WRITE. A slice that stays in the memtile has no WRITE to tell:
+      // every row lands its bands at its own pace.
+      const int16_t g_acq = p.skip_write ? isa::kNoLock
+                            : r == 0     ? (space ? kMemLockSpace : isa::kNoLock)
+                                         : static_cast<int16_t>(kMemLockGather0 + r);
+      const int16_t g_rel = p.skip_write ? isa::kNoLock
+                            : r + 1 < nr ? static_cast<int16_t>(kMemLockGather0 + r + 1)
+                                         : static_cast<int16_t>(kMemLockOut);
       isa::BufferDescriptor gbd = with_locks(
           make_bd(uint64_t{p.mem.y} + uint64_t{o0 - cw.w0 + p.y_margin} * out_c,
                   {DmaDim{out_c, 1}, DmaDim{wc_r, static_cast<int32_t>(out_c)},
