@@ -132,7 +132,7 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
   } else {
     s << " | LOADFM iter " << p.nb << " x";
     for (uint32_t r = 0; r < p.rows_of(cw); ++r) s << (r ? "/" : " ") << p.band_in_bytes_of_row(cw, r);
-    s << " B lock in" << (p.rows_of(cw) > 1 ? ", passed down the rows" : "");
+    s << " B lock in" << (p.rows_of(cw) > 1 && p.rows_pass_bands() ? ", passed down the rows" : "");
     s << " | POOL iter " << p.nb << " (" << ir::op_name(n.op) << " " << p.bh << "x" << cw.wc() << "x"
       << p.row_oc_of(cw).front().second - p.row_oc_of(cw).front().first << " per core)";
   }

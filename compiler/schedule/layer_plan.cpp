@@ -228,7 +228,7 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
     return std::max(pipe, slice_in + t_in_s + nb * t_comp + t_out);
   }
   // More bands than a 6-bit lock can count: the slice lands as a whole before the first band
-  // is sent (lower_layer.cpp, load_per_band), so the rest of the load is not overlapped.
+  // is sent (LayerPlan::lands_per_band), so the rest of the load is not overlapped.
   double wait_slice = 0;
   if (nb > isa::kMaxLockValue && !s.resident_in)
     wait_slice = double((s.rows - bh) * ge.sh) * s.max_wi * s.xc() / rd;

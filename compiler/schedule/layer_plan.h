@@ -11,6 +11,7 @@
 #include "model/ir/graph.h"
 #include "compiler/schedule/ddr_plan.h"
 #include "compiler/target/target_model.h"
+#include "hw/isa/program.h"
 
 namespace saie::schedule {
 
@@ -150,6 +151,13 @@ struct LayerPlan {
   // loaded once and shared by the layer's consecutive pieces) while each piece's bands carry
   // its chunk [in_c0, in_c0 + in_c_p) to the cores; x_cp 0: the slice is the chunk.
   uint32_t x_c0 = 0, x_cp = 0;
+  // The input slice lands from DDR band by band (each band's rows release the input lock once),
+  // so its readers can start on the first band; with one band, or more than a lock counts, it
+  // lands whole.
+  bool lands_per_band() const { return nb > 1 && nb <= isa::kMaxLockValue; }
+  // Pools: the input bands pass down the core rows' channels (a lock per row) because they land
+  // one by one; a slice already in the memtile, or landing whole, every row reads at its own pace.
+  bool rows_pass_bands() const { return !x_halo && !in_resident[0] && lands_per_band(); }
   bool acc_split() const { return in_chunks > 1; }
   bool writes_output() const { return in_chunk + 1 == in_chunks; }
   bool own_weights() const { return col_groups || fused; }
