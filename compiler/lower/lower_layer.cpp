@@ -66,13 +66,10 @@ void single(PhaseBuilder& b, TileId t, DmaDir dir, uint8_t ch, isa::BufferDescri
 // Lock values are 6-bit: a producer may run at most isa::kMaxLockValue releases ahead of its consumer.
 using isa::kMaxLockValue;
 
-// LOAD lands band by band (one release per band) when the band count fits the lock.
-bool load_per_band(const LayerPlan& p) { return p.nb > 1 && p.nb <= kMaxLockValue; }
-
 // Initial value of an input's lock when the input is already in the memtile: every band has
 // "landed" (one per band, or one for the whole slice).
 uint8_t resident_lock(const LayerPlan& p, int k) {
-  return p.in_resident[k] ? static_cast<uint8_t>(load_per_band(p) ? p.nb : 1) : 0;
+  return p.in_resident[k] ? static_cast<uint8_t>(p.lands_per_band() ? p.nb : 1) : 0;
 }
 
 // Memtile bands: band i = `bytes` bytes at base + i*stride, sent on (t, MM2S ch). When
@@ -457,7 +454,7 @@ uint32_t load_slice(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& l
                     bool by_columns = false, uint8_t readers = 1) {
   if (p.in_resident[0]) return p.nb;
   const bool ch1_busy = !loads.ch1[cw.col].empty();
-  const bool per_band = load_per_band(p);
+  const bool per_band = p.lands_per_band();
   const uint32_t band_stride = p.bh * p.sh * cw.wi * pitch, band = p.band_in_rows * cw.wi * pitch;
   const bool two = !ch1_busy && p.nb >= 2 && p.in_rows * cw.wi * pitch >= schedule::kTwoPartBytes &&
                    tm.channels(isa::TileKind::Shim, DmaDir::MM2S) >= 2;
@@ -483,6 +480,27 @@ uint32_t load_slice(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& l
                                             land(0, wl, isa::kNoLock, kMemLockIn)});
     loads.ch1[cw.col].push_back(LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0 + wl, cw.wi - wl, p.in_rows, c0, pitch, sub),
                                             land(wl, cw.wi - wl, kMemLockIn, kMemLockIn2)});
+    return 0;
+  }
+  // By columns, landing whole (one band, or more than a lock counts): the left half of every
+  // row on channel 0 releasing kMemLockIn, the right half on channel 1, whose last row waits for
+  // the left half and then releases kMemLockIn2 once per reader; every reader's first band waits
+  // for kMemLockIn2 (split 0).
+  if (by_columns && !per_band && !ch1_busy && cw.wi >= 2 && p.in_rows >= 2 &&
+      p.in_rows * cw.wi * pitch >= schedule::kTwoPartBytes && tm.channels(isa::TileKind::Shim, DmaDir::MM2S) >= 2) {
+    const uint32_t wl = cw.wi / 2, row_bytes = cw.wi * pitch;
+    b.add_lock(tm.memtile(cw.col), kMemLockIn2, 0);
+    auto rows_bd = [&](uint32_t col, uint32_t ncols, uint32_t row0, uint32_t rows) {
+      return make_bd(uint64_t{p.mem.x} + uint64_t{row0} * row_bytes + uint64_t{col} * pitch,
+                     {DmaDim{ncols * pitch, 1}, DmaDim{rows, static_cast<int32_t>(row_bytes)}});
+    };
+    loads.ch0[cw.col].push_back(
+        LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, wl, p.in_rows, c0, pitch, sub),
+                    {with_locks(rows_bd(0, wl, 0, p.in_rows), isa::kNoLock, 0, kMemLockIn, 1)}});
+    loads.ch1[cw.col].push_back(LoadSegment{
+        ddr_box(x, p.in_off.at(0), cw.in_w0 + wl, cw.wi - wl, p.in_rows, c0, pitch, sub),
+        {rows_bd(wl, cw.wi - wl, 0, p.in_rows - 1),
+         with_locks(rows_bd(wl, cw.wi - wl, p.in_rows - 1, 1), kMemLockIn, 1, kMemLockIn2, readers)}});
     return 0;
   }
   const uint32_t split = two ? (p.nb + 1) / 2 : p.nb;
@@ -788,7 +806,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       mem_locks(b, mem, p.wio.load_w ? 0 : nrows, resident_lock(p, 0));
       std::vector<LoadSegment> segs;
       if (p.wio.load_w) segs.push_back(contiguous_load(ShareLoad{wg.ddr_addr, wg.bytes, p.mem.w}, kMemLockW, nrows));
-      const bool res_per_band = load_per_band(p);
+      const bool res_per_band = p.lands_per_band();
       const uint32_t pitch = p.out_cp_of(cw), res_band = p.bh * cw.wc() * pitch;
       if (res) {
         // The residual slice lands in mem.r (band by band when the bands fit a lock) and passes
@@ -922,7 +940,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
              halo_band_reads(p, cw, x, uint64_t{p.mem.x} + (p.in_c0 + k * p.in_c_p - p.x_c0), p.in_c_p, xp, k == 0 ? 1 : 0))
           fm.push_back(bd);
     } else if (!by_chunks) {
-      fm = band_reads(band0(p.in_c0), band_stride, p.nb, split, load_per_band(p));
+      fm = band_reads(band0(p.in_c0), band_stride, p.nb, split, p.lands_per_band());
     }
     for (uint32_t k = by_chunks ? 0 : 1; p.chunk_loop && !p.x_halo && k < p.in_chunks; ++k) {
       const uint8_t lock = chunks_two && k % 2 == 1 ? kMemLockIn2 : kMemLockIn;
@@ -1067,7 +1085,7 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
     const uint32_t band_stride = p.bh * p.sh * cw.wi * in_c;
     const uint32_t out_row = p.out_row_px(cw) * out_c;  // a slice row (its margin, if any, first)
     const uint32_t out_band = p.bh * out_row;
-    const bool per_band = load_per_band(p);
+    const bool per_band = p.lands_per_band();
     const uint32_t split = load_slice(b, tm, loads, p, cw, x, p.in_c0, in_c, p.subsample);
     for (uint32_t r = 1; r < nr; ++r) {
       b.add_lock(mem, static_cast<uint8_t>(kMemLockPass0 + r), 0);
@@ -1182,7 +1200,7 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     // the top row are zero padding generated by the band BDs.
     const uint32_t row_bytes = (p.x_halo ? cw.x_w : cw.wi) * pitch;
     const uint32_t band_stride = p.bh * p.sh * row_bytes;
-    const bool per_band = load_per_band(p);
+    const bool per_band = p.lands_per_band();
     if (p.x_halo) halo_copy(b, tm, p, cw, x, pitch, static_cast<uint8_t>(rows), static_cast<uint8_t>(rows));
     // Core row r gets its channels of every band on memtile MM2S r. A slice landing band by band
     // passes down the rows' channels like a bucket brigade: row r sends band i once the lock says
@@ -1190,7 +1208,7 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     // another's turn. A slice already in the memtile (resident), or landing whole (each part
     // releasing its lock once per row), lets every row read at its own pace instead.
     const bool landed = p.in_resident[0] && !p.x_halo;
-    const bool brigade = !landed && !p.x_halo && per_band;
+    const bool brigade = p.rows_pass_bands();
     // LOAD over both shim MM2S channels (a pool has no weights on channel 1).
     const uint32_t split =
         load_slice(b, tm, loads, p, cw, x, p.in_c0_of(cw), pitch, 1, true, brigade ? 1 : static_cast<uint8_t>(rows));
@@ -1284,20 +1302,20 @@ void lower_add(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const sc
     if (!p.in_resident[0]) {
       single(b, shim, DmaDir::MM2S, 0,
              ddr_box(xa, p.in_off.at(0), cw.w0, cw.wc(), p.out_h, p.in_c0_of(cw), p.in_cp_of(cw)));
-      land_bands(b, mem, 0, p.mem.x, slice, band, band, p.nb, kMemLockIn, load_per_band(p));
+      land_bands(b, mem, 0, p.mem.x, slice, band, band, p.nb, kMemLockIn, p.lands_per_band());
       b.add_route(ep(shim, 0), {ep(mem, 0)});
     }
-    stream_bands(b, mem, 0, p.mem.x, band, band, p.nb, kMemLockIn, load_per_band(p));
+    stream_bands(b, mem, 0, p.mem.x, band, band, p.nb, kMemLockIn, p.lands_per_band());
     b.add_route(ep(mem, 0), {ep(core, 0)});
     b.add_task(core, DmaDir::S2MM, 0, ping_pong(b, core, p.core.in, band, kCoreInProd, kCoreInCons), p.nb);
     // Operand B: shim MM2S1 -> memtile S2MM1 -> MM2S1 -> core S2MM1.
     if (!p.in_resident[1]) {
       single(b, shim, DmaDir::MM2S, 1,
              ddr_box(xb, p.in_off.at(1), cw.w0, cw.wc(), p.out_h, p.in_c0_of(cw), p.in_cp_of(cw)));
-      land_bands(b, mem, 1, p.mem.w, slice, band, band, p.nb, kMemLockW, load_per_band(p));
+      land_bands(b, mem, 1, p.mem.w, slice, band, band, p.nb, kMemLockW, p.lands_per_band());
       b.add_route(ep(shim, 1), {ep(mem, 1)});
     }
-    stream_bands(b, mem, 1, p.mem.w, band, band, p.nb, kMemLockW, load_per_band(p));
+    stream_bands(b, mem, 1, p.mem.w, band, band, p.nb, kMemLockW, p.lands_per_band());
     b.add_route(ep(mem, 1), {ep(core, 1)});
     b.add_task(core, DmaDir::S2MM, 1, ping_pong(b, core, p.core.b, band, kCoreBProd, kCoreBCons), p.nb);
     isa::CoreProgram& prog = b.core_program(core);
