@@ -488,6 +488,60 @@ TEST(Lower, FusedAddsAndResidentActivationsBitExact) {
   EXPECT_TRUE(pixel_rows_seen);
 }
 
+// Readers of a slice that is already in the memtile run every core row at its own pace: a
+// fused add's residual passes down the rows' channels (a lock per row, the bucket brigade) only
+// where it lands from DDR during the phase, and a pool whose slice lands whole lets every row
+// wait for the landing itself (its last LOAD BD releases once per row) instead of for the row
+// before it.
+TEST(Lower, ReadersOfALandedSliceRunEveryCoreRowAtItsOwnPace) {
+  for (bool sparse : {true, false}) {
+    const ir::Graph g = test::make_residual_chain_graph(3, sparse);
+    const config::ArrayConfig cfg = make_cfg(4, 4);
+    const compiler::CompileResult res = compiler::compile(g, cfg, {});
+    size_t fused = 0, landing = 0;
+    for (const isa::Phase& ph : res.program.phases) {
+      if (ph.name.find('+') == std::string::npos) continue;
+      ++fused;
+      bool lands = false, passes = false;
+      for (const isa::TileBds& tb : ph.bds)
+        for (const isa::BufferDescriptor& bd : tb.bds) {
+          if (tb.tile.row != 1) continue;
+          lands = lands || (bd.acq_lock == isa::kNoLock && bd.rel_lock == lower::kMemLockRes0);
+          passes = passes || (bd.rel_lock > lower::kMemLockRes0 && bd.rel_lock < lower::kMemLockRes0 + 4);
+        }
+      landing += lands;
+      EXPECT_TRUE(lands || !passes) << ph.name << ": a resident residual passed down the rows";
+    }
+    EXPECT_EQ(fused, 3u);
+    EXPECT_LT(landing, fused) << "no fused add read a resident residual\n" << res.schedule_listing;
+  }
+
+  // Global average pool over 7x7x512 (one band): 25 KiB per column over both shim channels, and
+  // no row waits for another.
+  ir::Graph g = test::input_graph("global-pool", 7, 7, 512);
+  test::append_pool(g, "gap", ir::OpKind::AvgPool, 0, 7, 7, 0);
+  g.output = 1;
+  g.validate();
+  for (auto [cols, rows] : {std::pair<uint32_t, uint32_t>{1, 4}, {2, 2}}) {
+    const config::ArrayConfig cfg = make_cfg(cols, rows);
+    const std::string what = "global pool on " + std::to_string(cols) + "x" + std::to_string(rows);
+    const compiler::CompileResult res = compiler::compile(g, cfg, {});
+    const isa::Phase& ph = res.program.phases.at(0);
+    size_t shim_loads = 0, passed = 0, row_waits = 0;
+    for (const isa::DmaTask& t : ph.tasks) shim_loads += t.tile.row == 0 && t.dir == isa::DmaDir::MM2S;
+    for (const isa::TileBds& tb : ph.bds)
+      for (const isa::BufferDescriptor& bd : tb.bds) {
+        if (tb.tile.row != 1) continue;
+        passed += bd.acq_lock > lower::kMemLockPass0 && bd.acq_lock < lower::kMemLockPass0 + 4;
+        row_waits += bd.acq_lock == lower::kMemLockIn2 && bd.acq_value == 1;
+      }
+    EXPECT_EQ(shim_loads, 2u * cols) << what;
+    EXPECT_EQ(passed, 0u) << what << "\n" << res.schedule_listing;
+    EXPECT_EQ(row_waits, uint64_t{cols} * std::min(rows, 4u)) << what << "\n" << res.schedule_listing;
+    expect_bit_exact(g, cfg, {}, what);
+  }
+}
+
 TEST(Lower, StridedOneByOneConvLoadsOnlyTheRowsAndColumnsItReads) {
   // 1x1 stride 2 (ResNet's downsample): the LOAD's shim BD steps over every other row and
   // column, so DDR and the cores carry a quarter of the input.
