@@ -75,6 +75,27 @@ bool reads_slice(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuff
   return true;
 }
 
+// Column groups: the producer p (one column-group piece: each column's memtile holds its own
+// channel group over the whole width) can leave its output for a reader q that works on channel
+// groups too (an add operand, a pool without padding), one column-group piece whose columns take
+// exactly the same channels and the whole tensor (ResNet's stage-4 conv3 -> add -> ... -> avgpool).
+bool reads_group_slice(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuffer& t) {
+  if (!p.col_groups || !q.col_groups || p.pieces != 1 || q.pieces != 1 || !q.channel_grouped_input() || q.fused ||
+      q.x_halo || q.cols.size() != p.cols.size() || p.out_row0 != 0 || q.out_row0 != 0 || p.y_margin != 0 ||
+      p.y_margin_r != 0)
+    return false;
+  if (q.in_off.at(static_cast<size_t>(k)) != std::pair<uint32_t, uint32_t>{t.ph, t.pw}) return false;
+  if (p.out_h != t.h || q.in_rows != t.h) return false;
+  for (size_t c = 0; c < q.cols.size(); ++c) {
+    const ColumnWork& a = q.cols[c];
+    const ColumnWork& b = p.cols[c];
+    if (a.col != b.col || b.w0 != 0 || b.wc() != t.w || a.in_w0 != 0 || a.wi != t.w || a.x_w != 0 ||
+        q.in_c0_of(a) != p.out_c0_of(b) || q.in_cp_of(a) != p.out_cp_of(b))
+      return false;
+  }
+  return true;
+}
+
 // q (a 3x3 max pool or conv with padding 1, stride 1 or 2 (pools: 2), one width-split piece over
 // p's columns) reads p's output (a conv's, one width-split piece): each of its columns needs the
 // column left of its producer column's own (the west neighbour's last; padding at column 0),
@@ -236,17 +257,69 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
   std::vector<Binding>& bind = al.bindings();
 
   std::vector<int> region_of_phase;  // the region phase k's output slice stays in (-1: none)
+  // Every (phase, input) that reads a node.
+  std::map<int, std::vector<std::pair<size_t, int>>> readers;
+  std::vector<int> tensor_region(g.nodes.size(), -1);
+  // Phase k's output, kept in the memtiles for every reader where they all can read it there.
+  auto keep_output = [&](size_t k) {
+    LayerPlan& p = plans[k];
+    if (p.pieces != 1 || p.node == g.output) return;
+    const TensorBuffer& t = ddr.tensors.at(static_cast<size_t>(p.node));
+    const auto& rd = readers[p.node];
+    if (t.is_view() || rd.empty()) return;
+    bool ok = true;
+    size_t last = k;
+    for (const auto& [q, in] : rd) {
+      ok = ok && q > k && (p.col_groups ? reads_group_slice(p, plans[q], in, t) : reads_slice(p, plans[q], in, t));
+      last = std::max(last, q);
+    }
+    // A single reader with a left halo: the slice gets a margin column.
+    const uint32_t halo = !ok && rd.size() == 1 && rd[0].first > k
+                              ? halo_reader(p, plans[rd[0].first], static_cast<int>(rd[0].second), t, tm.columns())
+                              : 0;
+    if (!ok && !halo) return;
+    const uint32_t y_bytes = p.mem.y_bytes;
+    if (halo) {
+      uint32_t px = 0;
+      for (const ColumnWork& c : p.cols) px = std::max(px, c.wc() + halo);
+      p.mem.y_bytes = p.out_h * px * p.out_c_p;
+    }
+    auto bind_readers = [&](int id) {
+      bind[k].y = id;
+      for (const auto& [q, in] : rd) (in == 0 ? bind[q].x : bind[q].b) = id;
+    };
+    // In place over a resident residual: the same region, kept longer.
+    const int res_region = p.in_place ? bind[k].b : -1;
+    int id = -1;
+    if (res_region >= 0) {
+      if (al.extend(res_region, last, bind_readers)) id = res_region;
+    } else {
+      id = al.add_region(p.mem.y_bytes, k, last, bind_readers);
+    }
+    if (id >= 0) {
+      tensor_region[static_cast<size_t>(p.node)] = id;
+      region_of_phase[k] = id;
+      if (halo) {
+        LayerPlan& q = plans[rd[0].first];
+        p.y_margin = 1;
+        p.y_margin_r = halo - 1;
+        q.x_halo = true;
+        q.x_halo_r = halo == 2;
+        q.mem.x_bytes = p.mem.y_bytes;
+        for (size_t c = 0; c < q.cols.size(); ++c) q.cols[c].x_w = p.cols[c].wc() + halo;
+      }
+    } else {
+      p.mem.y_bytes = y_bytes;
+    }
+  };
+  // Column-group outputs are kept after the weights are placed, only where the room their
+  // prefetches need is left (stage 4's regions placed first took a 154 KB prefetch's room).
+  std::vector<size_t> group_outputs;
   if (memtile_residency) {
-    // Producer phase of every node, and every (phase, input) that reads it.
-    std::map<int, std::vector<size_t>> producers;
-    std::map<int, std::vector<std::pair<size_t, int>>> readers;
     for (size_t k = 0; k < plans.size(); ++k) {
-      const LayerPlan& p = plans[k];
-      producers[p.node].push_back(k);
-      const ir::Node& n = g.nodes.at(static_cast<size_t>(p.node));
+      const ir::Node& n = g.nodes.at(static_cast<size_t>(plans[k].node));
       for (size_t i = 0; i < n.inputs.size() && i < 2; ++i) readers[n.inputs[i]].emplace_back(k, static_cast<int>(i));
     }
-    std::vector<int> tensor_region(g.nodes.size(), -1);
     region_of_phase.assign(plans.size(), -1);
     for (size_t k = 0; k < plans.size(); ++k) {
       LayerPlan& p = plans[k];
@@ -260,55 +333,10 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
           for (size_t j = k + 1; j <= last; ++j) bind[j].x = id;
         });
       }
-      // This phase's output, kept for every reader.
-      if (p.pieces != 1 || p.col_groups || p.node == g.output) continue;
-      const TensorBuffer& t = ddr.tensors.at(static_cast<size_t>(p.node));
-      const auto& rd = readers[p.node];
-      if (t.is_view() || rd.empty()) continue;
-      bool ok = true;
-      size_t last = k;
-      for (const auto& [q, in] : rd) {
-        ok = ok && q > k && reads_slice(p, plans[q], in, t);
-        last = std::max(last, q);
-      }
-      // A single reader with a left halo: the slice gets a margin column.
-      const uint32_t halo = !ok && rd.size() == 1 && rd[0].first > k
-                                ? halo_reader(p, plans[rd[0].first], static_cast<int>(rd[0].second), t, tm.columns())
-                                : 0;
-      if (!ok && !halo) continue;
-      const uint32_t y_bytes = p.mem.y_bytes;
-      if (halo) {
-        uint32_t px = 0;
-        for (const ColumnWork& c : p.cols) px = std::max(px, c.wc() + halo);
-        p.mem.y_bytes = p.out_h * px * p.out_c_p;
-      }
-      auto bind_readers = [&](int id) {
-        bind[k].y = id;
-        for (const auto& [q, in] : rd) (in == 0 ? bind[q].x : bind[q].b) = id;
-      };
-      // In place over a resident residual: the same region, kept longer.
-      const int res_region = p.in_place ? bind[k].b : -1;
-      int id = -1;
-      if (res_region >= 0) {
-        if (al.extend(res_region, last, bind_readers)) id = res_region;
-      } else {
-        id = al.add_region(p.mem.y_bytes, k, last, bind_readers);
-      }
-      if (id >= 0) {
-        tensor_region[static_cast<size_t>(p.node)] = id;
-        region_of_phase[k] = id;
-        if (halo) {
-          LayerPlan& q = plans[rd[0].first];
-          p.y_margin = 1;
-          p.y_margin_r = halo - 1;
-          q.x_halo = true;
-          q.x_halo_r = halo == 2;
-          q.mem.x_bytes = p.mem.y_bytes;
-          for (size_t c = 0; c < q.cols.size(); ++c) q.cols[c].x_w = p.cols[c].wc() + halo;
-        }
-      } else {
-        p.mem.y_bytes = y_bytes;
-      }
+      if (p.col_groups)
+        group_outputs.push_back(k);
+      else
+        keep_output(k);
     }
   }
 
@@ -350,6 +378,8 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
       throw std::logic_error("memtile allocation: no room for the weights of " + p.name);
     p.wio.load_w = true;
   }
+
+  for (size_t k : group_outputs) keep_output(k);
 
   // Every phase's layout: bound regions, then its scratch first-fit around what is alive.
   for (size_t k = 0; k < plans.size(); ++k) {

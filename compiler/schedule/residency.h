@@ -4,7 +4,9 @@
 // A tensor stays on chip ("resident") when its producer and every consumer are single width-split
 // pieces with the same columns, and every consumer reads exactly the producer's output slice (all
 // rows and channels, no halo: a 1x1 stride-1 conv or pool, an add operand, a fused add's
-// residual). It then has one region in every memtile from its producer's phase to its last
+// residual), or when its producer is one column-group piece and every consumer one column-group
+// add or pool taking the same channel group in every column (placed after the weights, where
+// their prefetches leave room). It then has one region in every memtile from its producer's phase to its last
 // reader's; the producer writes it to DDR only when the network output is it. A fused add whose
 // output overwrites its residual (LayerPlan::in_place) keeps using the residual's region. The
 // pieces of one layer that read the same input slice one after another (group-innermost order)

@@ -542,6 +542,34 @@ TEST(Lower, ReadersOfALandedSliceRunEveryCoreRowAtItsOwnPace) {
   }
 }
 
+// Column groups: a narrow conv whose columns each compute their own channel group over the whole
+// width leaves its output in the memtiles for a reader that works on the same channel groups (a
+// global average pool, as after ResNet's last stage): no WRITE, no LOAD.
+TEST(Lower, ColumnGroupOutputStaysForAReaderOfTheSameGroups) {
+  for (bool sparse : {true, false}) {
+    test::detail::Rng rng(5);
+    ir::Graph g = test::input_graph("group-residency", 4, 4, 256);
+    test::append_conv(g, rng, "c", 0, 512, 1, 1, 0, sparse, true);
+    test::append_pool(g, "gap", ir::OpKind::AvgPool, 1, 4, 4, 0);
+    g.output = 2;
+    g.validate();
+    const config::ArrayConfig cfg = make_cfg(4, 4);
+    const std::string what = sparse ? "sparse" : "dense";
+    const compiler::CompileResult res = compiler::compile(g, cfg, {});
+    ASSERT_EQ(res.program.phases.size(), 2u) << what << "\n" << res.schedule_listing;
+    EXPECT_NE(res.schedule_listing.find("c conv 1x1/1: CH 4 col groups"), std::string::npos) << what << "\n"
+                                                                                           << res.schedule_listing;
+    EXPECT_EQ(res.traffic.at(0).write_bytes, 0u) << what << "\n" << res.schedule_listing;
+    EXPECT_EQ(res.traffic.at(1).load_bytes, 0u) << what << "\n" << res.schedule_listing;
+    expect_bit_exact(g, cfg, {}, what);
+    compiler::CompileOptions plain;
+    plain.memtile_residency = false;
+    const compiler::CompileResult ref = compiler::compile(g, cfg, plain);
+    EXPECT_GT(ref.traffic.at(0).write_bytes, 0u) << what;
+    expect_bit_exact(g, cfg, plain, what + " through DDR");
+  }
+}
+
 TEST(Lower, StridedOneByOneConvLoadsOnlyTheRowsAndColumnsItReads) {
   // 1x1 stride 2 (ResNet's downsample): the LOAD's shim BD steps over every other row and
   // column, so DDR and the cores carry a quarter of the input.
