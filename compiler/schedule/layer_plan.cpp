@@ -161,6 +161,9 @@ struct PieceShape {
   // Chunk loop (LayerTiling::chunk_loop): every band goes to the cores this many times, once per
   // chunk; blob_bytes / nnz are one chunk's, whose blobs stream in beside the bands double-buffered.
   uint32_t loop_chunks = 1;
+  // Chunk loop: the busiest core's stored blocks over every chunk, divided by the chunks: what a
+  // step costs on average (nnz is the most any one chunk stores, which every step would overstate).
+  uint32_t loop_nnz = 0;
   uint64_t acc_bytes() const { return acc ? uint64_t{rows} * cwc() * out_c_core * 4 : 0; }
   uint32_t cwi() const { return core_wi ? core_wi : max_wi; }
   uint32_t cwc() const { return core_wc ? core_wc : max_wc; }
@@ -210,6 +213,9 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
   t_comp += 4.0 * costs.lock_cycles;
   const uint32_t nb = s.rows / bh;
   if (s.loop_chunks > 1) {
+    if (s.loop_nnz > 0 && ge.conv_like)
+      t_comp = double(isa::conv_cycles(bh, s.cwc(), s.out_c_core, ge.kh, ge.kw, s.loop_nnz, costs, isa::ConvAcc::Middle)) +
+               4.0 * costs.lock_cycles;
     // Chunk loop: nb bands per chunk; the next chunk's blob streams in on the weights' channel
     // during a chunk's bands; the slice lands chunk by chunk (over both shim channels when large
     // enough), the cores starting on chunk 0 once it has, the last chunk once all have.
@@ -490,6 +496,11 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
     const uint64_t qp = uint64_t{K - 1} * 12 * (whole ? gr.out_c_piece : gr.out_c_core * ceil_div(gr.core_rows, C));
     return (whole ? full.gbytes : full.share) + qp;
   };
+  auto loop_nnz = [&](const Grouping& gr) {
+    Geometry gf = ge;
+    gf.in_c_p = layer_in_c_p;
+    return ceil_div(conv_grouping(gf, nnz_full, gr.rows_arg, gr.groups, C).nnz, K);
+  };
   LayerTiling best;
   bool found = false;
   const uint32_t max_parts = ceil_div(ge.out_w, C);
@@ -598,6 +609,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
         if (K > 1 && ge.conv_like && !gr.pixel_rows && !ge.fused && (layer_in_c_p / 8) % K == 0) {
           PieceShape sl = s;
           sl.loop_chunks = K;
+          sl.loop_nnz = loop_nnz(gr);
           sl.group_bytes = loop_group_bytes(gr, false);
           sl.resident_in = opt.input_resident;
           const bool loop_pf = sl.group_bytes <= tm.memtile_memory_bytes() / kPrefetchShare;
@@ -701,6 +713,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
       if (K > 1 && batches == 1 && !ge.fused && (layer_in_c_p / 8) % K == 0) {
         PieceShape sl = s;
         sl.loop_chunks = K;
+        sl.loop_nnz = loop_nnz(gr);
         sl.group_bytes = loop_group_bytes(gr, true);
         const bool loop_pf = sl.group_bytes <= tm.memtile_memory_bytes() / kPrefetchShare;
         if (memtile_need(ge, sl) <= mem_cap) {
