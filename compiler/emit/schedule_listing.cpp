@@ -53,8 +53,9 @@ compiler::LayerReport layer_report(const ir::Graph& g, const schedule::LayerPlan
   // A group's weights are counted in its first piece, so the pieces of a layer add up to the layer.
   const schedule::LayerTiling& t = ddr.tiling.at(static_cast<size_t>(p.node));
   const uint32_t per_group = t.col_groups ? t.h_chunks : t.w_parts * t.h_chunks;
-  // With an input-channel split every chunk has its own weights: the chunks of the group's first piece.
-  const uint32_t chunks = std::max(1u, t.in_chunks);
+  // With an input-channel split every chunk has its own weights: the chunks of the group's first piece
+  // (a chunk loop runs every chunk in one piece: its pieces are the group's height chunks).
+  const uint32_t chunks = t.chunk_loop ? 1u : std::max(1u, t.in_chunks);
   if (ir::has_weights(p.op) && (p.piece / chunks) % per_group == 0) {
     const schedule::LayerWeights& lw = ddr.weights.at(static_cast<size_t>(p.node));
     std::vector<int> groups{p.group};
