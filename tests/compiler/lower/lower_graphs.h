@@ -71,6 +71,16 @@ inline ir::Graph input_graph(const std::string& name, uint32_t h, uint32_t w, ui
   return g;
 }
 
+// input h x w x c -> one pool (k x k, stride, no padding).
+inline ir::Graph pool_graph(const std::string& name, uint32_t h, uint32_t w, uint32_t c, ir::OpKind op, uint32_t k,
+                            uint32_t stride) {
+  ir::Graph g = input_graph(name, h, w, c);
+  append_pool(g, "pool", op, 0, k, stride, 0);
+  g.output = 1;
+  g.validate();
+  return g;
+}
+
 // input 16x16x32 -> c1 (1x1, 64) -> ds (1x1 stride 2, 64): a strided reader of c1's slice.
 inline ir::Graph strided_reader_graph(bool sparse) {
   detail::Rng rng(9);

@@ -48,6 +48,13 @@ void expect_bit_exact(const ir::Graph& g, const config::ArrayConfig& cfg, const 
   }
 }
 
+// DMA tasks of a phase that read DDR (shim MM2S).
+size_t shim_load_tasks(const isa::Phase& ph) {
+  size_t n = 0;
+  for (const isa::DmaTask& t : ph.tasks) n += t.tile.row == 0 && t.dir == isa::DmaDir::MM2S;
+  return n;
+}
+
 TEST(Lower, TestGraphBitExactSparseAndDense) {
   for (bool sparse : {true, false}) {
     const ir::Graph g = test::make_test_graph(7, sparse);
@@ -518,17 +525,14 @@ TEST(Lower, ReadersOfALandedSliceRunEveryCoreRowAtItsOwnPace) {
 
   // Global average pool over 7x7x512 (one band): 25 KiB per column over both shim channels, and
   // no row waits for another.
-  ir::Graph g = test::input_graph("global-pool", 7, 7, 512);
-  test::append_pool(g, "gap", ir::OpKind::AvgPool, 0, 7, 7, 0);
-  g.output = 1;
-  g.validate();
+  const ir::Graph g = test::pool_graph("global-pool", 7, 7, 512, ir::OpKind::AvgPool, 7, 7);
   for (auto [cols, rows] : {std::pair<uint32_t, uint32_t>{1, 4}, {2, 2}}) {
     const config::ArrayConfig cfg = make_cfg(cols, rows);
     const std::string what = "global pool on " + std::to_string(cols) + "x" + std::to_string(rows);
     const compiler::CompileResult res = compiler::compile(g, cfg, {});
     const isa::Phase& ph = res.program.phases.at(0);
-    size_t shim_loads = 0, passed = 0, row_waits = 0;
-    for (const isa::DmaTask& t : ph.tasks) shim_loads += t.tile.row == 0 && t.dir == isa::DmaDir::MM2S;
+    const size_t shim_loads = shim_load_tasks(ph);
+    size_t passed = 0, row_waits = 0;
     for (const isa::TileBds& tb : ph.bds)
       for (const isa::BufferDescriptor& bd : tb.bds) {
         if (tb.tile.row != 1) continue;
@@ -605,17 +609,13 @@ TEST(Lower, PoolLoadsItsSliceOverBothShimChannelsByColumns) {
   // A 32x32x64 max pool (64 KiB per column slice, many bands): the left half of every row comes
   // on shim MM2S0, the right half on MM2S1; a memtile S2MM1 BD waits for the left half of its
   // band (kMemLockIn) before it lands the right half.
-  ir::Graph g = test::input_graph("wide-pool", 32, 32, 64);
-  test::append_pool(g, "mp", ir::OpKind::MaxPool, 0, 2, 2, 0);
-  g.output = 1;
-  g.validate();
+  const ir::Graph g = test::pool_graph("wide-pool", 32, 32, 64, ir::OpKind::MaxPool, 2, 2);
   for (auto [cols, rows] : {std::pair<uint32_t, uint32_t>{1, 1}, {2, 2}}) {
     const config::ArrayConfig cfg = make_cfg(cols, rows);
     const compiler::CompileResult res = compiler::compile(g, cfg, {});
     const isa::Phase& ph = res.program.phases.at(0);
-    size_t shim_loads = 0, waiting_landings = 0;
-    for (const isa::DmaTask& t : ph.tasks)
-      shim_loads += t.tile.row == 0 && t.dir == isa::DmaDir::MM2S;
+    const size_t shim_loads = shim_load_tasks(ph);
+    size_t waiting_landings = 0;
     for (const isa::TileBds& tb : ph.bds)
       for (const isa::BufferDescriptor& bd : tb.bds)
         waiting_landings += tb.tile.row == 1 && bd.acq_lock == lower::kMemLockIn && bd.rel_lock == lower::kMemLockIn2;
