@@ -815,8 +815,8 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         // A resident residual (left by an earlier phase) has landed already: every row sends its
         // bands at its own pace (a brigade would hold row r a band behind row r - 1, and the
         // input bands, broadcast to all rows, would wait for the last).
-        for (uint32_t r = 0; r <= wg.count; ++r)
-          b.add_lock(mem, static_cast<uint8_t>(kMemLockRes0 + r), r == 0 ? resident_lock(p, 1) : 0);
+        for (uint32_t r = 0; r <= wg.count && !p.in_resident[1]; ++r)
+          b.add_lock(mem, static_cast<uint8_t>(kMemLockRes0 + r), 0);
         if (!p.in_resident[1])
           segs.push_back(LoadSegment{ddr_box(*res, {res->ph + p.out_row0, res->pw}, cw.w0, cw.wc(), p.out_h,
                                              p.out_c0_of(cw), pitch),
@@ -1087,9 +1087,12 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
     const uint32_t out_band = p.bh * out_row;
     const bool per_band = p.lands_per_band();
     const uint32_t split = load_slice(b, tm, loads, p, cw, x, p.in_c0, in_c, p.subsample);
+    // (an input already in the memtile is read by every row at its own pace, and an output kept
+    // there has no WRITE to tell: neither chain needs its locks then)
+    const bool landed = p.in_resident[0];
     for (uint32_t r = 1; r < nr; ++r) {
-      b.add_lock(mem, static_cast<uint8_t>(kMemLockPass0 + r), 0);
-      b.add_lock(mem, static_cast<uint8_t>(kMemLockGather0 + r), 0);
+      if (!landed) b.add_lock(mem, static_cast<uint8_t>(kMemLockPass0 + r), 0);
+      if (!p.skip_write) b.add_lock(mem, static_cast<uint8_t>(kMemLockGather0 + r), 0);
     }
     if (space) b.add_lock(mem, kMemLockSpace, static_cast<uint8_t>(kMaxLockValue));
     for (uint32_t r = 0; r < nr; ++r) {
@@ -1100,7 +1103,6 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
       // Input: this row's columns of every band, passed down the rows as they land; a resident
       // input (left by an earlier phase) has landed already, and every row reads at its own pace
       // (passing would start row r a band after row r - 1).
-      const bool landed = p.in_resident[0];
       const uint8_t acq = r == 0 ? kMemLockIn : static_cast<uint8_t>(kMemLockPass0 + r);
       const int16_t rel = r + 1 < nr && !landed ? static_cast<int16_t>(kMemLockPass0 + r + 1) : isa::kNoLock;
       auto band_bd = [&](uint32_t band0, uint32_t count, bool acquire) {
@@ -1212,7 +1214,7 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     // LOAD over both shim MM2S channels (a pool has no weights on channel 1).
     const uint32_t split =
         load_slice(b, tm, loads, p, cw, x, p.in_c0_of(cw), pitch, 1, true, brigade ? 1 : static_cast<uint8_t>(rows));
-    for (uint32_t r = 1; r < rows; ++r) b.add_lock(mem, static_cast<uint8_t>(kMemLockPass0 + r), 0);
+    for (uint32_t r = 1; r < rows && brigade; ++r) b.add_lock(mem, static_cast<uint8_t>(kMemLockPass0 + r), 0);
     for (uint32_t r = 0; r < rows; ++r) {
       const TileId core = tm.core(cw.col, r);
       const auto [c0, c1] = row_oc.at(r);
