@@ -155,8 +155,9 @@ struct LayerPlan {
   // so its readers can start on the first band; with one band, or more than a lock counts, it
   // lands whole.
   bool lands_per_band() const { return nb > 1 && nb <= isa::kMaxLockValue; }
-  // Pools: the input bands pass down the core rows' channels (a lock per row) because they land
-  // one by one; a slice already in the memtile, or landing whole, every row reads at its own pace.
+  // Pools and pixel-row convs: the input bands pass down the core rows' channels (a lock per row)
+  // because they land one by one; a slice already in the memtile, or landing whole, every row
+  // reads at its own pace.
   bool rows_pass_bands() const { return !x_halo && !in_resident[0] && lands_per_band(); }
   bool acc_split() const { return in_chunks > 1; }
   bool writes_output() const { return in_chunk + 1 == in_chunks; }
