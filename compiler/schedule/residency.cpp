@@ -259,7 +259,6 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
   std::vector<int> region_of_phase;  // the region phase k's output slice stays in (-1: none)
   // Every (phase, input) that reads a node.
   std::map<int, std::vector<std::pair<size_t, int>>> readers;
-  std::vector<int> tensor_region(g.nodes.size(), -1);
   // Phase k's output, kept in the memtiles for every reader where they all can read it there.
   auto keep_output = [&](size_t k) {
     LayerPlan& p = plans[k];
@@ -297,7 +296,6 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
       id = al.add_region(p.mem.y_bytes, k, last, bind_readers);
     }
     if (id >= 0) {
-      tensor_region[static_cast<size_t>(p.node)] = id;
       region_of_phase[k] = id;
       if (halo) {
         LayerPlan& q = plans[rd[0].first];
