@@ -87,10 +87,23 @@ ColumnWork column_work(const Geometry& ge, uint32_t parts, uint32_t j, uint32_t 
 
 // Lays out core memory for band height bh; returns the layout (end = bytes used).
 // double_weights (chunk loop): two weight buffers, the next chunk's blob landing in one while the
-// other's is used.
+// other's is used. steps: the bands that pass through the band buffers (bands x chunk-loop
+// chunks); with one there is nothing to overlap, so each ping/pong pair is one buffer (both
+// halves at the same address; the second is never used), which lets a whole-piece band fit
+// next to a large blob (ResNet's stage-4 1x1 convs: one 7-row band instead of seven 1-row ones).
 CoreLayout core_layout(const Geometry& ge, uint32_t in_c, uint32_t bh, uint32_t weights_bytes, uint32_t max_wi,
-                       uint32_t max_wc, uint32_t max_out_c, uint64_t acc_bytes = 0, bool double_weights = false) {
+                       uint32_t max_wc, uint32_t max_out_c, uint64_t acc_bytes = 0, bool double_weights = false,
+                       uint32_t steps = 2) {
   CoreLayout c;
+  const int buffers = steps == 1 ? 1 : 2;
+  // Places a ping/pong pair of `bytes` each at `a` (one buffer when `buffers` is 1).
+  auto pair = [&](uint32_t (&at)[2], uint64_t& a, uint64_t bytes) {
+    for (int k = 0; k < buffers; ++k) {
+      at[k] = static_cast<uint32_t>(a);
+      a = align_up(a + bytes, kCoreAlign);
+    }
+    if (buffers == 1) at[1] = at[0];
+  };
   const uint32_t band_in_rows = (bh - 1) * ge.sh + ge.kh;
   c.weights = 0;
   c.weights_bytes = weights_bytes;
@@ -100,28 +113,16 @@ CoreLayout core_layout(const Geometry& ge, uint32_t in_c, uint32_t bh, uint32_t 
     a = align_up(a + weights_bytes, kCoreAlign);
   }
   c.in_bytes = band_in_rows * max_wi * in_c;
-  for (int k = 0; k < 2; ++k) {
-    c.in[k] = static_cast<uint32_t>(a);
-    a = align_up(a + c.in_bytes, kCoreAlign);
-  }
+  pair(c.in, a, c.in_bytes);
   if (ge.add) {
     c.b_bytes = bh * max_wc * in_c;
-    for (int k = 0; k < 2; ++k) {
-      c.b[k] = static_cast<uint32_t>(a);
-      a = align_up(a + c.b_bytes, kCoreAlign);
-    }
+    pair(c.b, a, c.b_bytes);
   }
   c.out_bytes = bh * max_wc * max_out_c;
-  for (int k = 0; k < 2; ++k) {
-    c.out[k] = static_cast<uint32_t>(a);
-    a = align_up(a + c.out_bytes, kCoreAlign);
-  }
+  pair(c.out, a, c.out_bytes);
   if (ge.fused) {  // residual band ping/pong, and the conv's own output before the add
     c.res_bytes = c.out_bytes;
-    for (int k = 0; k < 2; ++k) {
-      c.res[k] = static_cast<uint32_t>(a);
-      a = align_up(a + c.res_bytes, kCoreAlign);
-    }
+    pair(c.res, a, c.res_bytes);
     c.tmp = static_cast<uint32_t>(a);
     a = align_up(a + c.out_bytes, kCoreAlign);
   }
@@ -256,7 +257,8 @@ BandChoice choose_band(const Geometry& ge, const PieceShape& s, const target::Ta
     if (s.rows % bh != 0) continue;
     if (max_band_rows != 0 && bh > max_band_rows) continue;
     const CoreLayout cl =
-        core_layout(ge, s.in_c_core, bh, s.blob_bytes, s.cwi(), s.cwc(), s.out_c_core, s.acc_bytes(), s.loop_chunks > 1);
+        core_layout(ge, s.in_c_core, bh, s.blob_bytes, s.cwi(), s.cwc(), s.out_c_core, s.acc_bytes(), s.loop_chunks > 1,
+                    s.rows / bh * s.loop_chunks);
     if (cl.end > tm.core_memory_bytes()) continue;
     const double est = band_pipeline_estimate(ge, s, bh, tm);
     if (!best.ok || est < best.est) best = BandChoice{true, bh, est, cl};

@@ -1,6 +1,6 @@
 // layer_plan_test.cpp — W split over columns (with halos), COUT split over core rows, the
-// band height rule (a divisor of out_h whose double buffers fit, chosen by the pipeline
-// estimate) and fit errors.
+// band height rule (a divisor of out_h whose double buffers fit, one buffer each for a single
+// band, chosen by the pipeline estimate) and fit errors.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -98,6 +98,13 @@ TEST(LayerPlan, WholeLayerInOneBandWhenSmall) {
   const Planned p = plan_single({2, 2, 8, 8, 1, 1, 0, false, false}, 1, 1);
   EXPECT_EQ(p.plan.bh, 2u);
   EXPECT_EQ(p.plan.nb, 1u);
+  // One band has nothing to overlap: each ping/pong pair is a single buffer (both halves at one
+  // address), so a whole-piece band can fit next to a large blob.
+  const schedule::CoreLayout& c = p.plan.core;
+  EXPECT_EQ(c.in[0], c.in[1]);
+  EXPECT_EQ(c.out[0], c.out[1]);
+  const uint64_t w = p.ddr.weights[1].rows.at(0).bytes();
+  EXPECT_EQ(c.end, a16(w) + a16(2 * 2 * 8) + a16(2 * 2 * 8));
 }
 
 TEST(LayerPlan, ComputeHeavyLayerIsPipelinedInBands) {
