@@ -740,6 +740,17 @@ TEST(Lower, ScheduleListingUsesThePaperVocabulary) {
   EXPECT_EQ(r.layers[0].split, "W 2 cols x COUT 2 rows, 4 bands of 2 rows");
 }
 
+TEST(Lower, FusesAnAddWhoseExtraWeightBytesAreAFewTimesTheSavedActivations) {
+  // The test graph's skip conv: on 2 columns its weights' extra copy is more bytes than the two
+  // passes of its small output that fusing saves, but within kFuseAddBytesRatio times them, so
+  // the add is fused by default (the add's own phase costs more than those bytes); bit-exact.
+  const ir::Graph g = test::make_test_graph(4, true);
+  const compiler::CompileResult r = compiler::compile(g, make_cfg(2, 2), {});
+  EXPECT_NE(r.schedule_listing.find("skip+add1 conv"), std::string::npos) << r.schedule_listing;
+  EXPECT_EQ(r.schedule_listing.find("ELEW"), std::string::npos) << r.schedule_listing;
+  expect_bit_exact(g, make_cfg(2, 2), {}, "fused add");
+}
+
 TEST(Lower, Deterministic) {
   const ir::Graph g = test::make_test_graph(6, true);
   const compiler::CompileResult a = compiler::compile(g, make_cfg(2, 2), {});
