@@ -761,7 +761,8 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
     s.max_wi = cw.wi;
     s.max_wc = cw.wc();
     s.acc = K > 1;
-    const CoreLayout cl = core_layout(ge, s.in_c_core, 1, s.blob_bytes, s.max_wi, s.max_wc, s.out_c_core, s.acc_bytes());
+    const CoreLayout cl = core_layout(ge, s.in_c_core, 1, s.blob_bytes, s.max_wi, s.max_wc, s.out_c_core, s.acc_bytes(),
+                                      false, 1);  // (one 1-row band: what choose_band tried)
     throw compiler::CompileError("layer " + n.name + " does not fit even as 1 row x 1 column x " +
                                  std::to_string(s.out_c_core) + " channel pieces" +
                                  (K > 1 ? " over " + std::to_string(K) + " input-channel chunks" : std::string()) +
