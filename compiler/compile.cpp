@@ -190,8 +190,8 @@ void assign_weight_io(std::vector<schedule::LayerPlan>& plans) {
     schedule::LayerPlan& p = plans[k];
     if (!ir::has_weights(p.op)) continue;
     const schedule::LayerPlan* prev = k > 0 ? &plans[k - 1] : nullptr;
-    // (a chunk loop's cores end with its last chunk only)
-    const bool cores_hold = prev && !p.chunk_loop && ir::has_weights(prev->op) && prev->node == p.node &&
+    // (a chunk loop's cores end with its last chunk only, output parts' with the last two parts)
+    const bool cores_hold = prev && !p.chunk_loop && p.out_parts <= 1 && ir::has_weights(prev->op) && prev->node == p.node &&
                             prev->group == p.group &&
                             prev->col_groups == p.col_groups && same_or_fewer_columns(*prev, p);
     p.wio.load_wm = !cores_hold;

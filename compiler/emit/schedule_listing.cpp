@@ -34,6 +34,10 @@ std::string split_text(const schedule::LayerPlan& p) {
   else
     s << "1 row";
   s << ", " << p.nb << (p.nb == 1 ? " band" : " bands") << " of " << p.bh << (p.bh == 1 ? " row" : " rows");
+  if (p.out_parts > 1)  // the band stays in the cores while the blob passes in parts
+    s << ", COUT " << p.out_parts << " parts in one phase (the band held in the cores)";
+  if (p.weight_parts > 1)  // the blob lands in parts, the first band starting on the first
+    s << ", blob in " << p.weight_parts << " parts (a conv per part)";
   if (p.chunk_loop)  // every chunk of the input channels in this phase
     s << ", CIN " << p.in_chunks << " chunks in one phase (" << p.in_c_p << " ch each, int32 sums in the cores)";
   else if (p.acc_split())  // input-channel split: this piece's chunk of the input channels

@@ -92,12 +92,54 @@ void stream_bands(PhaseBuilder& b, TileId t, uint8_t ch, uint32_t base, uint32_t
   b.add_task(t, DmaDir::MM2S, ch, first_id, nb > 1 ? 2 : 1);
 }
 
+// A band's first rows reach the cores while the rest of them land (cut-through): the first band
+// lands in up to this many row pieces, each releasing the input lock once, and the memtile sends
+// each piece as soon as it has landed, instead of storing the whole band first. Pieces are at
+// least kFirstPieceBytes (per memtile): every further piece costs two BDs to set up, which on
+// small bands (the reduced timing workloads) cost more than the pieces save.
+constexpr uint32_t kFirstBandPieces = 4;
+constexpr uint32_t kFirstPieceBytes = 2048;
+
+// bd (a band of `rows` rows, its last dimension counting whole rows, possibly merged with the
+// dimensions inside them: make_bd merges contiguous ones) cut into `pieces` BDs of consecutive
+// rows (split_even), in order.
+std::vector<isa::BufferDescriptor> split_rows(const isa::BufferDescriptor& bd, uint32_t rows, uint32_t pieces) {
+  const int last = bd.ndims - 1;
+  const uint32_t size = bd.dims[last].size;
+  if (rows == 0 || size % rows != 0) throw std::logic_error("split_rows: a band's last dimension is not whole rows");
+  const uint32_t unit = size / rows;
+  std::vector<isa::BufferDescriptor> v;
+  for (uint32_t i = 0; i < pieces; ++i) {
+    const auto [r0, r1] = schedule::split_even(rows, pieces, i);
+    isa::BufferDescriptor piece = bd;
+    piece.dims[last].size = (r1 - r0) * unit;
+    piece.addr += uint64_t{r0} * unit * static_cast<uint64_t>(bd.dims[last].stride);
+    piece.iter_count = 1;
+    piece.iter_stride = 0;
+    v.push_back(piece);
+  }
+  return v;
+}
+
 // The memtile side of a LOAD: a slice of `total` contiguous bytes at base, as S2MM BDs (chained
 // by the caller). When `per_band`, the first band's `first` bytes release `lock` once, then every
 // further `step` bytes (the rows the next band adds) release it again; otherwise one release at
 // the end.
+// first_rows > 0: the first band is that many rows, landing in first_pieces pieces (cut-through).
 std::vector<isa::BufferDescriptor> landing_bds(uint64_t base, uint32_t total, uint32_t first, uint32_t step,
-                                               uint32_t nb, uint8_t lock, bool per_band, uint8_t readers = 1) {
+                                               uint32_t nb, uint8_t lock, bool per_band, uint8_t readers = 1,
+                                               uint32_t first_rows = 0, uint32_t first_pieces = 1) {
+  if (first_pieces > 1 && (nb == 1 || per_band)) {
+    std::vector<isa::BufferDescriptor> v =
+        split_rows(with_locks(make_bd(base, {DmaDim{first, 1}}), isa::kNoLock, 0, lock, 1), first_rows, first_pieces);
+    if (nb > 1) {
+      isa::BufferDescriptor rest = with_locks(make_bd(base + first, {DmaDim{step, 1}}), isa::kNoLock, 0, lock, 1);
+      rest.iter_count = nb - 1;
+      rest.iter_stride = step;
+      v.push_back(rest);
+    }
+    return v;
+  }
   if (!per_band || nb == 1) return {with_locks(make_bd(base, {DmaDim{total, 1}}), isa::kNoLock, 0, lock, readers)};
   isa::BufferDescriptor head = with_locks(make_bd(base, {DmaDim{first, 1}}), isa::kNoLock, 0, lock, 1);
   isa::BufferDescriptor rest = with_locks(make_bd(base + first, {DmaDim{step, 1}}), isa::kNoLock, 0, lock, 1);
@@ -307,16 +349,23 @@ void gather(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, TileId co
   const auto [oc0, oc1] = p.row_oc_of(cw).at(r);
   const uint32_t pitch = p.out_cp_of(cw);
   const uint32_t out_c = oc1 - oc0;
-  const uint16_t start = ping_pong(b, core, p.core.out, p.band_out_bytes(cw, r), kCoreOutCons, kCoreOutProd);
-  b.add_task(core, DmaDir::MM2S, 0, start, p.nb);
+  // Output or weight parts (LayerPlan::out_parts, weight_parts; equal parts): every band comes
+  // part-major (part j's channels of every pixel, then part j + 1's), each part into its channels
+  // of the slice; a slice written at the end then takes its bands one by one too. Output parts
+  // leave the cores one by one from the two output buffers in turn.
+  const uint32_t J = std::max(p.weight_parts, p.out_parts), cn = out_c / J;
+  if (cn * J != out_c) throw std::logic_error("parts of " + p.name + ": unequal parts");
+  const uint16_t start = ping_pong(b, core, p.core.out, p.out_parts > 1 ? p.bh * cw.wc() * cn : p.band_out_bytes(cw, r),
+                                   kCoreOutCons, kCoreOutProd);
+  b.add_task(core, DmaDir::MM2S, 0, start, p.out_parts > 1 ? p.out_parts : p.nb);
   const uint32_t band_bytes = p.bh * p.out_row_px(cw) * pitch;  // (rows of the slice: margin, own pixels)
   std::vector<const WritePart*> mine;
   for (const WritePart& w : parts)
     if (r >= w.row0 && r < w.row0 + w.writers) mine.push_back(&w);
-  const uint16_t first_id = b.next_bd_id(mem);
+  std::vector<isa::BufferDescriptor> all;
   for (size_t k = 0; k < mine.size(); ++k) {
     const WritePart& w = *mine[k];
-    const uint32_t rows = w.per_band ? p.bh : w.bands * p.bh;
+    const uint32_t rows = w.per_band || J > 1 ? p.bh : w.bands * p.bh;
     int16_t acq = w.space ? w.space_lock : isa::kNoLock, rel = w.out_lock;
     if (w.brigade) {  // band i after the writer above has landed it; then tell the one below
       const uint32_t j = r - w.row0;
@@ -326,29 +375,37 @@ void gather(PhaseBuilder& b, const LayerPlan& p, const ColumnWork& cw, TileId co
       }
       if (j + 1 < w.writers) rel = static_cast<int16_t>(kMemLockGather0 + r + 1);
     }
-    isa::BufferDescriptor bd =
-        with_locks(make_bd(uint64_t{p.mem.y} + uint64_t{w.band0} * band_bytes + uint64_t{p.y_margin} * pitch + oc0,
-                           {DmaDim{out_c, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)},
-                            DmaDim{rows, static_cast<int32_t>(p.out_row_px(cw) * pitch)}}),
-                   acq, acq == isa::kNoLock ? 0 : 1, rel, 1);
+    const uint64_t base = uint64_t{p.mem.y} + uint64_t{w.band0} * band_bytes + uint64_t{p.y_margin} * pitch + oc0;
+    const auto row_pitch = static_cast<int32_t>(p.out_row_px(cw) * pitch);
+    isa::BufferDescriptor bd = with_locks(
+        J > 1 ? make_bd(base, {DmaDim{cn, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)}, DmaDim{rows, row_pitch},
+                               DmaDim{J, static_cast<int32_t>(cn)}})
+              : make_bd(base, {DmaDim{out_c, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)}, DmaDim{rows, row_pitch}}),
+        acq, acq == isa::kNoLock ? 0 : 1, rel, 1);
     if (w.per_band) {
       bd.iter_count = w.bands;
       bd.iter_stride = band_bytes;
+    } else if (J > 1 && w.bands > 1) {  // bands but the last without locks, the last releasing
+      isa::BufferDescriptor head = with_locks(bd, isa::kNoLock, 0, isa::kNoLock, 0);
+      head.iter_count = w.bands - 1;
+      head.iter_stride = band_bytes;
+      all.push_back(head);
+      bd.addr += uint64_t{w.bands - 1} * band_bytes;
     }
-    if (k + 1 < mine.size()) bd.next_bd = static_cast<int16_t>(first_id + k + 1);
-    b.add_bd(mem, bd);
+    all.push_back(bd);
   }
-  b.add_task(mem, DmaDir::S2MM, gather_ch, first_id, static_cast<uint32_t>(mine.size()));
+  chain(b, mem, DmaDir::S2MM, gather_ch, std::move(all));
   b.add_route(ep(core, 0), {ep(mem, gather_ch)});
 }
 
-// weights_ready: the core still holds this piece's weights from the previous phase.
-void core_locks(PhaseBuilder& b, TileId core, bool weights, bool operand_b, bool weights_ready = false) {
+// (weight parts: the core acquires the weights once per part)
+void core_locks(PhaseBuilder& b, TileId core, bool weights, bool operand_b, bool weights_ready = false,
+                uint32_t w_parts = 1) {
   b.add_lock(core, kCoreInProd, 2);
   b.add_lock(core, kCoreInCons, 0);
   b.add_lock(core, kCoreOutProd, 2);
   b.add_lock(core, kCoreOutCons, 0);
-  if (weights) b.add_lock(core, kCoreWCons, weights_ready ? 1 : 0);
+  if (weights) b.add_lock(core, kCoreWCons, weights_ready ? static_cast<uint8_t>(w_parts) : 0);
   if (operand_b) {
     b.add_lock(core, kCoreBProd, 2);
     b.add_lock(core, kCoreBCons, 0);
@@ -451,7 +508,7 @@ struct ShimLoads {
 // memtile channel that reads it. Returns split (nb: one part on channel 0). Readers take band_reads().
 uint32_t load_slice(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& loads, const LayerPlan& p,
                     const ColumnWork& cw, const TensorBuffer& x, uint32_t c0, uint32_t pitch, uint32_t sub,
-                    bool by_columns = false, uint8_t readers = 1) {
+                    bool by_columns = false, uint8_t readers = 1, uint32_t first_pieces = 1) {
   if (p.in_resident[0]) return p.nb;
   const bool ch1_busy = !loads.ch1[cw.col].empty();
   const bool per_band = p.lands_per_band();
@@ -508,7 +565,7 @@ uint32_t load_slice(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& l
   loads.ch0[cw.col].push_back(
       LoadSegment{ddr_box(x, p.in_off.at(0), cw.in_w0, cw.wi, top_rows, c0, pitch, sub),
                   landing_bds(p.mem.x, top_rows * cw.wi * pitch, band, band_stride, split, kMemLockIn, per_band,
-                              readers)});
+                              readers, p.band_in_rows, first_pieces)});
   if (split < p.nb) {
     const uint32_t row0 = split * p.bh * p.sh;
     b.add_lock(tm.memtile(cw.col), kMemLockIn2, 0);
@@ -529,7 +586,8 @@ uint32_t load_slice(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& l
 // (kMemLockIn2), nb at a time: one for each band its readers send. Returns whether channel 1
 // carries chunks.
 bool load_chunks(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& loads, const LayerPlan& p,
-                 const ColumnWork& cw, const TensorBuffer& x, uint32_t c0, uint32_t pitch, uint32_t sub) {
+                 const ColumnWork& cw, const TensorBuffer& x, uint32_t c0, uint32_t pitch, uint32_t sub,
+                 uint32_t first_pieces = 1) {
   const bool two = loads.ch1[cw.col].empty() && p.in_rows * cw.wi * pitch >= schedule::kTwoPartBytes &&
                    tm.channels(isa::TileKind::Shim, DmaDir::MM2S) >= 2;
   if (two) b.add_lock(tm.memtile(cw.col), kMemLockIn2, 0);
@@ -547,8 +605,18 @@ bool load_chunks(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& load
     };
     // Chunk 0 band by band (its first band's rows, then the rows each further band adds), so
     // the cores start once the first band's rows are in; later chunks whole, releasing nb.
+    // (cut-through: chunk 0's first band in first_pieces row pieces, each releasing once)
     std::vector<isa::BufferDescriptor> mem;
-    if (k == 0 && p.nb > 1) {
+    if (k == 0 && first_pieces > 1) {
+      for (uint32_t i = 0; i < first_pieces; ++i) {
+        const auto [r0, r1] = schedule::split_even(p.band_in_rows, first_pieces, i);
+        mem.push_back(land(base + uint64_t{r0} * cw.wi * pitch, (r1 - r0) * cw.wi, 1, 1));
+      }
+      if (p.nb > 1) {
+        const uint32_t first = p.band_in_rows * cw.wi, step = p.bh * p.sh * cw.wi;
+        mem.push_back(land(base + uint64_t{first} * pitch, step, p.nb - 1, 1));
+      }
+    } else if (k == 0 && p.nb > 1) {
       const uint32_t first = p.band_in_rows * cw.wi, step = p.bh * p.sh * cw.wi;
       mem.push_back(land(base, first, 1, 1));
       mem.push_back(land(base + uint64_t{first} * pitch, step, p.nb - 1, 1));
@@ -566,10 +634,20 @@ bool load_chunks(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& load
 // (load_slice); per band when the slice lands band by band, else each part's first band waits
 // for the whole part. `acquire` false: no lock (a reader later in a brigade sets its own).
 std::vector<isa::BufferDescriptor> band_reads(const isa::BufferDescriptor& band, uint32_t stride, uint32_t nb,
-                                              uint32_t split, bool per_band) {
+                                              uint32_t split, bool per_band, uint32_t band_rows = 0,
+                                              uint32_t first_pieces = 1) {
   std::vector<isa::BufferDescriptor> v;
   auto part = [&](uint32_t b0, uint32_t n, uint8_t lock) {
     if (n == 0) return;
+    if (b0 == 0 && first_pieces > 1 && (per_band || n == 1)) {  // the first band piece by piece as it lands
+      isa::BufferDescriptor first = band;
+      first.acq_lock = static_cast<int16_t>(lock);
+      first.acq_value = 1;
+      for (const isa::BufferDescriptor& piece : split_rows(first, band_rows, first_pieces)) v.push_back(piece);
+      ++b0;
+      --n;
+      if (n == 0) return;
+    }
     auto bands = [&](uint32_t first, uint32_t count, bool acquire) {
       isa::BufferDescriptor bd = band;
       bd.addr += uint64_t{first} * stride;
@@ -746,13 +824,15 @@ std::string band_label(const LayerPlan& p, uint32_t band) { return p.name + " ba
 // The conv op of one band: input band in_w columns wide at the band's ping-pong buffer, output
 // band out_w columns at out_addr, the blob at the core's weights; with an input-channel split the
 // band's partial sums (First / Middle / Last by the piece's chunk; chunk loop: by `chunk`, whose
-// blob is in weight buffer chunk % 2).
+// blob is in weight buffer chunk % 2); output parts: part `chunk` of the blob's output channels.
 isa::CoreOp band_conv(const ir::Node& n, const LayerPlan& p, const schedule::WeightBlob& blob, uint32_t band,
                       uint32_t in_w, uint32_t out_w, uint32_t out_addr, uint32_t chunk = 0) {
+  const bool parts = p.out_parts > 1;  // (output parts: `chunk` is the part, in weight buffer chunk % 2;
+                                       // weight parts: the part of the resident blob)
   isa::CoreOp op;
   op.kind = isa::CoreOpKind::Conv;
   isa::ConvArgs& a = op.conv;
-  a.in_addr = p.core.in[(chunk * p.nb + band) % 2];  // (chunk loop: the bands of every chunk alternate)
+  a.in_addr = p.core.in[((p.chunk_loop ? chunk : 0) * p.nb + band) % 2];  // (chunk loop: the bands of every chunk alternate)
   a.in_h = p.band_in_rows;
   a.in_w = in_w;
   a.in_c = p.in_c_p;
@@ -762,9 +842,20 @@ isa::CoreOp band_conv(const ir::Node& n, const LayerPlan& p, const schedule::Wei
   a.out_c = blob.out_c();
   a.w_addr = p.core.weights;
   a.qp_addr = p.core.weights + blob.compact_bytes;
-  if (p.chunk_loop) {
+  if (p.chunk_loop || parts) {
     a.w_addr = chunk % 2 ? p.core.weights2 : p.core.weights;
     a.qp_addr = a.w_addr + blob.chunks.at(chunk).compact_bytes;
+  }
+  if (parts) {
+    a.in_addr = p.core.in[0];
+    a.out_c = blob.chunks.at(chunk).oc1 - blob.chunks.at(chunk).oc0;
+  }
+  if (p.weight_parts > 1) {  // part `chunk` of the resident blob, into its part of the output band
+    const schedule::WeightBlob::Chunk& c = blob.chunks.at(chunk);
+    a.w_addr = p.core.weights + c.off;
+    a.qp_addr = a.w_addr + c.compact_bytes;
+    a.out_c = c.oc1 - c.oc0;
+    a.out_addr = out_addr + p.bh * out_w * c.oc0;
   }
   a.kh = static_cast<uint8_t>(p.kh);
   a.kw = static_cast<uint8_t>(p.kw);
@@ -775,6 +866,8 @@ isa::CoreOp band_conv(const ir::Node& n, const LayerPlan& p, const schedule::Wei
     const uint32_t k = p.chunk_loop ? chunk : p.in_chunk;
     a.acc_mode = k == 0 ? isa::ConvAcc::First : k + 1 == p.in_chunks ? isa::ConvAcc::Last : isa::ConvAcc::Middle;
     a.acc_addr = p.core.acc + band * static_cast<uint32_t>(isa::conv_acc_bytes(a));
+    if (p.weight_parts > 1)  // (the band's sums part-major, as its output)
+      a.acc_addr = p.core.acc + (band * blob.out_c() + blob.chunks.at(chunk).oc0) * p.bh * out_w * 4;
   }
   op.label = band_label(p, band);
   return op;
@@ -848,10 +941,14 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
           const int16_t rel =
               r + 1 < wg.count && !p.in_resident[1] ? static_cast<int16_t>(kMemLockRes0 + r + 1) : isa::kNoLock;
           auto band_bd = [&](uint32_t band0, uint32_t count, bool acquire) {
+            // (weight parts: part-major, as the conv's output band)
+            const uint32_t J = p.weight_parts, cn = (oc1 - oc0) / J;
+            const uint64_t at = uint64_t{p.mem.r} + uint64_t{band0} * res_band + oc0;
             isa::BufferDescriptor bd = with_locks(
-                make_bd(uint64_t{p.mem.r} + uint64_t{band0} * res_band + oc0,
-                        {DmaDim{oc1 - oc0, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)},
-                         DmaDim{p.bh, static_cast<int32_t>(cw.wc() * pitch)}}),
+                J > 1 ? make_bd(at, {DmaDim{cn, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)},
+                                     DmaDim{p.bh, static_cast<int32_t>(cw.wc() * pitch)}, DmaDim{J, static_cast<int32_t>(cn)}})
+                      : make_bd(at, {DmaDim{oc1 - oc0, 1}, DmaDim{cw.wc(), static_cast<int32_t>(pitch)},
+                                     DmaDim{p.bh, static_cast<int32_t>(cw.wc() * pitch)}}),
                 acquire ? static_cast<int16_t>(acq) : isa::kNoLock, acquire ? 1 : 0, rel, rel == isa::kNoLock ? 0 : 1);
             bd.iter_count = count;
             bd.iter_stride = res_band;
@@ -913,8 +1010,17 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const uint32_t band_stride = p.bh * p.sh * row_bytes;
     // LOAD chunk by chunk, not band by band (when a lock can count every chunk's bands)
     const bool by_chunks = p.chunk_loop && !p.in_resident[0] && p.nb * p.in_chunks <= kMaxLockValue;
-    const bool chunks_two = by_chunks && load_chunks(b, tm, loads, p, cw, x, p.slice_c0_of(cw), xp, p.subsample);
-    const uint32_t split = by_chunks ? p.nb : load_slice(b, tm, loads, p, cw, x, p.slice_c0_of(cw), xp, p.subsample);
+    // Cut-through of the first band (kFirstBandPieces) where the input lock can count its pieces
+    // beside every band's release.
+    const uint32_t landings = by_chunks ? p.nb * p.in_chunks : p.lands_per_band() ? p.nb : 1;
+    const uint32_t pieces =
+        p.in_resident[0] || p.x_halo || (!by_chunks && !p.lands_per_band() && p.nb > 1)
+            ? 1
+            : std::max(1u, std::min({kFirstBandPieces, p.band_in_rows, kMaxLockValue + 1 - landings,
+                                     p.band_in_bytes(cw) / kFirstPieceBytes}));
+    const bool chunks_two = by_chunks && load_chunks(b, tm, loads, p, cw, x, p.slice_c0_of(cw), xp, p.subsample, pieces);
+    const uint32_t split =
+        by_chunks ? p.nb : load_slice(b, tm, loads, p, cw, x, p.slice_c0_of(cw), xp, p.subsample, false, 1, pieces);
     // WRITE: on channel rows + 1, and a second one past the weight channels (and a halo's) if
     // there is one. Halo residency: every memtile sends its last column east on the channel after
     // its weights' (the same on every memtile when they serve as many rows).
@@ -952,12 +1058,21 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
              halo_band_reads(p, cw, x, uint64_t{p.mem.x} + (p.in_c0 + k * p.in_c_p - p.x_c0), p.in_c_p, xp, k == 0 ? 1 : 0))
           fm.push_back(bd);
     } else if (!by_chunks) {
-      fm = band_reads(band0(p.in_c0), band_stride, p.nb, split, p.lands_per_band());
+      fm = band_reads(band0(p.in_c0), band_stride, p.nb, split, p.lands_per_band(), p.band_in_rows, pieces);
     }
     for (uint32_t k = by_chunks ? 0 : 1; p.chunk_loop && !p.x_halo && k < p.in_chunks; ++k) {
       const uint8_t lock = chunks_two && k % 2 == 1 ? kMemLockIn2 : kMemLockIn;
       isa::BufferDescriptor bd = band0(p.in_c0 + k * p.in_c_p);
       if (by_chunks) bd = with_locks(bd, lock, 1, isa::kNoLock, 0);
+      if (by_chunks && k == 0 && pieces > 1) {  // (cut-through: chunk 0's first band piece by piece)
+        for (const isa::BufferDescriptor& piece : split_rows(bd, p.band_in_rows, pieces)) fm.push_back(piece);
+        if (p.nb == 1) continue;
+        bd.addr += band_stride;
+        bd.iter_count = p.nb - 1;
+        bd.iter_stride = band_stride;
+        fm.push_back(bd);
+        continue;
+      }
       bd.iter_count = p.nb;
       bd.iter_stride = band_stride;
       fm.push_back(bd);
@@ -969,10 +1084,10 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     for (uint32_t r = 0; r < rows; ++r) {
       const TileId core = tm.core(cw.col, r);
       const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
-      core_locks(b, core, true, false, !p.wio.load_wm);
+      core_locks(b, core, true, false, !p.wio.load_wm, p.weight_parts);
       // S2MM1: the weights (unless held), then with a fused add the residual bands, ping-pong.
       // Chunk loop: chunk after chunk into the two weight buffers in turn.
-      if (p.chunk_loop) {
+      if (p.chunk_loop || p.out_parts > 1) {
         b.add_lock(core, kCoreWProd, 2);
         std::vector<isa::BufferDescriptor> bds;
         for (uint32_t k = 0; k < blob.chunks.size(); ++k)
@@ -981,11 +1096,17 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         chain(b, core, DmaDir::S2MM, 1, std::move(bds));
       } else {
         const uint16_t w_id = b.next_bd_id(core);
+        // (weight parts: part after part, each telling the core it has landed)
+        const auto wparts_n = static_cast<uint32_t>(p.weight_parts > 1 ? blob.chunks.size() : 1);
         if (p.wio.load_wm) {
-          isa::BufferDescriptor wbd =
-              with_locks(make_bd(p.core.weights, {DmaDim{blob.bytes(), 1}}), isa::kNoLock, 0, kCoreWCons, 1);
-          if (p.fused) wbd.next_bd = static_cast<int16_t>(w_id + 1);
-          b.add_bd(core, wbd);
+          for (uint32_t j = 0; j < wparts_n; ++j) {
+            isa::BufferDescriptor wbd =
+                p.weight_parts > 1 ? with_locks(make_bd(p.core.weights + blob.chunks[j].off, {DmaDim{blob.chunks[j].bytes, 1}}),
+                                           isa::kNoLock, 0, kCoreWCons, 1)
+                              : with_locks(make_bd(p.core.weights, {DmaDim{blob.bytes(), 1}}), isa::kNoLock, 0, kCoreWCons, 1);
+            if (p.fused || j + 1 < wparts_n) wbd.next_bd = static_cast<int16_t>(w_id + j + 1);
+            b.add_bd(core, wbd);
+          }
         }
         if (p.fused) {
           b.add_lock(core, kCoreResProd, 2);
@@ -993,7 +1114,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
           ping_pong(b, core, p.core.res, p.band_out_bytes(cw, r), kCoreResProd, kCoreResCons);
         }
         if (p.wio.load_wm || p.fused)
-          b.add_task(core, DmaDir::S2MM, 1, w_id, (p.wio.load_wm ? 1 : 0) + (p.fused ? p.nb : 0));
+          b.add_task(core, DmaDir::S2MM, 1, w_id, (p.wio.load_wm ? wparts_n : 0) + (p.fused ? p.nb : 0));
       }
       // Input bands, ping-pong.
       const uint32_t loops = p.chunk_loop ? p.in_chunks : 1;
@@ -1001,15 +1122,40 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
       b.add_task(core, DmaDir::S2MM, 0, in_start, p.nb * loops);
       // COMP (chunk loop: chunk by chunk, each waiting for its blob and freeing its buffer after).
       isa::CoreProgram& prog = b.core_program(core);
+      if (p.out_parts > 1) {
+        // Output parts: the one band stays while part after part of the blob passes.
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
+        for (uint32_t j = 0; j < blob.chunks.size(); ++j) {
+          prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreWCons, 1));
+          prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
+          prog.ops.push_back(band_conv(n, p, blob, 0, cw.wi, cw.wc(), p.core.out[j % 2], j));
+          prog.ops.back().label += " part " + std::to_string(j);
+          prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreWProd, 1));
+          prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
+        }
+        prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));
+        gather(b, p, cw, core, tm, r, static_cast<uint8_t>(2 + r), wparts);
+        continue;
+      }
       for (uint32_t chunk = 0; chunk < loops; ++chunk) {
-        prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreWCons, 1));
+        if (p.weight_parts <= 1) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreWCons, 1));
         const bool out = p.writes_output() && chunk + 1 == loops;
         for (uint32_t band = 0; band < p.nb; ++band) {
           prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreInCons, 1));
           if (p.fused) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreResCons, 1));
           if (out) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
-          prog.ops.push_back(
-              band_conv(n, p, blob, band, cw.wi, cw.wc(), p.fused ? p.core.tmp : p.core.out[band % 2], chunk));
+          if (p.weight_parts > 1) {
+            // Weight parts: one conv per part, the first band's each as soon as its part has landed.
+            for (uint32_t j = 0; j < blob.chunks.size(); ++j) {
+              if (band == 0) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreWCons, 1));
+              prog.ops.push_back(
+                  band_conv(n, p, blob, band, cw.wi, cw.wc(), p.fused ? p.core.tmp : p.core.out[band % 2], j));
+              prog.ops.back().label += " part " + std::to_string(j);
+            }
+          } else {
+            prog.ops.push_back(
+                band_conv(n, p, blob, band, cw.wi, cw.wc(), p.fused ? p.core.tmp : p.core.out[band % 2], chunk));
+          }
           if (loops > 1) prog.ops.back().label += " chunk " + std::to_string(chunk);
           if (p.fused) {  // the residual add, exactly the Add the graph had
             isa::CoreOp add;

@@ -288,8 +288,36 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
         const uint32_t rows = working_rows(g1 - g0, R);
         for (uint32_t r = 0; r < rows; ++r) {
           const auto [b0, b1] = split_even(g1 - g0, rows, r);
-          if (!t.chunk_loop) {
+          const uint32_t blob_parts = std::max(t.out_parts, t.weight_parts);
+          if (!t.chunk_loop && blob_parts <= 1) {
             lw.rows.push_back(make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense, wg.ic_begin, wg.ic_end));
+            continue;
+          }
+          if (blob_parts > 1) {
+            // Output (weight) parts: part j's complete blob (its block rows, every input
+            // channel) after part j - 1's.
+            const uint32_t J = std::min(blob_parts, b1 - b0);
+            WeightBlob whole;
+            for (uint32_t j = 0; j < J; ++j) {
+              const auto [p0, p1] = split_even(b1 - b0, J, j);
+              WeightBlob part = make_blob(g, node, cin_p, 8 * (g0 + b0 + p0), 8 * (g0 + b0 + p1), dense, wg.ic_begin,
+                                          wg.ic_end);
+              if (j == 0) {
+                whole = part;
+                whole.data.clear();
+                whole.oc_begin = 8 * (g0 + b0);
+                whole.oc_end = 8 * (g0 + b1);
+                whole.nnz = whole.block_rows = whole.metadata_bytes = whole.payload_bytes = 0;
+              }
+              whole.chunks.push_back(WeightBlob::Chunk{static_cast<uint32_t>(whole.data.size()), part.compact_bytes,
+                                                       part.bytes(), part.nnz, 8 * p0, 8 * p1});
+              whole.nnz += part.nnz;
+              whole.block_rows += part.block_rows;
+              whole.metadata_bytes += part.metadata_bytes;
+              whole.payload_bytes += part.payload_bytes;
+              whole.data.insert(whole.data.end(), part.data.begin(), part.data.end());
+            }
+            lw.rows.push_back(std::move(whole));
             continue;
           }
           // Chunk loop: chunk c's complete blob after chunk c - 1's (each 4-byte aligned).
@@ -303,7 +331,7 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
               whole.nnz = whole.block_cols = whole.metadata_bytes = whole.payload_bytes = 0;
             }
             whole.chunks.push_back(WeightBlob::Chunk{static_cast<uint32_t>(whole.data.size()), part.compact_bytes,
-                                                     part.bytes(), part.nnz});
+                                                     part.bytes(), part.nnz, 0, part.out_c()});
             whole.nnz += part.nnz;
             whole.block_cols += part.block_cols;
             whole.metadata_bytes += part.metadata_bytes;

@@ -55,8 +55,12 @@ struct WeightBlob {
   // holds one complete blob (compact weights, then requant records) per chunk, back to back at
   // `off`; the cores receive them one at a time. The fields above then describe the whole (nnz:
   // every chunk's blocks; compact_bytes / qp_bytes: chunk 0's).
+  // A layer whose output channels run in parts inside one phase (LayerTiling::out_parts): the
+  // same, one complete blob per part of the blob's output channels ([oc0, oc1) relative to
+  // oc_begin; a chunk loop's chunks cover all of them).
   struct Chunk {
     uint32_t off = 0, compact_bytes = 0, bytes = 0, nnz = 0;
+    uint32_t oc0 = 0, oc1 = 0;
   };
   std::vector<Chunk> chunks;
   uint32_t bytes() const { return chunks.empty() ? compact_bytes + qp_bytes : chunks.back().off + chunks.back().bytes; }
@@ -125,6 +129,17 @@ struct LayerTiling {
   // (double-buffered), so a piece waits for one chunk's weights, not the whole group's, and its
   // bands can be taller. One weight group per output-channel group (chunked blobs, WeightBlob).
   bool chunk_loop = false;
+  // Conv, one band per piece (in_chunks 1): > 1 = every core keeps its whole input band while its
+  // blob streams in as this many parts of its output channels (double-buffered, each part a
+  // complete blob), computing and writing one part while the next lands: the input is sent once,
+  // and every op sees the piece's every pixel (the per-block overhead paid once per piece, not
+  // once per band), at the price of the core holding the whole band.
+  uint32_t out_parts = 1;
+  // Conv (in_chunks 1, no output parts): > 1 = every core's blob comes as this many parts of its
+  // output channels, each a complete blob, all kept; the first band's conv runs part by part as
+  // the parts land (one conv op per part for every band: an op prologue per part), so the cores
+  // start after a part of the blob instead of all of it. Output bands are part-major.
+  uint32_t weight_parts = 1;
   // Conv: at most this many core rows work (0: every usable row); one fewer leaves a memtile
   // channel for a second WRITE part.
   uint32_t row_cap = 0;

@@ -86,18 +86,20 @@ ColumnWork column_work(const Geometry& ge, uint32_t parts, uint32_t j, uint32_t 
 }
 
 // Lays out core memory for band height bh; returns the layout (end = bytes used).
-// double_weights (chunk loop): two weight buffers, the next chunk's blob landing in one while the
-// other's is used. steps: the bands that pass through the band buffers (bands x chunk-loop
-// chunks); with one there is nothing to overlap, so each ping/pong pair is one buffer (both
-// halves at the same address; the second is never used), which lets a whole-piece band fit
-// next to a large blob (ResNet's stage-4 1x1 convs: one 7-row band instead of seven 1-row ones).
+// double_weights (chunk loop, output parts): two weight buffers, the next chunk's (part's) blob
+// landing in one while the other's is used. steps: the bands that pass through the band buffers
+// (bands x chunk-loop chunks); with one there is nothing to overlap, so each ping/pong pair is one
+// buffer (both halves at the same address; the second is never used), which lets a whole-piece
+// band fit next to a large blob (ResNet's stage-4 1x1 convs: one 7-row band instead of seven 1-row
+// ones). out_steps (0: steps): the outputs that pass through the output buffers (output parts:
+// one per part of the single band).
 CoreLayout core_layout(const Geometry& ge, uint32_t in_c, uint32_t bh, uint32_t weights_bytes, uint32_t max_wi,
                        uint32_t max_wc, uint32_t max_out_c, uint64_t acc_bytes = 0, bool double_weights = false,
-                       uint32_t steps = 2) {
+                       uint32_t steps = 2, uint32_t out_steps = 0) {
   CoreLayout c;
-  const int buffers = steps == 1 ? 1 : 2;
-  // Places a ping/pong pair of `bytes` each at `a` (one buffer when `buffers` is 1).
-  auto pair = [&](uint32_t (&at)[2], uint64_t& a, uint64_t bytes) {
+  // Places a ping/pong pair of `bytes` each at `a` (one buffer when only one step passes).
+  auto pair = [&](uint32_t (&at)[2], uint64_t& a, uint64_t bytes, uint32_t passes) {
+    const int buffers = passes == 1 ? 1 : 2;
     for (int k = 0; k < buffers; ++k) {
       at[k] = static_cast<uint32_t>(a);
       a = align_up(a + bytes, kCoreAlign);
@@ -113,16 +115,16 @@ CoreLayout core_layout(const Geometry& ge, uint32_t in_c, uint32_t bh, uint32_t 
     a = align_up(a + weights_bytes, kCoreAlign);
   }
   c.in_bytes = band_in_rows * max_wi * in_c;
-  pair(c.in, a, c.in_bytes);
+  pair(c.in, a, c.in_bytes, steps);
   if (ge.add) {
     c.b_bytes = bh * max_wc * in_c;
-    pair(c.b, a, c.b_bytes);
+    pair(c.b, a, c.b_bytes, steps);
   }
   c.out_bytes = bh * max_wc * max_out_c;
-  pair(c.out, a, c.out_bytes);
+  pair(c.out, a, c.out_bytes, out_steps ? out_steps : steps);
   if (ge.fused) {  // residual band ping/pong, and the conv's own output before the add
     c.res_bytes = c.out_bytes;
-    pair(c.res, a, c.res_bytes);
+    pair(c.res, a, c.res_bytes, steps);
     c.tmp = static_cast<uint32_t>(a);
     a = align_up(a + c.out_bytes, kCoreAlign);
   }
@@ -165,6 +167,11 @@ struct PieceShape {
   // Chunk loop: the busiest core's stored blocks over every chunk, divided by the chunks: what a
   // step costs on average (nnz is the most any one chunk stores, which every step would overstate).
   uint32_t loop_nnz = 0;
+  // Output parts (LayerTiling::out_parts): one band of every row; blob_bytes, nnz and out_c_core
+  // are one part's (the busiest), whose blobs stream in beside the computation double-buffered.
+  uint32_t out_parts = 1;
+  // Weight parts (LayerTiling::weight_parts): the bytes the first band waits for (0: blob_bytes).
+  uint32_t wait_bytes = 0;
   uint64_t acc_bytes() const { return acc ? uint64_t{rows} * cwc() * out_c_core * 4 : 0; }
   uint32_t cwi() const { return core_wi ? core_wi : max_wi; }
   uint32_t cwc() const { return core_wc ? core_wc : max_wc; }
@@ -213,6 +220,12 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
   }
   t_comp += 4.0 * costs.lock_cycles;
   const uint32_t nb = s.rows / bh;
+  if (s.out_parts > 1) {
+    // Output parts: the band lands once; part j's blob streams in while part j - 1 computes and
+    // its output leaves, so after the first part the slowest of the three sets the pace.
+    const double t_w = double(s.blob_bytes) / bpc;
+    return std::max(t_in, t_w) + t_comp + t_out + (s.out_parts - 1.0) * std::max({t_comp, t_w, t_out});
+  }
   if (s.loop_chunks > 1) {
     if (s.loop_nnz > 0 && ge.conv_like)
       t_comp = double(isa::conv_cycles(bh, s.cwc(), s.out_c_core, ge.kh, ge.kw, s.loop_nnz, costs, isa::ConvAcc::Middle)) +
@@ -250,15 +263,17 @@ struct BandChoice {
 };
 
 // Band height for a piece of s.rows output rows: among the divisors of s.rows (at most
-// max_band_rows) whose buffers fit a core, the one with the lowest estimate (ties: taller).
+// max_band_rows) whose buffers fit a core, the one with the lowest estimate (ties: taller);
+// output parts: s.rows itself.
 BandChoice choose_band(const Geometry& ge, const PieceShape& s, const target::TargetModel& tm, uint32_t max_band_rows) {
   BandChoice best;
   for (uint32_t bh = s.rows; bh >= 1; --bh) {
     if (s.rows % bh != 0) continue;
     if (max_band_rows != 0 && bh > max_band_rows) continue;
-    const CoreLayout cl =
-        core_layout(ge, s.in_c_core, bh, s.blob_bytes, s.cwi(), s.cwc(), s.out_c_core, s.acc_bytes(), s.loop_chunks > 1,
-                    s.rows / bh * s.loop_chunks);
+    if (s.out_parts > 1 && bh != s.rows) continue;  // (output parts: the piece is one band)
+    const CoreLayout cl = core_layout(ge, s.in_c_core, bh, s.blob_bytes, s.cwi(), s.cwc(), s.out_c_core, s.acc_bytes(),
+                                      s.loop_chunks > 1 || s.out_parts > 1, s.rows / bh * s.loop_chunks,
+                                      s.rows / bh * s.loop_chunks * s.out_parts);
     if (cl.end > tm.core_memory_bytes()) continue;
     const double est = band_pipeline_estimate(ge, s, bh, tm);
     if (!best.ok || est < best.est) best = BandChoice{true, bh, est, cl};
@@ -272,7 +287,8 @@ BandChoice choose_band(const Geometry& ge, const PieceShape& s, const target::Ta
 double piece_estimate(const Geometry& ge, const PieceShape& s, const BandChoice& b, const target::TargetModel& tm) {
   const auto& cfg = tm.config();
   const double rd = tm.ddr_read_bytes_per_cycle(), wr = tm.ddr_write_bytes_per_cycle();
-  const double bds = double(s.cols) * (6 + 5 * s.core_rows);
+  // (output parts: every core's blob in one BD per part)
+  const double bds = double(s.cols) * (6 + 5 * s.core_rows + s.core_rows * (s.out_parts - 1.0));
   const double setup = cfg.control.phase_setup_cycles + cfg.control.bd_setup_cycles * bds + cfg.ddr.latency_cycles;
   // (chunk loop: the band pipeline estimate waits for the slice's first chunk itself)
   const double first_band = s.resident_in || s.loop_chunks > 1 ? 0.0 : double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.xc() / rd;
@@ -300,7 +316,9 @@ double weights_extra(const Geometry& ge, const PieceShape& s, uint32_t bh, bool 
   if (!ge.conv_like) return 0;
   const double rd = tm.ddr_read_bytes_per_cycle(), bpc = tm.stream_bytes_per_cycle();
   const double first_band = s.resident_in ? 0.0 : double((bh - 1) * ge.sh + ge.kh) * s.max_wi * s.xc() / rd;
-  const double w = (prefetched ? 0.0 : double(s.group_bytes) / rd) + s.blob_bytes / bpc;
+  // (output parts: the first part's blob is in the band pipeline estimate)
+  const double blob = s.out_parts > 1 ? 0.0 : s.wait_bytes ? s.wait_bytes : s.blob_bytes;
+  const double w = (prefetched ? 0.0 : double(s.group_bytes) / rd) + blob / bpc;
   return std::max(0.0, w - first_band);
 }
 
@@ -354,9 +372,15 @@ struct Grouping {
                             // group for its own part of the column's width (one blob per group)
   uint32_t row_cap = 0;     // conv: core rows limited to this (0: every usable row)
   uint32_t rows_arg = 0;    // conv: the row count conv_grouping was given
+  // Output parts (LayerTiling::out_parts, conv_grouping's J > 1): the busiest part's blob,
+  // stored blocks and output channels (a core row's block rows split_even into J parts).
+  uint32_t part_blob = 0, part_nnz = 0, part_out_c = 0;
+  uint32_t parts_blob = 0;  // the most bytes one core's J parts take together
+  bool parts_equal = true;  // every core row's block rows divide into J equal parts
 };
 
-Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row, uint32_t R, uint32_t G, uint32_t C) {
+Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row, uint32_t R, uint32_t G, uint32_t C,
+                       uint32_t J = 1) {
   const uint32_t BR = ge.out_c_p / 8;
   Grouping gr;
   gr.groups = G;
@@ -375,6 +399,20 @@ Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row,
       gr.blob = std::max<uint32_t>(gr.blob, static_cast<uint32_t>(std::min<uint64_t>(bytes, 0xffffffffu)));
       gr.nnz = std::max<uint32_t>(gr.nnz, static_cast<uint32_t>(nnz));
       gr.out_c_core = std::max(gr.out_c_core, 8 * (r1 - r0));
+      const uint32_t parts = std::min(J, r1 - r0);
+      gr.parts_equal = gr.parts_equal && (r1 - r0) % J == 0;
+      uint64_t sum = 0;
+      for (uint32_t j = 0; J > 1 && j < parts; ++j) {  // (as plan_ddr cuts the blob)
+        const auto [p0, p1] = split_even(r1 - r0, parts, j);
+        uint64_t pn = 0;
+        for (uint32_t b = g0 + r0 + p0; b < g0 + r0 + p1; ++b) pn += nnz_row[b];
+        const uint64_t pb = blob_bytes(p1 - p0, pn, ge.kh, ge.kw);
+        sum += pb;
+        gr.parts_blob = std::max<uint32_t>(gr.parts_blob, static_cast<uint32_t>(sum));
+        gr.part_blob = std::max<uint32_t>(gr.part_blob, static_cast<uint32_t>(pb));
+        gr.part_nnz = std::max<uint32_t>(gr.part_nnz, static_cast<uint32_t>(pn));
+        gr.part_out_c = std::max(gr.part_out_c, 8 * (p1 - p0));
+      }
     }
     gr.core_rows = std::max(gr.core_rows, rows);
     gr.share = std::max(gr.share, *std::max_element(share.begin(), share.end()));
@@ -435,8 +473,9 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
   const uint64_t mem_cap = mem_cap_in ? mem_cap_in : tm.memtile_memory_bytes();
 
   std::vector<Grouping> groupings;
+  const std::vector<uint32_t> nnz_row =
+      ge.conv_like ? stored_blocks_per_row(n, layer_in_c_p, dense, K) : std::vector<uint32_t>{};
   if (ge.conv_like) {
-    const std::vector<uint32_t> nnz_row = stored_blocks_per_row(n, layer_in_c_p, dense, K);
     const uint32_t BR = ge.out_c_p / 8;
     // Every usable core row, or one fewer: a memtile MM2S channel left for a second WRITE part
     // can be worth more than the row's compute.
@@ -503,11 +542,82 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
     gf.in_c_p = layer_in_c_p;
     return ceil_div(conv_grouping(gf, nnz_full, gr.rows_arg, gr.groups, C).nnz, K);
   };
+  // Output parts (LayerTiling::out_parts): a grouping's shape with each core's blob cut into J
+  // parts; for 1x1 convs and fcs only (a larger kernel pays the per-block overhead once per
+  // kh x kw taps, and the whole band must land before the first part starts: measured slower on
+  // ResNet-50's 3x3 convs), and none for fused adds (the residual bands), pixel rows and
+  // input-channel splits.
+  constexpr uint32_t kOutParts[] = {2, 4, 8};
+  auto part_shapes = [&](const Grouping& gr) {
+    std::vector<std::pair<uint32_t, Grouping>> v;
+    if (K > 1 || !opt.out_parts || !ge.conv_like || ge.kh * ge.kw != 1 || ge.fused || gr.pixel_rows) return v;
+    for (uint32_t J : kOutParts) {
+      if (J > gr.out_c_core / 8) break;
+      // (equal parts: the cores send their outputs from one ping/pong pair, within their BDs)
+      Grouping pg = conv_grouping(ge, nnz_row, gr.rows_arg, gr.groups, C, J);
+      if (pg.parts_equal) v.emplace_back(J, std::move(pg));
+    }
+    return v;
+  };
+  // Weight parts (LayerTiling::weight_parts): the same cut for a conv whose blob stays whole in the
+  // cores (any kernel, input-channel split pieces too; not for pixel rows or chunk loops, nor
+  // fused adds, whose first residual band comes after the whole blob on the same channel).
+  auto weight_part_shapes = [&](const Grouping& gr) {
+    std::vector<std::pair<uint32_t, Grouping>> v;
+    if (!opt.out_parts || !ge.conv_like || ge.fused || gr.pixel_rows) return v;
+    for (uint32_t J : {2u, 4u}) {
+      if (J > gr.out_c_core / 8) break;
+      Grouping pg = conv_grouping(ge, nnz_row, gr.rows_arg, gr.groups, C, J);
+      if (pg.parts_equal) v.emplace_back(J, std::move(pg));
+    }
+    return v;
+  };
+  // The weight parts that pay most: each piece that waits for its blob (waits: the shapes and
+  // band heights of those pieces, count times each) waits for the first part only, while every
+  // band of every piece (bands: the busiest core's over the layer) pays an op prologue and a lock
+  // per further part; the blob, a little larger in parts, must still fit (end: the largest core
+  // layout). Returns (parts, the change to the estimate).
+  struct Wait {
+    PieceShape s;
+    uint32_t bh;
+    double count;
+  };
+  auto choose_weight_parts = [&](const std::vector<std::pair<uint32_t, Grouping>>& wparted, const Grouping& gr,
+                                 const std::vector<Wait>& waits, double bands, uint32_t end) {
+    std::pair<uint32_t, double> best{1, 0.0};
+    const auto& costs = tm.config().core.costs;
+    for (const auto& [J, pg] : wparted) {
+      if (end + uint64_t{pg.parts_blob} - gr.blob > tm.core_memory_bytes()) continue;
+      // (the prologues counted twice: the first band often waits for more than the model sees
+      // (set-up, margins), so the saving is smaller than estimated; measured on ResNet-50)
+      double adj = 2.0 * (J - 1.0) * (costs.op_prologue_cycles + costs.lock_cycles) * bands;
+      for (const Wait& w : waits) {
+        // (the first band streams to the cores beside the blob, after its rows from DDR)
+        const double rd = tm.ddr_read_bytes_per_cycle(), bpc = tm.stream_bytes_per_cycle();
+        const double band_rows = double((w.bh - 1) * ge.sh + ge.kh);
+        const double band0 = (w.s.resident_in ? 0.0 : band_rows * w.s.max_wi * w.s.xc() / rd) +
+                             band_rows * w.s.cwi() * w.s.in_c_core / bpc;
+        auto wait = [&](double bytes) { return std::max(0.0, bytes / bpc - band0); };
+        adj -= w.count * (wait(gr.blob) - wait(pg.part_blob));
+      }
+      if (adj < best.second) best = {J, adj};
+    }
+    return best;
+  };
+  auto with_parts = [](PieceShape s, uint32_t J, const Grouping& pg) {
+    s.out_parts = J;
+    s.blob_bytes = pg.part_blob;
+    s.nnz = pg.part_nnz;
+    s.out_c_core = pg.part_out_c;
+    return s;
+  };
   LayerTiling best;
   bool found = false;
   const uint32_t max_parts = ceil_div(ge.out_w, C);
   for (const Grouping& gr : groupings) {
     if (opt.single_piece && gr.groups != 1) continue;
+    const std::vector<std::pair<uint32_t, Grouping>> parted = part_shapes(gr);
+    const std::vector<std::pair<uint32_t, Grouping>> wparted = weight_part_shapes(gr);
     uint32_t last_wc = 0;
     for (uint32_t P = 1; P <= (opt.single_piece ? 1 : max_parts); ++P) {
       const uint32_t parts = C * P;
@@ -551,6 +661,9 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
         bool ok = true;
         uint32_t prev_rows = 0;
         double prev_est = 0;
+        std::vector<Wait> waits;
+        double bands = 0, prev_nb = 0;
+        uint32_t end = 0;
         for (uint32_t i = 0; i < nh && ok; ++i) {
           const uint32_t rows = rows_in_chunk(ge.out_h, nh, i);
           if (rows != prev_rows) {
@@ -563,12 +676,21 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
             }
             prev_rows = rows;
             prev_est = piece_estimate(ge, sc, b, tm);
-            if (i == 0) wextra = weights_extra(ge, sc, b.bh, weights_prefetched, tm);
+            prev_nb = double(rows / b.bh);
+            end = std::max(end, b.core.end);
+            if (i == 0) {
+              wextra = weights_extra(ge, sc, b.bh, weights_prefetched, tm);
+              waits.push_back(Wait{sc, b.bh, double(gr.groups)});
+            }
           }
           est += prev_est;
+          bands += prev_nb;
         }
         if (!ok) continue;
         est = (est * double(gr.groups) * P + wextra * gr.groups) * K;
+        const auto [wp0, w_adj] = choose_weight_parts(wparted, gr, waits, bands * gr.groups * P, end);
+        uint32_t wparts = wp0;
+        (void)w_adj;  // (chosen for the tiling, not in the comparison: see choose_weight_parts)
         // Groups innermost instead: the pieces of one (height chunk, width part) share the
         // input slice, which stays in the memtile after the first of them (no LOAD), but every
         // piece waits for its own weights (LOADWM; LOADW is prefetched).
@@ -579,6 +701,9 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
         if (ge.conv_like && (gr.groups > 1 || K > 1) && !gr.pixel_rows && !opt.single_piece) {
           double est_in = 0;
           bool ok_in = true;
+          std::vector<Wait> waits_in;
+          double bands_in = 0;
+          uint32_t end_in = 0;
           for (uint32_t i = 0; i < nh && ok_in; ++i) {
             PieceShape sc = s;
             sc.rows = rows_in_chunk(ge.out_h, nh, i);
@@ -598,11 +723,16 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
             est_in += piece_estimate(ge, first, b, tm) + weights_extra(ge, first, b.bh, weights_prefetched, tm) +
                       (gr.groups * K - 1) * (res_q + weights_extra(ge, sc, br.bh, weights_prefetched, tm)) +
                       double(gr.groups) * (res_w - res_q);
+            waits_in.push_back(Wait{first, b.bh, double(P)});
+            waits_in.push_back(Wait{sc, br.bh, (gr.groups * K - 1.0) * P});
+            bands_in += P * (double(first.rows / b.bh) + (gr.groups * K - 1.0) * double(sc.rows / br.bh));
+            end_in = std::max({end_in, b.core.end, br.core.end});
           }
           est_in *= P;
           if (ok_in && est_in < est) {
             est = est_in;
             inner = true;
+            wparts = choose_weight_parts(wparted, gr, waits_in, bands_in, end_in).first;
           }
         }
         // Chunk loop instead: every piece runs its K chunks in one phase (equal chunks only), its
@@ -640,7 +770,29 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
               est = est_loop;
               loop = true;
               inner = loop_inner;
+              wparts = 1;
             }
+          }
+        }
+        // Output parts instead (group-major): every piece one band held in its cores while the
+        // blob streams past in parts (again in every piece: the cores end with the last part).
+        uint32_t out_parts = 1;
+        for (const auto& [J, pg] : parted) {
+          double est_p = 0;
+          bool ok_p = true;
+          for (uint32_t i = 0; i < nh && ok_p; ++i) {
+            PieceShape so = with_parts(s, J, pg);
+            so.rows = rows_in_chunk(ge.out_h, nh, i);
+            const BandChoice b = choose_band(ge, so, tm, max_band_rows);
+            ok_p = b.ok;
+            if (ok_p) est_p += piece_estimate(ge, so, b, tm) + weights_extra(ge, so, b.bh, weights_prefetched, tm);
+          }
+          est_p *= double(gr.groups) * P;
+          if (ok_p && est_p < est) {
+            est = est_p;
+            out_parts = J;
+            inner = loop = false;
+            wparts = 1;
           }
         }
         if (!inner && !loop && K > 1) continue;
@@ -649,6 +801,8 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
           best = LayerTiling{};
           best.in_chunks = K;
           best.chunk_loop = loop;
+          best.out_parts = out_parts;
+          best.weight_parts = wparts;
           best.group_inner = inner;
           best.groups = gr.groups;
           best.w_parts = P;
@@ -667,6 +821,8 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
   // Column groups: every column its own channel group over the whole width.
   for (const Grouping& gr : groupings) {
     if (!allow_col_groups || C < 2 || gr.groups < 2 || gr.pixel_rows) continue;
+    const std::vector<std::pair<uint32_t, Grouping>> parted = part_shapes(gr);
+    const std::vector<std::pair<uint32_t, Grouping>> wparted = weight_part_shapes(gr);
     PieceShape s = shape_of(gr);
     s.group_bytes = gr.gbytes;
     s.own_weights = true;
@@ -689,6 +845,9 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
       // (prefetched by the phase before).
       double est = 0;
       bool ok = true;
+      std::vector<Wait> waits;
+      double bands = 0;
+      uint32_t end = 0;
       for (uint32_t i = 0; i < nh && ok; ++i) {
         PieceShape sc = s;
         sc.rows = rows_in_chunk(ge.out_h, nh, i);
@@ -700,6 +859,10 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
           ok = false;
           break;
         }
+        waits.push_back(Wait{sc, b.bh, 1.0});
+        waits.push_back(Wait{sr, br.bh, batches * K - 1.0});
+        bands += double(sc.rows / b.bh) + (batches * K - 1.0) * double(sr.rows / br.bh);
+        end = std::max({end, b.core.end, br.core.end});
         PieceShape quiet = sr;  // only each batch's last chunk writes
         quiet.skip_write = true;
         const double res_w = piece_estimate(ge, sr, br, tm), res_q = piece_estimate(ge, quiet, br, tm);
@@ -708,6 +871,9 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
                double(batches) * (res_w - res_q);
       }
       if (!ok) continue;
+      const auto [wp0, w_adj] = choose_weight_parts(wparted, gr, waits, bands, end);
+      uint32_t wparts = wp0;
+      (void)w_adj;  // (chosen for the tiling, not in the comparison: see choose_weight_parts)
       // Chunk loop instead: one phase over every chunk (equal chunks only), where every group
       // runs at once (one batch: later batches' weights, each prefetched during the batch before,
       // would bound them by DDR, which the estimate does not see).
@@ -732,7 +898,33 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
           if (ok_l && est_loop < est) {
             est = est_loop;
             loop = true;
+            wparts = 1;
           }
+        }
+      }
+      // Output parts instead: every batch one band per column held in its cores while the blobs
+      // stream past in parts; batches after the first find the input in the memtile.
+      uint32_t out_parts = 1;
+      for (const auto& [J, pg] : parted) {
+        double est_p = 0;
+        bool ok_p = true;
+        for (uint32_t i = 0; i < nh && ok_p; ++i) {
+          PieceShape so = with_parts(s, J, pg);
+          so.rows = rows_in_chunk(ge.out_h, nh, i);
+          PieceShape sr = so;
+          sr.resident_in = true;
+          const BandChoice b = choose_band(ge, so, tm, max_band_rows);
+          const BandChoice br = choose_band(ge, sr, tm, max_band_rows);
+          ok_p = b.ok && br.ok;
+          if (ok_p)
+            est_p += piece_estimate(ge, so, b, tm) + weights_extra(ge, so, b.bh, weights_prefetched, tm) +
+                     (batches - 1.0) * (piece_estimate(ge, sr, br, tm) + weights_extra(ge, sr, br.bh, weights_prefetched, tm));
+        }
+        if (ok_p && est_p < est) {
+          est = est_p;
+          out_parts = J;
+          loop = false;
+          wparts = 1;
         }
       }
       const uint32_t pieces = batches * nh * (loop ? 1 : K);
@@ -740,6 +932,8 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
         best = LayerTiling{};
         best.in_chunks = K;
         best.chunk_loop = loop;
+        best.out_parts = out_parts;
+        best.weight_parts = wparts;
         best.groups = gr.groups;
         best.row_cap = gr.row_cap;
         best.h_chunks = nh;
@@ -926,15 +1120,18 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
           ((p.out_w - 1) * p.sw + p.kw - 1) * sub + 1 + (x.pw - ge.pad_w) > x.padded_w())
         throw compiler::CompileError("layer " + n.name + ": window reads past its input " + g.nodes.at(in).name);
     }
-    uint32_t max_wi = 0, max_wc = 0, weights_bytes = 0, max_out_c = 0, nnz = 0, max_cn = 0;
+    uint32_t max_wi = 0, max_wc = 0, weights_bytes = 0, max_out_c = 0, nnz = 0, max_cn = 0, max_parts_c = 0;
     uint32_t core_wi = 0, core_wc = 0;  // pixel rows: one core's widths
     uint64_t group_bytes = 0;
     auto note_blobs = [&](const WeightGroup& wg) {
       for (uint32_t r = 0; r < wg.count; ++r) {
         const WeightBlob& b = lw->rows.at(wg.first + r);
-        weights_bytes = std::max(weights_bytes, b.op_bytes());
+        // (weight parts: the whole blob stays, every op visits a part)
+        weights_bytes = std::max(weights_bytes, t.weight_parts > 1 ? b.bytes() : b.op_bytes());
         max_out_c = std::max(max_out_c, b.out_c());
-        nnz = std::max(nnz, b.op_nnz());
+        if (t.out_parts > 1)  // (the output buffers hold one part)
+          for (const WeightBlob::Chunk& c : b.chunks) max_parts_c = std::max(max_parts_c, c.oc1 - c.oc0);
+        nnz = std::max(nnz, t.weight_parts > 1 ? b.nnz : b.op_nnz());
       }
     };
     if (t.col_groups) {
@@ -1054,7 +1251,10 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     s.in_c_core = ge.pool ? max_out_c : s.in_c;  // pools: each core row receives its own channels
     s.acc = K > 1;
     s.loop_chunks = t.chunk_loop ? K : 1;
-    s.out_c_core = max_out_c;
+    s.out_parts = t.out_parts;
+    p.out_parts = t.out_parts;
+    p.weight_parts = t.weight_parts;
+    s.out_c_core = t.out_parts > 1 ? max_parts_c : max_out_c;
     s.out_c_piece = p.out_c_p;
     s.core_rows = p.rows();
     s.blob_bytes = weights_bytes;

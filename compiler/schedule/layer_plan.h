@@ -147,6 +147,13 @@ struct LayerPlan {
   // LayerTiling::chunk_loop: this one piece runs all in_chunks chunks (in_chunk = in_chunks - 1),
   // band after band per chunk, each chunk in_c_p channels from in_c0 + chunk * in_c_p.
   bool chunk_loop = false;
+  // LayerTiling::out_parts: one band (nb 1) held in the cores while each core's blob streams in
+  // as this many parts of its output channels (WeightBlob::chunks), each computed into its own
+  // output buffer and gathered into its channels of the slice.
+  uint32_t out_parts = 1;
+  // LayerTiling::weight_parts: the blob lands in this many parts (WeightBlob::chunks, all kept),
+  // one conv op per part and band; output (and a fused add's residual) bands are part-major.
+  uint32_t weight_parts = 1;
   // The memtile input slice keeps every input channel (x_cp > 0: channels [x_c0, x_c0 + x_cp),
   // loaded once and shared by the layer's consecutive pieces) while each piece's bands carry
   // its chunk [in_c0, in_c0 + in_c_p) to the cores; x_cp 0: the slice is the chunk.
@@ -198,6 +205,7 @@ struct TilingOptions {
   uint64_t mem_cap = 0;           // memtile bytes available to the piece (0: all of it)
   bool col_groups = true;         // column-group pieces allowed
   bool pixel_rows = true;         // pixel-row pieces allowed (not for a reader with a halo, residency.cpp)
+  bool out_parts = true;          // output parts allowed (LayerTiling::out_parts)
   // Residency (residency.h): one width-split piece over the natural column split only, whose
   // input / fused residual is already in the memtile and / or whose output stays there.
   bool single_piece = false;

@@ -334,6 +334,104 @@ TEST(Lower, ChunkLoopRunsEveryInputChannelChunkInOnePhaseBitExact) {
   }
 }
 
+TEST(Lower, OutputPartsHoldTheBandInTheCoresWhileTheBlobPassesBitExact) {
+  // ResNet-50 layer4.x.conv3's shape: a 35 KB blob per core (sparse) leaves room for 1-row bands
+  // only, each op paying the per-block overhead for 7 pixels. Output parts keep the whole 7-row
+  // band in the cores and stream the blob past it in parts of its output channels, each op
+  // covering all 49 pixels.
+  for (bool sparse : {true, false}) {
+    const std::string what = sparse ? "sparse" : "dense";
+    const ir::Graph g = test::single_conv_graph({7, 7, 512, 2048, 1, 1, 0, sparse, true}, 5);
+    const compiler::CompileResult res = compiler::compile(g, make_cfg(4, 4), {});
+    EXPECT_NE(res.schedule_listing.find("parts in one phase"), std::string::npos) << what << res.schedule_listing;
+    for (const isa::Phase& ph : res.program.phases) {
+      // Every core: one band, several convs over it, each a part of the core's output channels
+      // written to the two output buffers in turn.
+      for (const isa::CoreProgram& core : ph.cores) {
+        std::vector<const isa::ConvArgs*> convs;
+        for (const isa::CoreOp& op : core.ops)
+          if (op.kind == isa::CoreOpKind::Conv) convs.push_back(&op.conv);
+        if (convs.empty()) continue;
+        ASSERT_GE(convs.size(), 2u) << what;
+        uint32_t out_c = 0;
+        for (size_t j = 0; j < convs.size(); ++j) {
+          EXPECT_EQ(convs[j]->in_addr, convs[0]->in_addr) << what;
+          EXPECT_EQ(convs[j]->out_h, 7u) << what;
+          EXPECT_EQ(convs[j]->out_addr, convs[j % 2]->out_addr) << what;
+          out_c += convs[j]->out_c;
+        }
+        EXPECT_NE(convs[0]->out_addr, convs[1]->out_addr) << what;
+        EXPECT_EQ(out_c % 8, 0u) << what;
+      }
+    }
+    expect_bit_exact(g, make_cfg(4, 4), {}, what);
+  }
+}
+
+TEST(Lower, WeightPartsLetTheFirstBandStartOnPartOfTheBlobBitExact) {
+  // ResNet-50 layer4.x.conv2's shape, dense: its input-channel chunk pieces each load a blob of
+  // some 37 KB into the cores before their first band could start. In parts, the first band's
+  // conv runs part by part as the parts land; every band then has one conv per part, writing
+  // its part of the output band (part-major) and, with the split, of the int32 sums.
+  for (bool sparse : {false, true}) {
+    const std::string what = sparse ? "sparse" : "dense";
+    const ir::Graph g = test::single_conv_graph({7, 7, 512, 512, 3, 1, 1, sparse, true}, 11);
+    const compiler::CompileResult res = compiler::compile(g, make_cfg(4, 4), {});
+    size_t parted = 0;
+    for (const isa::Phase& ph : res.program.phases)
+      for (const isa::CoreProgram& core : ph.cores) {
+        // The convs of the first band: same input, blobs one after another, outputs part-major.
+        std::vector<const isa::CoreOp*> band0;
+        for (const isa::CoreOp& op : core.ops)
+          if (op.kind == isa::CoreOpKind::Conv && op.label.find(" band 0 part ") != std::string::npos) band0.push_back(&op);
+        if (band0.size() < 2) continue;
+        ++parted;
+        for (size_t j = 1; j < band0.size(); ++j) {
+          const isa::ConvArgs& a = band0[j - 1]->conv;
+          const isa::ConvArgs& b = band0[j]->conv;
+          EXPECT_EQ(b.in_addr, a.in_addr) << what << " " << band0[j]->label << " / " << band0[j - 1]->label;
+          EXPECT_GT(b.w_addr, a.w_addr) << what;
+          EXPECT_EQ(b.out_addr, a.out_addr + a.out_h * a.out_w * a.out_c) << what;
+        }
+      }
+    EXPECT_GT(parted, 0u) << what << res.schedule_listing;
+    expect_bit_exact(g, make_cfg(4, 4), {}, what);
+  }
+}
+
+TEST(Lower, FirstBandGoesOnToTheCoresInPiecesAsItLandsBitExact) {
+  // A conv whose input comes from DDR: the memtile forwards its first band's rows in pieces, each
+  // waiting for its own release of the input lock, instead of storing the whole band first.
+  for (bool sparse : {true, false}) {
+    const std::string what = sparse ? "sparse" : "dense";
+    const ir::Graph g = test::single_conv_graph({28, 28, 128, 64, 3, 1, 1, sparse, true}, 9);
+    const compiler::CompileResult res = compiler::compile(g, make_cfg(2, 2), {});
+    ASSERT_EQ(res.program.phases.size(), 1u) << what << res.schedule_listing;
+    const isa::Phase& ph = res.program.phases[0];
+    for (const isa::DmaTask& t : ph.tasks) {
+      if (t.tile.row != 1 || t.dir != isa::DmaDir::MM2S || t.channel != 0) continue;
+      // The band reads: the first pieces acquire the input lock once each.
+      const isa::TileBds* tb = nullptr;
+      for (const isa::TileBds& c : ph.bds)
+        if (c.tile == t.tile) tb = &c;
+      ASSERT_NE(tb, nullptr);
+      auto bd_of = [&](int id) -> const isa::BufferDescriptor* {
+        for (const isa::BufferDescriptor& bd : tb->bds)
+          if (bd.id == id) return &bd;
+        return nullptr;
+      };
+      uint32_t acquiring = 0;
+      const isa::BufferDescriptor* bd = bd_of(t.start_bd);
+      for (uint32_t k = 0; k < t.bd_executions && bd != nullptr; ++k) {
+        acquiring += bd->acq_lock != isa::kNoLock && bd->iter_count == 1 ? 1 : 0;
+        bd = bd->next_bd >= 0 ? bd_of(bd->next_bd) : nullptr;
+      }
+      EXPECT_GE(acquiring, 2u) << what << " memtile column " << t.tile.col;
+    }
+    expect_bit_exact(g, make_cfg(2, 2), {}, what);
+  }
+}
+
 TEST(Lower, StemPoolReadsItsProducersSliceWithAHaloColumnBitExact) {
   // The pool's columns each need one column left of the conv's own: the conv leaves a margin
   // column in its slice (no WRITE), the pool's phase fills it from the west memtile and
