@@ -611,6 +611,27 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
     s.out_c_core = pg.part_out_c;
     return s;
   };
+  // Estimate of s's height chunks (nh) as output-part pieces of J parts: per chunk, its first
+  // piece and `again` more that find the input in the memtile; times `times`. Negative: does not fit.
+  auto parts_estimate = [&](const PieceShape& s, uint32_t J, const Grouping& pg, uint32_t nh, double again,
+                            double times) {
+    double est = 0;
+    for (uint32_t i = 0; i < nh; ++i) {
+      PieceShape so = with_parts(s, J, pg);
+      so.rows = rows_in_chunk(ge.out_h, nh, i);
+      const BandChoice b = choose_band(ge, so, tm, max_band_rows);
+      if (!b.ok) return -1.0;
+      est += piece_estimate(ge, so, b, tm) + weights_extra(ge, so, b.bh, weights_prefetched, tm);
+      if (again > 0) {
+        PieceShape sr = so;
+        sr.resident_in = true;
+        const BandChoice br = choose_band(ge, sr, tm, max_band_rows);
+        if (!br.ok) return -1.0;
+        est += again * (piece_estimate(ge, sr, br, tm) + weights_extra(ge, sr, br.bh, weights_prefetched, tm));
+      }
+    }
+    return est * times;
+  };
   LayerTiling best;
   bool found = false;
   const uint32_t max_parts = ceil_div(ge.out_w, C);
@@ -778,17 +799,8 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
         // blob streams past in parts (again in every piece: the cores end with the last part).
         uint32_t out_parts = 1;
         for (const auto& [J, pg] : parted) {
-          double est_p = 0;
-          bool ok_p = true;
-          for (uint32_t i = 0; i < nh && ok_p; ++i) {
-            PieceShape so = with_parts(s, J, pg);
-            so.rows = rows_in_chunk(ge.out_h, nh, i);
-            const BandChoice b = choose_band(ge, so, tm, max_band_rows);
-            ok_p = b.ok;
-            if (ok_p) est_p += piece_estimate(ge, so, b, tm) + weights_extra(ge, so, b.bh, weights_prefetched, tm);
-          }
-          est_p *= double(gr.groups) * P;
-          if (ok_p && est_p < est) {
+          const double est_p = parts_estimate(s, J, pg, nh, 0.0, double(gr.groups) * P);
+          if (est_p >= 0 && est_p < est) {
             est = est_p;
             out_parts = J;
             inner = loop = false;
@@ -906,21 +918,8 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
       // stream past in parts; batches after the first find the input in the memtile.
       uint32_t out_parts = 1;
       for (const auto& [J, pg] : parted) {
-        double est_p = 0;
-        bool ok_p = true;
-        for (uint32_t i = 0; i < nh && ok_p; ++i) {
-          PieceShape so = with_parts(s, J, pg);
-          so.rows = rows_in_chunk(ge.out_h, nh, i);
-          PieceShape sr = so;
-          sr.resident_in = true;
-          const BandChoice b = choose_band(ge, so, tm, max_band_rows);
-          const BandChoice br = choose_band(ge, sr, tm, max_band_rows);
-          ok_p = b.ok && br.ok;
-          if (ok_p)
-            est_p += piece_estimate(ge, so, b, tm) + weights_extra(ge, so, b.bh, weights_prefetched, tm) +
-                     (batches - 1.0) * (piece_estimate(ge, sr, br, tm) + weights_extra(ge, sr, br.bh, weights_prefetched, tm));
-        }
-        if (ok_p && est_p < est) {
+        const double est_p = parts_estimate(s, J, pg, nh, batches - 1.0, 1.0);
+        if (est_p >= 0 && est_p < est) {
           est = est_p;
           out_parts = J;
           loop = false;
