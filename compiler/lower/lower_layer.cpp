@@ -607,7 +607,7 @@ bool load_chunks(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& load
     // the cores start once the first band's rows are in; later chunks whole, releasing nb.
     // (cut-through: chunk 0's first band in first_pieces row pieces, each releasing once)
     std::vector<isa::BufferDescriptor> mem;
-    if (k == 0 && first_pieces > 1) {
+    if (k == 0 && (first_pieces > 1 || p.nb > 1)) {
       for (uint32_t i = 0; i < first_pieces; ++i) {
         const auto [r0, r1] = schedule::split_even(p.band_in_rows, first_pieces, i);
         mem.push_back(land(base + uint64_t{r0} * cw.wi * pitch, (r1 - r0) * cw.wi, 1, 1));
@@ -616,10 +616,6 @@ bool load_chunks(PhaseBuilder& b, const target::TargetModel& tm, ShimLoads& load
         const uint32_t first = p.band_in_rows * cw.wi, step = p.bh * p.sh * cw.wi;
         mem.push_back(land(base + uint64_t{first} * pitch, step, p.nb - 1, 1));
       }
-    } else if (k == 0 && p.nb > 1) {
-      const uint32_t first = p.band_in_rows * cw.wi, step = p.bh * p.sh * cw.wi;
-      mem.push_back(land(base, first, 1, 1));
-      mem.push_back(land(base + uint64_t{first} * pitch, step, p.nb - 1, 1));
     } else {
       mem.push_back(land(base, pixels, 1, static_cast<uint8_t>(p.nb)));
     }

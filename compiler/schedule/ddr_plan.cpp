@@ -65,6 +65,28 @@ WeightBlob make_blob(const ir::Graph& g, const ir::Node& n, uint32_t cin_p, uint
 }
 
 
+// One blob made of complete blobs back to back (WeightBlob::chunks), for output channels
+// [oc_begin, oc_end): by_rows, the parts cut the output channels (their block rows add up), else
+// the input channels (their block columns add up).
+WeightBlob chunked_blob(const std::vector<WeightBlob>& parts, uint32_t oc_begin, uint32_t oc_end, bool by_rows) {
+  WeightBlob whole = parts.at(0);
+  whole.data.clear();
+  whole.oc_begin = oc_begin;
+  whole.oc_end = oc_end;
+  whole.nnz = whole.metadata_bytes = whole.payload_bytes = 0;
+  (by_rows ? whole.block_rows : whole.block_cols) = 0;
+  for (const WeightBlob& part : parts) {
+    whole.chunks.push_back(WeightBlob::Chunk{static_cast<uint32_t>(whole.data.size()), part.compact_bytes, part.bytes(),
+                                             part.nnz, part.oc_begin - oc_begin, part.oc_end - oc_begin});
+    whole.nnz += part.nnz;
+    (by_rows ? whole.block_rows : whole.block_cols) += by_rows ? part.block_rows : part.block_cols;
+    whole.metadata_bytes += part.metadata_bytes;
+    whole.payload_bytes += part.payload_bytes;
+    whole.data.insert(whole.data.end(), part.data.begin(), part.data.end());
+  }
+  return whole;
+}
+
 // Concat inputs that can live in the concat's buffer: produced by a layer that writes DDR
 // (not the network input), consumed by nothing else, at a channel offset that is a multiple
 // of 8 and with 8-aligned channels (or the last input). Returns, per node, {concat, offset}.
@@ -293,52 +315,21 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
             lw.rows.push_back(make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense, wg.ic_begin, wg.ic_end));
             continue;
           }
-          if (blob_parts > 1) {
-            // Output (weight) parts: part j's complete blob (its block rows, every input
-            // channel) after part j - 1's.
-            const uint32_t J = std::min(blob_parts, b1 - b0);
-            WeightBlob whole;
-            for (uint32_t j = 0; j < J; ++j) {
+          // Output (weight) parts: part j's complete blob (its block rows, every input channel)
+          // after part j - 1's; chunk loop: chunk c's (every block row, its input channels).
+          std::vector<WeightBlob> parts;
+          const uint32_t J = blob_parts > 1 ? std::min(blob_parts, b1 - b0) : K;
+          for (uint32_t j = 0; j < J; ++j) {
+            if (blob_parts > 1) {
               const auto [p0, p1] = split_even(b1 - b0, J, j);
-              WeightBlob part = make_blob(g, node, cin_p, 8 * (g0 + b0 + p0), 8 * (g0 + b0 + p1), dense, wg.ic_begin,
-                                          wg.ic_end);
-              if (j == 0) {
-                whole = part;
-                whole.data.clear();
-                whole.oc_begin = 8 * (g0 + b0);
-                whole.oc_end = 8 * (g0 + b1);
-                whole.nnz = whole.block_rows = whole.metadata_bytes = whole.payload_bytes = 0;
-              }
-              whole.chunks.push_back(WeightBlob::Chunk{static_cast<uint32_t>(whole.data.size()), part.compact_bytes,
-                                                       part.bytes(), part.nnz, 8 * p0, 8 * p1});
-              whole.nnz += part.nnz;
-              whole.block_rows += part.block_rows;
-              whole.metadata_bytes += part.metadata_bytes;
-              whole.payload_bytes += part.payload_bytes;
-              whole.data.insert(whole.data.end(), part.data.begin(), part.data.end());
+              parts.push_back(make_blob(g, node, cin_p, 8 * (g0 + b0 + p0), 8 * (g0 + b0 + p1), dense, wg.ic_begin,
+                                        wg.ic_end));
+            } else {
+              const auto [c0, c1] = split_even(cin_p / 8, K, j);
+              parts.push_back(make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense, 8 * c0, 8 * c1));
             }
-            lw.rows.push_back(std::move(whole));
-            continue;
           }
-          // Chunk loop: chunk c's complete blob after chunk c - 1's (each 4-byte aligned).
-          WeightBlob whole;
-          for (uint32_t c = 0; c < K; ++c) {
-            const auto [c0, c1] = split_even(cin_p / 8, K, c);
-            WeightBlob part = make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense, 8 * c0, 8 * c1);
-            if (c == 0) {
-              whole = part;
-              whole.data.clear();
-              whole.nnz = whole.block_cols = whole.metadata_bytes = whole.payload_bytes = 0;
-            }
-            whole.chunks.push_back(WeightBlob::Chunk{static_cast<uint32_t>(whole.data.size()), part.compact_bytes,
-                                                     part.bytes(), part.nnz, 0, part.out_c()});
-            whole.nnz += part.nnz;
-            whole.block_cols += part.block_cols;
-            whole.metadata_bytes += part.metadata_bytes;
-            whole.payload_bytes += part.payload_bytes;
-            whole.data.insert(whole.data.end(), part.data.begin(), part.data.end());
-          }
-          lw.rows.push_back(std::move(whole));
+          lw.rows.push_back(chunked_blob(parts, 8 * (g0 + b0), 8 * (g0 + b1), blob_parts > 1));
         }
         wg.share_addr.assign(C, 0);
         wg.share_bytes.assign(C, 0);
