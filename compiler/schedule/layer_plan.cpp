@@ -170,8 +170,6 @@ struct PieceShape {
   // Output parts (LayerTiling::out_parts): one band of every row; blob_bytes, nnz and out_c_core
   // are one part's (the busiest), whose blobs stream in beside the computation double-buffered.
   uint32_t out_parts = 1;
-  // Weight parts (LayerTiling::weight_parts): the bytes the first band waits for (0: blob_bytes).
-  uint32_t wait_bytes = 0;
   uint64_t acc_bytes() const { return acc ? uint64_t{rows} * cwc() * out_c_core * 4 : 0; }
   uint32_t cwi() const { return core_wi ? core_wi : max_wi; }
   uint32_t cwc() const { return core_wc ? core_wc : max_wc; }
@@ -317,7 +315,7 @@ double weights_extra(const Geometry& ge, const PieceShape& s, uint32_t bh, bool 
   const double rd = tm.ddr_read_bytes_per_cycle(), bpc = tm.stream_bytes_per_cycle();
   const double first_band = s.resident_in ? 0.0 : double((bh - 1) * ge.sh + ge.kh) * s.max_wi * s.xc() / rd;
   // (output parts: the first part's blob is in the band pipeline estimate)
-  const double blob = s.out_parts > 1 ? 0.0 : s.wait_bytes ? s.wait_bytes : s.blob_bytes;
+  const double blob = s.out_parts > 1 ? 0.0 : s.blob_bytes;
   const double w = (prefetched ? 0.0 : double(s.group_bytes) / rd) + blob / bpc;
   return std::max(0.0, w - first_band);
 }
