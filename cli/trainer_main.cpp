@@ -73,7 +73,7 @@ int write_and_report(const ir::Graph& g, const std::string& out, std::chrono::st
     if (n.op == ir::OpKind::Conv) ++convs;
     if (n.op == ir::OpKind::Fc) ++fcs;
     if (n.sparse) ++sparse;
-    weights += n.weight.size();
+    weights += n.weight.size() / n.groups;  // (a grouped conv: each group's own weights)
   }
   const ir::Node& o = g.nodes[static_cast<size_t>(g.output)];
   std::printf("bundle %s: %zu nodes (%zu conv, %zu fc, %zu masked), %llu int8 weights, input %ux%ux%u, output %ux%ux%u (%.1f s)\n",

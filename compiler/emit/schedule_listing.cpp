@@ -120,7 +120,7 @@ std::string schedule_line(const ir::Graph& g, const schedule::LayerPlan& p, cons
     for (uint32_t r = 0; r < wg.count; ++r) {
       const schedule::WeightBlob& b = lw.rows.at(wg.first + r);
       nnz += b.nnz;
-      blocks += b.block_rows * b.block_cols;
+      blocks += b.grid_blocks;
     }
     const uint64_t macs_per_band = uint64_t{nnz} * 64 * p.kh * p.kw * p.bh * cw.wc();
     s << " | COMP iter " << p.nb << " (" << nnz << "/" << blocks << " blocks, " << macs_per_band

@@ -1185,7 +1185,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
     const uint64_t pixels = uint64_t{p.out_h} * cw.wc() * p.kh * p.kw * 64;
     for (uint32_t r = 0; r < wg.count; ++r) {
       const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
-      phase.dense_macs += uint64_t{blob.block_rows} * blob.block_cols * pixels;
+      phase.dense_macs += uint64_t{blob.grid_blocks} * pixels;
       phase.actual_macs += uint64_t{blob.nnz} * pixels;
     }
   }
@@ -1306,7 +1306,7 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
       single(b, mem, DmaDir::S2MM, static_cast<uint8_t>(2 + r), gbd);
       b.add_route(ep(core, 0), {ep(mem, 2 + r)});
       const uint64_t px = uint64_t{p.out_h} * wc_r * p.kh * p.kw * 64;
-      phase.dense_macs += uint64_t{blob.block_rows} * blob.block_cols * px;
+      phase.dense_macs += uint64_t{blob.grid_blocks} * px;
       phase.actual_macs += uint64_t{blob.nnz} * px;
     }
     // WRITE band by band, each once every row has landed it.

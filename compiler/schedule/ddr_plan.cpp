@@ -36,6 +36,9 @@ WeightBlob make_blob(const ir::Graph& g, const ir::Node& n, uint32_t cin_p, uint
   b.block_rows = cw.block_rows;
   b.block_cols = cw.block_cols;
   b.nnz = cw.nnz;
+  b.grid_blocks = dense           ? cw.nnz
+                  : n.groups <= 1 ? cw.block_rows * cw.block_cols
+                                  : ir::compact_weights(n, cin_p, oc_begin, oc_end, true, ic_begin, ic_end).nnz;
   b.metadata_bytes = cw.metadata_bytes;
   b.payload_bytes = cw.payload_bytes;
   b.data = std::move(cw.bytes);
@@ -73,12 +76,13 @@ WeightBlob chunked_blob(const std::vector<WeightBlob>& parts, uint32_t oc_begin,
   whole.data.clear();
   whole.oc_begin = oc_begin;
   whole.oc_end = oc_end;
-  whole.nnz = whole.metadata_bytes = whole.payload_bytes = 0;
+  whole.nnz = whole.grid_blocks = whole.metadata_bytes = whole.payload_bytes = 0;
   (by_rows ? whole.block_rows : whole.block_cols) = 0;
   for (const WeightBlob& part : parts) {
     whole.chunks.push_back(WeightBlob::Chunk{static_cast<uint32_t>(whole.data.size()), part.compact_bytes, part.bytes(),
                                              part.nnz, part.oc_begin - oc_begin, part.oc_end - oc_begin});
     whole.nnz += part.nnz;
+    whole.grid_blocks += part.grid_blocks;
     (by_rows ? whole.block_rows : whole.block_cols) += by_rows ? part.block_rows : part.block_cols;
     whole.metadata_bytes += part.metadata_bytes;
     whole.payload_bytes += part.payload_bytes;

@@ -49,6 +49,9 @@ struct WeightBlob {
   uint32_t compact_bytes = 0;  // compact weights padded to 4 bytes; qp records start here
   uint32_t qp_bytes = 0;       // 12 * (oc_end - oc_begin)
   uint32_t block_rows = 0, block_cols = 0, nnz = 0;
+  // Blocks the dense program stores here: block_rows x block_cols, or a grouped conv's blocks that
+  // meet its groups (ir::hardware_mask); the denominator of the layer's "dense" MACs.
+  uint32_t grid_blocks = 0;
   uint32_t metadata_bytes = 0, payload_bytes = 0;
   std::vector<uint8_t> data;   // compact_bytes + qp_bytes (chunked: the chunks' blobs back to back)
   // A layer whose input-channel chunks run inside one phase (LayerTiling::chunk_loop): the blob

@@ -337,8 +337,8 @@ std::vector<uint32_t> stored_blocks_per_row(const ir::Node& n, uint32_t cin_p, b
   const uint32_t br = round_up8(n.out.c) / 8, bc = cin_p / 8;
   chunks = std::max(1u, std::min(chunks, bc));
   std::vector<uint32_t> v(br, (bc + chunks - 1) / chunks);
-  if (dense) return v;
-  const ir::BlockMask m = ir::hardware_mask(n, cin_p, br * 8);
+  if ((dense || !n.sparse) && n.groups <= 1) return v;
+  const ir::BlockMask m = ir::hardware_mask(n, cin_p, br * 8, dense);
   for (uint32_t r = 0; r < br; ++r) {
     uint32_t most = 0;
     for (uint32_t k = 0; k < chunks; ++k) {

@@ -265,7 +265,7 @@ ir::Graph read_bundle(const std::string& dir) {
     switch (n.op) {
       case ir::OpKind::Input: fail(o.where + ": op 'input' is only allowed as the top-level 'input'");
       case ir::OpKind::Conv:
-        o.only({"name", "op", "inputs", "shape", "scale", "kernel", "stride", "pad", "relu", "weight", "bias",
+        o.only({"name", "op", "inputs", "shape", "scale", "kernel", "stride", "pad", "groups", "relu", "weight", "bias",
                 "weight_scales", "sparse", "sparsity", "mask"});
         break;
       case ir::OpKind::Fc:
@@ -327,7 +327,16 @@ ir::Graph read_bundle(const std::string& dir) {
       const std::string wn = o.str("weight"), bn = o.str("bias"), sn = o.str("weight_scales");
       for (const std::string& t : {wn, bn, sn})
         if (!used_tensors.insert(t).second) fail(o.where + ": tensor '" + t + "' is used twice");
-      n.weight = as_i8(tensor(st, wn, o.where, DType::I8, {cout, n.kh, n.kw, cin}));
+      if (o.has("groups")) {
+        n.groups = o.u32("groups");
+        if (n.groups == 0 || cin % n.groups != 0 || cout % n.groups != 0)
+          fail(o.where + ": key 'groups' (" + std::to_string(n.groups) + ") must divide the input channels " +
+               std::to_string(cin) + " and the output channels " + std::to_string(cout));
+      }
+      // (a grouped conv's tensor holds each output channel's own group of input channels)
+      n.weight = ir::expand_group_weights(
+          as_i8(tensor(st, wn, o.where, DType::I8, {cout, n.kh, n.kw, cin / n.groups})), cout,
+          uint64_t{n.kh} * n.kw, cin, n.groups);
       n.bias = as_i32(tensor(st, bn, o.where, DType::I32, {cout}));
       n.weight_scales = as_f32(tensor(st, sn, o.where, DType::F32, {cout}));
       n.sparse = o.boolean("sparse");
@@ -402,6 +411,7 @@ void write_bundle(const ir::Graph& g, const std::string& dir) {
       j["kernel"] = ojson::array({n.kh, n.kw});
       j["stride"] = ojson::array({n.stride_h, n.stride_w});
       j["pad"] = ojson::array({n.pad_h, n.pad_w});
+      if (n.groups != 1) j["groups"] = n.groups;
     }
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc || n.op == ir::OpKind::Add) j["relu"] = n.relu;
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc) {
@@ -423,7 +433,10 @@ void write_bundle(const ir::Graph& g, const std::string& dir) {
       try {
         for (const char* suffix : {".weight", ".bias", ".weight_scales"})
           if (st.tensors.count(n.name + suffix)) fail("write_bundle: tensor '" + n.name + suffix + "' would be written twice");
-        st.tensors[n.name + ".weight"] = make_i8(n.weight, {cout, n.kh, n.kw, cin});
+        st.tensors[n.name + ".weight"] =
+            make_i8(ir::group_slice_weights(n.weight, static_cast<uint32_t>(cout), uint64_t{n.kh} * n.kw,
+                                            static_cast<uint32_t>(cin), n.groups),
+                    {cout, n.kh, n.kw, cin / n.groups});
         st.tensors[n.name + ".bias"] = make_i32(n.bias, {cout});
         st.tensors[n.name + ".weight_scales"] = make_f32(n.weight_scales, {cout});
       } catch (const SafetensorsError& e) {

@@ -66,27 +66,50 @@ bool hw_block_kept(const BlockMask& m, const WeightDims& d, uint32_t oc0, uint32
   return false;
 }
 
+// Whether the hardware block at (oc0, ic0) can hold a weight of the node's groups: always for
+// an ungrouped node; for a grouped conv, iff some output channel of the block reads some input
+// channel of it (the block meets a group's diagonal), and never a block entirely in padding.
+bool group_block(const Node& n, const WeightDims& d, uint32_t oc0, uint32_t ic0) {
+  if (n.groups <= 1) return true;
+  if (oc0 >= d.cout || ic0 >= d.cin) return false;
+  const uint32_t cout_g = d.cout / n.groups, cin_g = d.cin / n.groups;
+  const uint32_t oc_last = std::min(oc0 + kBlock, d.cout) - 1, ic_last = std::min(ic0 + kBlock, d.cin) - 1;
+  const uint32_t g0 = oc0 / cout_g, g1 = oc_last / cout_g;  // the groups of the block's outputs
+  return ic0 < (g1 + 1) * cin_g && ic_last >= g0 * cin_g;
+}
+
+void check_groups(const char* fn, const Node& n, const WeightDims& d) {
+  if (n.groups == 0 || (n.groups > 1 && (n.op != OpKind::Conv || d.cout % n.groups != 0 || d.cin % n.groups != 0)))
+    fail(fn, n, "groups " + std::to_string(n.groups) + " do not divide a conv's " + std::to_string(d.cout) + " x " +
+                    std::to_string(d.cin) + " channels");
+}
+
 }  // namespace
 
-BlockMask hardware_mask(const Node& node, uint32_t in_c, uint32_t out_c) {
+BlockMask hardware_mask(const Node& node, uint32_t in_c, uint32_t out_c, bool dense) {
   const WeightDims d = weight_dims("hardware_mask", node);
   if (in_c < d.cin || out_c < d.cout)
     fail("hardware_mask", node,
          "extent " + std::to_string(out_c) + " x " + std::to_string(in_c) + " (out_c x in_c) is smaller than the weights' " +
              std::to_string(d.cout) + " x " + std::to_string(d.cin));
+  check_groups("hardware_mask", node, d);
   BlockMask hw;
   hw.bo = hw.bi = kBlock;
   hw.rows = static_cast<uint32_t>((uint64_t{out_c} + kBlock - 1) / kBlock);
   hw.cols = static_cast<uint32_t>((uint64_t{in_c} + kBlock - 1) / kBlock);
-  if (!node.sparse) {
+  const bool all = dense || !node.sparse;
+  if (all && node.groups <= 1) {
     hw.bits.assign(size_t{hw.rows} * hw.cols, 1);
     return hw;
   }
-  check_mask("hardware_mask", node, d);
+  if (!all) check_mask("hardware_mask", node, d);
   hw.bits.reserve(size_t{hw.rows} * hw.cols);
   for (uint32_t r = 0; r < hw.rows; ++r)
     for (uint32_t c = 0; c < hw.cols; ++c)
-      hw.bits.push_back(hw_block_kept(node.mask, d, r * kBlock, c * kBlock) ? 1 : 0);
+      hw.bits.push_back(group_block(node, d, r * kBlock, c * kBlock) &&
+                                (all || hw_block_kept(node.mask, d, r * kBlock, c * kBlock))
+                            ? 1
+                            : 0);
   return hw;
 }
 
@@ -109,6 +132,7 @@ CompactWeights compact_weights(const Node& node, uint32_t in_c, uint32_t oc_begi
              ") must be non-empty, multiples of 8, inside [0, " + std::to_string(in_c) + ")");
   const bool store_all = dense || !node.sparse;
   if (!store_all) check_mask("compact_weights", node, d);
+  check_groups("compact_weights", node, d);
 
   CompactWeights cw;
   cw.block_rows = (oc_end - oc_begin) / kBlock;
@@ -123,7 +147,7 @@ CompactWeights compact_weights(const Node& node, uint32_t in_c, uint32_t oc_begi
     const uint32_t oc0 = oc_begin + r * kBlock;
     for (uint32_t c = 0; c < cw.block_cols; ++c) {
       const uint32_t ic0 = ic_begin + c * kBlock;
-      const bool keep = store_all || hw_block_kept(node.mask, d, oc0, ic0);
+      const bool keep = group_block(node, d, oc0, ic0) && (store_all || hw_block_kept(node.mask, d, oc0, ic0));
       if (keep) col_idx.push_back(c);
     }
     row_ptr.push_back(static_cast<uint32_t>(col_idx.size()));

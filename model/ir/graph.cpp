@@ -99,6 +99,23 @@ void check_weights(const Node& n, const Shape& in, uint32_t block_o, uint32_t bl
   if (n.weight_scales.size() != cout) fail("weight_scales has ", n.weight_scales.size(), " elements, expected ", cout);
   for (size_t i = 0; i < n.weight_scales.size(); ++i)
     if (!positive_finite(n.weight_scales[i])) fail("weight_scales[", i, "] = ", n.weight_scales[i], " is not positive and finite");
+  if (n.groups == 0) fail("groups must be at least 1");
+  if (n.groups > 1) {
+    if (n.op != OpKind::Conv) fail("only a conv can have groups (", n.groups, ")");
+    if (cin % n.groups != 0 || cout % n.groups != 0)
+      fail("groups ", n.groups, " must divide the input channels ", cin, " and the output channels ", cout);
+    // A grouped conv's output channel reads only its group's input channels.
+    for (uint64_t oc = 0; oc < cout; ++oc) {
+      const ChannelRange r = group_inputs(n, static_cast<uint32_t>(cin), static_cast<uint32_t>(oc));
+      for (uint64_t kk = 0; kk < k; ++kk) {
+        const int8_t* run = n.weight.data() + (oc * k + kk) * cin;
+        for (uint64_t ic = 0; ic < cin; ++ic)
+          if ((ic < r.first || ic >= r.last) && run[ic] != 0)
+            fail("weight [oc ", oc, ", ky ", kk / n.kw, ", kx ", kk % n.kw, ", ic ", ic, "] = ", int{run[ic]},
+                 " lies outside its group (input channels ", r.first, "..", r.last - 1, ")");
+      }
+    }
+  }
   if (!n.sparse) return;
 
   // Any non-zero block shape bo x bi is accepted (the trainer uses 1x1, 4x16, 8x8, 16x4); the
@@ -133,6 +150,32 @@ void check_weights(const Node& n, const Shape& in, uint32_t block_o, uint32_t bl
 
 }  // namespace
 
+std::vector<int8_t> group_slice_weights(const std::vector<int8_t>& full, uint32_t cout, uint64_t k, uint32_t cin,
+                                        uint32_t groups) {
+  if (groups <= 1) return full;
+  const uint32_t cin_g = cin / groups, cout_g = cout / groups;
+  std::vector<int8_t> out(uint64_t{cout} * k * cin_g);
+  for (uint64_t oc = 0; oc < cout; ++oc)
+    for (uint64_t kk = 0; kk < k; ++kk) {
+      const int8_t* src = full.data() + (oc * k + kk) * cin + oc / cout_g * cin_g;
+      std::copy(src, src + cin_g, out.data() + (oc * k + kk) * cin_g);
+    }
+  return out;
+}
+
+std::vector<int8_t> expand_group_weights(const std::vector<int8_t>& slices, uint32_t cout, uint64_t k, uint32_t cin,
+                                         uint32_t groups) {
+  if (groups <= 1) return slices;
+  const uint32_t cin_g = cin / groups, cout_g = cout / groups;
+  std::vector<int8_t> out(uint64_t{cout} * k * cin, 0);
+  for (uint64_t oc = 0; oc < cout; ++oc)
+    for (uint64_t kk = 0; kk < k; ++kk) {
+      const int8_t* src = slices.data() + (oc * k + kk) * cin_g;
+      std::copy(src, src + cin_g, out.data() + (oc * k + kk) * cin + oc / cout_g * cin_g);
+    }
+  return out;
+}
+
 void Graph::validate() const {
   if (nodes.empty()) throw std::runtime_error("graph '" + name + "': has no nodes");
   std::set<std::string> names;
@@ -164,6 +207,7 @@ void Graph::validate() const {
     const bool weighted = ir::has_weights(n.op);
     if (!weighted && (!n.weight.empty() || !n.bias.empty() || !n.weight_scales.empty() || n.sparse))
       fail("'", op_name(n.op), "' carries no weights, bias, scales or mask");
+    if (n.groups != 1 && n.op != OpKind::Conv) fail("only a conv can have groups (", n.groups, ")");
     if (n.relu && !(weighted || n.op == OpKind::Add)) fail("fused relu is only allowed on conv, fc and add");
     if (n.pre_add_scale != 0) {
       if (n.op != OpKind::Conv) fail("only a conv can carry a fused add");

@@ -47,6 +47,10 @@ struct Node {
   // Conv / Fc / pools
   uint32_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
   bool relu = false;  // fused ReLU on the output (Conv, Fc, Add)
+  // Conv: input and output channels in this many equal groups (PyTorch's `groups`; cin = groups
+  // is depthwise). Output channel oc reads only the input channels of its group, so `weight`
+  // (below, full cout x kh x kw x cin) is zero outside them; the bundle stores the group's slice.
+  uint32_t groups = 1;
 
   // Conv / Fc: int8 weights OHWI [cout][kh][kw][cin]; Fc is stored as a conv whose kernel
   // covers its whole input (kh = in.h, kw = in.w), i.e. weights [cout][in.h][in.w][in.c].
@@ -63,6 +67,24 @@ struct Node {
   bool pre_add_relu = false;
   bool residual_first = false;
 };
+
+// Input channels [first, last) that output channel oc of a (possibly grouped) conv reads.
+struct ChannelRange {
+  uint32_t first = 0, last = 0;
+};
+inline ChannelRange group_inputs(const Node& n, uint32_t cin, uint32_t oc) {
+  if (n.groups <= 1) return {0, cin};
+  const uint32_t cin_g = cin / n.groups, g = oc / (n.out.c / n.groups);
+  return {g * cin_g, (g + 1) * cin_g};
+}
+
+// A grouped conv's weights as the bundle stores them, [cout][kh][kw][cin / groups] (each output
+// channel's own group only), from the full cout x kh x kw x cin tensor, and back (zeros outside
+// the groups). k = kh * kw. groups 1: the tensor itself.
+std::vector<int8_t> group_slice_weights(const std::vector<int8_t>& full, uint32_t cout, uint64_t k, uint32_t cin,
+                                        uint32_t groups);
+std::vector<int8_t> expand_group_weights(const std::vector<int8_t>& slices, uint32_t cout, uint64_t k, uint32_t cin,
+                                         uint32_t groups);
 
 // A conv carrying a fused residual add (see Node::pre_add_scale).
 inline bool has_fused_add(const Node& n) { return n.op == OpKind::Conv && n.pre_add_scale > 0; }

@@ -7,7 +7,8 @@
 //             the input contribute 0: q = 0 is real 0, symmetric quantisation).
 //             r = make_requant(double(in_scale) * double(weight_scales[oc]) / double(out_scale))
 //             y = isa::requantize(acc, r.mult, r.shift, relu)
-//             Fc = conv with kernel in.h x in.w, stride 1, pad 0.
+//             Fc = conv with kernel in.h x in.w, stride 1, pad 0. A grouped conv sums only its
+//             group's input channels (ir::group_inputs; its weights are zero elsewhere).
 //   MaxPool:  y = max over the window of the input positions inside the tensor (padding ignored).
 //   AvgPool:  sum over the window (padding counts as 0, the divisor is always kh*kw);
 //             r = make_requant(double(in_scale) / (double(out_scale) * kh * kw))
@@ -51,6 +52,7 @@ Tensor run_conv(const Node& n, const Node& src, const Tensor& in) {
   for (uint32_t oc = 0; oc < n.out.c; ++oc) {
     const ir::Requant r =
         ir::make_requant(double{src.out_scale} * double{n.weight_scales[oc]} / double{ir::conv_out_scale(n)});
+    const ir::ChannelRange g = ir::group_inputs(n, cin, oc);  // (the weights are zero outside it)
     for (uint32_t oy = 0; oy < n.out.h; ++oy)
       for (uint32_t ox = 0; ox < n.out.w; ++ox) {
         int64_t acc = n.bias[oc];
@@ -62,7 +64,7 @@ Tensor run_conv(const Node& n, const Node& src, const Tensor& in) {
             if (ix < 0 || ix >= is.w) continue;
             const int8_t* a = &in[at(is, static_cast<uint32_t>(iy), static_cast<uint32_t>(ix), 0)];
             const int8_t* w = &n.weight[((size_t{oc} * kh + ky) * kw + kx) * cin];
-            for (uint32_t ic = 0; ic < cin; ++ic) acc += int64_t{a[ic]} * int64_t{w[ic]};
+            for (uint32_t ic = g.first; ic < g.last; ++ic) acc += int64_t{a[ic]} * int64_t{w[ic]};
           }
         }
         out[at(n.out, oy, ox, oc)] = isa::requantize(acc, r.mult, r.shift, ir::conv_relu(n));

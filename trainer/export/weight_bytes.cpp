@@ -24,9 +24,10 @@ WeightBytes weight_bytes(const ir::Graph& g) {
       l.blocks = ((cout + 7) / 8) * ((cin + 7) / 8);
     }
     const ir::BlockMask hw = ir::hardware_mask(n, in_c, out_c);
-    l.hw_blocks = hw.rows * hw.cols;
+    // (a grouped conv: only the blocks that meet its groups, and each group's own weights)
+    l.hw_blocks = n.groups > 1 ? ir::hardware_mask(n, in_c, out_c, true).nnz() : hw.rows * hw.cols;
     l.hw_zero_blocks = l.hw_blocks - hw.nnz();
-    l.int8_bytes = n.weight.size();
+    l.int8_bytes = n.weight.size() / n.groups;
     const ir::CompactWeights dense = ir::compact_weights(n, in_c, 0, out_c, true);
     const ir::CompactWeights sparse = ir::compact_weights(n, in_c, 0, out_c, false);
     l.dense_bytes = dense.bytes.size();

@@ -60,7 +60,9 @@ FloatTensor run_conv(const FloatLayer& l, const ir::Shape& is, const FloatTensor
             const float x = a[ic];
             if (x == 0.0f) continue;  // post-ReLU activations are often zero
             const float* wr = w + size_t{ic} * cout;
-            for (uint32_t oc = 0; oc < cout; ++oc) acc[oc] += x * wr[oc];
+            // (a grouped conv: only the outputs of the input channel's group read it)
+            const uint32_t g = ic / (cin / l.groups), oc0 = g * (cout / l.groups), oc1 = oc0 + cout / l.groups;
+            for (uint32_t oc = oc0; oc < oc1; ++oc) acc[oc] += x * wr[oc];
           }
         }
       }
@@ -137,6 +139,9 @@ void FloatGraph::infer_shapes() {
       case FloatOp::Fc: {
         if (l.cout == 0) fail(l, "cout must be positive");
         l.cin = in.c;
+        if (l.groups == 0 || (l.groups > 1 && (l.op != FloatOp::Conv || in.c % l.groups != 0 || l.cout % l.groups != 0)))
+          fail(l, "groups " + std::to_string(l.groups) + " must divide the input channels " + std::to_string(in.c) +
+                      " and the output channels " + std::to_string(l.cout) + " of a conv");
         const Window win = window_of(l, in);
         if (l.op == FloatOp::Conv) {
           l.out = ir::Shape{window_out(in.h, win.kh, win.sh, win.ph, l.name), window_out(in.w, win.kw, win.sw, win.pw, l.name), l.cout};
@@ -287,6 +292,32 @@ std::vector<float> scales_from_max(const FloatGraph& g, const std::vector<float>
   return s;
 }
 
+namespace {
+
+// A grouped conv's pruning (prune_float_graph): a row-balanced L2 mask among the blocks that
+// meet its groups (a block row's outputs read their groups' input channels only); false when no
+// block row meets two such blocks (nothing to prune: the conv stays dense).
+bool prune_in_groups(FloatLayer& l, const WeightDims& d, uint32_t bo, uint32_t bi, double sparsity) {
+  const uint32_t cout_g = d.cout / l.groups, cin_g = d.cin / l.groups;
+  ir::BlockMask eligible;
+  eligible.bo = bo;
+  eligible.bi = bi;
+  eligible.rows = (d.cout + bo - 1) / bo;
+  eligible.cols = (d.cin + bi - 1) / bi;
+  eligible.bits.assign(size_t{eligible.rows} * eligible.cols, 0);
+  bool prunable = false;
+  for (uint32_t r = 0; r < eligible.rows; ++r) {
+    const uint32_t g0 = r * bo / cout_g, g1 = (std::min(r * bo + bo, d.cout) - 1) / cout_g;
+    const uint32_t c0 = g0 * cin_g / bi, c1 = ((g1 + 1) * cin_g - 1) / bi;  // the block columns met
+    for (uint32_t c = c0; c <= c1; ++c) eligible.bits[size_t{r} * eligible.cols + c] = 1;
+    prunable = prunable || c1 > c0;
+  }
+  if (prunable) l.mask = select_block_mask_within(l.weight, d, bo, bi, sparsity, eligible, "l2");
+  return prunable;
+}
+
+}  // namespace
+
 void prune_float_graph(FloatGraph& g, double sparsity, uint32_t bo, uint32_t bi) {
   if (!(sparsity >= 0.0 && sparsity < 1.0)) throw std::runtime_error("sparsity " + std::to_string(sparsity) + " outside [0, 1)");
   bool first_conv = true;
@@ -300,7 +331,11 @@ void prune_float_graph(FloatGraph& g, double sparsity, uint32_t bo, uint32_t bi)
     const ir::Shape in = g.shape_of(l.inputs.at(0));
     const Window win = window_of(l, in);
     const WeightDims d{l.cout, in.c, win.kh * win.kw};
-    l.mask = select_block_mask(l.weight, d, bo, bi, sparsity, "l2");
+    if (l.groups > 1) {
+      if (!prune_in_groups(l, d, bo, bi, sparsity)) continue;
+    } else {
+      l.mask = select_block_mask(l.weight, d, bo, bi, sparsity, "l2");
+    }
     l.has_mask = true;
     // Zero the masked-out blocks in place (cheaper than expand_block_mask on VGG's 100M-weight fc).
     for (uint32_t oc = 0; oc < d.cout; ++oc)
@@ -365,6 +400,7 @@ ir::Graph quantize_float_graph(const FloatGraph& g, const std::vector<float>& sc
         if (l.weight.empty()) fail(l, "weights are not materialised");
         const Window win = window_of(l, is);
         n.op = l.op == FloatOp::Conv ? ir::OpKind::Conv : ir::OpKind::Fc;
+        n.groups = l.groups;
         n.kh = win.kh;
         n.kw = win.kw;
         n.stride_h = win.sh;

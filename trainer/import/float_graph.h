@@ -23,7 +23,9 @@ struct FloatLayer {
   uint32_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
   bool relu = false;  // fused ReLU on the output (Conv, Fc, Add)
   uint32_t cout = 0;  // Conv/Fc output channels
-  // Conv: PyTorch OIHW [cout][cin][kh][kw]. Fc: [cout][in_c][in_h][in_w] (PyTorch Linear on a
+  uint32_t groups = 1;  // Conv: PyTorch's groups (ir::Node::groups); weights zero outside them
+  // Conv: PyTorch OIHW [cout][cin][kh][kw] (a grouped conv's expanded to every input channel,
+  // zero outside its group). Fc: [cout][in_c][in_h][in_w] (PyTorch Linear on a
   // CHW flatten). Empty = not materialised (shape-only graphs); bias empty = zero bias.
   std::vector<float> weight;
   std::vector<float> bias;
@@ -68,6 +70,9 @@ std::vector<float> scales_from_max(const FloatGraph& g, const std::vector<float>
 
 // Block pruning by the trainer's rules: every Conv/Fc except the first Conv gets an L2,
 // row-balanced bo x bi block mask of the given sparsity and its masked weights are zeroed.
+// A grouped conv is pruned inside its groups: each block row loses that share of the blocks
+// that meet its groups (the others hold no weight and stay 0); a conv whose block rows meet one
+// block each (depthwise) stays dense.
 // sparsity 0 leaves every layer dense (no masks). Fc blocks span (out x in channels) over the
 // whole input window, as a 1x1 conv over channels would.
 void prune_float_graph(FloatGraph& g, double sparsity, uint32_t bo = 8, uint32_t bi = 8);

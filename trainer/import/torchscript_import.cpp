@@ -263,12 +263,12 @@ class Walker {
     } else {
       groups = int_of(n->input(6), "groups");
     }
-    if (groups != 1) throw ImportError("unsupported: grouped conv '" + name + "' (groups " + std::to_string(groups) + ")");
     if (dil[0] != 1 || dil[1] != 1) throw ImportError("unsupported: dilated conv '" + name + "'");
     const ir::Shape in = g_.shape_of(a.layer);
-    if (w.size(1) != in.c)
-      throw ImportError("conv '" + name + "' expects " + std::to_string(w.size(1)) + " input channels, its input has " +
-                        std::to_string(in.c) + (a.layer < 0 ? " (set --input-shape H,W,C)" : ""));
+    if (groups < 1 || w.size(0) % groups != 0 || w.size(1) * groups != in.c)
+      throw ImportError("conv '" + name + "' expects " + std::to_string(w.size(1) * groups) + " input channels" +
+                        (groups != 1 ? " (" + std::to_string(w.size(1)) + " in each of " + std::to_string(groups) + " groups)" : "") +
+                        ", its input has " + std::to_string(in.c) + (a.layer < 0 ? " (set --input-shape H,W,C)" : ""));
     FloatLayer l;
     l.name = name;
     l.op = FloatOp::Conv;
@@ -280,7 +280,16 @@ class Walker {
     l.stride_w = static_cast<uint32_t>(stride.at(1));
     l.pad_h = static_cast<uint32_t>(pad.at(0));
     l.pad_w = static_cast<uint32_t>(pad.at(1));
-    l.weight.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+    l.groups = static_cast<uint32_t>(groups);
+    if (groups == 1) {
+      l.weight.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+    } else {  // [cout][cin / groups][kh][kw] -> [cout][cin][kh][kw], zero outside the group
+      const int64_t cout_g = w.size(0) / groups, cin_g = w.size(1);
+      const at::Tensor full = torch::zeros({w.size(0), in.c, w.size(2), w.size(3)});
+      for (int64_t gi = 0; gi < groups; ++gi)
+        full.narrow(0, gi * cout_g, cout_g).narrow(1, gi * cin_g, cin_g).copy_(w.narrow(0, gi * cout_g, cout_g));
+      l.weight.assign(full.data_ptr<float>(), full.data_ptr<float>() + full.numel());
+    }
     if (!is_none(n->input(2))) {
       const at::Tensor b = tensor(n->input(2), "bias");
       l.bias.assign(b.data_ptr<float>(), b.data_ptr<float>() + b.numel());

@@ -138,6 +138,24 @@ ir::BlockMask select_block_mask(const std::vector<float>& w, const WeightDims& d
   return m;
 }
 
+ir::BlockMask select_block_mask_within(const std::vector<float>& w, const WeightDims& d, uint32_t bo, uint32_t bi,
+                                       double sparsity, const ir::BlockMask& eligible, const std::string& score) {
+  check_sparsity(sparsity);
+  const std::vector<double> s = block_scores(w, d, bo, bi, score);
+  if (eligible.bits.size() != s.size() || eligible.rows * eligible.cols != s.size() || eligible.bo != bo ||
+      eligible.bi != bi)
+    throw std::runtime_error("eligible-block mask does not match the weights' block grid");
+  ir::BlockMask m = eligible;
+  for (uint32_t r = 0; r < m.rows; ++r) {
+    std::vector<uint32_t> cand;
+    for (uint32_t c = 0; c < m.cols; ++c)
+      if (m.at(r, c)) cand.push_back(r * m.cols + c);
+    const uint32_t k = blocks_to_zero(sparsity, static_cast<uint32_t>(cand.size()));
+    zero_lowest(std::move(cand), s, k, m.bits);
+  }
+  return m;
+}
+
 uint32_t incremental_steps(uint32_t finetune_epochs) { return std::max<uint32_t>(1, finetune_epochs > 0 ? finetune_epochs - 1 : 1); }
 
 double incremental_sparsity(double target, uint32_t step, uint32_t steps) {

@@ -59,6 +59,13 @@ ir::BlockMask select_block_mask(const std::vector<float>& w, const WeightDims& d
                                 double sparsity, const std::string& score = "l2",
                                 const std::string& selection = "row-balanced", const ir::BlockMask* prev = nullptr);
 
+// Row-balanced selection among the blocks `eligible` marks (same grid; the others are 0 in the
+// result): every block row loses blocks_to_zero(sparsity, its eligible blocks) of them, the
+// lowest-scored by `score` (ties: lower index first). For a grouped conv, eligible = the blocks
+// that meet its groups.
+ir::BlockMask select_block_mask_within(const std::vector<float>& w, const WeightDims& d, uint32_t bo, uint32_t bi,
+                                       double sparsity, const ir::BlockMask& eligible, const std::string& score = "l2");
+
 // Incremental schedule: with F fine-tune epochs the masks are tightened at the start of epochs
 // 1 .. incremental_steps(F) = max(1, F - 1), so the target holds from the last-but-one epoch on
 // and the last epoch only fine-tunes. Step t (1-based) prunes to target * t / steps: every step

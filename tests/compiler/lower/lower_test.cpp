@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 #include <tuple>
+#include <utility>
 #include <string>
 
 #include "compiler/compile.h"
@@ -17,6 +18,7 @@
 #include "compiler/target/target_model.h"
 #include "tests/compiler/lower/lower_graphs.h"
 #include "tests/compiler/lower/program_interpreter.h"
+#include "tests/model/grouped_graphs.h"
 #include "tests/model/test_graphs.h"
 
 namespace saie {
@@ -892,6 +894,44 @@ TEST(Lower, UnevenWidthSplitsOnMnistSizedGraph) {
       opt.dense = dense;
       expect_bit_exact(g, make_cfg(cols, 3), opt, std::to_string(cols) + " columns" + (dense ? " dense" : ""));
     }
+}
+
+TEST(Lower, GroupedAndDepthwiseConvsBitExactAndStoreOnlyTheirGroupsBlocks) {
+  for (bool sparse : {false, true}) {
+    const ir::Graph g = test::make_grouped_graph(4, sparse);
+    for (bool dense : {false, true})
+      for (auto [cols, rows] : {std::pair{2u, 2u}, std::pair{4u, 4u}, std::pair{3u, 1u}}) {
+        compiler::CompileOptions opt;
+        opt.dense = dense;
+        expect_bit_exact(g, make_cfg(cols, rows), opt,
+                         std::string(sparse ? "sparse graph" : "dense graph") + (dense ? ", dense program " : ", ") +
+                             std::to_string(cols) + "x" + std::to_string(rows));
+      }
+  }
+  // The dense program computes the blocks that meet each conv's groups, no more: depthwise 3x3
+  // over 32 channels on 8x8 pixels is 4 diagonal blocks; the sparse program computes fewer.
+  const ir::Graph g = test::make_grouped_graph(4, true);
+  compiler::CompileOptions dense_opt;
+  dense_opt.dense = true;
+  const compiler::CompileResult de = compiler::compile(g, make_cfg(2, 2), dense_opt);
+  const compiler::CompileResult sp = compiler::compile(g, make_cfg(2, 2), {});
+  bool saw_dw = false;
+  uint64_t sp_macs = 0, de_macs = 0;
+  ASSERT_EQ(sp.layers.size(), de.layers.size());
+  for (size_t i = 0; i < de.layers.size(); ++i) {
+    SCOPED_TRACE(de.layers[i].name);
+    EXPECT_EQ(de.layers[i].actual_macs, de.layers[i].dense_macs);
+    EXPECT_EQ(sp.layers[i].dense_macs, de.layers[i].dense_macs);
+    if (de.layers[i].name == "dw") {
+      saw_dw = true;
+      EXPECT_EQ(de.layers[i].dense_macs, 4ull * 64 * 9 * 8 * 8);
+    }
+    EXPECT_LE(sp.layers[i].actual_macs, de.layers[i].actual_macs);
+    sp_macs += sp.layers[i].actual_macs;
+    de_macs += de.layers[i].actual_macs;
+  }
+  EXPECT_TRUE(saw_dw);
+  EXPECT_LT(sp_macs, de_macs);
 }
 
 TEST(Lower, PresetConfigs) {

@@ -338,12 +338,84 @@ TEST(TorchScriptImport, ChannelConcatIsReportedByName) {
   EXPECT_EQ(e.rfind("unsupported operation aten::cat at node ", 0), 0u) << e;
 }
 
-TEST(TorchScriptImport, GroupedConvIsRejected) {
+// conv (3 -> 16) + bn + relu, grouped conv (16 -> 32, 4 groups) + bn + relu, depthwise conv
+// (32 groups, stride 2) + relu, grouped 1x1 (32 -> 32, 2 groups), global average pool, linear.
+std::string save_grouped(const fs::path& dir) {
+  torch::manual_seed(9);
+  torch::jit::Module m("GroupedNet");
+  param(m, "c1_weight", torch::randn({16, 3, 3, 3}) * 0.4);
+  bn(m, "bn1", 16);
+  param(m, "g_weight", torch::randn({32, 4, 3, 3}) * 0.3);
+  bn(m, "bn2", 32);
+  param(m, "dw_weight", torch::randn({32, 1, 3, 3}) * 0.5);
+  param(m, "dw_bias", torch::randn({32}) * 0.1);
+  param(m, "pw_weight", torch::randn({32, 16, 1, 1}) * 0.3);
+  param(m, "fc_weight", torch::randn({10, 32}) * 0.3);
+  param(m, "fc_bias", torch::randn({10}) * 0.1);
+  m.define(R"(
+def forward(self, x):
+    y = torch.conv2d(x, self.c1_weight, None, [1, 1], [1, 1], [1, 1], 1)
+    y = torch.relu(torch.batch_norm(y, self.bn1_g, self.bn1_b, self.bn1_m, self.bn1_v, False, 0.1, 1e-5, False))
+    y = torch.conv2d(y, self.g_weight, None, [1, 1], [1, 1], [1, 1], 4)
+    y = torch.relu(torch.batch_norm(y, self.bn2_g, self.bn2_b, self.bn2_m, self.bn2_v, False, 0.1, 1e-5, False))
+    y = torch.relu(torch.conv2d(y, self.dw_weight, self.dw_bias, [2, 2], [1, 1], [1, 1], 32))
+    y = torch.conv2d(y, self.pw_weight, None, [1, 1], [0, 0], [1, 1], 2)
+    y = torch.adaptive_avg_pool2d(y, [1, 1])
+    return torch.linear(torch.flatten(y, 1), self.fc_weight, self.fc_bias)
+)");
+  const std::string path = (dir / "grouped.pt").string();
+  m.save(path);
+  return path;
+}
+
+TEST(TorchScriptImport, GroupedAndDepthwiseConvsMatchTorchAndPruneInsideTheirGroups) {
   test::TempDir dir("saie_import_test");
+  const std::string path = save_grouped(dir.path);
+  FloatGraph g = load_torchscript(path, ir::Shape{12, 12, 3});
+  ASSERT_EQ(g.layers.size(), 6u);  // c1 g dw pw avgpool fc
+  EXPECT_EQ(g.layers[1].groups, 4u);
+  EXPECT_EQ(g.layers[2].groups, 32u);
+  EXPECT_EQ(g.layers[3].groups, 2u);
+  EXPECT_TRUE(g.layers[2].out == (ir::Shape{6, 6, 32}));
+  for (uint64_t seed = 1; seed <= 3; ++seed) {  // BatchNorm folded into a grouped conv included
+    const Input in = make_input(12, 12, 3, seed);
+    expect_close(run_float(g, in.hwc).back(), torch_forward(path, in.nchw), 1e-4);
+  }
+  // Pruning at 50%: the 4-group conv has one 8x8 block per block row inside its groups and the
+  // depthwise one too (both stay dense); the 2-group 1x1 keeps one of its two blocks per row.
+  prune_float_graph(g, 0.5);
+  EXPECT_FALSE(g.layers[1].has_mask);
+  EXPECT_FALSE(g.layers[2].has_mask);
+  ASSERT_TRUE(g.layers[3].has_mask);
+  const ir::BlockMask& m = g.layers[3].mask;
+  for (uint32_t r = 0; r < 4; ++r) {
+    const uint32_t grp = r / 2;  // output block rows 0-1 read input channels 0-15 (columns 0-1)
+    EXPECT_EQ(m.at(r, 2 * grp) + m.at(r, 2 * grp + 1), 1) << "row " << r;
+    EXPECT_EQ(m.at(r, 2 * (1 - grp)) + m.at(r, 2 * (1 - grp) + 1), 0) << "row " << r;
+  }
+  // The int8 graph keeps the groups, validates (weights zero outside them) and round-trips.
+  ImportOptions o;
+  o.model_path = path;
+  o.input = ir::Shape{12, 12, 3};
+  o.sparsity = 0.5;
+  o.calib_images = 4;
+  o.random_calibration = true;
+  const ir::Graph q = import_torchscript(o);
+  EXPECT_EQ(q.nodes[2].groups, 4u);
+  EXPECT_EQ(q.nodes[3].groups, 32u);
+  const fs::path out = dir.path / "bundle";
+  bundle::write_bundle(q, out.string());
+  const ir::Graph r = bundle::read_bundle(out.string());
+  for (size_t i = 0; i < r.nodes.size(); ++i) EXPECT_EQ(r.nodes[i].weight, q.nodes[i].weight) << r.nodes[i].name;
+}
+
+TEST(TorchScriptImport, GroupsThatDoNotMatchTheInputAreOneLineErrors) {
+  test::TempDir dir("saie_import_test");
+  // 4 groups of 1 input channel (the weight's second dim) need 4 input channels, not 2.
   const std::string path = save_with_body(dir.path, "grouped.pt",
-                                          "    return torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 2)\n", 1);
+                                          "    return torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 4)\n", 1);
   const std::string e = error_of([&] { load_torchscript(path, ir::Shape{28, 28, 2}); });
-  EXPECT_EQ(e.rfind("unsupported: grouped conv 'conv'", 0), 0u) << e;
+  EXPECT_EQ(e.rfind("conv 'conv' expects 4 input channels (1 in each of 4 groups), its input has 2", 0), 0u) << e;
 }
 
 TEST(TorchScriptImport, InputChannelMismatchAndMissingFileAreOneLineErrors) {

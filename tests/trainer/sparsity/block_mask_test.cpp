@@ -48,6 +48,29 @@ TEST(BlockMask, KnownWeightsGiveKnownMask) {
   EXPECT_NEAR(s[3], 12.0, 1e-9);
 }
 
+TEST(BlockMask, SelectionWithinEligibleBlocksCountsOnlyThem) {
+  // 2 block rows x 4 block columns; row 0 may keep columns 0-1, row 1 columns 1-3 (say, the
+  // blocks a grouped conv's groups meet). Larger values score higher.
+  const WeightDims d{16, 32, 1};
+  std::vector<float> w(d.size());
+  for (uint32_t r = 0; r < 2; ++r)
+    for (uint32_t c = 0; c < 4; ++c) fill_block(w, d, 8, 8, r, c, 1.0f + c + 10.0f * (c == 1 && r == 1));
+  ir::BlockMask eligible;
+  eligible.bo = eligible.bi = 8;
+  eligible.rows = 2;
+  eligible.cols = 4;
+  eligible.bits = {1, 1, 0, 0, 0, 1, 1, 1};
+  const ir::BlockMask m = select_block_mask_within(w, d, 8, 8, 0.5, eligible);
+  // Row 0: 1 of its 2 goes (the weaker, column 0). Row 1: round(1.5) = 2 of 3 go (columns 2 and
+  // 3; column 1 scores highest). Ineligible blocks stay 0 whatever their score.
+  EXPECT_EQ(m.bits, (std::vector<uint8_t>{0, 1, 0, 0, 0, 1, 0, 0}));
+  // One eligible block in a row: nothing is zeroed (a row is never emptied).
+  eligible.bits = {1, 0, 0, 0, 0, 0, 0, 1};
+  EXPECT_EQ(select_block_mask_within(w, d, 8, 8, 0.5, eligible).bits, eligible.bits);
+  eligible.rows = 3;
+  EXPECT_THROW(select_block_mask_within(w, d, 8, 8, 0.5, eligible), std::runtime_error);
+}
+
 TEST(BlockMask, ExactlyKZerosPerRow) {
   const WeightDims d{32, 32, 9};
   const std::vector<float> w = random_weights(d, 7);

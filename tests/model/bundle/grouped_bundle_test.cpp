@@ -1,0 +1,97 @@
+// grouped_bundle_test.cpp — bundles with grouped and depthwise convs: the "groups" key, weight
+// tensors holding each output channel's own group only, round trip, and rejection.
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "model/bundle/bundle_io.h"
+#include "model/bundle/safetensors.h"
+#include "tests/model/grouped_graphs.h"
+
+namespace saie::bundle {
+namespace {
+
+using nlohmann::ordered_json;
+
+std::string slurp_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(GroupedBundleTest, RoundTripKeepsGroupsAndStoresEachGroupsSlice) {
+  test::TempDir dir("saie-grouped-bundle");
+  const std::string a = dir.str() + "/a", b = dir.str() + "/b";
+  const ir::Graph g = test::make_grouped_graph(2, true);
+  write_bundle(g, a);
+  const ir::Graph r = read_bundle(a);
+  ASSERT_EQ(r.nodes.size(), g.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    SCOPED_TRACE(g.nodes[i].name);
+    EXPECT_EQ(r.nodes[i].groups, g.nodes[i].groups);
+    EXPECT_EQ(r.nodes[i].weight, g.nodes[i].weight);
+    EXPECT_EQ(r.nodes[i].bias, g.nodes[i].bias);
+    EXPECT_EQ(r.nodes[i].sparse, g.nodes[i].sparse);
+  }
+  write_bundle(r, b);
+  EXPECT_EQ(slurp_file(a + "/model.json"), slurp_file(b + "/model.json"));
+  EXPECT_EQ(slurp_file(a + "/weights.safetensors"), slurp_file(b + "/weights.safetensors"));
+
+  // "groups" follows "pad" and is written only when it is not 1.
+  const ordered_json j = ordered_json::parse(slurp_file(a + "/model.json"));
+  EXPECT_FALSE(j["nodes"][0].contains("groups"));  // conv1
+  const ordered_json& pw = j["nodes"][3];
+  ASSERT_EQ(pw["name"], "pw");
+  EXPECT_EQ(pw["groups"], 2);
+  std::vector<std::string> keys;
+  for (auto it = pw.begin(); it != pw.end(); ++it) keys.push_back(it.key());
+  EXPECT_EQ(keys[8], "groups");
+  EXPECT_EQ(keys[7], "pad");
+  // Weight tensors: [cout, kh, kw, cin / groups] (PyTorch's own per-group layout, in OHWI).
+  const SafetensorsFile st = read_safetensors(a + "/weights.safetensors");
+  EXPECT_EQ(st.tensors.at("pw.weight").shape, (std::vector<uint64_t>{64, 1, 1, 16}));
+  EXPECT_EQ(st.tensors.at("dw.weight").shape, (std::vector<uint64_t>{32, 3, 3, 1}));
+  EXPECT_EQ(st.tensors.at("g4.weight").shape, (std::vector<uint64_t>{64, 3, 3, 4}));
+  EXPECT_EQ(st.tensors.at("conv1.weight").shape, (std::vector<uint64_t>{32, 3, 3, 8}));
+}
+
+void expect_rejected(const std::function<void(ordered_json&)>& edit, const std::string& want) {
+  test::TempDir dir("saie-grouped-bundle");
+  write_bundle(test::make_grouped_graph(2, true), dir.str());
+  ordered_json j = ordered_json::parse(slurp_file(dir.str() + "/model.json"));
+  edit(j);
+  {
+    std::ofstream out(dir.str() + "/model.json", std::ios::binary | std::ios::trunc);
+    out << j.dump(2);
+  }
+  try {
+    read_bundle(dir.str());
+    FAIL() << "accepted; expected an error containing '" << want << "'";
+  } catch (const BundleError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(want), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+}
+
+TEST(GroupedBundleTest, RejectsBadGroups) {
+  expect_rejected([](ordered_json& j) { j["nodes"][3]["groups"] = 0; },
+                  "node 'pw': key 'groups' (0) must divide the input channels 32 and the output channels 64");
+  expect_rejected([](ordered_json& j) { j["nodes"][3]["groups"] = 3; }, "key 'groups' (3) must divide");
+  expect_rejected([](ordered_json& j) { j["nodes"][3]["groups"] = -2; }, "node 'pw'");
+  expect_rejected([](ordered_json& j) { j["nodes"][3]["groups"] = "two"; }, "node 'pw'");
+  // Another group count than the tensor was written for: the tensor's shape no longer matches.
+  expect_rejected([](ordered_json& j) { j["nodes"][3]["groups"] = 4; }, "pw.weight");
+  expect_rejected([](ordered_json& j) { j["nodes"][3].erase("groups"); }, "pw.weight");
+  // Pools and fcs have no groups.
+  expect_rejected([](ordered_json& j) { j["nodes"][5]["groups"] = 1; }, "node 'gap': unknown key 'groups'");
+  expect_rejected([](ordered_json& j) { j["nodes"][6]["groups"] = 1; }, "node 'fc': unknown key 'groups'");
+}
+
+}  // namespace
+}  // namespace saie::bundle

@@ -1,0 +1,87 @@
+// grouped_graphs.h — a small random quantised graph of grouped and depthwise convolutions
+// (ir::Node::groups), for the reference executor, bundle, block-sparse and lowering tests.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "tests/model/test_graphs.h"
+
+namespace saie::test {
+
+// Deterministic for a seed:
+//   input [16, 16, 8] (scale 1/127)
+//   conv1  3x3 p1 -> [16, 16, 32] relu, dense
+//   gconv  3x3 p1, 4 groups of 8 channels -> [16, 16, 32] relu     (sparse if `sparse`)
+//   dw     3x3 s2 p1, depthwise (32 groups) -> [8, 8, 32] relu      (dense: one block per row)
+//   pw     1x1, 2 groups (16 in, 32 out each) -> [8, 8, 64] relu     (sparse if `sparse`)
+//   g4     3x3 p1, 16 groups of 4 channels -> [8, 8, 64] relu       (an 8x8 block spans 2 groups)
+//   gap    avgpool -> [1, 1, 64]; fc -> [1, 1, 10]                   (sparse if `sparse`)
+// Weights outside a conv's groups are zero; a sparse layer's random mask keeps half of every
+// block row (blocks outside the groups may be kept: they hold zeros, as a mask allows).
+inline ir::Graph make_grouped_graph(uint32_t seed, bool sparse) {
+  detail::Rng rng(seed * 2654435761u + 101u);
+  ir::Graph g;
+  g.name = "grouped-graph-" + std::to_string(seed) + (sparse ? "-sparse" : "-dense");
+  g.provenance.dataset = "random";
+  g.provenance.model = "grouped_graphs.h";
+  std::vector<std::vector<double>> real;
+  ir::Node in;
+  in.name = "input";
+  in.op = ir::OpKind::Input;
+  in.out = {16, 16, 8};
+  in.out_scale = 1.0f / 127.0f;
+  g.nodes.push_back(in);
+  real.emplace_back(in.out.elements());
+  for (double& v : real.back()) v = rng.uniform(0.0, 1.0);
+
+  auto layer = [&](const std::string& name, ir::OpKind op, ir::Shape out, uint32_t k, uint32_t s, uint32_t p,
+                   uint32_t groups, bool sparse_layer) {
+    ir::Node n;
+    n.name = name;
+    n.op = op;
+    n.inputs = {static_cast<int>(g.nodes.size()) - 1};
+    n.out = out;
+    n.kh = n.kw = k;
+    n.stride_h = n.stride_w = s;
+    n.pad_h = n.pad_w = p;
+    n.groups = groups;
+    n.relu = op == ir::OpKind::Conv;
+    g.nodes.push_back(std::move(n));
+    ir::Node& m = g.nodes.back();
+    const ir::Node& src = g.nodes[static_cast<size_t>(m.inputs[0])];
+    if (ir::has_weights(op)) {
+      detail::fill_weights(m, src.out, src.out_scale, sparse_layer, 0.5, rng);
+      const uint32_t cin = src.out.c;
+      const uint64_t kk = uint64_t{m.kh} * m.kw;
+      for (uint32_t oc = 0; oc < m.out.c; ++oc) {
+        const ir::ChannelRange r = ir::group_inputs(m, cin, oc);
+        for (uint64_t t = 0; t < kk; ++t)
+          for (uint32_t ic = 0; ic < cin; ++ic)
+            if (ic < r.first || ic >= r.last) m.weight[(oc * kk + t) * cin + ic] = 0;
+      }
+    }
+    real.push_back(detail::float_forward(g, m, real));
+    if (op == ir::OpKind::AvgPool) {
+      m.out_scale = src.out_scale;
+    } else {
+      double mx = 0;
+      for (double v : real.back()) mx = std::max(mx, std::fabs(v));
+      m.out_scale = static_cast<float>(std::max(mx, 1e-3) * 1.05 / 127.0);
+    }
+  };
+  layer("conv1", ir::OpKind::Conv, {16, 16, 32}, 3, 1, 1, 1, false);
+  layer("gconv", ir::OpKind::Conv, {16, 16, 32}, 3, 1, 1, 4, sparse);
+  layer("dw", ir::OpKind::Conv, {8, 8, 32}, 3, 2, 1, 32, false);
+  layer("pw", ir::OpKind::Conv, {8, 8, 64}, 1, 1, 0, 2, sparse);
+  layer("g4", ir::OpKind::Conv, {8, 8, 64}, 3, 1, 1, 16, sparse);
+  layer("gap", ir::OpKind::AvgPool, {1, 1, 64}, 8, 8, 0, 1, false);
+  layer("fc", ir::OpKind::Fc, {1, 1, 10}, 1, 1, 0, 1, sparse);
+  g.output = static_cast<int>(g.nodes.size()) - 1;
+  g.validate();
+  return g;
+}
+
+}  // namespace saie::test
