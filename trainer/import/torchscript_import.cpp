@@ -233,6 +233,7 @@ class Walker {
     if (k == "aten::avg_pool2d") return avg_pool(n);
     if (k == "aten::adaptive_avg_pool2d") return adaptive_avg_pool(n);
     if (k == "aten::add" || k == "aten::add_") return add(n, k == "aten::add_");
+    if (k == "aten::cat" || k == "aten::concat") return cat(n);
     if (k == "aten::flatten") return flatten(n);
     if (k == "aten::view" || k == "aten::reshape") return view(n);
     if (k == "aten::dropout" || k == "aten::dropout_" || k == "aten::feature_dropout" || k == "aten::contiguous" ||
@@ -414,6 +415,25 @@ class Walker {
     l.op = FloatOp::Add;
     l.inputs = {a.layer, b.layer};
     set_out(n, Act{push(std::move(l)), false}, inplace);
+  }
+
+  // Channel concat: torch.cat(list of activations, dim 1) of NCHW tensors.
+  void cat(const Node* n) {
+    const Value* list = n->input(0);
+    if (!packed_.count(list) || kind_of(list->node()) != "prim::ListConstruct")
+      unsupported("cat of something other than a list of activations");
+    const int64_t dim = int_of(n->input(1), "dim");
+    if (dim != 1 && dim != -3) unsupported("cat along dim " + std::to_string(dim) + " (only channels, dim 1)");
+    FloatLayer l;
+    l.name = unique_name("", "concat");
+    l.op = FloatOp::Concat;
+    for (const Value* v : list->node()->inputs()) {
+      const Act a = act(v);
+      if (a.flat) unsupported("cat of flattened tensors");
+      l.inputs.push_back(a.layer);
+    }
+    if (l.inputs.size() == 1) return set_out(n, Act{l.inputs[0], false}, false);  // cat of one: itself
+    set_out(n, Act{push(std::move(l)), false}, false);
   }
 
   void flatten(const Node* n) {

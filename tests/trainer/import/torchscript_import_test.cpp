@@ -328,14 +328,32 @@ def forward(self, x):
   expect_close(run_float(g, in.hwc).back(), torch_forward(path, in.nchw), 1e-4);
 }
 
-TEST(TorchScriptImport, ChannelConcatIsReportedByName) {
+TEST(TorchScriptImport, ChannelConcatImportsAndMatchesTorch) {
   test::TempDir dir("saie_import_test");
-  const std::string path = save_with_body(dir.path, "cat.pt",
-                                          "    y = torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n"
-                                          "    return torch.cat([y, y], 1)\n",
-                                          1);
-  const std::string e = error_of([&] { load_torchscript(path, ir::Shape{28, 28, 1}); });
-  EXPECT_EQ(e.rfind("unsupported operation aten::cat at node ", 0), 0u) << e;
+  const std::string path =
+      save_with_body(dir.path, "cat.pt",
+                     "    y = torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n"
+                     "    z = torch.max_pool2d(torch.cat([torch.relu(y), y, x], 1), [2, 2], [2, 2], [0, 0], [1, 1], False)\n"
+                     "    return torch.cat([z], 1)\n",
+                     1);
+  const FloatGraph g = load_torchscript(path, ir::Shape{8, 8, 1});
+  ASSERT_EQ(g.layers.size(), 4u);  // conv, relu, concat, maxpool (a cat of one is its input)
+  EXPECT_EQ(g.layers[2].op, FloatOp::Concat);
+  EXPECT_EQ(g.layers[2].inputs, (std::vector<int>{1, 0, -1}));
+  EXPECT_TRUE(g.layers[2].out == (ir::Shape{8, 8, 9}));
+  torch::jit::Module m = torch::jit::load(path);
+  torch::NoGradGuard ng;
+  for (uint64_t seed = 1; seed <= 2; ++seed) {
+    const Input in = make_input(8, 8, 1, seed);
+    const torch::Tensor y = m.forward({in.nchw}).toTensor().permute({0, 2, 3, 1}).contiguous();  // HWC
+    expect_close(run_float(g, in.hwc).back(), std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel()),
+                 1e-5);
+  }
+  const std::string other = save_with_body(
+      dir.path, "cat2.pt",
+      "    y = torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n    return torch.cat([y, y], 2)\n", 1);
+  const std::string e = error_of([&] { load_torchscript(other, ir::Shape{28, 28, 1}); });
+  EXPECT_EQ(e.rfind("unsupported: cat along dim 2 (only channels, dim 1)", 0), 0u) << e;
 }
 
 // conv (3 -> 16) + bn + relu, grouped conv (16 -> 32, 4 groups) + bn + relu, depthwise conv
