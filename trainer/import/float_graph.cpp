@@ -33,6 +33,13 @@ Window window_of(const FloatLayer& l, const ir::Shape& in) {
   return {l.kh, l.kw, l.stride_h, l.stride_w, l.pad_h, l.pad_w};
 }
 
+// A layer's fused activation: ReLU, capped at l.clamp when set (ReLU6).
+float activate(const FloatLayer& l, float v) {
+  if (!l.relu) return v;
+  v = std::max(v, 0.0f);
+  return l.clamp > 0.0f ? std::min(v, l.clamp) : v;
+}
+
 FloatTensor run_conv(const FloatLayer& l, const ir::Shape& is, const FloatTensor& in) {
   const Window win = window_of(l, is);
   const uint32_t cin = is.c, cout = l.cout;
@@ -67,7 +74,7 @@ FloatTensor run_conv(const FloatLayer& l, const ir::Shape& is, const FloatTensor
         }
       }
       float* o = &out[at(l.out, oy, ox, 0)];
-      for (uint32_t oc = 0; oc < cout; ++oc) o[oc] = l.relu ? std::max(acc[oc], 0.0f) : acc[oc];
+      for (uint32_t oc = 0; oc < cout; ++oc) o[oc] = activate(l, acc[oc]);
     }
   return out;
 }
@@ -214,7 +221,7 @@ std::vector<FloatTensor> run_float(const FloatGraph& g, const FloatTensor& input
       case FloatOp::Add: {
         const FloatTensor& b = tensor_of(l.inputs[1]);
         t[i].resize(in.size());
-        for (size_t k = 0; k < in.size(); ++k) t[i][k] = l.relu ? std::max(in[k] + b[k], 0.0f) : in[k] + b[k];
+        for (size_t k = 0; k < in.size(); ++k) t[i][k] = activate(l, in[k] + b[k]);
         break;
       }
       case FloatOp::Relu:
@@ -373,6 +380,10 @@ ir::Graph quantize_float_graph(const FloatGraph& g, const std::vector<float>& sc
     n.relu = l.relu;
     for (int src : l.inputs) n.inputs.push_back(src + 1);  // graph index: the input node is 0
     if (!(n.out_scale > 0.0f) || !std::isfinite(n.out_scale)) fail(l, "output scale must be positive and finite");
+    // A capped ReLU is the int8 ReLU while the cap lies at or above the largest int8 value.
+    if (l.clamp > 0.0f && double{l.clamp} / n.out_scale < 127.0 * (1.0 - 1e-6))
+      fail(l, "its ReLU cap " + std::to_string(l.clamp) + " lies inside the int8 range of scale " +
+                  std::to_string(n.out_scale) + " (a shared concat scale): not supported");
     const ir::Shape is = g.shape_of(l.inputs.at(0));
     switch (l.op) {
       case FloatOp::MaxPool:

@@ -22,6 +22,11 @@ struct FloatLayer {
   // Conv and pools: window (rows x cols), stride, zero padding. Fc ignores them (kernel = input).
   uint32_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
   bool relu = false;  // fused ReLU on the output (Conv, Fc, Add)
+  // > 0 (with relu): the fused activation also caps the output at this value (ReLU6 = 6,
+  // PyTorch's hardtanh(0, clamp)). In int8 it is exact only while clamp / scale >= 127: the
+  // output's own calibrated scale gives that (its max is at most clamp); quantize_float_graph
+  // rejects a layer whose scale a concat raised above clamp / 127.
+  float clamp = 0.0f;
   uint32_t cout = 0;  // Conv/Fc output channels
   uint32_t groups = 1;  // Conv: PyTorch's groups (ir::Node::groups); weights zero outside them
   // Conv: PyTorch OIHW [cout][cin][kh][kw] (a grouped conv's expanded to every input channel,

@@ -229,6 +229,12 @@ class Walker {
     if (k == "aten::_convolution" || k == "aten::conv2d") return conv(n, k == "aten::_convolution");
     if (k == "aten::batch_norm") return batch_norm(n);
     if (k == "aten::relu" || k == "aten::relu_") return relu(n, k == "aten::relu_");
+    if (k == "aten::hardtanh" || k == "aten::hardtanh_" || k == "aten::relu6" || k == "aten::relu6_") {
+      const bool relu6 = k.rfind("aten::relu6", 0) == 0;
+      const double lo = relu6 ? 0.0 : num_of(n->input(1), "min_val"), hi = relu6 ? 6.0 : num_of(n->input(2), "max_val");
+      if (lo != 0.0 || !(hi > 0.0)) unsupported("hardtanh(" + std::to_string(lo) + ", " + std::to_string(hi) + ") (only a ReLU cap: hardtanh(0, c > 0))");
+      return relu(n, k.back() == '_', static_cast<float>(hi));
+    }
     if (k == "aten::max_pool2d") return max_pool(n);
     if (k == "aten::avg_pool2d") return avg_pool(n);
     if (k == "aten::adaptive_avg_pool2d") return adaptive_avg_pool(n);
@@ -323,7 +329,9 @@ class Walker {
     set_out(n, a, false);
   }
 
-  void relu(const Node* n, bool inplace) {
+  // ReLU, or with clamp > 0 a ReLU capped at clamp (ReLU6), fused into its producer when it is the
+  // producer's only use; a capped one must fuse (there is no standalone int8 cap).
+  void relu(const Node* n, bool inplace, float clamp = 0.0f) {
     const Act a = act(n->input(0));
     if (a.layer >= 0) {
       FloatLayer& p = g_.layers[static_cast<size_t>(a.layer)];
@@ -331,9 +339,11 @@ class Walker {
                            consumers_[static_cast<size_t>(a.layer)] == 0 && (inplace || n->input(0)->uses().size() == 1);
       if (fusable) {
         p.relu = true;
+        p.clamp = clamp;
         return set_out(n, a, inplace);
       }
     }
+    if (clamp > 0.0f) unsupported("a ReLU cap (hardtanh / relu6) that does not directly follow a conv, fc or add");
     FloatLayer l;
     l.name = unique_name("", "relu");
     l.op = FloatOp::Relu;

@@ -427,6 +427,54 @@ TEST(TorchScriptImport, GroupedAndDepthwiseConvsMatchTorchAndPruneInsideTheirGro
   for (size_t i = 0; i < r.nodes.size(); ++i) EXPECT_EQ(r.nodes[i].weight, q.nodes[i].weight) << r.nodes[i].name;
 }
 
+TEST(TorchScriptImport, Relu6IsACappedReluFusedIntoItsProducer) {
+  test::TempDir dir("saie_import_test");
+  // Weights large enough that many outputs pass 6 (and many stay below 0).
+  const std::string relu6 = save_with_body(
+      dir.path, "relu6c.pt",
+      "    y = torch.conv2d(x, self.conv_weight * 8.0, None, [1, 1], [1, 1], [1, 1], 1)\n"
+      "    return torch.flatten(torch.max_pool2d(torch.hardtanh(y, 0.0, 6.0), [8, 8], [8, 8], [0, 0], [1, 1], False), 1)\n",
+      1);
+  const FloatGraph g = load_torchscript(relu6, ir::Shape{8, 8, 1});
+  ASSERT_EQ(g.layers.size(), 2u);  // conv (+ capped relu), maxpool
+  EXPECT_TRUE(g.layers[0].relu);
+  EXPECT_EQ(g.layers[0].clamp, 6.0f);
+  bool capped = false;
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    const Input in = make_input(8, 8, 1, seed);
+    const std::vector<float> want = torch_forward(relu6, in.nchw);
+    expect_close(run_float(g, in.hwc).back(), want, 1e-5);
+    capped = capped || std::count(want.begin(), want.end(), 6.0f) > 0;
+  }
+  EXPECT_TRUE(capped) << "the cap must bind for the test to mean anything";
+  // Only hardtanh(0, c > 0) is a ReLU cap, and it must follow a conv, fc or add.
+  const std::string wide = save_with_body(
+      dir.path, "ht.pt",
+      "    return torch.hardtanh(torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1), -1.0, 1.0)\n", 1);
+  const std::string e1 = error_of([&] { load_torchscript(wide, ir::Shape{8, 8, 1}); });
+  EXPECT_EQ(e1.rfind("unsupported: hardtanh(-1.000000, 1.000000) (only a ReLU cap: hardtanh(0, c > 0))", 0), 0u) << e1;
+  const std::string alone = save_with_body(
+      dir.path, "ht2.pt",
+      "    y = torch.max_pool2d(torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1), [2, 2], [2, 2], [0, 0], [1, 1], False)\n"
+      "    return torch.hardtanh(y, 0.0, 6.0)\n",
+      1);
+  const std::string e2 = error_of([&] { load_torchscript(alone, ir::Shape{8, 8, 1}); });
+  EXPECT_EQ(e2.rfind("unsupported: a ReLU cap (hardtanh / relu6) that does not directly follow a conv, fc or add", 0), 0u)
+      << e2;
+}
+
+TEST(TorchScriptImport, QuantisingACapInsideTheInt8RangeIsRejected) {
+  test::TempDir dir("saie_import_test");
+  const std::string relu6 = save_with_body(
+      dir.path, "relu6.pt", "    return torch.hardtanh(torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1), 0.0, 6.0)\n", 1);
+  const FloatGraph g = load_torchscript(relu6, ir::Shape{8, 8, 1});
+  // Scale 6/127 puts the cap at 127 exactly: the int8 ReLU; a larger one (as a shared concat
+  // scale would give) would need a cap inside the range.
+  EXPECT_NO_THROW(quantize_float_graph(g, {6.0f / 127.0f}, {}));
+  const std::string e = error_of([&] { quantize_float_graph(g, {8.0f / 127.0f}, {}); });
+  EXPECT_NE(e.find("its ReLU cap 6.000000 lies inside the int8 range of scale"), std::string::npos) << e;
+}
+
 TEST(TorchScriptImport, GroupsThatDoNotMatchTheInputAreOneLineErrors) {
   test::TempDir dir("saie_import_test");
   // 4 groups of 1 input channel (the weight's second dim) need 4 input channels, not 2.
