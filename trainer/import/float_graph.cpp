@@ -195,7 +195,7 @@ uint64_t FloatGraph::parameter_count() const {
     if (l.op != FloatOp::Conv && l.op != FloatOp::Fc) continue;
     const ir::Shape in = shape_of(l.inputs.at(0));
     const Window win = window_of(l, in);
-    n += uint64_t{l.cout} * in.c * win.kh * win.kw + l.cout;
+    n += uint64_t{l.cout} * (in.c / l.groups) * win.kh * win.kw + l.cout;  // (a grouped conv: its groups' weights)
   }
   return n;
 }

@@ -16,6 +16,8 @@
 #include <torch/script.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -25,6 +27,7 @@
 #include "model/data/idx.h"
 #include "trainer/export/fold_bn.h"
 #include "trainer/quant/quantize.h"
+#include "trainer/zoo/torch_float.h"
 
 namespace saie::trainer {
 
@@ -507,7 +510,9 @@ class Walker {
 
 }  // namespace
 
-FloatGraph load_torchscript(const std::string& path, const ir::Shape& input, std::string* notes) {
+namespace {
+
+torch::jit::Module load_module(const std::string& path) {
   torch::jit::Module m;
   try {
     m = torch::jit::load(path);
@@ -517,6 +522,26 @@ FloatGraph load_torchscript(const std::string& path, const ir::Shape& input, std
     throw ImportError("cannot load TorchScript file '" + path + "': " + msg);
   }
   m.eval();
+  return m;
+}
+
+FloatGraph read_module(const torch::jit::Module& m, const std::string& path, const ir::Shape& input, std::string* notes);
+double float_graph_error(torch::jit::Module& m, const std::string& path, const FloatGraph& g, uint64_t seed);
+
+}  // namespace
+
+FloatGraph load_torchscript(const std::string& path, const ir::Shape& input, std::string* notes) {
+  return read_module(load_module(path), path, input, notes);
+}
+
+double float_graph_error(const std::string& path, const FloatGraph& g, uint64_t seed) {
+  torch::jit::Module m = load_module(path);
+  return float_graph_error(m, path, g, seed);
+}
+
+namespace {
+
+FloatGraph read_module(const torch::jit::Module& m, const std::string& path, const ir::Shape& input, std::string* notes) {
   std::string how;
   std::shared_ptr<torch::jit::Graph> graph;
   torch::jit::Module used = m;
@@ -539,6 +564,8 @@ FloatGraph load_torchscript(const std::string& path, const ir::Shape& input, std
   if (notes) *notes = "TorchScript graph " + how + ", " + std::to_string(folded) + " BatchNorm folded";
   return g;
 }
+
+}  // namespace
 
 std::vector<FloatTensor> calibration_inputs(const ImportOptions& o, std::string* source) {
   std::vector<FloatTensor> xs;
@@ -568,17 +595,66 @@ std::vector<FloatTensor> calibration_inputs(const ImportOptions& o, std::string*
   return xs;
 }
 
+namespace {
+
+double float_graph_error(torch::jit::Module& m, const std::string& path, const FloatGraph& g, uint64_t seed) {
+  const TorchFloatNet net(g);
+  c10::InferenceMode guard;
+  std::mt19937_64 rng(seed ^ 0x5eedf10a7ull);
+  double worst = 0;
+  for (int i = 0; i < 2; ++i) {
+    FloatTensor x(g.input.elements());
+    for (float& v : x) v = static_cast<float>((rng() >> 11) * 0x1.0p-53);  // uniform [0, 1)
+    const torch::Tensor xt = hwc_to_nchw(x, g.input);
+    const torch::Tensor want = m.forward({xt}).toTensor().to(torch::kFloat).contiguous().view(-1);
+    const torch::Tensor got = net.forward(xt).contiguous().view(-1);
+    if (want.numel() != got.numel())
+      throw ImportError("the float graph read from " + path + " has " + std::to_string(got.numel()) +
+                        " outputs, its TorchScript forward " + std::to_string(want.numel()));
+    const double scale = std::max(1e-12, want.abs().max().item<double>());
+    worst = std::max(worst, (got - want).abs().max().item<double>() / scale);
+  }
+  return worst;
+}
+
+}  // namespace
+
 ir::Graph import_torchscript(const ImportOptions& o) {
+  auto t = std::chrono::steady_clock::now();
+  auto step = [&](const std::string& what) {
+    const auto now = std::chrono::steady_clock::now();
+    if (o.progress) {
+      char secs[32];
+      std::snprintf(secs, sizeof secs, " (%.1f s)", std::chrono::duration<double>(now - t).count());
+      o.progress(what + secs);
+    }
+    t = now;
+  };
   std::string how;
-  FloatGraph g = load_torchscript(o.model_path, o.input, &how);
+  torch::jit::Module module = load_module(o.model_path);
+  FloatGraph g = read_module(module, o.model_path, o.input, &how);
+  step("import: read " + std::to_string(g.layers.size()) + " layers, " + std::to_string(g.parameter_count()) + " parameters");
+  const double float_error = float_graph_error(module, o.model_path, g, o.seed);
+  if (!(float_error <= kMaxFloatGraphError))
+    throw ImportError("the float graph read from " + o.model_path + " differs from its TorchScript forward by " +
+                      std::to_string(float_error) + " (relative; at most " + std::to_string(kMaxFloatGraphError) +
+                      " expected): an operator is read wrongly");
+  {
+    char e[64];
+    std::snprintf(e, sizeof e, "%.1e", float_error);
+    how += "; float graph vs TorchScript forward: relative error " + std::string(e);
+  }
+  step("import: float graph checked against the TorchScript forward");
   try {
     prune_float_graph(g, o.sparsity, o.block_o, o.block_i);
   } catch (const std::exception& e) {
     throw ImportError(std::string("pruning: ") + e.what());
   }
+  step("import: pruned");
   std::string source;
   const std::vector<FloatTensor> xs = calibration_inputs(o, &source);
-  const std::vector<float> scales = scales_from_max(g, calibrate_max_abs(g, xs));
+  const std::vector<float> scales = scales_from_max(g, calibrate_max_abs_torch(g, xs));
+  step("import: calibrated on " + std::to_string(xs.size()) + " inputs (LibTorch float forward)");
   ir::Provenance prov;
   prov.dataset = source.find("Fashion-MNIST training images") != std::string::npos ? "fashion-mnist" : "random";
   prov.model = std::filesystem::path(o.model_path).filename().string();
@@ -593,6 +669,7 @@ ir::Graph import_torchscript(const ImportOptions& o) {
   } catch (const std::exception& e) {
     throw ImportError(std::string("imported graph is invalid: ") + e.what());
   }
+  step("import: quantised to int8");
   return out;
 }
 

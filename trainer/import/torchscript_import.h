@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct ImportOptions {
   bool random_calibration = false;  // true: random inputs even for 28x28x1 models
   uint64_t seed = 1;                // random calibration inputs
   std::string dataset_dir;          // Fashion-MNIST folder; empty = the Debian package's
+  // One line per finished step (load, prune, calibration, quantisation) with its seconds; may be empty.
+  std::function<void(const std::string&)> progress;
 };
 
 // Recognised TorchScript graph as a float layer list (BN folded, shapes inferred, not pruned).
@@ -39,7 +42,14 @@ FloatGraph load_torchscript(const std::string& path, const ir::Shape& input, std
 // random_calibration is false, otherwise uniform random inputs from `seed`. `source` says which.
 std::vector<FloatTensor> calibration_inputs(const ImportOptions& o, std::string* source = nullptr);
 
-// load_torchscript -> prune -> calibrate (float, max) -> quantise; the result is validated.
+// The largest |difference| between the float graph's output (run by LibTorch: TorchFloatNet) and
+// the TorchScript module's own forward over two seeded uniform [0, 1) inputs, relative to the
+// largest |output| of the module: how faithfully load_torchscript read the graph.
+double float_graph_error(const std::string& path, const FloatGraph& g, uint64_t seed = 1);
+constexpr double kMaxFloatGraphError = 1e-4;  // import_torchscript's bound (float32 rounding only)
+
+// load_torchscript -> check against the module (float_graph_error <= kMaxFloatGraphError) ->
+// prune -> calibrate (float, max) -> quantise; the result is validated.
 ir::Graph import_torchscript(const ImportOptions& o);
 
 }  // namespace saie::trainer

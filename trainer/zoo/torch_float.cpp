@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -52,6 +53,8 @@ TorchFloatNet::TorchFloatNet(const FloatGraph& g) : name_(g.name), input_(g.inpu
     l.ph = fl.pad_h;
     l.pw = fl.pad_w;
     l.relu = fl.relu;
+    l.clamp = fl.clamp;
+    l.groups = fl.groups;
     if (fl.op == FloatOp::Conv || fl.op == FloatOp::Fc) {
       const ir::Shape in = g.shape_of(fl.inputs[0]);
       if (fl.weight.empty()) fail(fl.name, "weights are not materialised");
@@ -61,6 +64,14 @@ TorchFloatNet::TorchFloatNet(const FloatGraph& g) : name_(g.name), input_(g.inpu
         if (fl.weight.size() != expect)
           fail(fl.name, "weight has " + std::to_string(fl.weight.size()) + " values, expected " + std::to_string(expect));
         l.weight = tensor_of(fl.weight, {cout, cin, l.kh, l.kw});
+        if (l.groups > 1) {  // each output channel's own group of input channels
+          if (cin % l.groups != 0 || cout % l.groups != 0) fail(fl.name, "groups do not divide the channels");
+          const int64_t cout_g = cout / l.groups, cin_g = cin / l.groups;
+          std::vector<torch::Tensor> slices;
+          for (int64_t gi = 0; gi < l.groups; ++gi)
+            slices.push_back(l.weight.narrow(0, gi * cout_g, cout_g).narrow(1, gi * cin_g, cin_g));
+          l.weight = at::cat(slices, 0).contiguous();
+        }
       } else {
         const int64_t k = cin * in.h * in.w;  // CHW flatten of the input
         if (fl.weight.size() != static_cast<size_t>(cout * k))
@@ -81,7 +92,7 @@ TorchFloatNet::TorchFloatNet(const FloatGraph& g) : name_(g.name), input_(g.inpu
   if (layers_.empty()) throw std::runtime_error("float graph '" + name_ + "' has no layers");
 }
 
-std::vector<torch::Tensor> TorchFloatNet::run(const torch::Tensor& x, bool keep_all) const {
+std::vector<torch::Tensor> TorchFloatNet::run(const torch::Tensor& x, bool keep_all, std::vector<float>* max_abs) const {
   if (x.dim() != 4 || x.size(0) < 1 || x.size(1) != input_.c || x.size(2) != input_.h || x.size(3) != input_.w) {
     std::string got;
     for (int64_t d : x.sizes()) got += (got.empty() ? "" : ", ") + std::to_string(d);
@@ -99,12 +110,14 @@ std::vector<torch::Tensor> TorchFloatNet::run(const torch::Tensor& x, bool keep_
     torch::Tensor y;
     switch (l.op) {
       case FloatOp::Conv:
-        y = at::conv2d(a, l.weight, l.bias, {l.sh, l.sw}, {l.ph, l.pw});
+        y = at::conv2d(a, l.weight, l.bias, {l.sh, l.sw}, {l.ph, l.pw}, {1, 1}, l.groups);
         if (l.relu) y.relu_();
+        if (l.clamp > 0.0f) y.clamp_max_(l.clamp);
         break;
       case FloatOp::Fc:
         y = at::linear(a.flatten(1), l.weight, l.bias);
         if (l.relu) y.relu_();
+        if (l.clamp > 0.0f) y.clamp_max_(l.clamp);
         y = y.view({y.size(0), y.size(1), 1, 1});  // an Fc output is 1x1xcout like run_float's
         break;
       case FloatOp::MaxPool: y = at::max_pool2d(a, {l.kh, l.kw}, {l.sh, l.sw}, {l.ph, l.pw}); break;
@@ -116,6 +129,7 @@ std::vector<torch::Tensor> TorchFloatNet::run(const torch::Tensor& x, bool keep_
       case FloatOp::Add:
         y = at::add(a, get(l.inputs[1]));
         if (l.relu) y.relu_();
+        if (l.clamp > 0.0f) y.clamp_max_(l.clamp);
         break;
       case FloatOp::Relu: y = at::relu(a); break;
       case FloatOp::Concat: {
@@ -126,6 +140,7 @@ std::vector<torch::Tensor> TorchFloatNet::run(const torch::Tensor& x, bool keep_
         break;
       }
     }
+    if (max_abs) (*max_abs)[i] = std::max((*max_abs)[i], y.abs().max().item<float>());
     t[i] = std::move(y);
     if (!keep_all)
       for (int src : l.inputs)
@@ -143,6 +158,23 @@ torch::Tensor TorchFloatNet::forward(const torch::Tensor& x) const {
 }
 
 std::vector<torch::Tensor> TorchFloatNet::forward_all(const torch::Tensor& x) const { return run(x, true); }
+
+void TorchFloatNet::accumulate_max_abs(const torch::Tensor& x, std::vector<float>& max_abs) const {
+  if (max_abs.size() != layers_.size()) max_abs.resize(layers_.size(), 0.0f);
+  run(x, false, &max_abs);
+}
+
+std::vector<float> calibrate_max_abs_torch(const FloatGraph& g, const std::vector<FloatTensor>& inputs, size_t batch) {
+  const TorchFloatNet net(g);
+  std::vector<float> max_abs(g.layers.size(), 0.0f);
+  batch = std::max<size_t>(1, batch);
+  for (size_t i = 0; i < inputs.size(); i += batch) {
+    std::vector<torch::Tensor> xs;
+    for (size_t j = i; j < std::min(inputs.size(), i + batch); ++j) xs.push_back(hwc_to_nchw(inputs[j], g.input));
+    net.accumulate_max_abs(at::cat(xs, 0), max_abs);
+  }
+  return max_abs;
+}
 
 torch::Tensor hwc_to_nchw(const FloatTensor& x, const ir::Shape& s) {
   if (x.size() != s.elements())

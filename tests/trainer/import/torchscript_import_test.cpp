@@ -463,6 +463,17 @@ TEST(TorchScriptImport, Relu6IsACappedReluFusedIntoItsProducer) {
       << e2;
 }
 
+TEST(TorchScriptImport, FloatGraphErrorMeasuresHowFaithfullyTheGraphWasRead) {
+  test::TempDir dir("saie_import_test");
+  for (const std::string& path : {save_grouped(dir.path), save_traced_style(dir.path)}) {
+    const ir::Shape shape = path.find("grouped") != std::string::npos ? ir::Shape{12, 12, 3} : ir::Shape{16, 16, 3};
+    FloatGraph g = load_torchscript(path, shape);
+    EXPECT_LT(float_graph_error(path, g), 1e-5) << path;
+    g.layers[1].weight[3] += 0.5f;  // a graph read wrongly
+    EXPECT_GT(float_graph_error(path, g), kMaxFloatGraphError) << path;
+  }
+}
+
 TEST(TorchScriptImport, QuantisingACapInsideTheInt8RangeIsRejected) {
   test::TempDir dir("saie_import_test");
   const std::string relu6 = save_with_body(
