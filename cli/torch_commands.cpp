@@ -56,6 +56,10 @@ void add_import_command(CLI::App& app, ImportArgs& a) {
   c->add_flag("--random-calib", a.random_calib, "calibrate on seeded random inputs even for 28x28x1 models");
   c->add_option("--seed", a.seed, "seed of the random calibration inputs");
   c->add_option("--dataset", a.dataset_dir, "folder with the Fashion-MNIST idx .gz files");
+  c->add_option("--sqnr-inputs", a.sqnr_inputs,
+                "also run N seeded random inputs through the int8 reference and the float graph and record the "
+                "output's SQNR in dB (slow on ImageNet-sized networks: the reference is plain loops; default 0 = skip)")
+      ->check(CLI::Range(0u, 1000u));
 }
 
 void add_zoo_command(CLI::App& app, ZooArgs& a) {

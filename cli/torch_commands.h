@@ -53,6 +53,7 @@ struct ImportArgs {
   bool random_calib = false;       // random inputs even for 28x28x1 models
   uint64_t seed = 1;
   std::string dataset_dir;         // Fashion-MNIST folder (default: the Debian package's)
+  uint32_t sqnr_inputs = 0;        // > 0: int8 reference vs float output SQNR over this many inputs
 };
 
 struct ZooArgs {

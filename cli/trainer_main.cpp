@@ -152,6 +152,7 @@ int cmd_import(const ImportArgs& a) {
   o.seed = a.seed;
   o.dataset_dir = a.dataset_dir;
   o.progress = [](const std::string& line) { util::progress(line); };
+  o.sqnr_inputs = a.sqnr_inputs;
   util::progress("importing " + a.model_path + " (input " + a.input_shape + ")");
   const ir::Graph g = trainer::import_torchscript(o);
   util::progress(g.provenance.notes);

@@ -29,6 +29,9 @@ struct ImportOptions {
   bool random_calibration = false;  // true: random inputs even for 28x28x1 models
   uint64_t seed = 1;                // random calibration inputs
   std::string dataset_dir;          // Fashion-MNIST folder; empty = the Debian package's
+  // > 0: the int8 graph's output (integer reference) against the float graph's on this many
+  // seeded uniform [0, 1) inputs, as an SQNR in dB in the provenance notes.
+  uint32_t sqnr_inputs = 0;
   // One line per finished step (load, prune, calibration, quantisation) with its seconds; may be empty.
   std::function<void(const std::string&)> progress;
 };
@@ -47,6 +50,11 @@ std::vector<FloatTensor> calibration_inputs(const ImportOptions& o, std::string*
 // largest |output| of the module: how faithfully load_torchscript read the graph.
 double float_graph_error(const std::string& path, const FloatGraph& g, uint64_t seed = 1);
 constexpr double kMaxFloatGraphError = 1e-4;  // import_torchscript's bound (float32 rounding only)
+
+// Signal-to-quantisation-noise ratio of the int8 graph's output (integer reference executor,
+// dequantised) against the float graph's (LibTorch), over `inputs` seeded uniform [0, 1) inputs
+// quantised to the int8 input scale: 10 log10(sum f^2 / sum (f - q)^2) in dB.
+double int8_sqnr_db(const ir::Graph& q, const FloatGraph& g, uint32_t inputs, uint64_t seed = 1);
 
 // load_torchscript -> check against the module (float_graph_error <= kMaxFloatGraphError) ->
 // prune -> calibrate (float, max) -> quantise; the result is validated.

@@ -418,7 +418,17 @@ TEST(TorchScriptImport, GroupedAndDepthwiseConvsMatchTorchAndPruneInsideTheirGro
   o.sparsity = 0.5;
   o.calib_images = 4;
   o.random_calibration = true;
+  o.sqnr_inputs = 2;
   const ir::Graph q = import_torchscript(o);
+  EXPECT_NE(q.provenance.notes.find("int8 reference vs float output: SQNR "), std::string::npos) << q.provenance.notes;
+  // The SQNR is the int8 graph's own: good as imported, far worse with a broken layer.
+  FloatGraph pruned = load_torchscript(path, ir::Shape{12, 12, 3});
+  prune_float_graph(pruned, 0.5);
+  const double good = int8_sqnr_db(q, pruned, 3);
+  EXPECT_GT(good, 20.0);
+  ir::Graph broken = q;
+  for (int8_t& w : broken.nodes[4].weight) w = static_cast<int8_t>(-w);  // the 2-group 1x1 conv negated
+  EXPECT_LT(int8_sqnr_db(broken, pruned, 3), good - 10.0);
   EXPECT_EQ(q.nodes[2].groups, 4u);
   EXPECT_EQ(q.nodes[3].groups, 32u);
   const fs::path out = dir.path / "bundle";
