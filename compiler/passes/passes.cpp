@@ -18,6 +18,7 @@ const std::vector<Pass>& default_passes() {
   static const std::vector<Pass> list = {
       {"fuse-relu", [](ir::Graph& g, const PassOptions&) { fuse_relu(g); }},
       {"fuse-add", [](ir::Graph& g, const PassOptions& o) { fuse_add(g, o.fuse_add_worth); }},
+      {"concat-copy", [](ir::Graph& g, const PassOptions&) { concat_copy(g); }},
   };
   return list;
 }

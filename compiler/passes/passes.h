@@ -25,6 +25,14 @@ void fuse_relu(ir::Graph& g);
 using FuseAddWorth = std::function<bool(const ir::Graph&, int conv, int add)>;
 void fuse_add(ir::Graph& g, const FuseAddWorth& worth = {});
 
+// "concat-copy": every concat input that cannot be written into the concat's buffer in place
+// (it has other consumers, is the network input or the graph output) is replaced by a copy of
+// it made just before the concat: a depthwise 1x1 conv with weight 1 and the source's scale, which
+// reproduces its input exactly (requantisation factor 1). Inputs at a channel offset that is not
+// a multiple of 8 are left as they are (the compiler rejects them). A copy costs a conv phase; a
+// DMA copy would be cheaper.
+void concat_copy(ir::Graph& g);
+
 // Removes node `victim`, re-pointing every reference to it at `replacement` (< victim) and
 // shifting later indices down by one. Order stays topological because replacement < victim.
 void remove_node(ir::Graph& g, int victim, int replacement);

@@ -59,11 +59,11 @@ TEST_P(TorchvisionZoo, ImportsCompilesAndSimulatesBitExact) {
   fs::remove_all(dir);
 }
 
-// Grouped (ResNeXt, RegNetX), depthwise + ReLU6 (MobileNetV2), concat (SqueezeNet) and plain
-// residual (ResNet-18) networks.
+// Grouped (ResNeXt, RegNetX), depthwise + ReLU6 (MobileNetV2), concat (SqueezeNet), concat with
+// copies and pre-activation BatchNorm (DenseNet) and plain residual (ResNet-18) networks.
 INSTANTIATE_TEST_SUITE_P(Models, TorchvisionZoo,
                          ::testing::Values("resnet18", "resnext50_32x4d", "regnet_x_400mf", "mobilenet_v2",
-                                           "squeezenet1_1"),
+                                           "squeezenet1_1", "densenet121"),
                          [](const ::testing::TestParamInfo<const char*>& i) { return std::string(i.param); });
 
 }  // namespace

@@ -115,4 +115,38 @@ inline ir::Graph make_inplace_concat_graph(uint32_t seed = 1) {
   return g;
 }
 
+// A DenseNet-style concat whose inputs cannot all be written in place (the compiler's
+// "concat-copy" pass gives them copies):
+// input  [6, 5, 8] (scale 1/127)
+// a      conv 1x1 -> [6, 5, 8], relu                  scale 1/127 (the concat's)
+// b      conv 3x3 p1 of a -> [6, 5, 8], relu, sparse  scale 1/127  (a has two consumers)
+// cat    concat(input, a, b) -> [6, 5, 24]            scale 1/127
+// head   conv 1x1 on cat -> [6, 5, 16], sparse        scale 0.1 = output
+inline ir::Graph make_copy_concat_graph(uint32_t seed = 1) {
+  detail::Rng rng(seed * 15485863u + 5u);
+  ir::Graph g;
+  g.name = "copy-concat-graph-" + std::to_string(seed);
+  const float s = 1.0f / 127.0f;
+  append_node(g, "input", ir::OpKind::Input, {}, {6, 5, 8}, s);
+  {
+    ir::Node& a = append_node(g, "a", ir::OpKind::Conv, {0}, {6, 5, 8}, s);
+    a.relu = true;
+    detail::fill_weights(a, g.nodes[0].out, s, false, 0.0, rng);
+  }
+  {
+    ir::Node& b = append_node(g, "b", ir::OpKind::Conv, {1}, {6, 5, 8}, s);
+    b.kh = b.kw = 3;
+    b.pad_h = b.pad_w = 1;
+    b.relu = true;
+    detail::fill_weights(b, g.nodes[1].out, s, true, 0.5, rng);
+  }
+  append_node(g, "cat", ir::OpKind::Concat, {0, 1, 2}, {6, 5, 24}, s);
+  {
+    ir::Node& h = append_node(g, "head", ir::OpKind::Conv, {3}, {6, 5, 16}, 0.1f);
+    detail::fill_weights(h, g.nodes[3].out, s, true, 0.5, rng);
+  }
+  g.output = 4;
+  return g;
+}
+
 }  // namespace saie::test

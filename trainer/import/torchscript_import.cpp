@@ -315,7 +315,23 @@ class Walker {
     const bool foldable = a.layer >= 0 && !a.flat && consumers_[static_cast<size_t>(a.layer)] == 0 &&
                           n->input(0)->uses().size() == 1;
     FloatLayer* l = foldable ? &g_.layers[static_cast<size_t>(a.layer)] : nullptr;
-    if (!l || l->op != FloatOp::Conv || l->relu) unsupported("batch_norm that does not directly follow a conv");
+    const bool into_conv = l && l->op == FloatOp::Conv && !l->relu;
+    if (!into_conv) {
+      // Anywhere else (DenseNet's pre-activation BN after a pool or concat) the BN is its own
+      // per-channel scale and shift: a depthwise 1x1 conv (identity weights, the BN folded in).
+      if (a.flat) unsupported("batch_norm of a flattened tensor");
+      const uint32_t c = g_.shape_of(a.layer).c;
+      FloatLayer d;
+      d.name = unique_name(path_of(n->input(1)), "batchnorm");
+      d.op = FloatOp::Conv;
+      d.inputs = {a.layer};
+      d.cout = c;
+      d.groups = c;
+      d.weight.assign(size_t{c} * c, 0.0f);
+      for (uint32_t i = 0; i < c; ++i) d.weight[size_t{i} * c + i] = 1.0f;
+      d.bias.assign(c, 0.0f);
+      l = &g_.layers[static_cast<size_t>(push(std::move(d)))];
+    }
     auto vec = [&](const Value* v, const char* what, float fill) {
       if (is_none(v)) return std::vector<float>(l->cout, fill);
       const at::Tensor t = tensor(v, what);
@@ -332,7 +348,7 @@ class Walker {
       throw ImportError("batch_norm after conv '" + l->name + "': " + e.what());
     }
     ++folded_bn_;
-    set_out(n, a, false);
+    set_out(n, into_conv ? a : Act{static_cast<int>(g_.layers.size()) - 1, false}, false);
   }
 
   // ReLU, or with clamp > 0 a ReLU capped at clamp (ReLU6), fused into its producer when it is the

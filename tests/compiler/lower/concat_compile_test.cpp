@@ -1,10 +1,14 @@
 // concat_compile_test.cpp — concats run in place (their inputs write straight into the concat's
-// buffer at a channel offset, no copy phase); those that cannot are rejected with one line.
+// buffer at a channel offset, no copy phase); inputs with other consumers get copies (pass
+// concat-copy); inputs at an offset that is not a multiple of 8 are rejected with one line.
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "compiler/compile.h"
+#include "compiler/passes/passes.h"
 #include "hw/isa/verify_program.h"
 #include "model/reference/reference_executor.h"
 #include "compiler/schedule/ddr_plan.h"
@@ -72,6 +76,45 @@ TEST(ConcatCompileTest, InPlaceConcatBitExactOnSeveralArrays) {
       EXPECT_EQ(interp.run(in), reference::run(g, in)) << "input seed " << seed;
     }
   }
+}
+
+TEST(ConcatCompileTest, InputsThatCannotBeViewsGetCopiesAndStayBitExact) {
+  // The network input and a (which b reads too) cannot live in cat's buffer: concat-copy gives
+  // each an exact copy (a depthwise 1x1 conv with weight 1) and the program is bit-exact.
+  const ir::Graph g = test::make_copy_concat_graph();
+  ASSERT_NO_THROW(g.validate());
+  ir::Graph p = g;
+  passes::concat_copy(p);
+  ASSERT_NO_THROW(p.validate());
+  ASSERT_EQ(p.nodes.size(), g.nodes.size() + 2);
+  const ir::Node& cat = p.nodes[5];
+  ASSERT_EQ(cat.op, ir::OpKind::Concat);
+  EXPECT_EQ(p.nodes[static_cast<size_t>(cat.inputs[0])].name, "input.copy");
+  EXPECT_EQ(p.nodes[static_cast<size_t>(cat.inputs[1])].name, "a.copy");
+  EXPECT_EQ(p.nodes[static_cast<size_t>(cat.inputs[2])].name, "b");
+  EXPECT_EQ(p.nodes[static_cast<size_t>(cat.inputs[1])].groups, 8u);
+  EXPECT_EQ(p.nodes[2].inputs, (std::vector<int>{1}));  // b still reads a itself
+  for (uint32_t seed = 1; seed <= 2; ++seed) {
+    const std::vector<int8_t> x = test::make_test_input(g, seed, -127, 127);
+    const auto want = reference::run_all(g, x), got = reference::run_all(p, x);
+    EXPECT_EQ(got[5], want[3]) << "the concat";  // copies are exact
+    EXPECT_EQ(got.back(), want.back());
+  }
+  for (auto [cols, rows] : {std::pair{2u, 2u}, std::pair{4u, 4u}})
+    for (bool dense : {false, true}) {
+      SCOPED_TRACE(std::to_string(cols) + "x" + std::to_string(rows) + (dense ? " dense" : ""));
+      compiler::CompileOptions opt;
+      opt.dense = dense;
+      const config::ArrayConfig cfg = config::load_config_file(std::string(SAIE_CONFIG_DIR) + "/paper-" +
+                                                               std::to_string(cols) + "x" + std::to_string(rows) + ".json");
+      const compiler::CompileResult res = compiler::compile(g, cfg, opt);
+      EXPECT_NO_THROW(isa::verify_program(res.program, cfg));
+      test::ProgramInterpreter interp(cfg, res.program);
+      for (uint32_t seed = 1; seed <= 2; ++seed) {
+        const std::vector<int8_t> x = test::make_test_input(g, seed, -127, 127);
+        EXPECT_EQ(interp.run(x), reference::run(g, x)) << "seed " << seed;
+      }
+    }
 }
 
 }  // namespace

@@ -484,6 +484,31 @@ TEST(TorchScriptImport, FloatGraphErrorMeasuresHowFaithfullyTheGraphWasRead) {
   }
 }
 
+TEST(TorchScriptImport, BatchNormAfterAPoolBecomesADepthwiseConv) {
+  // DenseNet's pre-activation order: pool, then BatchNorm + ReLU, then conv.
+  test::TempDir dir("saie_import_test");
+  torch::manual_seed(4);
+  torch::jit::Module m("PreAct");
+  param(m, "c1_weight", torch::randn({8, 3, 3, 3}) * 0.5);
+  bn(m, "bn", 8);
+  param(m, "c2_weight", torch::randn({16, 8, 1, 1}) * 0.4);
+  m.define(R"(
+def forward(self, x):
+    y = torch.max_pool2d(torch.conv2d(x, self.c1_weight, None, [1, 1], [1, 1], [1, 1], 1), [2, 2], [2, 2], [0, 0], [1, 1], False)
+    y = torch.relu(torch.batch_norm(y, self.bn_g, self.bn_b, self.bn_m, self.bn_v, False, 0.1, 1e-5, False))
+    return torch.conv2d(y, self.c2_weight, None, [1, 1], [0, 0], [1, 1], 1)
+)");
+  const std::string path = (dir.path / "preact.pt").string();
+  m.save(path);
+  const FloatGraph g = load_torchscript(path, ir::Shape{8, 8, 3});
+  ASSERT_EQ(g.layers.size(), 4u);  // conv, maxpool, bn (depthwise 1x1 + relu), conv
+  EXPECT_EQ(g.layers[2].op, FloatOp::Conv);
+  EXPECT_EQ(g.layers[2].groups, 8u);
+  EXPECT_TRUE(g.layers[2].relu);
+  EXPECT_EQ(g.layers[2].name, "bn_g");  // (named after the BN weight, as torchvision's "norm1.weight" gives "norm1")
+  EXPECT_LT(float_graph_error(path, g), 1e-5);
+}
+
 TEST(TorchScriptImport, QuantisingACapInsideTheInt8RangeIsRejected) {
   test::TempDir dir("saie_import_test");
   const std::string relu6 = save_with_body(
