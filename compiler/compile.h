@@ -35,7 +35,7 @@ struct CompileOptions {
 };
 
 // The compiler's stages in order, each a name `sparseaie compile --dump-after` accepts:
-// the graph passes (passes::default_passes: "fuse-relu", "fuse-add"; the graph is validated
+// the graph passes (passes::default_passes: "fuse-relu", "fuse-add", "concat-copy"; the graph is validated
 // after each), "plan-ddr" (buffers, tilings, weight blobs), "plan-layers" (every layer's
 // pieces), "residency" (weights and activations placed in the memtiles), "lower" (the program,
 // checked by isa::verify_program).
