@@ -51,19 +51,6 @@ void check_config(const config::ArrayConfig& cfg) {
     throw CompileError("config shim.dma needs 2 MM2S, 1 S2MM channels and 3 BDs");
 }
 
-// True when every value of node i's output is >= 0: the (always non-negative) network input,
-// a fused or standalone ReLU, or a pool over such values.
-bool non_negative(const ir::Graph& g, int i) {
-  const ir::Node& n = g.nodes.at(static_cast<size_t>(i));
-  switch (n.op) {
-    case ir::OpKind::Input:  // pixel / 255, quantised symmetrically (docs/bundle-format.md)
-    case ir::OpKind::Relu: return true;
-    case ir::OpKind::MaxPool:
-    case ir::OpKind::AvgPool: return non_negative(g, n.inputs.at(0));
-    default: return n.relu;
-  }
-}
-
 void check_graph(const ir::Graph& g) {
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const ir::Node& n = g.nodes[i];
@@ -78,9 +65,9 @@ void check_graph(const ir::Graph& g) {
       case ir::OpKind::MaxPool:
         // Padded activation buffers hold zeros, which stand in for "ignore the padding" (the
         // reference's rule) only when no real value in a window can be negative.
-        if ((n.pad_h != 0 || n.pad_w != 0) && !non_negative(g, n.inputs.at(0)))
+        if ((n.pad_h != 0 || n.pad_w != 0 || n.ceil_mode) && !ir::non_negative(g, n.inputs.at(0)))
           throw CompileError("layer " + n.name +
-                             ": maxpool with padding needs a non-negative input (e.g. after a ReLU)");
+                             ": maxpool with padding (or ceil_mode) needs a non-negative input (e.g. after a ReLU)");
         break;
       case ir::OpKind::Conv:
       case ir::OpKind::Fc:

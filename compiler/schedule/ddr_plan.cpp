@@ -243,8 +243,10 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
     const ir::Node& node = g.nodes[i];
     for (int in : node.inputs) {
       TensorBuffer& t = p.tensors.at(root(static_cast<size_t>(in)));
-      t.ph = std::max(t.ph, node.pad_h);
-      t.pw = std::max(t.pw, node.pad_w);
+      // (a ceil-mode pool's last window reaches past the far padding: that much more border)
+      const ir::Shape& is = g.nodes.at(static_cast<size_t>(in)).out;
+      t.ph = std::max(t.ph, node.pad_h + ir::window_overhang(is.h, node.out.h, node.kh, node.stride_h, node.pad_h));
+      t.pw = std::max(t.pw, node.pad_w + ir::window_overhang(is.w, node.out.w, node.kw, node.stride_w, node.pad_w));
     }
   }
   uint64_t addr = 0;

@@ -272,7 +272,7 @@ ir::Graph read_bundle(const std::string& dir) {
         o.only({"name", "op", "inputs", "shape", "scale", "kernel", "stride", "pad", "relu", "weight", "bias",
                 "weight_scales", "sparse", "sparsity", "mask"});
         break;
-      case ir::OpKind::MaxPool:
+      case ir::OpKind::MaxPool: o.only({"name", "op", "inputs", "shape", "scale", "kernel", "stride", "pad", "ceil_mode"}); break;
       case ir::OpKind::AvgPool: o.only({"name", "op", "inputs", "shape", "scale", "kernel", "stride", "pad"}); break;
       case ir::OpKind::Add: o.only({"name", "op", "inputs", "shape", "scale", "relu"}); break;
       case ir::OpKind::Relu:
@@ -321,6 +321,7 @@ ir::Graph read_bundle(const std::string& dir) {
       n.pad_w = p[1];
     }
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc || n.op == ir::OpKind::Add) n.relu = o.boolean("relu");
+    if (n.op == ir::OpKind::MaxPool && o.has("ceil_mode")) n.ceil_mode = o.boolean("ceil_mode");
 
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc) {
       const uint32_t cout = n.out.c, cin = in_shape.c;
@@ -412,6 +413,7 @@ void write_bundle(const ir::Graph& g, const std::string& dir) {
       j["stride"] = ojson::array({n.stride_h, n.stride_w});
       j["pad"] = ojson::array({n.pad_h, n.pad_w});
       if (n.groups != 1) j["groups"] = n.groups;
+      if (n.ceil_mode) j["ceil_mode"] = true;
     }
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc || n.op == ir::OpKind::Add) j["relu"] = n.relu;
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc) {

@@ -1,8 +1,8 @@
 // graph.cpp — op names, block-mask statistics and the structural verifier of the IR graph.
 #include "model/ir/graph.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -68,21 +68,14 @@ bool positive_finite(double v) { return v > 0 && std::isfinite(v); }
 // Scales a node must carry over unchanged (maxpool, relu) may differ by float noise only.
 bool same_scale(float a, float b) { return std::fabs(double{a} - double{b}) <= 1e-5 * std::fabs(double{a}); }
 
-// Output extent of a sliding window: (in + 2*pad - k) / stride + 1, or 0 when it does not fit.
-uint32_t window_out(uint32_t in, uint32_t pad, uint32_t k, uint32_t stride) {
-  uint64_t padded = uint64_t{in} + 2ull * pad;
-  if (k == 0 || stride == 0 || padded < k) return 0;
-  return static_cast<uint32_t>((padded - k) / stride + 1);
-}
-
 void check_window(const Node& n, const Shape& in, bool require_pad_below_kernel) {
   NodeError fail{n};
   if (n.kh == 0 || n.kw == 0) fail("kernel must be at least 1x1");
   if (n.stride_h == 0 || n.stride_w == 0) fail("stride must be at least 1");
   if (require_pad_below_kernel && (n.pad_h >= n.kh || n.pad_w >= n.kw))
     fail("pad [", n.pad_h, ", ", n.pad_w, "] must be smaller than the kernel [", n.kh, ", ", n.kw, "]");
-  uint32_t oh = window_out(in.h, n.pad_h, n.kh, n.stride_h);
-  uint32_t ow = window_out(in.w, n.pad_w, n.kw, n.stride_w);
+  uint32_t oh = window_extent(in.h, n.kh, n.stride_h, n.pad_h, n.ceil_mode);
+  uint32_t ow = window_extent(in.w, n.kw, n.stride_w, n.pad_w, n.ceil_mode);
   if (oh == 0 || ow == 0) fail("kernel [", n.kh, ", ", n.kw, "] does not fit input ", shape_str(in));
   if (n.out.h != oh || n.out.w != ow)
     fail("output shape ", shape_str(n.out), " does not chain: expected h ", oh, ", w ", ow, " from input ",
@@ -150,6 +143,19 @@ void check_weights(const Node& n, const Shape& in, uint32_t block_o, uint32_t bl
 
 }  // namespace
 
+bool non_negative(const Graph& g, int i) {
+  const Node& n = g.nodes.at(static_cast<size_t>(i));
+  switch (n.op) {
+    case OpKind::Input:  // pixel / 255, quantised symmetrically (docs/bundle-format.md)
+    case OpKind::Relu: return true;
+    case OpKind::MaxPool:
+    case OpKind::AvgPool: return non_negative(g, n.inputs.at(0));
+    case OpKind::Concat:
+      return std::all_of(n.inputs.begin(), n.inputs.end(), [&](int in) { return non_negative(g, in); });
+    default: return n.relu;
+  }
+}
+
 std::vector<int8_t> group_slice_weights(const std::vector<int8_t>& full, uint32_t cout, uint64_t k, uint32_t cin,
                                         uint32_t groups) {
   if (groups <= 1) return full;
@@ -208,6 +214,7 @@ void Graph::validate() const {
     if (!weighted && (!n.weight.empty() || !n.bias.empty() || !n.weight_scales.empty() || n.sparse))
       fail("'", op_name(n.op), "' carries no weights, bias, scales or mask");
     if (n.groups != 1 && n.op != OpKind::Conv) fail("only a conv can have groups (", n.groups, ")");
+    if (n.ceil_mode && n.op != OpKind::MaxPool) fail("only a maxpool can have ceil_mode");
     if (n.relu && !(weighted || n.op == OpKind::Add)) fail("fused relu is only allowed on conv, fc and add");
     if (n.pre_add_scale != 0) {
       if (n.op != OpKind::Conv) fail("only a conv can carry a fused add");

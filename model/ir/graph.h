@@ -51,6 +51,9 @@ struct Node {
   // is depthwise). Output channel oc reads only the input channels of its group, so `weight`
   // (below, full cout x kh x kw x cin) is zero outside them; the bundle stores the group's slice.
   uint32_t groups = 1;
+  // MaxPool: PyTorch's ceil_mode — the output size rounds up (window_extent), so the last window
+  // may reach past the bottom/right padding; positions outside the input are ignored as always.
+  bool ceil_mode = false;
 
   // Conv / Fc: int8 weights OHWI [cout][kh][kw][cin]; Fc is stored as a conv whose kernel
   // covers its whole input (kh = in.h, kw = in.w), i.e. weights [cout][in.h][in.w][in.c].
@@ -67,6 +70,23 @@ struct Node {
   bool pre_add_relu = false;
   bool residual_first = false;
 };
+
+// Output extent of a window of k over `in` with `pad` on both sides and `stride`, as PyTorch
+// computes it: floor((in + 2 pad - k) / stride) + 1, or with ceil_mode the ceiling, less one
+// when the last window would start past the input and its left padding; 0 when k does not fit.
+inline uint32_t window_extent(uint32_t in, uint32_t k, uint32_t stride, uint32_t pad, bool ceil_mode = false) {
+  const uint64_t padded = uint64_t{in} + 2ull * pad;
+  if (k == 0 || stride == 0 || padded < k) return 0;
+  uint64_t out = (padded - k + (ceil_mode ? stride - 1 : 0)) / stride + 1;
+  if (ceil_mode && (out - 1) * stride >= uint64_t{in} + pad) --out;
+  return static_cast<uint32_t>(out);
+}
+// Rows (columns) the last window reaches past the input's far edge beyond `pad`: > 0 only for a
+// ceil_mode window whose last position overhangs (the buffer it reads needs that much more border).
+inline uint32_t window_overhang(uint32_t in, uint32_t out, uint32_t k, uint32_t stride, uint32_t pad) {
+  const int64_t e = (int64_t{out} - 1) * stride + k - (int64_t{in} + 2 * int64_t{pad});
+  return e > 0 ? static_cast<uint32_t>(e) : 0;
+}
 
 // Input channels [first, last) that output channel oc of a (possibly grouped) conv reads.
 struct ChannelRange {
@@ -111,5 +131,9 @@ struct Graph {
   // Throws std::runtime_error naming the node on the first problem.
   void validate() const;
 };
+
+// True when every value of node i's output is >= 0: the network input (pixels / 255), a fused or
+// standalone ReLU, a pool over such values, or a concat of such inputs.
+bool non_negative(const Graph& g, int i);
 
 }  // namespace saie::ir

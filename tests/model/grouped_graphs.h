@@ -1,5 +1,6 @@
-// grouped_graphs.h — a small random quantised graph of grouped and depthwise convolutions
-// (ir::Node::groups), for the reference executor, bundle, block-sparse and lowering tests.
+// grouped_graphs.h — small random quantised graphs of the torchvision operators beyond the
+// paper's: grouped and depthwise convolutions (ir::Node::groups) and ceil-mode max pools, for the
+// reference executor, bundle, block-sparse and lowering tests.
 #pragma once
 
 #include <algorithm>
@@ -79,6 +80,59 @@ inline ir::Graph make_grouped_graph(uint32_t seed, bool sparse) {
   layer("g4", ir::OpKind::Conv, {8, 8, 64}, 3, 1, 1, 16, sparse);
   layer("gap", ir::OpKind::AvgPool, {1, 1, 64}, 8, 8, 0, 1, false);
   layer("fc", ir::OpKind::Fc, {1, 1, 10}, 1, 1, 0, 1, sparse);
+  g.output = static_cast<int>(g.nodes.size()) - 1;
+  g.validate();
+  return g;
+}
+
+// A ceil-mode max pool (PyTorch's ceil_mode: GoogLeNet's pools) between convs:
+//   input [16, 16, 8] -> conv 3x3 p1 -> [16, 16, 16] relu -> maxpool 3x3 s2 ceil -> [8, 8, 16]
+//   (floor mode: 7x7; the last window overhangs the bottom/right edge by one) -> conv 1x1 ->
+//   [8, 8, 16] relu (sparse if `sparse`) -> maxpool 3x3 s1 p1 ceil -> [8, 8, 16] -> gap -> fc 10
+inline ir::Graph make_ceil_pool_graph(uint32_t seed, bool sparse) {
+  detail::Rng rng(seed * 97u + 7u);
+  ir::Graph g;
+  g.name = "ceil-pool-graph-" + std::to_string(seed);
+  std::vector<std::vector<double>> real;
+  ir::Node in;
+  in.name = "input";
+  in.op = ir::OpKind::Input;
+  in.out = {16, 16, 8};
+  in.out_scale = 1.0f / 127.0f;
+  g.nodes.push_back(in);
+  real.emplace_back(in.out.elements());
+  for (double& v : real.back()) v = rng.uniform(0.0, 1.0);
+  auto layer = [&](const std::string& name, ir::OpKind op, ir::Shape out, uint32_t k, uint32_t s, uint32_t p,
+                   bool ceil, bool sparse_layer) {
+    ir::Node n;
+    n.name = name;
+    n.op = op;
+    n.inputs = {static_cast<int>(g.nodes.size()) - 1};
+    n.out = out;
+    n.kh = n.kw = k;
+    n.stride_h = n.stride_w = s;
+    n.pad_h = n.pad_w = p;
+    n.ceil_mode = ceil;
+    n.relu = op == ir::OpKind::Conv;
+    g.nodes.push_back(std::move(n));
+    ir::Node& m = g.nodes.back();
+    const ir::Node& src = g.nodes[static_cast<size_t>(m.inputs[0])];
+    if (ir::has_weights(op)) detail::fill_weights(m, src.out, src.out_scale, sparse_layer, 0.5, rng);
+    real.push_back(detail::float_forward(g, m, real));
+    if (op == ir::OpKind::MaxPool || op == ir::OpKind::AvgPool) {
+      m.out_scale = src.out_scale;
+    } else {
+      double mx = 0;
+      for (double v : real.back()) mx = std::max(mx, std::fabs(v));
+      m.out_scale = static_cast<float>(std::max(mx, 1e-3) * 1.05 / 127.0);
+    }
+  };
+  layer("conv1", ir::OpKind::Conv, {16, 16, 16}, 3, 1, 1, false, false);
+  layer("pool1", ir::OpKind::MaxPool, {8, 8, 16}, 3, 2, 0, true, false);
+  layer("conv2", ir::OpKind::Conv, {8, 8, 16}, 1, 1, 0, false, sparse);
+  layer("pool2", ir::OpKind::MaxPool, {8, 8, 16}, 3, 1, 1, true, false);
+  layer("gap", ir::OpKind::AvgPool, {1, 1, 16}, 8, 8, 0, false, false);
+  layer("fc", ir::OpKind::Fc, {1, 1, 10}, 1, 1, 0, false, sparse);
   g.output = static_cast<int>(g.nodes.size()) - 1;
   g.validate();
   return g;

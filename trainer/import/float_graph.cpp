@@ -118,12 +118,12 @@ const char* float_op_name(FloatOp op) {
   return "?";
 }
 
-uint32_t window_out(uint32_t in, uint32_t k, uint32_t stride, uint32_t pad, const std::string& layer) {
+uint32_t window_out(uint32_t in, uint32_t k, uint32_t stride, uint32_t pad, const std::string& layer, bool ceil_mode) {
   if (k == 0 || stride == 0) throw std::runtime_error("layer '" + layer + "': kernel and stride must be positive");
   if (uint64_t{in} + 2ull * pad < k)
     throw std::runtime_error("layer '" + layer + "': kernel " + std::to_string(k) + " larger than the padded input " +
                              std::to_string(in + 2 * pad));
-  return (in + 2 * pad - k) / stride + 1;
+  return ir::window_extent(in, k, stride, pad, ceil_mode);
 }
 
 void FloatGraph::infer_shapes() {
@@ -165,7 +165,9 @@ void FloatGraph::infer_shapes() {
       case FloatOp::MaxPool:
       case FloatOp::AvgPool:
         if (l.pad_h * 2 > l.kh || l.pad_w * 2 > l.kw) fail(l, "padding larger than half the window");
-        l.out = ir::Shape{window_out(in.h, l.kh, l.stride_h, l.pad_h, l.name), window_out(in.w, l.kw, l.stride_w, l.pad_w, l.name), in.c};
+        if (l.ceil_mode && l.op != FloatOp::MaxPool) fail(l, "only a max pool can have ceil_mode");
+        l.out = ir::Shape{window_out(in.h, l.kh, l.stride_h, l.pad_h, l.name, l.ceil_mode),
+                          window_out(in.w, l.kw, l.stride_w, l.pad_w, l.name, l.ceil_mode), in.c};
         break;
       case FloatOp::Add: {
         const ir::Shape b = shape_of(l.inputs[1]);
@@ -389,6 +391,7 @@ ir::Graph quantize_float_graph(const FloatGraph& g, const std::vector<float>& sc
       case FloatOp::MaxPool:
       case FloatOp::AvgPool:
         n.op = l.op == FloatOp::MaxPool ? ir::OpKind::MaxPool : ir::OpKind::AvgPool;
+        n.ceil_mode = l.ceil_mode;
         n.kh = l.kh;
         n.kw = l.kw;
         n.stride_h = l.stride_h;

@@ -22,6 +22,7 @@ struct FloatLayer {
   // Conv and pools: window (rows x cols), stride, zero padding. Fc ignores them (kernel = input).
   uint32_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
   bool relu = false;  // fused ReLU on the output (Conv, Fc, Add)
+  bool ceil_mode = false;  // MaxPool: PyTorch's ceil_mode (ir::Node::ceil_mode)
   // > 0 (with relu): the fused activation also caps the output at this value (ReLU6 = 6,
   // PyTorch's hardtanh(0, clamp)). In int8 it is exact only while clamp / scale >= 127: the
   // output's own calibrated scale gives that (its max is at most clamp); quantize_float_graph
@@ -53,8 +54,10 @@ struct FloatGraph {
   uint64_t parameter_count() const;
 };
 
-// Spatial output size of a window: (in + 2*pad - k) / stride + 1; throws if the window does not fit.
-uint32_t window_out(uint32_t in, uint32_t k, uint32_t stride, uint32_t pad, const std::string& layer);
+// Spatial output size of a window (ir::window_extent; ceil_mode as PyTorch's); throws if the
+// window does not fit.
+uint32_t window_out(uint32_t in, uint32_t k, uint32_t stride, uint32_t pad, const std::string& layer,
+                    bool ceil_mode = false);
 
 using FloatTensor = std::vector<float>;  // HWC, batch 1
 

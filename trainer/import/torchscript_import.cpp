@@ -374,7 +374,7 @@ class Walker {
   }
 
   void pool(const Node* n, FloatOp op, const char* base, int64_t k0, int64_t k1, std::vector<int64_t> stride,
-            std::vector<int64_t> pad) {
+            std::vector<int64_t> pad, bool ceil_mode = false) {
     const Act a = act(n->input(0));
     if (a.flat) unsupported("pooling of a flattened tensor");
     if (stride.empty()) stride = {k0, k1};  // PyTorch: stride defaults to the kernel
@@ -388,22 +388,8 @@ class Walker {
     l.stride_w = static_cast<uint32_t>(stride.at(1));
     l.pad_h = static_cast<uint32_t>(pad.at(0));
     l.pad_w = static_cast<uint32_t>(pad.at(1));
+    l.ceil_mode = ceil_mode;
     set_out(n, Act{push(std::move(l)), false}, false);
-  }
-
-  // ceil_mode changes the output size only when the last window starts inside the padded input.
-  void check_ceil_mode(const Node* n, const Value* flag, int64_t k0, int64_t k1, const std::vector<int64_t>& s,
-                       const std::vector<int64_t>& p) {
-    if (!bool_of(flag, "ceil_mode")) return;
-    const ir::Shape in = g_.shape_of(act(n->input(0)).layer);
-    const int64_t dims[2] = {in.h, in.w}, ks[2] = {k0, k1};
-    for (int d = 0; d < 2; ++d) {
-      const int64_t st = s.empty() ? ks[d] : s[static_cast<size_t>(d)];
-      const int64_t span = dims[d] + 2 * p[static_cast<size_t>(d)] - ks[d];
-      int64_t ceil_out = (span + st - 1) / st + 1;
-      if ((ceil_out - 1) * st >= dims[d] + p[static_cast<size_t>(d)]) --ceil_out;
-      if (ceil_out != span / st + 1) unsupported(kind_of(n) + " with ceil_mode that changes the output size");
-    }
   }
 
   void max_pool(const Node* n) {
@@ -412,15 +398,24 @@ class Walker {
     const auto p = ints(n->input(3), "padding");
     const auto d = ints(n->input(4), "dilation");
     if (d[0] != 1 || d[1] != 1) unsupported("dilated max_pool2d");
-    check_ceil_mode(n, n->input(5), k[0], k[1], s, p);
-    pool(n, FloatOp::MaxPool, "maxpool", k[0], k[1], s, p);
+    pool(n, FloatOp::MaxPool, "maxpool", k[0], k[1], s, p, bool_of(n->input(5), "ceil_mode"));
   }
 
   void avg_pool(const Node* n) {
     const auto k = ints(n->input(1), "kernel_size");
     const auto s = ints(n->input(2), "stride");
     const auto p = ints(n->input(3), "padding");
-    check_ceil_mode(n, n->input(4), k[0], k[1], s, p);
+    if (bool_of(n->input(4), "ceil_mode")) {  // fine while it does not change the output size
+      const ir::Shape in = g_.shape_of(act(n->input(0)).layer);
+      const std::vector<int64_t> st = s.empty() ? std::vector<int64_t>{k[0], k[1]} : s;
+      const int64_t dims[2] = {in.h, in.w};
+      for (int d = 0; d < 2; ++d) {
+        const auto u = [&](int64_t v) { return static_cast<uint32_t>(v); };
+        if (ir::window_extent(u(dims[d]), u(k[d]), u(st[d]), u(p[d]), true) !=
+            ir::window_extent(u(dims[d]), u(k[d]), u(st[d]), u(p[d]), false))
+          unsupported("avg_pool2d with ceil_mode that changes the output size");
+      }
+    }
     if ((p[0] != 0 || p[1] != 0) && !bool_of(n->input(5), "count_include_pad"))
       unsupported("avg_pool2d with count_include_pad=False and padding");
     if (!is_none(n->input(6))) unsupported("avg_pool2d with divisor_override");
@@ -713,6 +708,26 @@ ir::Graph import_torchscript(const ImportOptions& o) {
     throw ImportError(std::string("imported graph is invalid: ") + e.what());
   }
   step("import: quantised to int8");
+  // A bias the int32 accumulator cannot hold (the activations before its layer nearly vanish, as in
+  // some untrained networks) is clamped: say so, the int8 layer no longer computes the float one.
+  size_t saturated = 0;
+  std::string first;
+  for (const ir::Node& n : out.nodes)
+    for (int32_t b : n.bias)
+      if (b == std::numeric_limits<int32_t>::max() || b == std::numeric_limits<int32_t>::min()) {
+        if (saturated++ == 0) {
+          char sc[32];
+          std::snprintf(sc, sizeof sc, "%.1e", out.nodes.at(static_cast<size_t>(n.inputs.at(0))).out_scale);
+          first = n.name + ", input scale " + sc;
+        }
+      }
+  if (saturated > 0) {
+    const std::string w = "warning: " + std::to_string(saturated) + " int32 biases saturate (first in layer " + first +
+                          "): the activations before them nearly vanish; such a layer computes a clamped bias, and a "
+                          "program that splits its input channels stops on an int32 overflow";
+    out.provenance.notes += "; " + w;
+    if (o.progress) o.progress("import: " + w);
+  }
   if (o.sqnr_inputs > 0) {
     char db[96];
     std::snprintf(db, sizeof db, "; int8 reference vs float output: SQNR %.1f dB over %u random inputs",

@@ -54,6 +54,7 @@ TorchFloatNet::TorchFloatNet(const FloatGraph& g) : name_(g.name), input_(g.inpu
     l.pw = fl.pad_w;
     l.relu = fl.relu;
     l.clamp = fl.clamp;
+    l.ceil_mode = fl.ceil_mode;
     l.groups = fl.groups;
     if (fl.op == FloatOp::Conv || fl.op == FloatOp::Fc) {
       const ir::Shape in = g.shape_of(fl.inputs[0]);
@@ -120,7 +121,7 @@ std::vector<torch::Tensor> TorchFloatNet::run(const torch::Tensor& x, bool keep_
         if (l.clamp > 0.0f) y.clamp_max_(l.clamp);
         y = y.view({y.size(0), y.size(1), 1, 1});  // an Fc output is 1x1xcout like run_float's
         break;
-      case FloatOp::MaxPool: y = at::max_pool2d(a, {l.kh, l.kw}, {l.sh, l.sw}, {l.ph, l.pw}); break;
+      case FloatOp::MaxPool: y = at::max_pool2d(a, {l.kh, l.kw}, {l.sh, l.sw}, {l.ph, l.pw}, {1, 1}, l.ceil_mode); break;
       case FloatOp::AvgPool:
         // Divisor kh*kw in every window (padding counts as 0), stated explicitly.
         y = at::avg_pool2d(a, {l.kh, l.kw}, {l.sh, l.sw}, {l.ph, l.pw}, /*ceil_mode=*/false, /*count_include_pad=*/true,

@@ -784,7 +784,7 @@ TEST(Lower, RejectsUnsupportedConfigsAndOps) {
     if (relu_before) {
       expect_bit_exact(padded, make_cfg(2, 2), {}, "padded maxpool after relu");
     } else {
-      EXPECT_NE(msg(padded, make_cfg(2, 2)).find("layer mp: maxpool with padding needs a non-negative input"),
+      EXPECT_NE(msg(padded, make_cfg(2, 2)).find("layer mp: maxpool with padding (or ceil_mode) needs a non-negative input"),
                 std::string::npos)
           << msg(padded, make_cfg(2, 2));
     }
@@ -932,6 +932,28 @@ TEST(Lower, GroupedAndDepthwiseConvsBitExactAndStoreOnlyTheirGroupsBlocks) {
   }
   EXPECT_TRUE(saw_dw);
   EXPECT_LT(sp_macs, de_macs);
+}
+
+TEST(Lower, CeilModeMaxPoolsReadTheirOverhangAsZeroBorderBitExact) {
+  // pool1's last window reaches one row and column past its 16x16 input (8x8 out, not 7x7): the
+  // buffer it reads gets that border, which holds zeros (its input is non-negative).
+  for (bool sparse : {false, true}) {
+    const ir::Graph g = test::make_ceil_pool_graph(3, sparse);
+    for (auto [cols, rows] : {std::pair{2u, 2u}, std::pair{4u, 4u}, std::pair{3u, 1u}})
+      expect_bit_exact(g, make_cfg(cols, rows), {},
+                       std::string(sparse ? "sparse " : "dense ") + std::to_string(cols) + "x" + std::to_string(rows));
+  }
+  // Over possibly negative values a zero border would not stand in for "ignore": rejected.
+  ir::Graph g = test::make_ceil_pool_graph(3, false);
+  g.nodes[1].relu = false;
+  try {
+    compiler::compile(g, make_cfg(2, 2), {});
+    ADD_FAILURE() << "accepted";
+  } catch (const compiler::CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer pool1: maxpool with padding (or ceil_mode) needs a non-negative input"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Lower, PresetConfigs) {

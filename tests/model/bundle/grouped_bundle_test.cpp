@@ -93,5 +93,35 @@ TEST(GroupedBundleTest, RejectsBadGroups) {
   expect_rejected([](ordered_json& j) { j["nodes"][6]["groups"] = 1; }, "node 'fc': unknown key 'groups'");
 }
 
+TEST(GroupedBundleTest, CeilModePoolsRoundTripAndOnlyMaxPoolsHaveIt) {
+  test::TempDir dir("saie-grouped-bundle");
+  const ir::Graph g = test::make_ceil_pool_graph(2, true);
+  write_bundle(g, dir.str());
+  const ir::Graph r = read_bundle(dir.str());
+  for (size_t i = 0; i < g.nodes.size(); ++i) EXPECT_EQ(r.nodes[i].ceil_mode, g.nodes[i].ceil_mode) << g.nodes[i].name;
+  const ordered_json j = ordered_json::parse(slurp_file(dir.str() + "/model.json"));
+  EXPECT_EQ(j["nodes"][1]["ceil_mode"], true);    // pool1
+  EXPECT_FALSE(j["nodes"][0].contains("ceil_mode"));  // conv1
+  ordered_json k = j;
+  k["nodes"][4]["ceil_mode"] = true;  // the avgpool
+  {
+    std::ofstream out(dir.str() + "/model.json", std::ios::binary | std::ios::trunc);
+    out << k.dump(2);
+  }
+  try {
+    read_bundle(dir.str());
+    FAIL() << "accepted";
+  } catch (const BundleError& e) {
+    EXPECT_NE(std::string(e.what()).find("node 'gap': unknown key 'ceil_mode'"), std::string::npos) << e.what();
+  }
+  k = j;
+  k["nodes"][1].erase("ceil_mode");  // 8x8 no longer chains from 16x16 in floor mode
+  {
+    std::ofstream out(dir.str() + "/model.json", std::ios::binary | std::ios::trunc);
+    out << k.dump(2);
+  }
+  EXPECT_THROW(read_bundle(dir.str()), BundleError);
+}
+
 }  // namespace
 }  // namespace saie::bundle

@@ -31,6 +31,31 @@ bool meets_groups(const Node& n, uint32_t cin, uint32_t oc0, uint32_t ic0) {
   return false;
 }
 
+TEST(CeilModePool, WindowExtentFollowsPyTorch) {
+  EXPECT_EQ(window_extent(112, 3, 2, 0), 55u);
+  EXPECT_EQ(window_extent(112, 3, 2, 0, true), 56u);  // GoogLeNet's first pool
+  EXPECT_EQ(window_overhang(112, 56, 3, 2, 0), 1u);
+  EXPECT_EQ(window_extent(55, 3, 2, 0, true), 27u);  // no change when the windows fit
+  EXPECT_EQ(window_overhang(55, 27, 3, 2, 0), 0u);
+  // The last window must start inside the input or its left padding: 5, k 2, s 2, p 1 -> 3.
+  EXPECT_EQ(window_extent(5, 2, 2, 1, true), 3u);
+  EXPECT_EQ(window_extent(14, 3, 2, 1, true), 8u);  // (values checked against torch.nn.functional.max_pool2d)
+  EXPECT_EQ(window_extent(2, 3, 1, 0, true), 0u);  // does not fit
+  const Graph g = test::make_ceil_pool_graph(1, false);
+  EXPECT_NO_THROW(g.validate());
+  Graph bad = g;
+  bad.nodes[2].ceil_mode = false;  // 8x8 claimed where floor mode gives 7x7
+  EXPECT_THROW(bad.validate(), std::runtime_error);
+  bad = g;
+  bad.nodes[5].ceil_mode = true;  // the avgpool
+  try {
+    bad.validate();
+    ADD_FAILURE() << "accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("only a maxpool can have ceil_mode"), std::string::npos) << e.what();
+  }
+}
+
 TEST(GroupedConv, GroupInputsFollowPyTorchGroups) {
   const Graph g = test::make_grouped_graph(1, false);
   const Node& pw = node(g, "pw");  // 32 -> 64, 2 groups

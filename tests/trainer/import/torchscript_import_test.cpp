@@ -509,6 +509,35 @@ def forward(self, x):
   EXPECT_LT(float_graph_error(path, g), 1e-5);
 }
 
+TEST(TorchScriptImport, CeilModeMaxPoolMatchesTorch) {
+  test::TempDir dir("saie_import_test");
+  const std::string path = save_with_body(
+      dir.path, "ceil.pt",
+      "    y = torch.relu(torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1))\n"
+      "    return torch.flatten(torch.max_pool2d(y, [3, 3], [2, 2], [0, 0], [1, 1], True), 1)\n",
+      1);
+  const FloatGraph g = load_torchscript(path, ir::Shape{12, 12, 1});
+  ASSERT_EQ(g.layers.size(), 2u);
+  EXPECT_TRUE(g.layers[1].ceil_mode);
+  EXPECT_TRUE(g.layers[1].out == (ir::Shape{6, 6, 4}));  // floor mode: 5x5
+  EXPECT_LT(float_graph_error(path, g), 1e-6);
+  ImportOptions o;
+  o.model_path = path;
+  o.input = ir::Shape{12, 12, 1};
+  o.random_calibration = true;
+  o.calib_images = 2;
+  const ir::Graph q = import_torchscript(o);
+  EXPECT_TRUE(q.nodes[2].ceil_mode);
+  EXPECT_EQ(q.provenance.notes.find("saturate"), std::string::npos) << q.provenance.notes;
+  // An avg pool whose ceil_mode would change the output size is not imported.
+  const std::string avg = save_with_body(
+      dir.path, "ceilavg.pt",
+      "    return torch.avg_pool2d(torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1), [3, 3], [2, 2], [0, 0], True, True, None)\n",
+      1);
+  const std::string e = error_of([&] { load_torchscript(avg, ir::Shape{12, 12, 1}); });
+  EXPECT_EQ(e.rfind("unsupported: avg_pool2d with ceil_mode that changes the output size", 0), 0u) << e;
+}
+
 TEST(TorchScriptImport, QuantisingACapInsideTheInt8RangeIsRejected) {
   test::TempDir dir("saie_import_test");
   const std::string relu6 = save_with_body(
