@@ -37,7 +37,6 @@ ir::Node copy_of(const ir::Graph& g, int src, const std::string& name) {
   for (uint32_t i = 0; i < c; ++i) n.weight[uint64_t{i} * c + i] = 1;
   n.weight_scales.assign(c, 1.0f);
   n.bias.assign(c, 0);
-  n.relu = ir::non_negative(g, src);  // (the identity on such values; keeps them known non-negative)
   return n;
 }
 
