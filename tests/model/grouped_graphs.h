@@ -12,6 +12,73 @@
 
 namespace saie::test {
 
+namespace detail {
+
+// A chain of layers, each reading the one before, with random weights (fill_weights), weights
+// outside a conv's groups zeroed, and output scales calibrated by a float forward pass on a
+// random [0, 1] input (pools keep their input's scale).
+struct ChainBuilder {
+  ir::Graph g;
+  Rng rng;
+  std::vector<std::vector<double>> real;
+  ChainBuilder(const std::string& name, uint32_t seed, ir::Shape input) : rng(seed) {
+    g.name = name;
+    g.provenance.dataset = "random";
+    g.provenance.model = "grouped_graphs.h";
+    ir::Node in;
+    in.name = "input";
+    in.op = ir::OpKind::Input;
+    in.out = input;
+    in.out_scale = 1.0f / 127.0f;
+    g.nodes.push_back(in);
+    real.emplace_back(in.out.elements());
+    for (double& v : real.back()) v = rng.uniform(0.0, 1.0);
+  }
+  void layer(const std::string& name, ir::OpKind op, ir::Shape out, uint32_t k, uint32_t s, uint32_t p,
+             uint32_t groups, bool ceil_mode, bool sparse_layer) {
+    ir::Node n;
+    n.name = name;
+    n.op = op;
+    n.inputs = {static_cast<int>(g.nodes.size()) - 1};
+    n.out = out;
+    n.kh = n.kw = k;
+    n.stride_h = n.stride_w = s;
+    n.pad_h = n.pad_w = p;
+    n.groups = groups;
+    n.ceil_mode = ceil_mode;
+    n.relu = op == ir::OpKind::Conv;
+    g.nodes.push_back(std::move(n));
+    ir::Node& m = g.nodes.back();
+    const ir::Node& src = g.nodes[static_cast<size_t>(m.inputs[0])];
+    if (ir::has_weights(op)) {
+      fill_weights(m, src.out, src.out_scale, sparse_layer, 0.5, rng);
+      const uint32_t cin = src.out.c;
+      const uint64_t kk = uint64_t{m.kh} * m.kw;
+      for (uint32_t oc = 0; oc < m.out.c; ++oc) {
+        const ir::ChannelRange r = ir::group_inputs(m, cin, oc);
+        for (uint64_t t = 0; t < kk; ++t)
+          for (uint32_t ic = 0; ic < cin; ++ic)
+            if (ic < r.first || ic >= r.last) m.weight[(oc * kk + t) * cin + ic] = 0;
+      }
+    }
+    real.push_back(float_forward(g, m, real));
+    if (op == ir::OpKind::MaxPool || op == ir::OpKind::AvgPool) {
+      m.out_scale = src.out_scale;
+    } else {
+      double mx = 0;
+      for (double v : real.back()) mx = std::max(mx, std::fabs(v));
+      m.out_scale = static_cast<float>(std::max(mx, 1e-3) * 1.05 / 127.0);
+    }
+  }
+  ir::Graph done() {
+    g.output = static_cast<int>(g.nodes.size()) - 1;
+    g.validate();
+    return std::move(g);
+  }
+};
+
+}  // namespace detail
+
 // Deterministic for a seed:
 //   input [16, 16, 8] (scale 1/127)
 //   conv1  3x3 p1 -> [16, 16, 32] relu, dense
@@ -23,66 +90,16 @@ namespace saie::test {
 // Weights outside a conv's groups are zero; a sparse layer's random mask keeps half of every
 // block row (blocks outside the groups may be kept: they hold zeros, as a mask allows).
 inline ir::Graph make_grouped_graph(uint32_t seed, bool sparse) {
-  detail::Rng rng(seed * 2654435761u + 101u);
-  ir::Graph g;
-  g.name = "grouped-graph-" + std::to_string(seed) + (sparse ? "-sparse" : "-dense");
-  g.provenance.dataset = "random";
-  g.provenance.model = "grouped_graphs.h";
-  std::vector<std::vector<double>> real;
-  ir::Node in;
-  in.name = "input";
-  in.op = ir::OpKind::Input;
-  in.out = {16, 16, 8};
-  in.out_scale = 1.0f / 127.0f;
-  g.nodes.push_back(in);
-  real.emplace_back(in.out.elements());
-  for (double& v : real.back()) v = rng.uniform(0.0, 1.0);
-
-  auto layer = [&](const std::string& name, ir::OpKind op, ir::Shape out, uint32_t k, uint32_t s, uint32_t p,
-                   uint32_t groups, bool sparse_layer) {
-    ir::Node n;
-    n.name = name;
-    n.op = op;
-    n.inputs = {static_cast<int>(g.nodes.size()) - 1};
-    n.out = out;
-    n.kh = n.kw = k;
-    n.stride_h = n.stride_w = s;
-    n.pad_h = n.pad_w = p;
-    n.groups = groups;
-    n.relu = op == ir::OpKind::Conv;
-    g.nodes.push_back(std::move(n));
-    ir::Node& m = g.nodes.back();
-    const ir::Node& src = g.nodes[static_cast<size_t>(m.inputs[0])];
-    if (ir::has_weights(op)) {
-      detail::fill_weights(m, src.out, src.out_scale, sparse_layer, 0.5, rng);
-      const uint32_t cin = src.out.c;
-      const uint64_t kk = uint64_t{m.kh} * m.kw;
-      for (uint32_t oc = 0; oc < m.out.c; ++oc) {
-        const ir::ChannelRange r = ir::group_inputs(m, cin, oc);
-        for (uint64_t t = 0; t < kk; ++t)
-          for (uint32_t ic = 0; ic < cin; ++ic)
-            if (ic < r.first || ic >= r.last) m.weight[(oc * kk + t) * cin + ic] = 0;
-      }
-    }
-    real.push_back(detail::float_forward(g, m, real));
-    if (op == ir::OpKind::AvgPool) {
-      m.out_scale = src.out_scale;
-    } else {
-      double mx = 0;
-      for (double v : real.back()) mx = std::max(mx, std::fabs(v));
-      m.out_scale = static_cast<float>(std::max(mx, 1e-3) * 1.05 / 127.0);
-    }
-  };
-  layer("conv1", ir::OpKind::Conv, {16, 16, 32}, 3, 1, 1, 1, false);
-  layer("gconv", ir::OpKind::Conv, {16, 16, 32}, 3, 1, 1, 4, sparse);
-  layer("dw", ir::OpKind::Conv, {8, 8, 32}, 3, 2, 1, 32, false);
-  layer("pw", ir::OpKind::Conv, {8, 8, 64}, 1, 1, 0, 2, sparse);
-  layer("g4", ir::OpKind::Conv, {8, 8, 64}, 3, 1, 1, 16, sparse);
-  layer("gap", ir::OpKind::AvgPool, {1, 1, 64}, 8, 8, 0, 1, false);
-  layer("fc", ir::OpKind::Fc, {1, 1, 10}, 1, 1, 0, 1, sparse);
-  g.output = static_cast<int>(g.nodes.size()) - 1;
-  g.validate();
-  return g;
+  detail::ChainBuilder b("grouped-graph-" + std::to_string(seed) + (sparse ? "-sparse" : "-dense"),
+                         seed * 2654435761u + 101u, {16, 16, 8});
+  b.layer("conv1", ir::OpKind::Conv, {16, 16, 32}, 3, 1, 1, 1, false, false);
+  b.layer("gconv", ir::OpKind::Conv, {16, 16, 32}, 3, 1, 1, 4, false, sparse);
+  b.layer("dw", ir::OpKind::Conv, {8, 8, 32}, 3, 2, 1, 32, false, false);
+  b.layer("pw", ir::OpKind::Conv, {8, 8, 64}, 1, 1, 0, 2, false, sparse);
+  b.layer("g4", ir::OpKind::Conv, {8, 8, 64}, 3, 1, 1, 16, false, sparse);
+  b.layer("gap", ir::OpKind::AvgPool, {1, 1, 64}, 8, 8, 0, 1, false, false);
+  b.layer("fc", ir::OpKind::Fc, {1, 1, 10}, 1, 1, 0, 1, false, sparse);
+  return b.done();
 }
 
 // A ceil-mode max pool (PyTorch's ceil_mode: GoogLeNet's pools) between convs:
@@ -90,52 +107,14 @@ inline ir::Graph make_grouped_graph(uint32_t seed, bool sparse) {
 //   (floor mode: 7x7; the last window overhangs the bottom/right edge by one) -> conv 1x1 ->
 //   [8, 8, 16] relu (sparse if `sparse`) -> maxpool 3x3 s1 p1 ceil -> [8, 8, 16] -> gap -> fc 10
 inline ir::Graph make_ceil_pool_graph(uint32_t seed, bool sparse) {
-  detail::Rng rng(seed * 97u + 7u);
-  ir::Graph g;
-  g.name = "ceil-pool-graph-" + std::to_string(seed);
-  std::vector<std::vector<double>> real;
-  ir::Node in;
-  in.name = "input";
-  in.op = ir::OpKind::Input;
-  in.out = {16, 16, 8};
-  in.out_scale = 1.0f / 127.0f;
-  g.nodes.push_back(in);
-  real.emplace_back(in.out.elements());
-  for (double& v : real.back()) v = rng.uniform(0.0, 1.0);
-  auto layer = [&](const std::string& name, ir::OpKind op, ir::Shape out, uint32_t k, uint32_t s, uint32_t p,
-                   bool ceil, bool sparse_layer) {
-    ir::Node n;
-    n.name = name;
-    n.op = op;
-    n.inputs = {static_cast<int>(g.nodes.size()) - 1};
-    n.out = out;
-    n.kh = n.kw = k;
-    n.stride_h = n.stride_w = s;
-    n.pad_h = n.pad_w = p;
-    n.ceil_mode = ceil;
-    n.relu = op == ir::OpKind::Conv;
-    g.nodes.push_back(std::move(n));
-    ir::Node& m = g.nodes.back();
-    const ir::Node& src = g.nodes[static_cast<size_t>(m.inputs[0])];
-    if (ir::has_weights(op)) detail::fill_weights(m, src.out, src.out_scale, sparse_layer, 0.5, rng);
-    real.push_back(detail::float_forward(g, m, real));
-    if (op == ir::OpKind::MaxPool || op == ir::OpKind::AvgPool) {
-      m.out_scale = src.out_scale;
-    } else {
-      double mx = 0;
-      for (double v : real.back()) mx = std::max(mx, std::fabs(v));
-      m.out_scale = static_cast<float>(std::max(mx, 1e-3) * 1.05 / 127.0);
-    }
-  };
-  layer("conv1", ir::OpKind::Conv, {16, 16, 16}, 3, 1, 1, false, false);
-  layer("pool1", ir::OpKind::MaxPool, {8, 8, 16}, 3, 2, 0, true, false);
-  layer("conv2", ir::OpKind::Conv, {8, 8, 16}, 1, 1, 0, false, sparse);
-  layer("pool2", ir::OpKind::MaxPool, {8, 8, 16}, 3, 1, 1, true, false);
-  layer("gap", ir::OpKind::AvgPool, {1, 1, 16}, 8, 8, 0, false, false);
-  layer("fc", ir::OpKind::Fc, {1, 1, 10}, 1, 1, 0, false, sparse);
-  g.output = static_cast<int>(g.nodes.size()) - 1;
-  g.validate();
-  return g;
+  detail::ChainBuilder b("ceil-pool-graph-" + std::to_string(seed), seed * 97u + 7u, {16, 16, 8});
+  b.layer("conv1", ir::OpKind::Conv, {16, 16, 16}, 3, 1, 1, 1, false, false);
+  b.layer("pool1", ir::OpKind::MaxPool, {8, 8, 16}, 3, 2, 0, 1, true, false);
+  b.layer("conv2", ir::OpKind::Conv, {8, 8, 16}, 1, 1, 0, 1, false, sparse);
+  b.layer("pool2", ir::OpKind::MaxPool, {8, 8, 16}, 3, 1, 1, 1, true, false);
+  b.layer("gap", ir::OpKind::AvgPool, {1, 1, 16}, 8, 8, 0, 1, false, false);
+  b.layer("fc", ir::OpKind::Fc, {1, 1, 10}, 1, 1, 0, 1, false, sparse);
+  return b.done();
 }
 
 }  // namespace saie::test

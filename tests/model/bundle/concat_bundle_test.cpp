@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/bundle/bundle_io.h"
+#include "tests/model/bundle/bundle_edit.h"
 #include "tests/model/concat_graphs.h"
 #include "tests/model/test_graphs.h"
 
@@ -16,12 +17,7 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string slurp_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::slurp_file;
 
 TEST(ConcatBundleTest, RoundTripKeepsConcatNodesAndBytes) {
   test::TempDir dir("saie-concat-bundle");
@@ -59,22 +55,7 @@ TEST(ConcatBundleTest, RoundTripKeepsConcatNodesAndBytes) {
 }
 
 void expect_rejected(const std::function<void(ordered_json&)>& edit, const std::string& want) {
-  test::TempDir dir("saie-concat-bundle");
-  write_bundle(test::make_concat_graph(), dir.str());
-  ordered_json j = ordered_json::parse(slurp_file(dir.str() + "/model.json"));
-  edit(j);
-  {
-    std::ofstream out(dir.str() + "/model.json", std::ios::binary | std::ios::trunc);
-    out << j.dump(2);
-  }
-  try {
-    read_bundle(dir.str());
-    FAIL() << "accepted; expected an error containing '" << want << "'";
-  } catch (const BundleError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(want), std::string::npos) << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  }
+  test::expect_edit_rejected(test::make_concat_graph(), edit, want);
 }
 
 TEST(ConcatBundleTest, RejectsBrokenConcatNodes) {

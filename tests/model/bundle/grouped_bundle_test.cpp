@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/bundle/bundle_io.h"
+#include "tests/model/bundle/bundle_edit.h"
 #include "model/bundle/safetensors.h"
 #include "tests/model/grouped_graphs.h"
 
@@ -17,12 +18,7 @@ namespace {
 
 using nlohmann::ordered_json;
 
-std::string slurp_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::slurp_file;
 
 TEST(GroupedBundleTest, RoundTripKeepsGroupsAndStoresEachGroupsSlice) {
   test::TempDir dir("saie-grouped-bundle");
@@ -61,22 +57,7 @@ TEST(GroupedBundleTest, RoundTripKeepsGroupsAndStoresEachGroupsSlice) {
 }
 
 void expect_rejected(const std::function<void(ordered_json&)>& edit, const std::string& want) {
-  test::TempDir dir("saie-grouped-bundle");
-  write_bundle(test::make_grouped_graph(2, true), dir.str());
-  ordered_json j = ordered_json::parse(slurp_file(dir.str() + "/model.json"));
-  edit(j);
-  {
-    std::ofstream out(dir.str() + "/model.json", std::ios::binary | std::ios::trunc);
-    out << j.dump(2);
-  }
-  try {
-    read_bundle(dir.str());
-    FAIL() << "accepted; expected an error containing '" << want << "'";
-  } catch (const BundleError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(want), std::string::npos) << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  }
+  test::expect_edit_rejected(test::make_grouped_graph(2, true), edit, want);
 }
 
 TEST(GroupedBundleTest, RejectsBadGroups) {
