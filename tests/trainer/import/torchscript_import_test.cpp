@@ -538,6 +538,34 @@ TEST(TorchScriptImport, CeilModeMaxPoolMatchesTorch) {
   EXPECT_EQ(e.rfind("unsupported: avg_pool2d with ceil_mode that changes the output size", 0), 0u) << e;
 }
 
+TEST(TorchScriptImport, SaturatedInt32BiasesAreReported) {
+  // The first conv's tiny weights leave activations near 1e-10: the second conv's biases of 1
+  // are ~1e10 LSBs of its accumulator, beyond int32.
+  test::TempDir dir("saie_import_test");
+  torch::jit::Module m("Vanish");
+  param(m, "c1_weight", torch::randn({8, 1, 3, 3}) * 1e-10);
+  param(m, "c2_weight", torch::randn({8, 8, 1, 1}));
+  param(m, "c2_bias", torch::ones({8}));
+  m.define(R"(
+def forward(self, x):
+    y = torch.relu(torch.conv2d(x, self.c1_weight, None, [1, 1], [1, 1], [1, 1], 1))
+    return torch.conv2d(y, self.c2_weight, self.c2_bias, [1, 1], [0, 0], [1, 1], 1)
+)");
+  const std::string path = (dir.path / "vanish.pt").string();
+  m.save(path);
+  ImportOptions o;
+  o.model_path = path;
+  o.input = ir::Shape{8, 8, 1};
+  o.random_calibration = true;
+  o.calib_images = 2;
+  std::string progress;
+  o.progress = [&](const std::string& line) { progress += line + "\n"; };
+  const ir::Graph q = import_torchscript(o);
+  EXPECT_NE(q.provenance.notes.find("warning: 8 int32 biases saturate (first in layer c2, input scale"), std::string::npos)
+      << q.provenance.notes;
+  EXPECT_NE(progress.find("import: warning: 8 int32 biases saturate"), std::string::npos) << progress;
+}
+
 TEST(TorchScriptImport, QuantisingACapInsideTheInt8RangeIsRejected) {
   test::TempDir dir("saie_import_test");
   const std::string relu6 = save_with_body(
