@@ -60,6 +60,9 @@ void check_graph(const ir::Graph& g) {
         break;
       case ir::OpKind::Relu:
         throw CompileError("layer " + n.name + ": standalone relu not supported (its producer cannot absorb it)");
+      case ir::OpKind::Lut:
+        throw CompileError("layer " + n.name + ": standalone " + (n.act.empty() ? "lookup table" : n.act) +
+                           " not supported (only right after a conv or fc that feeds nothing else)");
       case ir::OpKind::Concat:  // in place (inputs write into its buffer), checked after the DDR plan
         break;
       case ir::OpKind::MaxPool:
@@ -73,6 +76,7 @@ void check_graph(const ir::Graph& g) {
       case ir::OpKind::Fc:
       case ir::OpKind::AvgPool:
       case ir::OpKind::Add:
+      case ir::OpKind::Mul:
         break;
     }
     if (n.kh > 255 || n.kw > 255 || n.stride_h > 255 || n.stride_w > 255)
@@ -249,7 +253,8 @@ CompileResult compile(ir::Graph gg, const config::ArrayConfig& cfg, const Compil
   const size_t out = static_cast<size_t>(gg.output);
   prog.output = port(ddr.tensors.at(out), gg.nodes.at(out).out_scale);
   for (const schedule::LayerWeights& lw : ddr.weights)
-    for (const schedule::WeightBlob& b : lw.rows) prog.ddr_init.push_back(isa::DdrSegment{b.ddr_addr, b.data});
+    for (const schedule::WeightBlob& b : lw.rows)
+      if (!b.data.empty()) prog.ddr_init.push_back(isa::DdrSegment{b.ddr_addr, b.data});  // (a gate's: run time)
 
   std::ostringstream listing;
   listing << "schedule " << gg.name << " on " << cfg.columns << " cols x " << cfg.core_rows << " core rows ("

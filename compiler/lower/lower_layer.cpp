@@ -821,8 +821,11 @@ std::string band_label(const LayerPlan& p, uint32_t band) { return p.name + " ba
 // band out_w columns at out_addr, the blob at the core's weights; with an input-channel split the
 // band's partial sums (First / Middle / Last by the piece's chunk; chunk loop: by `chunk`, whose
 // blob is in weight buffer chunk % 2); output parts: part `chunk` of the blob's output channels.
+// A gate conv (`gate`: its mul's requantisation) runs the band as a mul op instead: the gate slice
+// is the blob, the band's channels [oc_begin, oc_end) of every pixel are the input.
 isa::CoreOp band_conv(const ir::Node& n, const LayerPlan& p, const schedule::WeightBlob& blob, uint32_t band,
-                      uint32_t in_w, uint32_t out_w, uint32_t out_addr, uint32_t chunk = 0) {
+                      uint32_t in_w, uint32_t out_w, uint32_t out_addr, uint32_t chunk = 0,
+                      const isa::MulArgs* gate = nullptr) {
   const bool parts = p.out_parts > 1;  // (output parts: `chunk` is the part, in weight buffer chunk % 2;
                                        // weight parts: the part of the resident blob)
   isa::CoreOp op;
@@ -865,7 +868,26 @@ isa::CoreOp band_conv(const ir::Node& n, const LayerPlan& p, const schedule::Wei
     if (p.weight_parts > 1)  // (the band's sums part-major, as its output)
       a.acc_addr = p.core.acc + (band * blob.out_c() + blob.chunks.at(chunk).oc0) * p.bh * out_w * 4;
   }
+  if (ir::has_fused_lut(n)) {  // the table after the requant records (schedule::make_blob)
+    a.lut = 1;
+    a.lut_addr = a.qp_addr + isa::kRequantRecordBytes * a.out_c;
+  }
   op.label = band_label(p, band);
+  if (gate) {
+    if (a.in_h != a.out_h || a.in_w != a.out_w)
+      throw compiler::CompileError("layer " + n.name + ": a mul's band must be its output's pixels");
+    isa::CoreOp m;
+    m.kind = isa::CoreOpKind::Mul;
+    m.mul = *gate;
+    m.mul.in_addr = a.in_addr + blob.oc_begin;
+    m.mul.in_pitch = a.in_c;
+    m.mul.out_addr = a.out_addr;
+    m.mul.g_addr = a.w_addr;
+    m.mul.pixels = a.out_h * a.out_w;
+    m.mul.c = a.out_c;
+    m.label = op.label;
+    return m;
+  }
   return op;
 }
 
@@ -883,6 +905,15 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   auto group_of = [&](const ColumnWork& cw) -> const schedule::WeightGroup& {
     return lw.groups.at(static_cast<size_t>(p.group_of(cw)));
   };
+  // Gate conv: its mul ops' requantisation (as the reference's conv: in_scale * gate_scale / out_scale).
+  isa::MulArgs gate_rq;
+  if (p.gate) {
+    const ir::Requant r = ir::make_requant(double{g.nodes.at(static_cast<size_t>(n.inputs.at(0))).out_scale} *
+                                           double{n.weight_scales.at(0)} / double{n.out_scale});
+    gate_rq.mult = r.mult;
+    gate_rq.shift = r.shift;
+  }
+  const isa::MulArgs* gate = p.gate ? &gate_rq : nullptr;
   // Fused add: (conv output, residual) multipliers, from the add's own operand order.
   ir::RequantPair res_rq;
   if (p.fused) {
@@ -1124,7 +1155,7 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         for (uint32_t j = 0; j < blob.chunks.size(); ++j) {
           prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreWCons, 1));
           prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreOutProd, 1));
-          prog.ops.push_back(band_conv(n, p, blob, 0, cw.wi, cw.wc(), p.core.out[j % 2], j));
+          prog.ops.push_back(band_conv(n, p, blob, 0, cw.wi, cw.wc(), p.core.out[j % 2], j, gate));
           prog.ops.back().label += " part " + std::to_string(j);
           prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreWProd, 1));
           prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreOutCons, 1));
@@ -1145,12 +1176,12 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
             for (uint32_t j = 0; j < blob.chunks.size(); ++j) {
               if (band == 0) prog.ops.push_back(lock_op(isa::CoreOpKind::Acquire, kCoreWCons, 1));
               prog.ops.push_back(
-                  band_conv(n, p, blob, band, cw.wi, cw.wc(), p.fused ? p.core.tmp : p.core.out[band % 2], j));
+                  band_conv(n, p, blob, band, cw.wi, cw.wc(), p.fused ? p.core.tmp : p.core.out[band % 2], j, gate));
               prog.ops.back().label += " part " + std::to_string(j);
             }
           } else {
             prog.ops.push_back(
-                band_conv(n, p, blob, band, cw.wi, cw.wc(), p.fused ? p.core.tmp : p.core.out[band % 2], chunk));
+                band_conv(n, p, blob, band, cw.wi, cw.wc(), p.fused ? p.core.tmp : p.core.out[band % 2], chunk, gate));
           }
           if (loops > 1) prog.ops.back().label += " chunk " + std::to_string(chunk);
           if (p.fused) {  // the residual add, exactly the Add the graph had

@@ -25,19 +25,7 @@ void insert_node(ir::Graph& g, int at, ir::Node node) {
 // factor is exactly 1 (in_scale * 1 / out_scale), so it reproduces its input bit for bit.
 ir::Node copy_of(const ir::Graph& g, int src, const std::string& name) {
   const ir::Node& s = g.nodes.at(static_cast<size_t>(src));
-  const uint32_t c = s.out.c;
-  ir::Node n;
-  n.name = name;
-  n.op = ir::OpKind::Conv;
-  n.inputs = {src};
-  n.out = s.out;
-  n.out_scale = s.out_scale;
-  n.groups = c;
-  n.weight.assign(uint64_t{c} * c, 0);
-  for (uint32_t i = 0; i < c; ++i) n.weight[uint64_t{i} * c + i] = 1;
-  n.weight_scales.assign(c, 1.0f);
-  n.bias.assign(c, 0);
-  return n;
+  return identity_depthwise(name, src, s.out, s.out_scale, 1.0f);
 }
 
 // Returns true when one copy was inserted.

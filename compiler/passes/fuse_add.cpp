@@ -9,13 +9,6 @@ namespace saie::passes {
 
 namespace {
 
-size_t uses(const ir::Graph& g, int node) {
-  size_t n = 0;
-  for (const ir::Node& x : g.nodes)
-    for (int in : x.inputs) n += in == node ? 1 : 0;
-  return n;
-}
-
 // Returns true when one Add was fused.
 bool fuse_one(ir::Graph& g, const FuseAddWorth& worth, std::vector<bool>& refused) {
   for (size_t i = 1; i < g.nodes.size(); ++i) {
@@ -29,8 +22,8 @@ bool fuse_one(ir::Graph& g, const FuseAddWorth& worth, std::vector<bool>& refuse
     for (int k = 0; k < 2; ++k) {
       const int c = add.inputs[static_cast<size_t>(k)], r = add.inputs[static_cast<size_t>(1 - k)];
       const ir::Node& n = g.nodes[static_cast<size_t>(c)];
-      if (n.op != ir::OpKind::Conv || ir::has_fused_add(n) || n.inputs.size() != 1) continue;
-      if (c == g.output || uses(g, c) != 1 || r >= c) continue;
+      if (n.op != ir::OpKind::Conv || ir::has_fused_add(n) || ir::has_fused_lut(n) || n.inputs.size() != 1) continue;
+      if (c == g.output || use_count(g, c) != 1 || r >= c) continue;
       if (c > conv) {
         conv = c;
         residual = r;

@@ -17,10 +17,7 @@ bool fuse_one(ir::Graph& g) {
     ir::Node& prod = g.nodes[static_cast<size_t>(p)];
     if (prod.op != ir::OpKind::Conv && prod.op != ir::OpKind::Fc && prod.op != ir::OpKind::Add) continue;
     if (g.output == p) continue;  // the un-rectified value is observable
-    size_t uses = 0;
-    for (const ir::Node& n : g.nodes)
-      for (int in : n.inputs) uses += in == p ? 1 : 0;
-    if (uses != 1) continue;
+    if (use_count(g, p) != 1 || ir::has_fused_lut(prod)) continue;
     prod.relu = true;
     remove_node(g, static_cast<int>(i), p);
     return true;

@@ -14,11 +14,37 @@ void remove_node(ir::Graph& g, int victim, int replacement) {
   g.output = remap(g.output);
 }
 
+size_t use_count(const ir::Graph& g, int node) {
+  size_t n = 0;
+  for (const ir::Node& x : g.nodes)
+    for (int in : x.inputs) n += in == node ? 1 : 0;
+  return n;
+}
+
+ir::Node identity_depthwise(const std::string& name, int src, const ir::Shape& shape, float out_scale,
+                            float weight_scale) {
+  const uint32_t c = shape.c;
+  ir::Node n;
+  n.name = name;
+  n.op = ir::OpKind::Conv;
+  n.inputs = {src};
+  n.out = shape;
+  n.out_scale = out_scale;
+  n.groups = c;
+  n.weight.assign(uint64_t{c} * c, 0);
+  for (uint32_t i = 0; i < c; ++i) n.weight[uint64_t{i} * c + i] = 1;
+  n.weight_scales.assign(c, weight_scale);
+  n.bias.assign(c, 0);
+  return n;
+}
+
 const std::vector<Pass>& default_passes() {
   static const std::vector<Pass> list = {
       {"fuse-relu", [](ir::Graph& g, const PassOptions&) { fuse_relu(g); }},
+      {"fuse-lut", [](ir::Graph& g, const PassOptions&) { fuse_lut(g); }},
       {"fuse-add", [](ir::Graph& g, const PassOptions& o) { fuse_add(g, o.fuse_add_worth); }},
       {"concat-copy", [](ir::Graph& g, const PassOptions&) { concat_copy(g); }},
+      {"mul-conv", [](ir::Graph& g, const PassOptions&) { mul_conv(g); }},
   };
   return list;
 }

@@ -9,11 +9,25 @@
 
 namespace saie::passes {
 
+// How many inputs of g's nodes name node `node` (a node reading it twice counts twice).
+size_t use_count(const ir::Graph& g, int node);
+// A depthwise 1x1 conv reading node `src` of `shape` with every weight 1 (scale weight_scale) and
+// bias 0: with weight_scale 1 and the source's scale it is an exact copy.
+ir::Node identity_depthwise(const std::string& name, int src, const ir::Shape& shape, float out_scale,
+                            float weight_scale);
+
 // "fuse-relu": a standalone Relu whose producer is a Conv, Fc or Add, and which is that
 // producer's only consumer (the producer not being the graph output), is folded into the
 // producer's `relu` flag and removed. Consumers of the Relu are re-pointed to the producer,
 // g.output is fixed, node order stays topological. Repeats until nothing changes.
 void fuse_relu(ir::Graph& g);
+
+// "fuse-lut": a Lut whose producer is a Conv or Fc (without a fused add) and which is that
+// producer's only consumer (the producer not being the graph output) moves into the producer
+// (ir::Node::lut, lut_in_scale: the conv requantises to its old scale, then looks up the table;
+// out_scale becomes the table's) and is removed, like fuse-relu. A Lut anywhere else stays and the
+// compiler rejects it.
+void fuse_lut(ir::Graph& g);
 
 // "fuse-add": an Add one of whose operands is a Conv used only by that Add (not the graph output)
 // and whose other operand (the residual) comes earlier in the graph becomes part of that Conv
@@ -24,6 +38,12 @@ void fuse_relu(ir::Graph& g);
 // weighs what fusing costs on its target); none = fuse every candidate.
 using FuseAddWorth = std::function<bool(const ir::Graph&, int conv, int add)>;
 void fuse_add(ir::Graph& g, const FuseAddWorth& worth = {});
+
+// "mul-conv": every Mul (a feature map times a 1x1xC gate) becomes a gate conv (ir::Node::gate):
+// a depthwise 1x1 conv whose diagonal weights are the gate's values at run time, so the planner,
+// memory allocation and data movement of a depthwise conv carry it (the gate is the conv's
+// weight blob, read from the gate's own buffer; the cores run the mul op on it).
+void mul_conv(ir::Graph& g);
 
 // "concat-copy": every concat input that cannot be written into the concat's buffer in place
 // (it has other consumers, is the network input or the graph output) is replaced by a copy of

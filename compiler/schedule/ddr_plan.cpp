@@ -64,6 +64,24 @@ WeightBlob make_blob(const ir::Graph& g, const ir::Node& n, uint32_t cin_p, uint
     }
   }
   b.qp_bytes = 12u * (oc_end - oc_begin);
+  if (ir::has_fused_lut(n)) {  // the activation's table after the records (ConvArgs::lut_addr)
+    for (int8_t v : n.lut) b.data.push_back(static_cast<uint8_t>(v));
+    b.qp_bytes += static_cast<uint32_t>(n.lut.size());
+  }
+  return b;
+}
+
+// A gate conv's blob (ir::Node::gate): output channels [oc_begin, oc_end) of the gate, a byte
+// each, which the gate's producer writes at run time (no bytes of its own in the DDR image).
+WeightBlob gate_blob(uint32_t cin_p, uint32_t oc_begin, uint32_t oc_end) {
+  WeightBlob b;
+  b.oc_begin = oc_begin;
+  b.oc_end = oc_end;
+  b.block_rows = (oc_end - oc_begin) / 8;
+  b.block_cols = cin_p / 8;
+  b.nnz = b.grid_blocks = b.block_rows;  // (the diagonal blocks, for the statistics)
+  b.compact_bytes = oc_end - oc_begin;
+  b.payload_bytes = b.compact_bytes;
   return b;
 }
 
@@ -296,6 +314,9 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
     const LayerTiling& t = p.tiling[i];
     LayerWeights& lw = p.weights[i];
     lw.ddr_addr = addr;
+    const bool gate = ir::is_gate_conv(node);
+    // A gate conv's blobs lie in the gate's buffer: one pixel, its channels contiguous.
+    const uint64_t gate_addr = gate ? p.tensors.at(static_cast<size_t>(node.inputs.at(1))).interior() : 0;
     const uint32_t cin_p = round_up8(g.nodes.at(node.inputs.at(0)).out.c);
     const uint32_t block_rows = round_up8(node.out.c) / 8;
     const uint32_t R = t.pixel_rows ? 1  // pixel rows: one blob a group
@@ -317,6 +338,10 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
         for (uint32_t r = 0; r < rows; ++r) {
           const auto [b0, b1] = split_even(g1 - g0, rows, r);
           const uint32_t blob_parts = std::max(t.out_parts, t.weight_parts);
+          if (gate) {
+            lw.rows.push_back(gate_blob(cin_p, 8 * (g0 + b0), 8 * (g0 + b1)));
+            continue;
+          }
           if (!t.chunk_loop && blob_parts <= 1) {
             lw.rows.push_back(make_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1), dense, wg.ic_begin, wg.ic_end));
             continue;
@@ -339,6 +364,22 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
         }
         wg.share_addr.assign(C, 0);
         wg.share_bytes.assign(C, 0);
+        if (gate) {  // every share one blob (choose_tiling keeps rows <= columns), in channel order
+          if (rows > C)
+            throw compiler::CompileError("layer " + node.name + ": a mul needs at most one core row per column");
+          wg.ddr_addr = gate_addr + wg.oc_begin;
+          for (uint32_t r = 0; r < rows; ++r) {
+            WeightBlob& b = lw.rows[wg.first + r];
+            b.ddr_addr = gate_addr + b.oc_begin;
+            const uint32_t m = weight_server(r, C);
+            wg.share_addr[m] = b.ddr_addr;
+            wg.share_bytes[m] = b.bytes();
+          }
+          wg.count = rows;
+          wg.bytes = wg.oc_end - wg.oc_begin;
+          lw.groups.push_back(std::move(wg));
+          continue;
+        }
         for (uint32_t m = 0; m < C; ++m) {
           wg.share_addr[m] = a;
           for (uint32_t r = 0; r < rows; ++r) {

@@ -47,7 +47,9 @@ struct WeightBlob {
   uint32_t oc_begin = 0, oc_end = 0;
   uint64_t ddr_addr = 0;
   uint32_t compact_bytes = 0;  // compact weights padded to 4 bytes; qp records start here
-  uint32_t qp_bytes = 0;       // 12 * (oc_end - oc_begin)
+  uint32_t qp_bytes = 0;       // 12 * (oc_end - oc_begin), + 256 for a fused lookup table after them
+                               // (a gate conv's blob, ir::Node::gate: only the gate's bytes,
+                               // compact_bytes; its data is not in the DDR image)
   uint32_t block_rows = 0, block_cols = 0, nnz = 0;
   // Blocks the dense program stores here: block_rows x block_cols, or a grouped conv's blocks that
   // meet its groups (ir::hardware_mask); the denominator of the layer's "dense" MACs.

@@ -8,6 +8,7 @@
 
 #include "compiler/compile.h"
 #include "model/ir/block_sparse.h"
+#include "hw/isa/op_args.h"
 #include "hw/isa/op_costs.h"
 
 namespace saie::schedule {
@@ -22,6 +23,10 @@ struct Geometry {
   ir::OpKind op = ir::OpKind::Conv;
   bool conv_like = false, pool = false, add = false;
   bool fused = false;     // conv with a fused residual add (ir::has_fused_add)
+  // Gate conv (ir::is_gate_conv, a Mul): its blob is the gate slice (one byte per output channel),
+  // read from the gate's buffer; one piece kind only (no input-channel split, parts, pixel rows).
+  bool gate = false;
+  uint32_t blob_extra = 0;  // bytes every complete blob adds: a fused lookup table's
   bool in_place = false;  // fused, and this conv is the residual's last reader: the output overwrites it
   uint32_t kh = 1, kw = 1, sh = 1, sw = 1, pad_h = 0, pad_w = 0;
   // 1x1 conv with stride s and no padding: its LOAD reads every s-th row and column (the shim
@@ -40,6 +45,8 @@ Geometry geometry(const ir::Graph& g, int node, const std::vector<TensorBuffer>&
   ge.pool = n.op == ir::OpKind::MaxPool || n.op == ir::OpKind::AvgPool;
   ge.add = n.op == ir::OpKind::Add;
   ge.fused = ir::has_fused_add(n);
+  ge.gate = ir::is_gate_conv(n);
+  ge.blob_extra = ir::has_fused_lut(n) ? isa::kLutBytes : 0;
   if (ge.fused) {
     // Output band i is written after every core has taken residual band i, into the same rows,
     // columns and channels: the output can overwrite the residual when nothing reads it later.
@@ -205,9 +212,11 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
   const double t_out = double(bh) * s.cwc() * s.out_c_core / bpc;
   double t_comp = 0;
   double t_res = 0;  // fused add: the residual band on the core's second input stream
-  if (ge.conv_like)
+  if (ge.gate)
+    t_comp = double(isa::mul_cycles(uint64_t{bh} * s.cwc() * s.out_c_core, costs));
+  else if (ge.conv_like)
     t_comp = double(isa::conv_cycles(bh, s.cwc(), s.out_c_core, ge.kh, ge.kw, s.nnz, costs,
-                                     s.acc ? isa::ConvAcc::Middle : isa::ConvAcc::None));
+                                     s.acc ? isa::ConvAcc::Middle : isa::ConvAcc::None, ge.blob_extra > 0));
   else if (ge.add)
     t_comp = std::max(double(isa::add_cycles(uint64_t{bh} * s.max_wc * s.in_c, costs)), t_in);  // B stream too
   else
@@ -377,6 +386,12 @@ struct Grouping {
   bool parts_equal = true;  // every core row's block rows divide into J equal parts
 };
 
+// Bytes of one complete blob of the layer: compact weights and requant records (and a fused
+// table); a gate conv's is its slice of the gate, a byte per output channel.
+uint64_t piece_blob_bytes(const Geometry& ge, uint32_t block_rows, uint64_t nnz) {
+  return ge.gate ? 8ull * block_rows : blob_bytes(block_rows, nnz, ge.kh, ge.kw) + ge.blob_extra;
+}
+
 Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row, uint32_t R, uint32_t G, uint32_t C,
                        uint32_t J = 1) {
   const uint32_t BR = ge.out_c_p / 8;
@@ -392,7 +407,7 @@ Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row,
       const auto [r0, r1] = split_even(g1 - g0, rows, r);
       uint64_t nnz = 0;
       for (uint32_t b = g0 + r0; b < g0 + r1; ++b) nnz += nnz_row[b];
-      const uint64_t bytes = blob_bytes(r1 - r0, nnz, ge.kh, ge.kw);
+      const uint64_t bytes = piece_blob_bytes(ge, r1 - r0, nnz);
       share[weight_server(r, C)] += bytes;
       gr.blob = std::max<uint32_t>(gr.blob, static_cast<uint32_t>(std::min<uint64_t>(bytes, 0xffffffffu)));
       gr.nnz = std::max<uint32_t>(gr.nnz, static_cast<uint32_t>(nnz));
@@ -404,7 +419,7 @@ Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row,
         const auto [p0, p1] = split_even(r1 - r0, parts, j);
         uint64_t pn = 0;
         for (uint32_t b = g0 + r0 + p0; b < g0 + r0 + p1; ++b) pn += nnz_row[b];
-        const uint64_t pb = blob_bytes(p1 - p0, pn, ge.kh, ge.kw);
+        const uint64_t pb = piece_blob_bytes(ge, p1 - p0, pn);
         sum += pb;
         gr.parts_blob = std::max<uint32_t>(gr.parts_blob, static_cast<uint32_t>(sum));
         gr.part_blob = std::max<uint32_t>(gr.part_blob, static_cast<uint32_t>(pb));
@@ -477,7 +492,9 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
     const uint32_t BR = ge.out_c_p / 8;
     // Every usable core row, or one fewer: a memtile MM2S channel left for a second WRITE part
     // can be worth more than the row's compute.
-    const uint32_t R_all = working_rows(BR, tm.usable_core_rows());
+    // (A gate conv's memtiles serve at most one core row each: their blobs are slices of the
+    // gate's buffer in channel order, and a memtile's share must be contiguous.)
+    const uint32_t R_all = working_rows(BR, ge.gate ? std::min(C, tm.usable_core_rows()) : tm.usable_core_rows());
     for (uint32_t R : {R_all, R_all >= 3 ? R_all - 1 : 0u}) {
       if (R == 0) continue;
       uint32_t last_groups = 0;
@@ -485,7 +502,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
         const uint32_t G = ceil_div(BR, k * R);
         if (G != last_groups) {
           groupings.push_back(conv_grouping(ge, nnz_row, R, G, C));
-          if (R != R_all) groupings.back().row_cap = R;
+          if (R != R_all || (ge.gate && R < tm.usable_core_rows())) groupings.back().row_cap = R;
         }
         last_groups = G;
         if (k == 1) break;
@@ -493,7 +510,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
     }
     // Pixel rows: the smallest group counts whose single blob fits a core next to its bands.
     const uint32_t pixel = tm.usable_core_rows();
-    if (pixel >= 2 && K == 1 && opt.pixel_rows && !ge.fused && n.op == ir::OpKind::Conv && ge.out_w >= 2) {
+    if (pixel >= 2 && K == 1 && opt.pixel_rows && !ge.fused && !ge.gate && n.op == ir::OpKind::Conv && ge.out_w >= 2) {
       uint32_t tried = 0, last_blocks = 0;
       for (uint32_t G = 1; G <= BR && tried < 3; ++G) {
         const uint32_t blocks = ceil_div(BR, G);
@@ -548,7 +565,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
   constexpr uint32_t kOutParts[] = {2, 4, 8};
   auto part_shapes = [&](const Grouping& gr) {
     std::vector<std::pair<uint32_t, Grouping>> v;
-    if (K > 1 || !opt.out_parts || !ge.conv_like || ge.kh * ge.kw != 1 || ge.fused || gr.pixel_rows) return v;
+    if (K > 1 || !opt.out_parts || !ge.conv_like || ge.kh * ge.kw != 1 || ge.fused || ge.gate || gr.pixel_rows) return v;
     for (uint32_t J : kOutParts) {
       if (J > gr.out_c_core / 8) break;
       // (equal parts: the cores send their outputs from one ping/pong pair, within their BDs)
@@ -562,7 +579,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
   // fused adds, whose first residual band comes after the whole blob on the same channel).
   auto weight_part_shapes = [&](const Grouping& gr) {
     std::vector<std::pair<uint32_t, Grouping>> v;
-    if (!opt.out_parts || !ge.conv_like || ge.fused || gr.pixel_rows) return v;
+    if (!opt.out_parts || !ge.conv_like || ge.fused || ge.gate || gr.pixel_rows) return v;
     for (uint32_t J : {2u, 4u}) {
       if (J > gr.out_c_core / 8) break;
       Grouping pg = conv_grouping(ge, nnz_row, gr.rows_arg, gr.groups, C, J);
@@ -977,7 +994,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
                           const target::TargetModel& tm, bool dense, const TilingOptions& opt) {
   const ir::Node& nd = g.nodes.at(static_cast<size_t>(node));
   // (a single piece can still be split inside its phase: LayerTiling::chunk_loop)
-  const bool splittable = ir::has_weights(nd.op) && !ir::has_fused_add(nd);
+  const bool splittable = ir::has_weights(nd.op) && !ir::has_fused_add(nd) && !ir::is_gate_conv(nd);
   try {
     LayerTiling best = choose_tiling_k(g, node, tensors, tm, dense, opt, 1);
     // Where a layer fits whole, an input-channel split can still be faster: smaller input bands
@@ -996,7 +1013,7 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
     // Input-channel split: the fewest chunks that fit (a single-piece request, a fused residual
     // add or a weightless op cannot be split).
     const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
-    if (opt.single_piece || !ir::has_weights(n.op) || ir::has_fused_add(n)) throw;
+    if (opt.single_piece || !ir::has_weights(n.op) || ir::has_fused_add(n) || ir::is_gate_conv(n)) throw;
     const uint32_t blocks = tensors.at(static_cast<size_t>(n.inputs.at(0))).cp / 8;
     for (uint32_t K = 2; K < blocks; ++K) {
       if (ceil_div(blocks, K) == ceil_div(blocks, K - 1)) continue;  // the same largest chunk
@@ -1103,6 +1120,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     p.subsample = ge.subsample;
     p.col_groups = t.col_groups;
     p.fused = ge.fused;
+    p.gate = ge.gate;
     p.in_place = ge.in_place;
     const auto [h0, h1] = split_even(ge.out_h, t.h_chunks, sp.hi);
     p.out_row0 = h0;
@@ -1114,6 +1132,10 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
       const TensorBuffer& x = ddr.tensors.at(static_cast<size_t>(in));
       if (ge.fused && k == 1) {  // the residual: the output's own rows and columns, no window
         p.in_off.emplace_back(x.ph + h0, x.pw);
+        continue;
+      }
+      if (ge.gate && k == 1) {  // the gate: read as the conv's weights (plan_ddr), not as a window
+        p.in_off.emplace_back(x.ph, x.pw);
         continue;
       }
       const uint32_t sub = k == 0 ? ge.subsample : 1;  // subsampled: rows r0, r0 + sub, ...

@@ -50,6 +50,7 @@ bool same_input_slice(const LayerPlan& p, const LayerPlan& q) {
 // single width-split pieces over the same columns, q reading exactly that slice (a subsampled
 // 1x1 conv: every s-th row and column of it, inside each column's slice).
 bool reads_slice(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuffer& t) {
+  if (k == 1 && q.op != ir::OpKind::Add && !q.fused) return false;  // (a gate conv's gate: its weights)
   if (q.pieces != 1 || q.col_groups || q.cols.size() != p.cols.size()) return false;
   if (q.in_off.at(static_cast<size_t>(k)) != std::pair<uint32_t, uint32_t>{t.ph, t.pw}) return false;
   const bool residual = q.fused && k == 1;
@@ -80,6 +81,7 @@ bool reads_slice(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuff
 // groups too (an add operand, a pool without padding), one column-group piece whose columns take
 // exactly the same channels and the whole tensor (ResNet's stage-4 conv3 -> add -> ... -> avgpool).
 bool reads_group_slice(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuffer& t) {
+  if (k == 1 && q.op != ir::OpKind::Add) return false;  // (a gate conv's gate: its weights)
   if (!p.col_groups || !q.col_groups || p.pieces != 1 || q.pieces != 1 || !q.channel_grouped_input() || q.fused ||
       q.x_halo || q.cols.size() != p.cols.size() || p.out_row0 != 0 || q.out_row0 != 0 || p.y_margin != 0 ||
       p.y_margin_r != 0)
@@ -357,7 +359,7 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
     // the load), else a pool (a short phase the load would stretch).
     LayerPlan* from = nullptr;
     for (const bool conv_only : {true, false})
-      for (size_t j = k; !from && j-- > 0 && k - j <= kPrefetchLookback;) {
+      for (size_t j = k; !from && !p.gate && j-- > 0 && k - j <= kPrefetchLookback;) {
         LayerPlan& q = plans[j];
         if (q.op == ir::OpKind::Add || q.wio.pf_node >= 0 || (conv_only && !ir::has_weights(q.op))) continue;
         if (al.add_region(p.mem.w_bytes, j, k, bind_w) >= 0) from = &q;

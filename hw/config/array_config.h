@@ -34,6 +34,8 @@ struct CoreCosts {
   uint32_t requant_lanes = 32;          // int8 outputs requantised per cycle
   uint32_t pool_lanes = 32;             // int8 elements per cycle through max/avg pool
   uint32_t add_lanes = 32;              // int8 elements per cycle through the element-wise add
+  uint32_t mul_lanes = 32;              // int8 products per cycle through the channel-wise mul
+  uint32_t lut_lanes = 16;              // int8 table lookups per cycle (activation tables)
   uint32_t lock_cycles = 1;             // per core acquire/release
 };
 

@@ -19,6 +19,7 @@ uint64_t op_banks(const Memory& m, const isa::CoreOp& op, const KernelResult& r)
                        m.bank_mask(a.w_addr, meta + r.blocks * 64 * a.kh * a.kw) | m.bank_mask(a.qp_addr, conv_qp_bytes(a));
       if (isa::conv_writes_output(a)) banks |= m.bank_mask(a.out_addr, conv_output_bytes(a));
       if (a.acc_mode != isa::ConvAcc::None) banks |= m.bank_mask(a.acc_addr, isa::conv_acc_bytes(a));
+      if (a.lut) banks |= m.bank_mask(a.lut_addr, isa::kLutBytes);
       return banks;
     }
     case isa::CoreOpKind::MaxPool:
@@ -28,6 +29,9 @@ uint64_t op_banks(const Memory& m, const isa::CoreOp& op, const KernelResult& r)
     }
     case isa::CoreOpKind::Add:
       return m.bank_mask(op.add.a_addr, op.add.n) | m.bank_mask(op.add.b_addr, op.add.n) | m.bank_mask(op.add.out_addr, op.add.n);
+    case isa::CoreOpKind::Mul:
+      return m.bank_mask(op.mul.in_addr, isa::mul_input_bytes(op.mul)) | m.bank_mask(op.mul.g_addr, op.mul.c) |
+             m.bank_mask(op.mul.out_addr, isa::mul_output_bytes(op.mul));
     default:
       return 0;
   }

@@ -344,6 +344,7 @@ ConvOperands parse_conv_operands(const uint8_t* mem, size_t mem_size, const isa:
   if (isa::conv_writes_output(a)) check_range(op, "output", a.out_addr, conv_output_bytes(a), mem_size);
   if (a.acc_mode != isa::ConvAcc::None) check_range(op, "accumulators", a.acc_addr, isa::conv_acc_bytes(a), mem_size);
   check_range(op, "qp", a.qp_addr, conv_qp_bytes(a), mem_size);
+  if (a.lut) check_range(op, "lookup table", a.lut_addr, isa::kLutBytes, mem_size);
 
   // Compact weight header: u16 block_rows, block_cols, kh, kw.
   check_range(op, "weights header", a.w_addr, 8, mem_size);
@@ -477,15 +478,21 @@ void conv_acc_end(uint8_t* mem, const isa::ConvArgs& a, const ConvOperands& o, c
     return;
   }
   uint8_t* out = mem + a.out_addr;
+  bool done = false;
 #ifdef SAIE_HAVE_AVX2_KERNEL
   if (use_avx512_requant()) {
     requantize_avx512(acc, pixels, a.out_c, o.mult.data(), o.shift.data(), a.relu != 0, out);
-    return;
+    done = true;
   }
 #endif
-  for (uint64_t p = 0, i = 0; p < pixels; ++p)
-    for (uint32_t oc = 0; oc < a.out_c; ++oc, ++i)
-      out[i] = static_cast<uint8_t>(isa::requantize(acc[i], o.mult[oc], o.shift[oc], a.relu != 0));
+  if (!done)
+    for (uint64_t p = 0, i = 0; p < pixels; ++p)
+      for (uint32_t oc = 0; oc < a.out_c; ++oc, ++i)
+        out[i] = static_cast<uint8_t>(isa::requantize(acc[i], o.mult[oc], o.shift[oc], a.relu != 0));
+  if (a.lut) {  // the activation's table, after the requantisation (and ReLU)
+    const auto* table = reinterpret_cast<const int8_t*>(mem + a.lut_addr);
+    for (uint64_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(isa::lut_lookup(table, as_i8(out[i])));
+  }
 }
 
 // ---- pools -------------------------------------------------------------------------------
@@ -561,6 +568,29 @@ KernelResult run_add(uint8_t* mem, size_t mem_size, const isa::AddArgs& a, const
   return r;
 }
 
+// ---- mul (squeeze-excitation gate) --------------------------------------------------------
+
+KernelResult run_mul(uint8_t* mem, size_t mem_size, const isa::MulArgs& a, const config::CoreCosts& costs,
+                     bool arithmetic) {
+  static const char* op = "mul";
+  if (std::string e = isa::mul_args_error(a); !e.empty()) bad_arg(op, e);
+  check_range(op, "input", a.in_addr, isa::mul_input_bytes(a), mem_size);
+  check_range(op, "gate", a.g_addr, a.c, mem_size);
+  check_range(op, "output", a.out_addr, isa::mul_output_bytes(a), mem_size);
+  KernelResult r;
+  r.cycles = isa::mul_cycles(a, costs);
+  if (!arithmetic) return r;
+  std::vector<uint8_t> out(isa::mul_output_bytes(a));  // (the output may overlap the input)
+  const uint8_t* g = mem + a.g_addr;
+  for (uint64_t p = 0, i = 0; p < a.pixels; ++p) {
+    const uint8_t* x = mem + a.in_addr + p * a.in_pitch;
+    for (uint32_t k = 0; k < a.c; ++k, ++i)
+      out[i] = static_cast<uint8_t>(isa::mul_requantize(as_i8(x[k]), as_i8(g[k]), a.mult, a.shift));
+  }
+  std::copy(out.begin(), out.end(), mem + a.out_addr);
+  return r;
+}
+
 KernelResult run_compute_op(uint8_t* mem, size_t mem_size, const isa::CoreOp& op, const config::CoreCosts& costs,
                             bool arithmetic) {
   switch (op.kind) {
@@ -568,6 +598,7 @@ KernelResult run_compute_op(uint8_t* mem, size_t mem_size, const isa::CoreOp& op
     case isa::CoreOpKind::MaxPool: return run_maxpool(mem, mem_size, op.pool, costs, arithmetic);
     case isa::CoreOpKind::AvgPool: return run_avgpool(mem, mem_size, op.pool, costs, arithmetic);
     case isa::CoreOpKind::Add: return run_add(mem, mem_size, op.add, costs, arithmetic);
+    case isa::CoreOpKind::Mul: return run_mul(mem, mem_size, op.mul, costs, arithmetic);
     default: break;
   }
   throw std::invalid_argument("run_compute_op: op '" + op.label + "' of kind " +

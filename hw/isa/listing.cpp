@@ -87,6 +87,7 @@ std::string op_text(const CoreOp& op) {
         static const char* const kModes[] = {"", "first", "middle", "last"};
         s += std::string(" acc ") + kModes[static_cast<int>(c.acc_mode)] + " " + hex(c.acc_addr);
       }
+      if (c.lut) s += " lut " + hex(c.lut_addr);
       break;
     }
     case CoreOpKind::MaxPool:
@@ -103,6 +104,12 @@ std::string op_text(const CoreOp& op) {
       s = "add a " + hex(a.a_addr) + " b " + hex(a.b_addr) + " out " + hex(a.out_addr) +
           fmt(" n %u mult %d,%d shift %d", a.n, a.mult_a, a.mult_b, a.shift);
       if (a.relu) s += " relu";
+      break;
+    }
+    case CoreOpKind::Mul: {
+      const MulArgs& m = op.mul;
+      s = "mul in " + hex(m.in_addr) + fmt(" pitch %u", m.in_pitch) + " gate " + hex(m.g_addr) + " out " +
+          hex(m.out_addr) + fmt(" pixels %u c %u mult %d shift %d", m.pixels, m.c, m.mult, m.shift);
       break;
     }
     default:

@@ -25,12 +25,20 @@ std::string conv_args_error(const ConvArgs& a) {
   if (a.out_c / 8 > 0xFFFF || a.in_c / 8 > 0xFFFF) return "channel count exceeds the u16 block index";
   if (static_cast<uint8_t>(a.acc_mode) > static_cast<uint8_t>(ConvAcc::Last))
     return "acc_mode " + std::to_string(static_cast<int>(a.acc_mode)) + " is not 0..3";
+  if (a.lut > 1) return "lut " + std::to_string(a.lut) + " is not 0 or 1";
   return window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w);
 }
 
 std::string pool_args_error(const PoolArgs& a) {
   if (a.c == 0) return "c is 0";
   return window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w);
+}
+
+std::string mul_args_error(const MulArgs& a) {
+  if (a.c == 0) return "c is 0";
+  if (a.pixels == 0) return "pixels is 0";
+  if (a.in_pitch < a.c) return "in_pitch " + std::to_string(a.in_pitch) + " is below c " + std::to_string(a.c);
+  return shift_error(a.shift);
 }
 
 std::string shift_error(int32_t shift) {

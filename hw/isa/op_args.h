@@ -24,6 +24,8 @@ inline uint64_t mul_sat(uint64_t a, uint64_t b) {
 // for w). Pools: c >= 1, same window rule.
 std::string conv_args_error(const ConvArgs& a);
 std::string pool_args_error(const PoolArgs& a);
+// Mul: c >= 1, pixels >= 1, in_pitch >= c.
+std::string mul_args_error(const MulArgs& a);
 // Requantisation shifts (avg pool, add, conv requant records) lie in [0, kMaxRequantShift].
 inline constexpr int32_t kMaxRequantShift = 62;
 std::string shift_error(int32_t shift);  // "" or "shift 63 outside [0, 62]"
@@ -38,6 +40,12 @@ inline bool conv_writes_output(const ConvArgs& a) { return a.acc_mode == ConvAcc
 // The compact-weight header up to and including row_ptr: 8 + 2 * (out_c/8 + 1).
 inline uint64_t conv_weight_header_bytes(const ConvArgs& a) { return 8 + 2 * (uint64_t{a.out_c / 8} + 1); }
 inline uint64_t conv_qp_bytes(const ConvArgs& a) { return uint64_t{kRequantRecordBytes} * a.out_c; }
+inline constexpr uint32_t kLutBytes = 256;  // a conv's lookup table (ConvArgs::lut)
+// Mul: the input spans (pixels - 1) * in_pitch + c bytes from in_addr.
+inline uint64_t mul_input_bytes(const MulArgs& a) {
+  return a.pixels == 0 ? 0 : mul_sat(a.pixels - 1, a.in_pitch) + a.c;
+}
+inline uint64_t mul_output_bytes(const MulArgs& a) { return mul_sat(a.pixels, a.c); }
 inline uint64_t pool_input_bytes(const PoolArgs& a) { return mul_sat(mul_sat(a.in_h, a.in_w), a.c); }
 inline uint64_t pool_output_bytes(const PoolArgs& a) { return mul_sat(mul_sat(a.out_h, a.out_w), a.c); }
 

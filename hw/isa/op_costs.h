@@ -30,8 +30,10 @@ inline uint64_t conv_mac_cycles(uint32_t out_h, uint32_t out_w, uint32_t kh, uin
 // accumulators are stored after every op but the last and loaded before every op but the first,
 // each pass moving 4 bytes per output through the port requantisation stores through
 // (requant_lanes bytes per cycle) — our assumption, no measurement.
+// A lookup table (ConvArgs::lut) adds one pass over the outputs at lut_lanes lookups per cycle.
 inline uint64_t conv_cycles(uint32_t out_h, uint32_t out_w, uint32_t out_c, uint32_t kh, uint32_t kw,
-                            uint64_t stored_blocks, const config::CoreCosts& costs, ConvAcc acc = ConvAcc::None) {
+                            uint64_t stored_blocks, const config::CoreCosts& costs, ConvAcc acc = ConvAcc::None,
+                            bool lut = false) {
   const uint64_t outputs = uint64_t{out_h} * out_w * out_c;
   const uint64_t requant = ceil_div_u64(outputs, costs.requant_lanes);
   const uint64_t spill = ceil_div_u64(4 * outputs, costs.requant_lanes);
@@ -42,10 +44,11 @@ inline uint64_t conv_cycles(uint32_t out_h, uint32_t out_w, uint32_t out_c, uint
     case ConvAcc::Middle: epilogue = 2 * spill; break;
     case ConvAcc::Last: epilogue = spill + requant; break;
   }
+  if (lut && (acc == ConvAcc::None || acc == ConvAcc::Last)) epilogue += ceil_div_u64(outputs, costs.lut_lanes);
   return costs.op_prologue_cycles + conv_mac_cycles(out_h, out_w, kh, kw, stored_blocks, costs) + epilogue;
 }
 inline uint64_t conv_cycles(const ConvArgs& a, uint64_t stored_blocks, const config::CoreCosts& costs) {
-  return conv_cycles(a.out_h, a.out_w, a.out_c, a.kh, a.kw, stored_blocks, costs, a.acc_mode);
+  return conv_cycles(a.out_h, a.out_w, a.out_c, a.kh, a.kw, stored_blocks, costs, a.acc_mode, a.lut != 0);
 }
 
 inline uint64_t pool_cycles(uint32_t out_h, uint32_t out_w, uint32_t c, uint32_t kh, uint32_t kw,
@@ -61,5 +64,13 @@ inline uint64_t add_cycles(uint64_t n, const config::CoreCosts& costs) {
   return costs.op_prologue_cycles + ceil_div_u64(n, costs.add_lanes);
 }
 inline uint64_t add_cycles(const AddArgs& a, const config::CoreCosts& costs) { return add_cycles(a.n, costs); }
+
+// Mul: pixels x c products, each requantised, mul_lanes per cycle.
+inline uint64_t mul_cycles(uint64_t n, const config::CoreCosts& costs) {
+  return costs.op_prologue_cycles + ceil_div_u64(n, costs.mul_lanes);
+}
+inline uint64_t mul_cycles(const MulArgs& a, const config::CoreCosts& costs) {
+  return mul_cycles(uint64_t{a.pixels} * a.c, costs);
+}
 
 }  // namespace saie::isa

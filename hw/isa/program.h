@@ -19,7 +19,8 @@
 namespace saie::isa {
 
 inline constexpr uint16_t kFormatMajor = 1;
-inline constexpr uint16_t kFormatMinor = 2;  // 1.1: BD zero padding; 1.2: conv int32 partial sums
+// 1.1: BD zero padding; 1.2: conv int32 partial sums; 1.3: conv lookup tables, the mul op
+inline constexpr uint16_t kFormatMinor = 3;
 
 struct TileId {
   uint8_t col = 0;
@@ -154,6 +155,7 @@ enum class CoreOpKind : uint8_t {
   MaxPool = 3,
   AvgPool = 4,
   Add = 5,       // element-wise add of two int8 tensors with rescale
+  Mul = 6,       // channel-wise multiply by a gate vector with rescale (format 1.3)
 };
 
 // Conv: out[oh][ow][oc] = requant(bias[oc] + sum over stored blocks, kernel window, 8 cin of
@@ -172,6 +174,8 @@ enum class CoreOpKind : uint8_t {
 //   acc_mode Middle: acc += sum;
 //   acc_mode Last:   acc += sum, then y = requant(acc) at out_addr.
 // A sum leaving the int32 range is an error (the reference accumulates exactly).
+// Lookup table (format 1.3): lut = 1 maps every requantised output y (after the ReLU) through the
+// 256 int8 entries at lut_addr: y' = table[y + 128] (a non-linear activation, ir::OpKind::Lut).
 enum class ConvAcc : uint8_t { None = 0, First = 1, Middle = 2, Last = 3 };
 struct ConvArgs {
   uint32_t in_addr = 0, in_h = 0, in_w = 0, in_c = 0;
@@ -181,6 +185,8 @@ struct ConvArgs {
   uint8_t relu = 0;
   uint32_t acc_addr = 0;                 // format 1.2
   ConvAcc acc_mode = ConvAcc::None;      // format 1.2
+  uint8_t lut = 0;                       // format 1.3
+  uint32_t lut_addr = 0;                 // format 1.3
 };
 // MaxPool / AvgPool over a valid window (no padding), channels c (any count).
 // AvgPool: y = clamp(round_shift(sum * mult, shift)).
@@ -197,7 +203,16 @@ struct AddArgs {
   uint8_t relu = 0;
 };
 
-// Mnemonic of a core op kind ("acquire", "release", "conv", "maxpool", "avgpool", "add").
+// Mul (format 1.3): for every pixel p < pixels and channel k < c,
+//   out[p*c + k] = clamp(round_shift(in[p*in_pitch + k] * g[k] * mult, shift))
+// (the input may hold more channels per pixel than the op uses: in_pitch >= c, in_addr points at
+// its first used channel); g: c int8 gate values at g_addr.
+struct MulArgs {
+  uint32_t in_addr = 0, in_pitch = 0, out_addr = 0, g_addr = 0, pixels = 0, c = 0;
+  int32_t mult = 1, shift = 0;
+};
+
+// Mnemonic of a core op kind ("acquire", "release", "conv", "maxpool", "avgpool", "add", "mul").
 inline const char* core_op_name(CoreOpKind k) {
   switch (k) {
     case CoreOpKind::Acquire: return "acquire";
@@ -206,6 +221,7 @@ inline const char* core_op_name(CoreOpKind k) {
     case CoreOpKind::MaxPool: return "maxpool";
     case CoreOpKind::AvgPool: return "avgpool";
     case CoreOpKind::Add: return "add";
+    case CoreOpKind::Mul: return "mul";
   }
   return "unknown";
 }
@@ -217,6 +233,7 @@ struct CoreOp {
   ConvArgs conv;      // Conv
   PoolArgs pool;      // MaxPool / AvgPool
   AddArgs add;        // Add
+  MulArgs mul;        // Mul
   std::string label;  // free text shown in traces, e.g. "conv2 band 3"
 };
 

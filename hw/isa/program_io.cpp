@@ -1,9 +1,9 @@
 // program_io.cpp — binary encoding of isa::Program (layout in docs/program-format.md "Binary layout").
 //
 // Every field of every struct in program.h is written, so decode(encode(p)) reproduces p exactly
-// and encode(decode(bytes)) reproduces the bytes of a file in the current version (1.2). Older
+// and encode(decode(bytes)) reproduces the bytes of a file in the current version (1.3). Older
 // minor versions are read too (1.0: BDs without padding; 1.0 and 1.1: conv ops without the
-// input-channel split fields) and re-encode as 1.2. Records are
+// input-channel split fields; 1.0 to 1.2: no conv lookup tables, no mul op) and re-encode as 1.3. Records are
 // self-delimiting (type + length), the body is covered by a CRC-32, and the decoder rejects
 // anything it cannot account for.
 #include "hw/isa/program_io.h"
@@ -126,6 +126,12 @@ void put_op(ByteWriter& w, const CoreOp& op) {
   w.i32(a.mult_b);
   w.i32(a.shift);
   w.u8(a.relu);
+  w.u8(c.lut);  // format 1.3
+  w.u32(c.lut_addr);
+  const MulArgs& m = op.mul;
+  for (uint32_t v : {m.in_addr, m.in_pitch, m.out_addr, m.g_addr, m.pixels, m.c}) w.u32(v);
+  w.i32(m.mult);
+  w.i32(m.shift);
   w.str(op.label);
 }
 
@@ -164,7 +170,7 @@ void check_encodable(const Program& p) {
     }
     for (const CoreProgram& cp : ph.cores) {
       for (size_t oi = 0; oi < cp.ops.size(); ++oi) {
-        if (static_cast<uint8_t>(cp.ops[oi].kind) > static_cast<uint8_t>(CoreOpKind::Add)) {
+        if (static_cast<uint8_t>(cp.ops[oi].kind) > static_cast<uint8_t>(CoreOpKind::Mul)) {
           throw FormatError("program: phase " + std::to_string(pi) + " core " + tile_label(cp.tile) + " op " +
                             std::to_string(oi) + ": invalid op kind " +
                             std::to_string(static_cast<int>(cp.ops[oi].kind)));
@@ -230,7 +236,8 @@ BufferDescriptor get_bd(ByteReader& r, uint16_t minor) {
 CoreOp get_op(ByteReader& r, uint16_t minor) {
   CoreOp op;
   const uint8_t kind = r.u8();
-  if (kind > static_cast<uint8_t>(CoreOpKind::Add)) r.fail("invalid core op kind " + std::to_string(kind));
+  if (kind > static_cast<uint8_t>(minor >= 3 ? CoreOpKind::Mul : CoreOpKind::Add))
+    r.fail("invalid core op kind " + std::to_string(kind));
   op.kind = static_cast<CoreOpKind>(kind);
   op.lock = r.u8();
   op.value = r.u8();
@@ -254,6 +261,14 @@ CoreOp get_op(ByteReader& r, uint16_t minor) {
   a.mult_b = r.i32();
   a.shift = r.i32();
   a.relu = r.u8();
+  if (minor >= 3) {  // format 1.2 and older: no lookup tables, no mul
+    c.lut = r.u8();
+    c.lut_addr = r.u32();
+    MulArgs& m = op.mul;
+    for (uint32_t* v : {&m.in_addr, &m.in_pitch, &m.out_addr, &m.g_addr, &m.pixels, &m.c}) *v = r.u32();
+    m.mult = r.i32();
+    m.shift = r.i32();
+  }
   op.label = r.str("op label");
   return op;
 }

@@ -21,4 +21,12 @@ inline int8_t requantize(int64_t acc, int32_t mult, int32_t shift, bool relu) {
   return saturate_int8(y);
 }
 
+// Channel-wise multiply (squeeze-excitation): x * g rescaled, clamp(round_shift(x * g * mult, shift)).
+inline int8_t mul_requantize(int8_t x, int8_t g, int32_t mult, int32_t shift) {
+  return saturate_int8(round_shift(int64_t{x} * int64_t{g} * int64_t{mult}, shift));
+}
+
+// A 256-entry int8 lookup table indexed by the int8 value + 128.
+inline int8_t lut_lookup(const int8_t* table, int8_t y) { return table[static_cast<int>(y) + 128]; }
+
 }  // namespace saie::isa

@@ -273,6 +273,7 @@ class Checker {
         if (a.acc_mode != ConvAcc::None) check_extent(t, who, "accumulators", a.acc_addr, conv_acc_bytes(a));
         check_extent(t, who, "weights header", a.w_addr, conv_weight_header_bytes(a));
         check_extent(t, who, "requant records", a.qp_addr, conv_qp_bytes(a));
+        if (a.lut) check_extent(t, who, "lookup table", a.lut_addr, kLutBytes);
         break;
       }
       case CoreOpKind::MaxPool:
@@ -291,6 +292,14 @@ class Checker {
         check_extent(t, who, "input b", a.b_addr, a.n);
         check_extent(t, who, "output", a.out_addr, a.n);
         if (std::string e = shift_error(a.shift); !e.empty()) fail(who + e);
+        break;
+      }
+      case CoreOpKind::Mul: {
+        const MulArgs& a = op.mul;
+        if (std::string e = mul_args_error(a); !e.empty()) fail(who + e);
+        check_extent(t, who, "input", a.in_addr, mul_input_bytes(a));
+        check_extent(t, who, "gate", a.g_addr, a.c);
+        check_extent(t, who, "output", a.out_addr, mul_output_bytes(a));
         break;
       }
       default:

@@ -276,7 +276,9 @@ ir::Graph read_bundle(const std::string& dir) {
       case ir::OpKind::AvgPool: o.only({"name", "op", "inputs", "shape", "scale", "kernel", "stride", "pad"}); break;
       case ir::OpKind::Add: o.only({"name", "op", "inputs", "shape", "scale", "relu"}); break;
       case ir::OpKind::Relu:
+      case ir::OpKind::Mul:
       case ir::OpKind::Concat: o.only({"name", "op", "inputs", "shape", "scale"}); break;
+      case ir::OpKind::Lut: o.only({"name", "op", "inputs", "shape", "scale", "function", "table"}); break;
     }
     const json& inputs = o.get("inputs");
     if (!inputs.is_array()) fail(o.where + ": key 'inputs' must be an array of node names");
@@ -290,7 +292,7 @@ ir::Graph read_bundle(const std::string& dir) {
       if (n.inputs.size() < 2)
         fail(o.where + ": 'concat' takes at least 2 inputs, has " + std::to_string(n.inputs.size()));
     } else {
-      const size_t arity = n.op == ir::OpKind::Add ? 2 : 1;
+      const size_t arity = n.op == ir::OpKind::Add || n.op == ir::OpKind::Mul ? 2 : 1;
       if (n.inputs.size() != arity)
         fail(o.where + ": '" + op + "' takes " + std::to_string(arity) + " input(s), has " +
              std::to_string(n.inputs.size()));
@@ -322,6 +324,18 @@ ir::Graph read_bundle(const std::string& dir) {
     }
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc || n.op == ir::OpKind::Add) n.relu = o.boolean("relu");
     if (n.op == ir::OpKind::MaxPool && o.has("ceil_mode")) n.ceil_mode = o.boolean("ceil_mode");
+    if (n.op == ir::OpKind::Lut) {
+      n.act = o.str("function");
+      const json& t = o.get("table");
+      if (!t.is_array() || t.size() != ir::kLutEntries)
+        fail(o.where + ": key 'table' must be an array of " + std::to_string(ir::kLutEntries) + " integers in [-128, 127]");
+      for (const json& e : t) {
+        if (!e.is_number_integer() || e.get<int64_t>() < -128 || e.get<int64_t>() > 127)
+          fail(o.where + ": key 'table' must be an array of " + std::to_string(ir::kLutEntries) +
+               " integers in [-128, 127]");
+        n.lut.push_back(static_cast<int8_t>(e.get<int64_t>()));
+      }
+    }
 
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc) {
       const uint32_t cout = n.out.c, cin = in_shape.c;
@@ -378,9 +392,9 @@ void write_bundle(const ir::Graph& g, const std::string& dir) {
     fail(std::string("write_bundle: ") + e.what());
   }
   for (const ir::Node& n : g.nodes)
-    if (ir::has_fused_add(n))
-      fail("write_bundle: node '" + n.name + "' carries a fused add (a compiler-internal form the bundle format has no "
-           "fields for)");
+    if (ir::has_fused_add(n) || ir::has_fused_lut(n) || ir::is_gate_conv(n))
+      fail("write_bundle: node '" + n.name + "' carries a fused add, a fused lookup table or a gate (a compiler-internal "
+           "form the bundle format has no fields for)");
 
   ojson root;
   root["format"] = kFormat;
@@ -416,6 +430,12 @@ void write_bundle(const ir::Graph& g, const std::string& dir) {
       if (n.ceil_mode) j["ceil_mode"] = true;
     }
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc || n.op == ir::OpKind::Add) j["relu"] = n.relu;
+    if (n.op == ir::OpKind::Lut) {
+      j["function"] = n.act;
+      ojson t = ojson::array();
+      for (int8_t v : n.lut) t.push_back(int{v});
+      j["table"] = std::move(t);
+    }
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc) {
       const uint64_t cout = n.out.c, cin = g.nodes[static_cast<size_t>(n.inputs[0])].out.c;
       j["weight"] = n.name + ".weight";

@@ -20,13 +20,16 @@ const char* op_name(OpKind k) {
     case OpKind::Add: return "add";
     case OpKind::Relu: return "relu";
     case OpKind::Concat: return "concat";
+    case OpKind::Lut: return "lut";
+    case OpKind::Mul: return "mul";
   }
   return "?";
 }
 
 OpKind op_from_name(const std::string& s) {
   static const OpKind all[] = {OpKind::Input, OpKind::Conv, OpKind::Fc, OpKind::MaxPool,
-                               OpKind::AvgPool, OpKind::Add, OpKind::Relu, OpKind::Concat};
+                               OpKind::AvgPool, OpKind::Add, OpKind::Relu, OpKind::Concat,
+                               OpKind::Lut,   OpKind::Mul};
   for (OpKind k : all)
     if (s == op_name(k)) return k;
   throw std::invalid_argument("unknown op '" + s + "'");
@@ -151,8 +154,12 @@ bool non_negative(const Graph& g, int i) {
     case OpKind::MaxPool:
     case OpKind::AvgPool: return non_negative(g, n.inputs.at(0));
     case OpKind::Concat:
+    case OpKind::Mul:
       return std::all_of(n.inputs.begin(), n.inputs.end(), [&](int in) { return non_negative(g, in); });
-    default: return n.relu;
+    case OpKind::Lut: return std::all_of(n.lut.begin(), n.lut.end(), [](int8_t v) { return v >= 0; });
+    default:
+      if (has_fused_lut(n)) return std::all_of(n.lut.begin(), n.lut.end(), [](int8_t v) { return v >= 0; });
+      return n.relu;
   }
 }
 
@@ -182,6 +189,30 @@ std::vector<int8_t> expand_group_weights(const std::vector<int8_t>& slices, uint
   return out;
 }
 
+bool lut_function_known(const std::string& act) {
+  return act == "hardswish" || act == "hardsigmoid" || act == "silu" || act == "sigmoid" || act == "tanh";
+}
+
+// PyTorch's definitions (torch.nn.Hardswish, Hardsigmoid, SiLU, Sigmoid, Tanh).
+double lut_function(const std::string& act, double x) {
+  const auto relu6 = [](double v) { return std::min(std::max(v, 0.0), 6.0); };
+  if (act == "hardswish") return x * relu6(x + 3.0) / 6.0;
+  if (act == "hardsigmoid") return relu6(x + 3.0) / 6.0;
+  if (act == "silu") return x / (1.0 + std::exp(-x));
+  if (act == "sigmoid") return 1.0 / (1.0 + std::exp(-x));
+  if (act == "tanh") return std::tanh(x);
+  throw std::invalid_argument("unknown activation '" + act + "'");
+}
+
+std::vector<int8_t> make_lut(const std::string& act, double in_scale, double out_scale) {
+  std::vector<int8_t> t(kLutEntries);
+  for (size_t i = 0; i < kLutEntries; ++i) {
+    const double y = std::round(lut_function(act, (static_cast<double>(i) - 128.0) * in_scale) / out_scale);
+    t[i] = static_cast<int8_t>(std::clamp(y, -128.0, 127.0));
+  }
+  return t;
+}
+
 void Graph::validate() const {
   if (nodes.empty()) throw std::runtime_error("graph '" + name + "': has no nodes");
   std::set<std::string> names;
@@ -202,7 +233,7 @@ void Graph::validate() const {
     if (n.op == OpKind::Concat) {
       if (n.inputs.size() < 2) fail("'concat' takes at least 2 inputs, has ", n.inputs.size());
     } else {
-      const size_t arity = n.op == OpKind::Add || has_fused_add(n) ? 2 : 1;
+      const size_t arity = n.op == OpKind::Add || n.op == OpKind::Mul || has_fused_add(n) || is_gate_conv(n) ? 2 : 1;
       if (n.inputs.size() != arity) fail("'", op_name(n.op), "' takes ", arity, " input(s), has ", n.inputs.size());
     }
     for (int in : n.inputs)
@@ -216,6 +247,21 @@ void Graph::validate() const {
     if (n.groups != 1 && n.op != OpKind::Conv) fail("only a conv can have groups (", n.groups, ")");
     if (n.ceil_mode && n.op != OpKind::MaxPool) fail("only a maxpool can have ceil_mode");
     if (n.relu && !(weighted || n.op == OpKind::Add)) fail("fused relu is only allowed on conv, fc and add");
+    if (n.op == OpKind::Lut || n.lut_in_scale != 0) {
+      if (n.lut.size() != kLutEntries) fail("lookup table has ", n.lut.size(), " entries, expected ", kLutEntries);
+      if (n.op != OpKind::Lut && !(weighted && positive_finite(n.lut_in_scale)))
+        fail("only a conv or fc can carry a fused lookup table, with a positive scale");
+      if (has_fused_add(n)) fail("a conv cannot carry both a fused add and a lookup table");
+    } else if (!n.lut.empty()) {
+      fail("'", op_name(n.op), "' carries a lookup table");
+    }
+    if (n.gate) {
+      if (n.op != OpKind::Conv || has_fused_add(n) || n.groups != in.c || n.kh != 1 || n.kw != 1 || n.stride_h != 1 ||
+          n.stride_w != 1 || n.pad_h != 0 || n.pad_w != 0 || n.sparse || n.out.c != in.c)
+        fail("a gate (mul) conv must be an unfused, dense, depthwise 1x1 conv of stride 1");
+      const Shape& gs = nodes[static_cast<size_t>(n.inputs[1])].out;
+      if (gs.h != 1 || gs.w != 1 || gs.c != in.c) fail("gate (input 1) must be 1x1x", in.c, ", is ", shape_str(gs));
+    }
     if (n.pre_add_scale != 0) {
       if (n.op != OpKind::Conv) fail("only a conv can carry a fused add");
       if (!positive_finite(n.pre_add_scale)) fail("pre-add scale ", n.pre_add_scale, " is not positive and finite");
@@ -248,6 +294,16 @@ void Graph::validate() const {
         const Shape& b = nodes[static_cast<size_t>(n.inputs[1])].out;
         if (!(in == b)) fail("add inputs differ in shape: ", shape_str(in), " vs ", shape_str(b));
         if (!(n.out == in)) fail("output shape ", shape_str(n.out), " differs from the inputs' ", shape_str(in));
+        break;
+      }
+      case OpKind::Lut:
+        if (!(n.out == in)) fail("output shape ", shape_str(n.out), " differs from the input's ", shape_str(in));
+        break;
+      case OpKind::Mul: {
+        const Shape& gate = nodes[static_cast<size_t>(n.inputs[1])].out;
+        if (gate.h != 1 || gate.w != 1 || gate.c != in.c)
+          fail("mul gate (input 1) must be 1x1x", in.c, ", is ", shape_str(gate));
+        if (!(n.out == in)) fail("output shape ", shape_str(n.out), " differs from the input's ", shape_str(in));
         break;
       }
       case OpKind::Relu:

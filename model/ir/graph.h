@@ -13,8 +13,11 @@ namespace saie::ir {
 
 // Concat: k >= 2 inputs of equal h and w, joined along channels in input order; every input
 // carries the concat's out_scale, so it is pure data layout (no requantisation).
-enum class OpKind { Input, Conv, Fc, MaxPool, AvgPool, Add, Relu, Concat };
-const char* op_name(OpKind k);  // "input", "conv", "fc", "maxpool", "avgpool", "add", "relu", "concat"
+// Lut: an element-wise int8 -> int8 lookup table (a non-linear activation: hardswish, sigmoid, ...).
+// Mul: a feature map times a per-channel gate vector (squeeze-excitation), requantised.
+enum class OpKind { Input, Conv, Fc, MaxPool, AvgPool, Add, Relu, Concat, Lut, Mul };
+// "input", "conv", "fc", "maxpool", "avgpool", "add", "relu", "concat", "lut", "mul"
+const char* op_name(OpKind k);
 
 // Conv and Fc carry weights (and a mask, bias, requantisation); every other op does not.
 inline bool has_weights(OpKind k) { return k == OpKind::Conv || k == OpKind::Fc; }
@@ -55,6 +58,15 @@ struct Node {
   // may reach past the bottom/right padding; positions outside the input are ignored as always.
   bool ceil_mode = false;
 
+  // Lut: y = lut[x + 128] for every element (kLutEntries int8 values, input -128 .. 127), built
+  // at import from the float function `act` ("hardswish", "sigmoid", ...) and the input's and
+  // output's scales (make_lut). The compiler pass "fuse-lut" moves a Lut into the conv / fc that
+  // produces its input (never in a bundle): the conv's requantisation then targets lut_in_scale,
+  // its output goes through `lut`, and out_scale is the table's output scale.
+  std::vector<int8_t> lut;
+  std::string act;
+  float lut_in_scale = 0;  // 0: no fused table
+
   // Conv / Fc: int8 weights OHWI [cout][kh][kw][cin]; Fc is stored as a conv whose kernel
   // covers its whole input (kh = in.h, kw = in.w), i.e. weights [cout][in.h][in.w][in.c].
   std::vector<int8_t> weight;
@@ -66,6 +78,11 @@ struct Node {
   // residual Add that consumed it. inputs[1] is the residual; the conv's own int8 output has scale
   // pre_add_scale and ReLU pre_add_relu; out_scale and relu are the add's. residual_first: the
   // residual was the add's first operand (its requant pair is (residual, conv) in that order).
+  // Conv only, set by the compiler pass "mul-conv" (never in a bundle): the conv is a Mul — a
+  // depthwise 1x1 conv whose diagonal weights are the values of inputs[1] (the 1x1xC gate) at run
+  // time. Its own `weight` holds the placeholder 1, weight_scales the gate's scale, bias 0, so the
+  // requantisation factor is the Mul's (in_scale * gate_scale / out_scale).
+  bool gate = false;
   float pre_add_scale = 0;  // 0: no fused add
   bool pre_add_relu = false;
   bool residual_first = false;
@@ -108,9 +125,26 @@ std::vector<int8_t> expand_group_weights(const std::vector<int8_t>& slices, uint
 
 // A conv carrying a fused residual add (see Node::pre_add_scale).
 inline bool has_fused_add(const Node& n) { return n.op == OpKind::Conv && n.pre_add_scale > 0; }
-// Scale and ReLU of a conv/fc's own (pre-add) int8 output: what its requantisation produces.
-inline float conv_out_scale(const Node& n) { return has_fused_add(n) ? n.pre_add_scale : n.out_scale; }
+// A conv made from a Mul (see Node::gate).
+inline bool is_gate_conv(const Node& n) { return n.op == OpKind::Conv && n.gate; }
+// A conv / fc carrying a fused lookup table (see Node::lut_in_scale).
+inline bool has_fused_lut(const Node& n) { return has_weights(n.op) && n.lut_in_scale > 0; }
+// Scale and ReLU of a conv/fc's own (pre-add, pre-table) int8 output: what its requantisation
+// produces.
+inline float conv_out_scale(const Node& n) {
+  return has_fused_add(n) ? n.pre_add_scale : has_fused_lut(n) ? n.lut_in_scale : n.out_scale;
+}
 inline bool conv_relu(const Node& n) { return has_fused_add(n) ? n.pre_add_relu : n.relu; }
+
+// Entries of a Lut table: one per int8 input value.
+inline constexpr size_t kLutEntries = 256;
+// The float functions a Lut can tabulate ("hardswish", "hardsigmoid", "silu", "sigmoid", "tanh"),
+// as PyTorch defines them; false for an unknown name.
+bool lut_function_known(const std::string& act);
+double lut_function(const std::string& act, double x);  // throws std::invalid_argument if unknown
+// The table of `act` from an input scale to an output scale:
+// lut[i] = saturate_int8(std::round(f((i - 128) * in_scale) / out_scale)) (half away from zero).
+std::vector<int8_t> make_lut(const std::string& act, double in_scale, double out_scale);
 
 struct Provenance {
   std::string dataset;
@@ -133,7 +167,8 @@ struct Graph {
 };
 
 // True when every value of node i's output is >= 0: the network input (pixels / 255), a fused or
-// standalone ReLU, a pool over such values, or a concat of such inputs.
+// standalone ReLU, a pool over such values, a concat of such inputs, a table without negative
+// entries, or a product of non-negative operands.
 bool non_negative(const Graph& g, int i);
 
 }  // namespace saie::ir

@@ -17,8 +17,14 @@
 //             y = saturate_int8(round_shift(a * p.mult_a + b * p.mult_b, p.shift)); relu: max(y, 0)
 //             (applied after saturation; identical to clamping before).
 //   Relu:     y = max(x, 0).
+//   Lut:      y = lut[x + 128] (isa::lut_lookup). A conv / fc with a fused table (compiler pass
+//             fuse-lut): the conv as above into its lut_in_scale, then the table.
+//   Mul:      r = make_requant(double(sx) * double(sg) / double(out_scale)), per element
+//             y[y][x][c] = isa::mul_requantize(in[y][x][c], gate[c], r.mult, r.shift).
 //   Concat:   y[y][x][off_k + c] = in_k[y][x][c], off_k = channels of inputs 0..k-1 (same scale:
 //             a copy, no requantisation).
+//   A gate conv (compiler pass mul-conv): the conv above with the gate's values as its diagonal
+//   weights and bias 0, which is exactly Mul (acc = x * g, factor sx * sg / out_scale).
 //   in_scale / sa / sb are the out_scale of the producing node.
 //   A conv with a fused add (compiler pass fuse-add): the conv as above with its pre-add scale
 //   and ReLU, then the Add above of its output and the residual, in the add's operand order.
@@ -67,7 +73,8 @@ Tensor run_conv(const Node& n, const Node& src, const Tensor& in) {
             for (uint32_t ic = g.first; ic < g.last; ++ic) acc += int64_t{a[ic]} * int64_t{w[ic]};
           }
         }
-        out[at(n.out, oy, ox, oc)] = isa::requantize(acc, r.mult, r.shift, ir::conv_relu(n));
+        const int8_t y = isa::requantize(acc, r.mult, r.shift, ir::conv_relu(n));
+        out[at(n.out, oy, ox, oc)] = ir::has_fused_lut(n) ? isa::lut_lookup(n.lut.data(), y) : y;
       }
   }
   return out;
@@ -112,6 +119,13 @@ Tensor run_add(const Node& n, float sa, float sb, const Tensor& a, const Tensor&
   return out;
 }
 
+Tensor run_mul(const Node& n, float sx, float sg, const Tensor& x, const Tensor& gate) {
+  const ir::Requant r = ir::make_requant(double{sx} * double{sg} / double{n.out_scale});
+  Tensor out(n.out.elements());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = isa::mul_requantize(x[i], gate[i % n.out.c], r.mult, r.shift);
+  return out;
+}
+
 Tensor run_concat(const ir::Graph& g, const Node& n, const std::vector<Tensor>& t) {
   Tensor out(n.out.elements());
   uint32_t off = 0;  // first output channel of the current input
@@ -142,6 +156,13 @@ std::vector<Tensor> run_all(const ir::Graph& g, const Tensor& input) {
     switch (n.op) {
       case ir::OpKind::Conv:
       case ir::OpKind::Fc:
+        if (ir::is_gate_conv(n)) {  // a Mul as the compiler carries it: the gate is the diagonal
+          Node d = n;
+          const Tensor& gate = t[static_cast<size_t>(n.inputs[1])];
+          for (uint32_t c = 0; c < n.out.c; ++c) d.weight[size_t{c} * n.out.c + c] = gate[c];
+          t[i] = run_conv(d, src, in);
+          break;
+        }
         t[i] = run_conv(n, src, in);
         if (ir::has_fused_add(n)) {  // the add the compiler folded into this conv, exactly as an Add node
           const size_t res = static_cast<size_t>(n.inputs[1]);
@@ -160,6 +181,15 @@ std::vector<Tensor> run_all(const ir::Graph& g, const Tensor& input) {
         for (int8_t& v : t[i]) v = std::max<int8_t>(v, 0);
         break;
       case ir::OpKind::Concat: t[i] = run_concat(g, n, t); break;
+      case ir::OpKind::Lut:
+        t[i] = in;
+        for (int8_t& v : t[i]) v = isa::lut_lookup(n.lut.data(), v);
+        break;
+      case ir::OpKind::Mul: {
+        const size_t gi = static_cast<size_t>(n.inputs[1]);
+        t[i] = run_mul(n, src.out_scale, g.nodes[gi].out_scale, in, t[gi]);
+        break;
+      }
       case ir::OpKind::Input: throw std::logic_error("reference: input node after nodes[0]");
     }
   }

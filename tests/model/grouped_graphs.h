@@ -1,6 +1,7 @@
 // grouped_graphs.h — small random quantised graphs of the torchvision operators beyond the
-// paper's: grouped and depthwise convolutions (ir::Node::groups) and ceil-mode max pools, for the
-// reference executor, bundle, block-sparse and lowering tests.
+// paper's: grouped and depthwise convolutions (ir::Node::groups), ceil-mode max pools, lookup-table
+// activations and squeeze-excitation (ir::OpKind::Lut, Mul), for the reference executor, bundle,
+// block-sparse and lowering tests.
 #pragma once
 
 #include <algorithm>
@@ -34,19 +35,58 @@ struct ChainBuilder {
     real.emplace_back(in.out.elements());
     for (double& v : real.back()) v = rng.uniform(0.0, 1.0);
   }
+  bool relu = true;  // the next convs get a fused ReLU
+  int from = -1;     // >= 0: the next layer reads this node instead of the last one
+  int last() const { return static_cast<int>(g.nodes.size()) - 1; }
+  int take_input() {
+    const int i = from >= 0 ? from : last();
+    from = -1;
+    return i;
+  }
+  // Output scale from the float activations of the node just added.
+  void calibrate() {
+    double mx = 0;
+    for (double v : real.back()) mx = std::max(mx, std::fabs(v));
+    g.nodes.back().out_scale = static_cast<float>(std::max(mx, 1e-3) * 1.05 / 127.0);
+  }
+  // A lookup-table activation of the last node (PyTorch's function `fn`).
+  void act(const std::string& name, const std::string& fn) {
+    ir::Node n;
+    n.name = name;
+    n.op = ir::OpKind::Lut;
+    n.act = fn;
+    n.inputs = {take_input()};
+    n.out = g.nodes[static_cast<size_t>(n.inputs[0])].out;
+    g.nodes.push_back(std::move(n));
+    real.push_back(float_forward(g, g.nodes.back(), real));
+    calibrate();
+    ir::Node& m = g.nodes.back();
+    m.lut = ir::make_lut(fn, g.nodes[static_cast<size_t>(m.inputs[0])].out_scale, m.out_scale);
+  }
+  // x * gate (a squeeze-excitation's channel gate, 1x1xC).
+  void mul(const std::string& name, int x, int gate) {
+    ir::Node n;
+    n.name = name;
+    n.op = ir::OpKind::Mul;
+    n.inputs = {x, gate};
+    n.out = g.nodes[static_cast<size_t>(x)].out;
+    g.nodes.push_back(std::move(n));
+    real.push_back(float_forward(g, g.nodes.back(), real));
+    calibrate();
+  }
   void layer(const std::string& name, ir::OpKind op, ir::Shape out, uint32_t k, uint32_t s, uint32_t p,
              uint32_t groups, bool ceil_mode, bool sparse_layer) {
     ir::Node n;
     n.name = name;
     n.op = op;
-    n.inputs = {static_cast<int>(g.nodes.size()) - 1};
+    n.inputs = {take_input()};
     n.out = out;
     n.kh = n.kw = k;
     n.stride_h = n.stride_w = s;
     n.pad_h = n.pad_w = p;
     n.groups = groups;
     n.ceil_mode = ceil_mode;
-    n.relu = op == ir::OpKind::Conv;
+    n.relu = op == ir::OpKind::Conv && relu;
     g.nodes.push_back(std::move(n));
     ir::Node& m = g.nodes.back();
     const ir::Node& src = g.nodes[static_cast<size_t>(m.inputs[0])];
@@ -65,9 +105,7 @@ struct ChainBuilder {
     if (op == ir::OpKind::MaxPool || op == ir::OpKind::AvgPool) {
       m.out_scale = src.out_scale;
     } else {
-      double mx = 0;
-      for (double v : real.back()) mx = std::max(mx, std::fabs(v));
-      m.out_scale = static_cast<float>(std::max(mx, 1e-3) * 1.05 / 127.0);
+      calibrate();
     }
   }
   ir::Graph done() {
@@ -113,6 +151,36 @@ inline ir::Graph make_ceil_pool_graph(uint32_t seed, bool sparse) {
   b.layer("conv2", ir::OpKind::Conv, {8, 8, 16}, 1, 1, 0, 1, false, sparse);
   b.layer("pool2", ir::OpKind::MaxPool, {8, 8, 16}, 3, 1, 1, 1, true, false);
   b.layer("gap", ir::OpKind::AvgPool, {1, 1, 16}, 8, 8, 0, 1, false, false);
+  b.layer("fc", ir::OpKind::Fc, {1, 1, 10}, 1, 1, 0, 1, false, sparse);
+  return b.done();
+}
+
+// A MobileNetV3-style block with squeeze-excitation (deterministic for a seed):
+//   input [12, 12, 8] -> conv1 3x3 p1 -> [12, 12, 16] -> hardswish (table)
+//   -> dw 3x3 p1 depthwise -> [12, 12, 16] relu                       (x)
+//   -> se_pool avgpool 12x12 -> [1, 1, 16] -> se_fc1 1x1 -> [1, 1, 8] relu (sparse if `sparse`)
+//   -> se_fc2 1x1 -> [1, 1, 16] -> hardsigmoid (table)                (the gate)
+//   -> se_mul x * gate -> [12, 12, 16] -> proj 1x1 -> [12, 12, 16]    (sparse if `sparse`)
+//   -> gap -> [1, 1, 16] -> fc -> [1, 1, 10]                          (sparse if `sparse`)
+// `act` / `gate_act`: the two tables' functions.
+inline ir::Graph make_se_graph(uint32_t seed, bool sparse, const std::string& act = "hardswish",
+                               const std::string& gate_act = "hardsigmoid") {
+  detail::ChainBuilder b("se-graph-" + std::to_string(seed) + (sparse ? "-sparse" : "-dense"), seed * 31u + 5u,
+                         {12, 12, 8});
+  b.relu = false;
+  b.layer("conv1", ir::OpKind::Conv, {12, 12, 16}, 3, 1, 1, 1, false, false);
+  b.act("act1", act);
+  b.relu = true;
+  b.layer("dw", ir::OpKind::Conv, {12, 12, 16}, 3, 1, 1, 16, false, false);
+  const int x = b.last();
+  b.layer("se_pool", ir::OpKind::AvgPool, {1, 1, 16}, 12, 12, 0, 1, false, false);
+  b.layer("se_fc1", ir::OpKind::Conv, {1, 1, 8}, 1, 1, 0, 1, false, sparse);
+  b.relu = false;
+  b.layer("se_fc2", ir::OpKind::Conv, {1, 1, 16}, 1, 1, 0, 1, false, false);
+  b.act("se_gate", gate_act);
+  b.mul("se_mul", x, b.last());
+  b.layer("proj", ir::OpKind::Conv, {12, 12, 16}, 1, 1, 0, 1, false, sparse);
+  b.layer("gap", ir::OpKind::AvgPool, {1, 1, 16}, 12, 12, 0, 1, false, false);
   b.layer("fc", ir::OpKind::Fc, {1, 1, 10}, 1, 1, 0, 1, false, sparse);
   return b.done();
 }

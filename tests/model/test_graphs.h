@@ -88,6 +88,14 @@ inline std::vector<double> float_forward(const ir::Graph& g, const ir::Node& n, 
     case ir::OpKind::Relu:
       for (size_t i = 0; i < out.size(); ++i) out[i] = std::max(in[i], 0.0);
       break;
+    case ir::OpKind::Lut:
+      for (size_t i = 0; i < out.size(); ++i) out[i] = ir::lut_function(n.act, in[i]);
+      break;
+    case ir::OpKind::Mul: {
+      const std::vector<double>& gate = t[static_cast<size_t>(n.inputs[1])];
+      for (size_t i = 0; i < out.size(); ++i) out[i] = in[i] * gate[i % n.out.c];
+      break;
+    }
     case ir::OpKind::Concat: {
       uint32_t off = 0;
       for (int k : n.inputs) {

@@ -114,6 +114,8 @@ const char* float_op_name(FloatOp op) {
     case FloatOp::Add: return "add";
     case FloatOp::Relu: return "relu";
     case FloatOp::Concat: return "concat";
+    case FloatOp::Act: return "act";
+    case FloatOp::Mul: return "mul";
   }
   return "?";
 }
@@ -135,7 +137,7 @@ void FloatGraph::infer_shapes() {
     if (l.op == FloatOp::Concat) {
       if (l.inputs.size() < 2) fail(l, "concat takes at least 2 inputs");
     } else {
-      const size_t arity = l.op == FloatOp::Add ? 2 : 1;
+      const size_t arity = l.op == FloatOp::Add || l.op == FloatOp::Mul ? 2 : 1;
       if (l.inputs.size() != arity) fail(l, std::string(float_op_name(l.op)) + " takes " + std::to_string(arity) + " input(s)");
     }
     for (int in : l.inputs)
@@ -176,6 +178,17 @@ void FloatGraph::infer_shapes() {
         break;
       }
       case FloatOp::Relu: l.out = in; break;
+      case FloatOp::Act:
+        if (!ir::lut_function_known(l.act)) fail(l, "unknown activation '" + l.act + "'");
+        l.out = in;
+        break;
+      case FloatOp::Mul: {
+        const ir::Shape b = shape_of(l.inputs[1]);
+        if (b.h != 1 || b.w != 1 || b.c != in.c)
+          fail(l, "mul gate must be 1x1x" + std::to_string(in.c) + ", is " + shape_str(b));
+        l.out = in;
+        break;
+      }
       case FloatOp::Concat: {
         uint32_t c = 0;
         for (int src : l.inputs) {
@@ -230,6 +243,16 @@ std::vector<FloatTensor> run_float(const FloatGraph& g, const FloatTensor& input
         t[i] = in;
         for (float& v : t[i]) v = std::max(v, 0.0f);
         break;
+      case FloatOp::Act:
+        t[i] = in;
+        for (float& v : t[i]) v = static_cast<float>(ir::lut_function(l.act, v));
+        break;
+      case FloatOp::Mul: {
+        const FloatTensor& gate = tensor_of(l.inputs[1]);
+        t[i].resize(in.size());
+        for (size_t k = 0; k < in.size(); ++k) t[i][k] = in[k] * gate[k % is.c];
+        break;
+      }
       case FloatOp::Concat: {
         t[i].resize(l.out.elements());
         uint32_t off = 0;  // first output channel of the current input
@@ -407,6 +430,16 @@ ir::Graph quantize_float_graph(const FloatGraph& g, const std::vector<float>& sc
         break;
       case FloatOp::Relu:
         n.op = ir::OpKind::Relu;
+        n.relu = false;
+        break;
+      case FloatOp::Act:
+        n.op = ir::OpKind::Lut;
+        n.relu = false;
+        n.act = l.act;
+        n.lut = ir::make_lut(l.act, scale_of(l.inputs[0]), n.out_scale);
+        break;
+      case FloatOp::Mul:
+        n.op = ir::OpKind::Mul;
         n.relu = false;
         break;
       case FloatOp::Conv:

@@ -12,8 +12,12 @@
 namespace saie::trainer {
 
 // Concat: >= 2 inputs of equal h and w joined along channels in input order (ir::OpKind::Concat).
-enum class FloatOp { Conv, Fc, MaxPool, AvgPool, Add, Relu, Concat };
-const char* float_op_name(FloatOp op);  // "conv", "fc", "maxpool", "avgpool", "add", "relu", "concat"
+// Act: an element-wise non-linear function (FloatLayer::act, ir::lut_function), an int8 lookup
+// table once quantised (ir::OpKind::Lut). Mul: input 0 (h x w x c) times input 1 (1 x 1 x c), the
+// channel gate of a squeeze-excitation block (ir::OpKind::Mul).
+enum class FloatOp { Conv, Fc, MaxPool, AvgPool, Add, Relu, Concat, Act, Mul };
+// "conv", "fc", "maxpool", "avgpool", "add", "relu", "concat", "act", "mul"
+const char* float_op_name(FloatOp op);
 
 struct FloatLayer {
   std::string name;
@@ -28,6 +32,7 @@ struct FloatLayer {
   // output's own calibrated scale gives that (its max is at most clamp); quantize_float_graph
   // rejects a layer whose scale a concat raised above clamp / 127.
   float clamp = 0.0f;
+  std::string act;    // Act: the function's name ("hardswish", "sigmoid", ...; ir::lut_function)
   uint32_t cout = 0;  // Conv/Fc output channels
   uint32_t groups = 1;  // Conv: PyTorch's groups (ir::Node::groups); weights zero outside them
   // Conv: PyTorch OIHW [cout][cin][kh][kw] (a grouped conv's expanded to every input channel,
@@ -69,7 +74,7 @@ std::vector<FloatTensor> run_float(const FloatGraph& g, const FloatTensor& input
 // Max |output| of every layer over the inputs (calibration).
 std::vector<float> calibrate_max_abs(const FloatGraph& g, const std::vector<FloatTensor>& inputs);
 
-// Output scale of every layer: activation_scale(max_abs) for Conv/Fc/Add; pools and standalone
+// Output scale of every layer: activation_scale(max_abs) for Conv/Fc/Add/Act/Mul; pools and standalone
 // ReLU keep their input's scale (the network input has kInputScale). A concat and all of its
 // producers share ONE scale (the int8 concat is a plain copy): the layers tied together this way
 // (transitively, through pools / ReLUs and their sources) get the max of their members' scales,

@@ -241,6 +241,11 @@ class Walker {
       if (lo != 0.0 || !(hi > 0.0)) unsupported("hardtanh(" + std::to_string(lo) + ", " + std::to_string(hi) + ") (only a ReLU cap: hardtanh(0, c > 0))");
       return relu(n, k.back() == '_', static_cast<float>(hi));
     }
+    for (const char* f : {"hardswish", "hardsigmoid", "silu", "sigmoid", "tanh"}) {
+      const std::string op = std::string("aten::") + f;
+      if (k == op || k == op + "_") return activation(n, f, k == op + "_");
+    }
+    if (k == "aten::mul" || k == "aten::mul_") return mul(n, k == "aten::mul_");
     if (k == "aten::max_pool2d") return max_pool(n);
     if (k == "aten::avg_pool2d") return avg_pool(n);
     if (k == "aten::adaptive_avg_pool2d") return adaptive_avg_pool(n);
@@ -371,6 +376,40 @@ class Walker {
     l.op = FloatOp::Relu;
     l.inputs = {a.layer};
     set_out(n, Act{push(std::move(l)), a.flat}, inplace);
+  }
+
+  // A non-linear element-wise function: its own layer (an int8 lookup table once quantised; the
+  // compiler folds it into the conv or fc that produces its input).
+  void activation(const Node* n, const char* fn, bool inplace) {
+    const Act a = act(n->input(0));
+    FloatLayer l;
+    l.name = unique_name("", fn);
+    l.op = FloatOp::Act;
+    l.act = fn;
+    l.inputs = {a.layer};
+    set_out(n, Act{push(std::move(l)), a.flat}, inplace);
+  }
+
+  // x * gate with gate [N, C, 1, 1] broadcast over x [N, C, H, W] (squeeze-excitation), either
+  // operand order.
+  void mul(const Node* n, bool inplace) {
+    if (n->inputs().size() != 2 || !is_act(n->input(0)) || !is_act(n->input(1)))
+      unsupported("mul of a non-activation operand (only a feature map times a per-channel gate)");
+    Act a = act(n->input(0)), b = act(n->input(1));
+    if (a.flat || b.flat) unsupported("mul of flattened tensors");
+    const auto gate_like = [&](const Act& x, const Act& y) {
+      const ir::Shape sx = g_.shape_of(x.layer), sy = g_.shape_of(y.layer);
+      return sx.h == 1 && sx.w == 1 && sx.c == sy.c;
+    };
+    if (!gate_like(b, a)) {
+      if (!gate_like(a, b) || inplace) unsupported("mul other than a feature map times a 1x1 per-channel gate");
+      std::swap(a, b);
+    }
+    FloatLayer l;
+    l.name = unique_name("", "mul");
+    l.op = FloatOp::Mul;
+    l.inputs = {a.layer, b.layer};
+    set_out(n, Act{push(std::move(l)), false}, inplace);
   }
 
   void pool(const Node* n, FloatOp op, const char* base, int64_t k0, int64_t k1, std::vector<int64_t> stride,
@@ -649,7 +688,7 @@ double int8_sqnr_db(const ir::Graph& q, const FloatGraph& g, uint32_t inputs, ui
     const reference::Tensor y = reference::run(q, xq);
     if (y.size() != f.size()) throw ImportError("int8 and float outputs differ in size");
     for (size_t k = 0; k < f.size(); ++k) {
-      const double d = double{f[k]} - double{y[k]} * out_scale;
+      const double d = double{f[k]} - static_cast<double>(y[k]) * out_scale;
       signal += double{f[k]} * f[k];
       noise += d * d;
     }

@@ -427,6 +427,10 @@ std::vector<float> analytic_max_abs(const FloatGraph& g) {
         for (double& v : o.var) v /= n;
         continue;
       }
+      case FloatOp::Act:
+      case FloatOp::Mul:  // (the zoo's networks have neither; imported graphs calibrate on data)
+        throw std::runtime_error("layer '" + l.name + "': moment calibration has no rule for '" +
+                                 float_op_name(l.op) + "'");
       case FloatOp::Relu: {
         o = in;
         for (size_t c = 0; c < o.mean.size(); ++c) relu_moments(in.mean[c], in.var[c], o.mean[c], o.var[c]);

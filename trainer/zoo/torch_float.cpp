@@ -56,6 +56,7 @@ TorchFloatNet::TorchFloatNet(const FloatGraph& g) : name_(g.name), input_(g.inpu
     l.clamp = fl.clamp;
     l.ceil_mode = fl.ceil_mode;
     l.groups = fl.groups;
+    l.act = fl.act;
     if (fl.op == FloatOp::Conv || fl.op == FloatOp::Fc) {
       const ir::Shape in = g.shape_of(fl.inputs[0]);
       if (fl.weight.empty()) fail(fl.name, "weights are not materialised");
@@ -133,6 +134,15 @@ std::vector<torch::Tensor> TorchFloatNet::run(const torch::Tensor& x, bool keep_
         if (l.clamp > 0.0f) y.clamp_max_(l.clamp);
         break;
       case FloatOp::Relu: y = at::relu(a); break;
+      case FloatOp::Act:
+        if (l.act == "hardswish") y = at::hardswish(a);
+        else if (l.act == "hardsigmoid") y = at::hardsigmoid(a);
+        else if (l.act == "silu") y = at::silu(a);
+        else if (l.act == "sigmoid") y = at::sigmoid(a);
+        else if (l.act == "tanh") y = at::tanh(a);
+        else throw std::runtime_error("layer '" + l.name + "': unknown activation '" + l.act + "'");
+        break;
+      case FloatOp::Mul: y = at::mul(a, get(l.inputs[1])); break;
       case FloatOp::Concat: {
         std::vector<torch::Tensor> parts;
         parts.reserve(l.inputs.size());

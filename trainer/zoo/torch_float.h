@@ -48,6 +48,7 @@ class TorchFloatNet {
     bool ceil_mode = false;  // MaxPool
     float clamp = 0.0f;  // > 0: the ReLU caps there (FloatLayer::clamp)
     int64_t groups = 1;
+    std::string act;  // Act: FloatLayer::act
     // Conv: [cout, cin / groups, kh, kw]; Fc: [cout, c*h*w]; bias undefined = none
     torch::Tensor weight, bias;
   };

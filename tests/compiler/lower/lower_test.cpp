@@ -934,6 +934,45 @@ TEST(Lower, GroupedAndDepthwiseConvsBitExactAndStoreOnlyTheirGroupsBlocks) {
   EXPECT_LT(sp_macs, de_macs);
 }
 
+TEST(Lower, SqueezeExcitationAndTablesBitExact) {
+  // Tables fold into the convs before them (fuse-lut), the Mul becomes a gate conv (mul-conv)
+  // whose blob is the gate the phase before wrote, run by the cores' mul op.
+  for (bool sparse : {false, true})
+    for (const auto& [act, gate] : {std::pair<std::string, std::string>{"hardswish", "hardsigmoid"},
+                                    std::pair<std::string, std::string>{"silu", "sigmoid"}}) {
+      const ir::Graph g = test::make_se_graph(5, sparse, act, gate);
+      for (bool dense : {false, true})
+        for (auto [cols, rows] : {std::pair{2u, 2u}, std::pair{4u, 4u}, std::pair{3u, 1u}, std::pair{2u, 4u}}) {
+          compiler::CompileOptions opt;
+          opt.dense = dense;
+          expect_bit_exact(g, make_cfg(cols, rows), opt,
+                           act + (sparse ? " sparse graph" : " dense graph") + (dense ? ", dense program " : ", ") +
+                               std::to_string(cols) + "x" + std::to_string(rows));
+        }
+    }
+  const ir::Graph g = test::make_se_graph(5, true);
+  const compiler::CompileResult r = compiler::compile(g, make_cfg(4, 4), {});
+  size_t muls = 0, luts = 0;
+  for (const isa::Phase& ph : r.program.phases)
+    for (const isa::CoreProgram& cp : ph.cores)
+      for (const isa::CoreOp& op : cp.ops) {
+        muls += op.kind == isa::CoreOpKind::Mul;
+        luts += op.kind == isa::CoreOpKind::Conv && op.conv.lut;
+      }
+  EXPECT_GT(muls, 0u);
+  EXPECT_GT(luts, 0u);
+  for (const isa::Phase& ph : r.program.phases) EXPECT_NE(ph.name, "act1");  // (fused: no phase of its own)
+  // A table that cannot fold (its producer also feeds another layer) is refused with one line.
+  ir::Graph h = test::make_se_graph(5, false);
+  h.nodes[3].inputs = {1};  // dw reads conv1 itself, beside act1
+  try {
+    compiler::compile(h, make_cfg(2, 2), {});
+    ADD_FAILURE() << "accepted";
+  } catch (const compiler::CompileError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer act1: standalone hardswish not supported"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Lower, CeilModeMaxPoolsReadTheirOverhangAsZeroBorderBitExact) {
   // pool1's last window reaches one row and column past its 16x16 input (8x8 out, not 7x7): the
   // buffer it reads gets that border, which holds zeros (its input is non-negative).

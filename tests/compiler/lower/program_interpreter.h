@@ -225,8 +225,9 @@ class ProgramInterpreter {
             for (int k = 0; k < 4; ++k) m.at(pa + k) = static_cast<uint8_t>(u >> (8 * k));
             continue;
           }
-          m.at(a.out_addr + (uint64_t{oy} * a.out_w + ox) * a.out_c + oc) =
-              static_cast<uint8_t>(isa::requantize(acc, rd32(m, qp + 4), rd32(m, qp + 8), a.relu != 0));
+          int8_t y = isa::requantize(acc, rd32(m, qp + 4), rd32(m, qp + 8), a.relu != 0);
+          if (a.lut) y = static_cast<int8_t>(m.at(a.lut_addr + static_cast<uint32_t>(y + 128)));
+          m.at(a.out_addr + (uint64_t{oy} * a.out_w + ox) * a.out_c + oc) = static_cast<uint8_t>(y);
         }
   }
 
@@ -255,6 +256,15 @@ class ProgramInterpreter {
     }
   }
 
+  static void mul(std::vector<uint8_t>& m, const isa::MulArgs& a) {
+    std::vector<uint8_t> out(uint64_t{a.pixels} * a.c);
+    for (uint64_t p = 0; p < a.pixels; ++p)
+      for (uint32_t k = 0; k < a.c; ++k)
+        out[p * a.c + k] = static_cast<uint8_t>(isa::mul_requantize(s8(m, a.in_addr + p * a.in_pitch + k),
+                                                                    s8(m, a.g_addr + k), a.mult, a.shift));
+    std::copy(out.begin(), out.end(), m.begin() + a.out_addr);
+  }
+
   // One op of a core program; false if blocked.
   bool step_core(const isa::CoreProgram& cp, size_t& pc) {
     const isa::CoreOp& op = cp.ops[pc];
@@ -271,6 +281,7 @@ class ProgramInterpreter {
       case isa::CoreOpKind::MaxPool: pool(m, op.pool, false); break;
       case isa::CoreOpKind::AvgPool: pool(m, op.pool, true); break;
       case isa::CoreOpKind::Add: add(m, op.add); break;
+      case isa::CoreOpKind::Mul: mul(m, op.mul); break;
     }
     ++pc;
     return true;

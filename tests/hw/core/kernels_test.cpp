@@ -625,3 +625,91 @@ TEST(Kernels, NewWeightsAtTheSameAddressAreUsed) {
 
 }  // namespace
 }  // namespace saie::hw
+
+namespace saie::hw {
+namespace {
+
+// A fused lookup table (ConvArgs::lut): every output, after requantisation and ReLU, goes
+// through the 256 entries; the same on every vector path and the portable one, and the epilogue
+// costs one pass at lut_lanes per cycle more.
+TEST(Kernels, ConvLookupTableAfterRequantOnEveryPath) {
+  ConvCase cc = make_case(6, 7, 16, 16, 3, 1, 1, /*relu=*/true, {{true, false}, {true, true}}, 41);
+  std::vector<uint8_t> base = build_memory(cc);
+  isa::ConvArgs a = cc.args;
+  a.lut = 1;
+  a.lut_addr = 40000;
+  std::vector<int8_t> table(256);
+  for (int i = 0; i < 256; ++i) table[static_cast<size_t>(i)] = static_cast<int8_t>(127 - i);  // y -> -1 - y
+  for (int i = 0; i < 256; ++i) base[a.lut_addr + static_cast<uint32_t>(i)] = static_cast<uint8_t>(table[static_cast<size_t>(i)]);
+  std::vector<int8_t> want = dense_reference(cc);
+  for (int8_t& v : want) v = isa::lut_lookup(table.data(), v);
+  std::vector<std::vector<uint8_t>> mems;
+  for (int path = 0; path < 3; ++path) {  // vector (VNNI where present), AVX2, portable
+    std::vector<uint8_t> m = base;
+    set_conv_simd(path < 2);
+    set_conv_vnni(path == 0);
+    const KernelResult r = run_conv(m, a, config::CoreCosts{});
+    EXPECT_EQ(r.cycles, expected_conv_cycles(cc.args, cc.nnz) + (uint64_t{a.out_h} * a.out_w * a.out_c + 15) / 16);
+    EXPECT_EQ(read_out(m, a), want) << "path " << path;
+    mems.push_back(std::move(m));
+  }
+  set_conv_simd(true);
+  set_conv_vnni(true);
+  EXPECT_EQ(mems[0], mems[2]);
+  EXPECT_EQ(mems[1], mems[2]);
+  // A table reaching past data memory is refused before anything is written.
+  a.lut_addr = kMem - 100;
+  std::vector<uint8_t> m = base;
+  EXPECT_THAT([&] { run_conv(m, a, config::CoreCosts{}); }, ::testing::ThrowsMessage<std::exception>(HasSubstr("lookup table")));
+  EXPECT_EQ(m, base);
+}
+
+TEST(Kernels, MulScalesEachPixelByTheGateAndSkipsUnusedChannels) {
+  std::vector<uint8_t> m(kMem, 0xA5);
+  std::mt19937 rng(5);
+  isa::MulArgs a;
+  a.in_addr = 100 + 8;  // the op's channels start 8 into each 24-channel pixel
+  a.in_pitch = 24;
+  a.pixels = 10;
+  a.c = 8;
+  a.g_addr = 2000;
+  a.out_addr = 3000;
+  a.mult = 19000;
+  a.shift = 20;
+  for (uint32_t i = 0; i < a.pixels * a.in_pitch; ++i) m[100 + i] = static_cast<uint8_t>(rng());
+  for (uint32_t k = 0; k < a.c; ++k) m[a.g_addr + k] = static_cast<uint8_t>(rng());
+  const std::vector<uint8_t> before = m;
+  const KernelResult r = run_mul(m.data(), m.size(), a, config::CoreCosts{});
+  EXPECT_EQ(r.cycles, 32u + (10u * 8 + 31) / 32);
+  for (uint32_t p = 0; p < a.pixels; ++p)
+    for (uint32_t k = 0; k < a.c; ++k) {
+      const int64_t x = static_cast<int8_t>(before[a.in_addr + p * a.in_pitch + k]);
+      const int64_t g = static_cast<int8_t>(before[a.g_addr + k]);
+      const int64_t y = std::clamp<int64_t>(isa::round_shift(x * g * a.mult, a.shift), -128, 127);
+      EXPECT_EQ(static_cast<int8_t>(m[a.out_addr + p * a.c + k]), y) << p << "," << k;
+    }
+  // Everything else untouched.
+  for (size_t i = 0; i < m.size(); ++i)
+    if (i < a.out_addr || i >= a.out_addr + 80u) {
+      ASSERT_EQ(m[i], before[i]) << i;
+    }
+  // Dispatch through run_compute_op, and the argument rules.
+  isa::CoreOp op;
+  op.kind = isa::CoreOpKind::Mul;
+  op.mul = a;
+  EXPECT_EQ(run_compute_op(m, op, config::CoreCosts{}).cycles, r.cycles);
+  isa::MulArgs bad = a;
+  bad.in_pitch = 4;
+  EXPECT_THAT([&] { run_mul(m.data(), m.size(), bad, config::CoreCosts{}); },
+              ::testing::ThrowsMessage<std::exception>(HasSubstr("in_pitch")));
+  bad = a;
+  bad.g_addr = kMem - 4;
+  EXPECT_THAT([&] { run_mul(m.data(), m.size(), bad, config::CoreCosts{}); },
+              ::testing::ThrowsMessage<std::exception>(HasSubstr("gate")));
+  bad = a;
+  bad.shift = 70;
+  EXPECT_THROW(run_mul(m.data(), m.size(), bad, config::CoreCosts{}), std::exception);
+}
+
+}  // namespace
+}  // namespace saie::hw

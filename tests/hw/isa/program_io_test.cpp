@@ -209,7 +209,7 @@ TEST(ProgramIo, EveryFieldChangesTheEncoding) {
 
 TEST(ProgramIo, ListingShowsTheProgram) {
   const std::string text = listing(sample_program());
-  EXPECT_TRUE(contains(text, "program fmnist-small  format 1.2  array 2x3 mem_rows 1  ddr 123456 B\n")) << text;
+  EXPECT_TRUE(contains(text, "program fmnist-small  format 1.3  array 2x3 mem_rows 1  ddr 123456 B\n")) << text;
   EXPECT_TRUE(contains(text, "input  ddr 0x1000 28x28x1 pitch 8 row 240 scale 0.00787401572\n")) << text;
   EXPECT_TRUE(contains(text, "ddr_init 0x3000 4608 B crc32 0x")) << text;
   EXPECT_TRUE(contains(text, "phase 0 conv1 layer 1 macs 112896/225792\n")) << text;
@@ -299,12 +299,12 @@ std::vector<uint8_t> with_extra_record(std::vector<uint8_t> bytes, uint16_t type
 
 TEST(ProgramIo, RecordRules) {
   const std::vector<uint8_t> base = encode_program(sample_program());
-  // Unknown record type: an error in the current format (1.2), skipped in a newer minor version.
-  const std::vector<uint8_t> unknown12 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor);
-  EXPECT_TRUE(contains(decode_error(unknown12), "unknown record type 99 in format 1.2"));
-  const std::vector<uint8_t> unknown13 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor + 1);
-  const Program q = decode_program(unknown13);
-  EXPECT_EQ(q.minor, 3);
+  // Unknown record type: an error in the current format (1.3), skipped in a newer minor version.
+  const std::vector<uint8_t> unknown13 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor);
+  EXPECT_TRUE(contains(decode_error(unknown13), "unknown record type 99 in format 1.3"));
+  const std::vector<uint8_t> unknown14 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor + 1);
+  const Program q = decode_program(unknown14);
+  EXPECT_EQ(q.minor, 4);
   EXPECT_EQ(listing(q).substr(listing(q).find('\n')), listing(sample_program()).substr(listing(sample_program()).find('\n')));
   // Payload longer than its fields: not consumed exactly.
   std::vector<uint8_t> lock_payload = {0, 2, 1, 1, 0xEE};
@@ -337,19 +337,20 @@ TEST(ProgramIo, RecordRules) {
 
 // The same file in format 1.0: BD entries without the 8 pad bytes (63 instead of 71 bytes),
 // minor 0, body length and CRC recomputed. Rebuilt record by record from a 1.1 encoding.
-// The same program as an older minor version: 1.1 drops the conv ops' input-channel split fields
-// (u32 acc_addr, u8 acc_mode after the conv's u8s), 1.0 also the BDs' padding (8 bytes a BD).
-std::vector<uint8_t> as_older_format(const std::vector<uint8_t>& v12, uint8_t minor) {
+// The same program as an older minor version: 1.2 drops the ops' lookup-table and mul fields
+// (37 bytes before the label), 1.1 also the conv ops' input-channel split fields (u32 acc_addr,
+// u8 acc_mode after the conv's u8s), 1.0 also the BDs' padding (8 bytes a BD).
+std::vector<uint8_t> as_older_format(const std::vector<uint8_t>& v13, uint8_t minor) {
   auto rd32 = [&](size_t at) {
-    return uint32_t(v12[at]) | uint32_t(v12[at + 1]) << 8 | uint32_t(v12[at + 2]) << 16 | uint32_t(v12[at + 3]) << 24;
+    return uint32_t(v13[at]) | uint32_t(v13[at + 1]) << 8 | uint32_t(v13[at + 2]) << 16 | uint32_t(v13[at + 3]) << 24;
   };
-  std::vector<uint8_t> out(v12.begin(), v12.begin() + 48);
+  std::vector<uint8_t> out(v13.begin(), v13.begin() + 48);
   size_t pos = 48;
-  while (pos < v12.size()) {
-    const uint16_t type = static_cast<uint16_t>(v12[pos] | (v12[pos + 1] << 8));
+  while (pos < v13.size()) {
+    const uint16_t type = static_cast<uint16_t>(v13[pos] | (v13[pos + 1] << 8));
     const uint32_t len = rd32(pos + 4);
     const size_t start = pos + 8;
-    std::vector<uint8_t> payload(v12.begin() + start, v12.begin() + start + len);
+    std::vector<uint8_t> payload(v13.begin() + start, v13.begin() + start + len);
     if (type == 6 && minor == 0) {  // BD: tile (2), u32 count, count x 71 bytes -> count x 63
       const uint32_t count = rd32(start + 2);
       EXPECT_EQ(len, 6 + 71 * count);
@@ -358,19 +359,22 @@ std::vector<uint8_t> as_older_format(const std::vector<uint8_t>& v12, uint8_t mi
         p10.insert(p10.end(), payload.begin() + 6 + 71 * i, payload.begin() + 6 + 71 * i + 63);
       payload = p10;
     }
-    if (type == 8) {  // CORE_PROGRAM: tile (2), u32 count, ops: 48 bytes, 5 acc bytes, 69 bytes, str label
+    if (type == 8) {  // CORE_PROGRAM: tile (2), u32 count, ops: 48 bytes, 5 acc bytes (1.2), 69 bytes,
+                      // 37 lookup-table and mul bytes (1.3), str label
       const uint32_t count = rd32(start + 2);
-      std::vector<uint8_t> p11(payload.begin(), payload.begin() + 6);
+      std::vector<uint8_t> pold(payload.begin(), payload.begin() + 6);
       size_t at = 6;
       for (uint32_t i = 0; i < count; ++i) {
-        const size_t label = at + 48 + 5 + 69;
+        const size_t label = at + 48 + 5 + 69 + 37;
         const uint32_t n = rd32(start + label);
-        p11.insert(p11.end(), payload.begin() + at, payload.begin() + at + 48);
-        p11.insert(p11.end(), payload.begin() + at + 53, payload.begin() + label + 4 + n);
+        pold.insert(pold.end(), payload.begin() + at, payload.begin() + at + 48);
+        if (minor >= 2) pold.insert(pold.end(), payload.begin() + at + 48, payload.begin() + at + 53);
+        pold.insert(pold.end(), payload.begin() + at + 53, payload.begin() + at + 53 + 69);
+        pold.insert(pold.end(), payload.begin() + label, payload.begin() + label + 4 + n);
         at = label + 4 + n;
       }
       EXPECT_EQ(at, len);
-      payload = p11;
+      payload = pold;
     }
     put16(out, type);
     put16(out, 0);
@@ -442,6 +446,43 @@ TEST(ProgramIo, InputChannelSplitFieldsRoundTripAndFormat11HasNone) {
   it[4] = 7;
   fix_crc(bad);
   EXPECT_TRUE(contains(decode_error(bad), "invalid conv acc_mode 7")) << decode_error(bad);
+}
+
+TEST(ProgramIo, LookupTableAndMulRoundTripAndFormat12HasNone) {
+  Program p = sample_program();
+  ConvArgs& c = p.phases[0].cores[0].ops[1].conv;
+  c.lut = 1;
+  c.lut_addr = 0x5100;
+  CoreOp m;
+  m.kind = CoreOpKind::Mul;
+  m.mul = MulArgs{0x100, 24, 0x800, 0x700, 12, 8, 20000, 21};
+  m.label = "se band 0";
+  p.phases[0].cores[0].ops.push_back(m);
+  const std::vector<uint8_t> bytes = encode_program(p);
+  const Program q = decode_program(bytes);
+  EXPECT_EQ(q.phases[0].cores[0].ops[1].conv.lut, 1);
+  EXPECT_EQ(q.phases[0].cores[0].ops[1].conv.lut_addr, 0x5100u);
+  const CoreOp& r = q.phases[0].cores[0].ops.back();
+  EXPECT_EQ(r.kind, CoreOpKind::Mul);
+  EXPECT_EQ(r.mul.in_addr, 0x100u);
+  EXPECT_EQ(r.mul.in_pitch, 24u);
+  EXPECT_EQ(r.mul.out_addr, 0x800u);
+  EXPECT_EQ(r.mul.g_addr, 0x700u);
+  EXPECT_EQ(r.mul.pixels, 12u);
+  EXPECT_EQ(r.mul.c, 8u);
+  EXPECT_EQ(r.mul.mult, 20000);
+  EXPECT_EQ(r.mul.shift, 21);
+  EXPECT_EQ(encode_program(q), bytes);
+  EXPECT_TRUE(contains(listing(q), " lut 0x5100")) << listing(q);
+  EXPECT_TRUE(contains(listing(q), "mul in 0x100 pitch 24 gate 0x700 out 0x800 pixels 12 c 8 mult 20000 shift 21 \"se band 0\""))
+      << listing(q);
+  // A 1.2 file has no such fields (no table on any conv) and no mul op kind.
+  const Program old = decode_program(as_older_format(encode_program(sample_program()), 2));
+  EXPECT_EQ(old.minor, 2);
+  EXPECT_EQ(old.phases[0].cores[0].ops[1].conv.lut, 0);
+  EXPECT_EQ(encode_program(old), encode_program(sample_program()));
+  std::vector<uint8_t> v12_mul = as_older_format(bytes, 2);
+  EXPECT_TRUE(contains(decode_error(v12_mul), "invalid core op kind 6")) << decode_error(v12_mul);
 }
 
 TEST(ProgramIo, PaddingRoundTripsAndShowsInTheListing) {

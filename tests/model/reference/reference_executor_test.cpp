@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "model/ir/requant.h"
+#include "hw/isa/quant_math.h"
 #include "tests/model/test_graphs.h"
 
 namespace saie::reference {
@@ -282,6 +283,112 @@ TEST(ReferenceTest, StandaloneRelu) {
   n.out_scale = 0.1f;
   Graph g = one_op({2, 2, 2}, 0.1f, n);
   EXPECT_EQ(run(g, {-128, -1, 0, 1, 127, -5, 5, -100}), (Tensor{0, 0, 0, 1, 127, 0, 5, 0}));
+}
+
+TEST(ReferenceTest, LutMapsEveryValueThroughItsTable) {
+  Node n;
+  n.name = "t";
+  n.op = OpKind::Lut;
+  n.act = "hardswish";
+  n.out = {1, 2, 4};
+  n.out_scale = 0.05f;
+  n.lut = ir::make_lut("hardswish", 0.1, 0.05);
+  Graph g = one_op({1, 2, 4}, 0.1f, n);
+  ASSERT_NO_THROW(g.validate());
+  const Tensor x{-128, -31, -30, -1, 0, 1, 29, 127};
+  const Tensor y = run(g, x);
+  for (size_t k = 0; k < x.size(); ++k) {
+    // hardswish(v) = v * relu6(v + 3) / 6, rounded half away from zero at the output scale
+    const double v = x[k] * 0.1, f = v * std::clamp(v + 3.0, 0.0, 6.0) / 6.0;
+    EXPECT_EQ(y[k], static_cast<int8_t>(std::clamp(std::round(f / double{0.05f}), -128.0, 127.0))) << k;
+  }
+  EXPECT_EQ(y[4], 0);           // hardswish(0) = 0
+  EXPECT_EQ(y[0], 0);           // below -3 the function is 0
+  EXPECT_EQ(y[7], 127);         // 12.7 * 1 / 0.05 saturates
+  n.lut.pop_back();             // a table of 255 entries is refused
+  EXPECT_THROW(one_op({1, 2, 4}, 0.1f, n).validate(), std::runtime_error);
+}
+
+TEST(ReferenceTest, MakeLutFollowsPyTorchDefinitions) {
+  EXPECT_TRUE(ir::lut_function_known("sigmoid"));
+  EXPECT_FALSE(ir::lut_function_known("gelu"));
+  EXPECT_THROW(ir::lut_function("gelu", 0.0), std::invalid_argument);
+  EXPECT_DOUBLE_EQ(ir::lut_function("hardsigmoid", 0.0), 0.5);
+  EXPECT_DOUBLE_EQ(ir::lut_function("hardsigmoid", 3.0), 1.0);
+  EXPECT_DOUBLE_EQ(ir::lut_function("hardsigmoid", -3.0), 0.0);
+  EXPECT_NEAR(ir::lut_function("silu", 1.0), 1.0 / (1.0 + std::exp(-1.0)), 1e-15);
+  EXPECT_NEAR(ir::lut_function("tanh", 0.5), std::tanh(0.5), 1e-15);
+  const std::vector<int8_t> t = ir::make_lut("sigmoid", 0.05, 1.0 / 127);
+  ASSERT_EQ(t.size(), ir::kLutEntries);
+  EXPECT_EQ(t[128], 64);  // sigmoid(0) = 0.5 -> 63.5 rounds away from zero
+  EXPECT_TRUE(std::is_sorted(t.begin(), t.end()));
+  EXPECT_GE(*std::min_element(t.begin(), t.end()), 0);
+}
+
+// The squeeze-excitation product: out = x * gate[c], rescaled by sx * sg / sy.
+Graph mul_graph(Shape s, float sx, float sg, float sy) {
+  Graph g = one_op(s, sx, Node{});
+  g.nodes.pop_back();
+  Node gate;  // a 1x1xC gate: the global average pool of the input
+  gate.name = "gate";
+  gate.op = OpKind::AvgPool;
+  gate.inputs = {0};
+  gate.out = {1, 1, s.c};
+  gate.out_scale = sg;
+  gate.kh = s.h;
+  gate.kw = s.w;
+  gate.stride_h = s.h;
+  gate.stride_w = s.w;
+  g.nodes.push_back(gate);
+  Node m;
+  m.name = "mul";
+  m.op = OpKind::Mul;
+  m.inputs = {0, 1};
+  m.out = s;
+  m.out_scale = sy;
+  g.nodes.push_back(m);
+  g.output = 2;
+  return g;
+}
+
+TEST(ReferenceTest, MulScalesEveryPixelByItsChannelsGate) {
+  const Shape s{3, 2, 8};
+  Graph g = mul_graph(s, 0.02f, 0.01f, 0.004f);
+  ASSERT_NO_THROW(g.validate());
+  const Tensor x = random_tensor(s.elements(), 7);
+  const std::vector<Tensor> t = run_all(g, x);
+  const ir::Requant r = ir::make_requant(double{0.02f} * double{0.01f} / double{0.004f});
+  for (size_t k = 0; k < x.size(); ++k) {
+    const int64_t p = int64_t{x[k]} * t[1][k % s.c];
+    EXPECT_EQ(t[2][k], static_cast<int8_t>(std::clamp<int64_t>(isa::round_shift(p * r.mult, r.shift), -128, 127))) << k;
+    // and the real-valued product within one output step
+    const double real = x[k] * 0.02 * t[1][k % s.c] * 0.01;
+    if (std::fabs(real / 0.004) < 127) {
+      EXPECT_NEAR(t[2][k] * 0.004, real, 0.004) << k;
+    }
+  }
+  // The gate must be 1x1 with the map's channels.
+  g.nodes[2].inputs = {0, 0};
+  EXPECT_THROW(g.validate(), std::runtime_error);
+}
+
+TEST(ReferenceTest, GateConvEqualsTheMulItReplaces) {
+  // What the compiler's pass mul-conv makes of a Mul: a depthwise 1x1 conv whose diagonal is the
+  // gate at run time, weight scale = the gate's scale, bias 0.
+  const Shape s{2, 3, 16};
+  Graph g = mul_graph(s, 0.03f, 0.02f, 0.01f);
+  const Tensor x = random_tensor(s.elements(), 9);
+  const Tensor want = run(g, x);
+  Node& c = g.nodes[2];
+  c.op = OpKind::Conv;
+  c.gate = true;
+  c.groups = s.c;
+  c.weight.assign(size_t{s.c} * s.c, 0);
+  for (uint32_t i = 0; i < s.c; ++i) c.weight[size_t{i} * s.c + i] = 1;
+  c.weight_scales.assign(s.c, 0.02f);
+  c.bias.assign(s.c, 0);
+  ASSERT_NO_THROW(g.validate());
+  EXPECT_EQ(run(g, x), want);
 }
 
 TEST(ReferenceTest, WholeGraphDeterministicAndShaped) {

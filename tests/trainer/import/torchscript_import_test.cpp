@@ -129,11 +129,14 @@ Input make_input(uint32_t h, uint32_t w, uint32_t c, uint64_t seed) {
   return in;
 }
 
+// The module's output, flattened; an NCHW feature map as HWC (run_float's layout).
 std::vector<float> torch_forward(const std::string& path, const torch::Tensor& x) {
   torch::jit::Module m = torch::jit::load(path);
   m.eval();
   torch::NoGradGuard ng;
-  const torch::Tensor y = m.forward({x}).toTensor().contiguous();
+  torch::Tensor y = m.forward({x}).toTensor();
+  if (y.dim() == 4) y = y.permute({0, 2, 3, 1});
+  y = y.contiguous();
   return std::vector<float>(y.data_ptr<float>(), y.data_ptr<float>() + y.numel());
 }
 
@@ -291,10 +294,10 @@ TEST(TorchScriptImport, UnsupportedOpIsNamedOnOneLine) {
   test::TempDir dir("saie_import_test");
   const std::string path = save_with_body(dir.path, "sig.pt",
                                           "    y = torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n"
-                                          "    return torch.sigmoid(y)\n",
+                                          "    return torch.erf(y)\n",
                                           1);
   const std::string e = error_of([&] { load_torchscript(path, ir::Shape{28, 28, 1}); });
-  EXPECT_EQ(e.rfind("unsupported operation aten::sigmoid at node ", 0), 0u) << e;
+  EXPECT_EQ(e.rfind("unsupported operation aten::erf at node ", 0), 0u) << e;
   EXPECT_NE(e.find("(%"), std::string::npos) << e;
   EXPECT_EQ(e.find('\n'), std::string::npos) << e;
 }
@@ -471,6 +474,53 @@ TEST(TorchScriptImport, Relu6IsACappedReluFusedIntoItsProducer) {
   const std::string e2 = error_of([&] { load_torchscript(alone, ir::Shape{8, 8, 1}); });
   EXPECT_EQ(e2.rfind("unsupported: a ReLU cap (hardtanh / relu6) that does not directly follow a conv, fc or add", 0), 0u)
       << e2;
+}
+
+TEST(TorchScriptImport, TableActivationsAndSqueezeExcitationMatchTorch) {
+  // conv -> hardswish -> SE (global mean, 1x1 conv, relu, 1x1 conv, hardsigmoid, gate * map, in
+  // both operand orders) -> silu / sigmoid / tanh, as torchvision's MobileNetV3 and EfficientNet.
+  test::TempDir dir("saie_import_test");
+  torch::manual_seed(5);
+  torch::jit::Module m("Se");
+  param(m, "w", torch::randn({8, 2, 3, 3}) * 0.7);
+  param(m, "f1", torch::randn({4, 8, 1, 1}) * 0.5);
+  param(m, "f2", torch::randn({8, 4, 1, 1}) * 0.5);
+  param(m, "w2", torch::randn({8, 8, 3, 3}) * 0.3);
+  param(m, "f3", torch::randn({8, 8, 1, 1}) * 0.5);
+  m.define(R"(
+def forward(self, x):
+    y = torch.hardswish(torch.conv2d(x, self.w, None, [1, 1], [1, 1], [1, 1], 1))
+    s = torch.adaptive_avg_pool2d(y, [1, 1])
+    s = torch.relu(torch.conv2d(s, self.f1, None, [1, 1], [0, 0], [1, 1], 1))
+    s = torch.hardsigmoid(torch.conv2d(s, self.f2, None, [1, 1], [0, 0], [1, 1], 1))
+    y = s * y
+    z = torch.silu(torch.conv2d(y, self.w2, None, [1, 1], [1, 1], [1, 1], 1))
+    g = torch.sigmoid(torch.conv2d(torch.adaptive_avg_pool2d(z, [1, 1]), self.f3, None, [1, 1], [0, 0], [1, 1], 1))
+    return torch.tanh(z * g)
+)");
+  const std::string path = (dir.path / "se.pt").string();
+  m.save(path);
+  const FloatGraph g = load_torchscript(path, ir::Shape{6, 6, 2});
+  std::vector<std::string> acts;
+  int muls = 0;
+  for (const FloatLayer& l : g.layers) {
+    if (l.op == FloatOp::Act) acts.push_back(l.act);
+    if (l.op == FloatOp::Mul) {
+      ++muls;
+      EXPECT_EQ(g.shape_of(l.inputs[1]).h, 1u) << l.name << ": the gate is input 1 whatever the operand order";
+    }
+  }
+  EXPECT_EQ(acts, (std::vector<std::string>{"hardswish", "hardsigmoid", "silu", "sigmoid", "tanh"}));
+  EXPECT_EQ(muls, 2);
+  for (uint64_t seed = 1; seed <= 2; ++seed) {
+    const Input in = make_input(6, 6, 2, seed);
+    expect_close(run_float(g, in.hwc).back(), torch_forward(path, in.nchw), 1e-4);
+  }
+  // A product of two feature maps (no 1x1 gate) is not a squeeze-excitation: one line.
+  const std::string sq = save_with_body(
+      dir.path, "sq.pt", "    y = torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n    return y * y\n", 1);
+  const std::string e = error_of([&] { load_torchscript(sq, ir::Shape{8, 8, 1}); });
+  EXPECT_EQ(e.rfind("unsupported: mul other than a feature map times a 1x1 per-channel gate", 0), 0u) << e;
 }
 
 TEST(TorchScriptImport, FloatGraphErrorMeasuresHowFaithfullyTheGraphWasRead) {
