@@ -412,9 +412,10 @@ class Walker {
     set_out(n, Act{push(std::move(l)), false}, inplace);
   }
 
+  // (`from`: the layer to pool instead of the node's input)
   void pool(const Node* n, FloatOp op, const char* base, int64_t k0, int64_t k1, std::vector<int64_t> stride,
-            std::vector<int64_t> pad, bool ceil_mode = false) {
-    const Act a = act(n->input(0));
+            std::vector<int64_t> pad, bool ceil_mode = false, const Act* from = nullptr) {
+    const Act a = from ? *from : act(n->input(0));
     if (a.flat) unsupported("pooling of a flattened tensor");
     if (stride.empty()) stride = {k0, k1};  // PyTorch: stride defaults to the kernel
     FloatLayer l;
@@ -461,6 +462,7 @@ class Walker {
     pool(n, FloatOp::AvgPool, "avgpool", k[0], k[1], s, p);
   }
 
+  static constexpr uint64_t kMaxGlobalPoolWindow = 64 * 64;
   void adaptive_avg_pool(const Node* n) {
     const Act a = act(n->input(0));
     const auto o = ints(n->input(1), "output_size");
@@ -468,6 +470,21 @@ class Walker {
     if (o[0] == in.h && o[1] == in.w) return set_out(n, a, false);  // identity (e.g. VGG's 7x7 on 7x7)
     if (o[0] != 1 || o[1] != 1)
       unsupported("adaptive_avg_pool2d to " + std::to_string(o[0]) + "x" + std::to_string(o[1]) + " (only 1x1 or identity)");
+    // A window of more than kMaxGlobalPoolWindow positions (EfficientNet's first squeeze-excitation
+    // pools 112x112) becomes two average pools, d x d tiles (d a common divisor of h and w, the one
+    // nearest the square root) and then the rest: the same average in float, one more int8
+    // rounding, and windows whose bands fit a core.
+    uint32_t d = 1;
+    if (uint64_t{in.h} * in.w > kMaxGlobalPoolWindow)
+      for (uint32_t c = 2; c <= std::min(in.h, in.w); ++c)
+        if (in.h % c == 0 && in.w % c == 0 &&
+            (d == 1 || std::max(c, in.h / c) < std::max(d, in.h / d)))
+          d = c;
+    if (d > 1) {
+      pool(n, FloatOp::AvgPool, "avgpool", d, d, {d, d}, {0, 0});
+      const Act tiles = act(n->output(0));
+      return pool(n, FloatOp::AvgPool, "avgpool", in.h / d, in.w / d, {in.h / d, in.w / d}, {0, 0}, false, &tiles);
+    }
     pool(n, FloatOp::AvgPool, "avgpool", in.h, in.w, {in.h, in.w}, {0, 0});
   }
 

@@ -523,6 +523,28 @@ def forward(self, x):
   EXPECT_EQ(e.rfind("unsupported: mul other than a feature map times a 1x1 per-channel gate", 0), 0u) << e;
 }
 
+TEST(TorchScriptImport, LargeGlobalAveragePoolBecomesTwoPools) {
+  // 70x70 = 4900 positions, more than one pool window may hold: 7x7 tiles, then the 10x10 rest
+  // (7 and 10: the common divisor pair nearest the square root). 60x60 stays one pool.
+  test::TempDir dir("saie_import_test");
+  const std::string path = save_with_body(
+      dir.path, "gap.pt",
+      "    y = torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n"
+      "    return torch.flatten(torch.adaptive_avg_pool2d(y, [1, 1]), 1)\n",
+      1);
+  const FloatGraph g = load_torchscript(path, ir::Shape{70, 70, 1});
+  ASSERT_EQ(g.layers.size(), 3u);
+  EXPECT_EQ(g.layers[1].op, FloatOp::AvgPool);
+  EXPECT_EQ(g.layers[1].kh, 7u);
+  EXPECT_EQ(g.layers[1].stride_w, 7u);
+  EXPECT_TRUE(g.layers[1].out == (ir::Shape{10, 10, 4}));
+  EXPECT_EQ(g.layers[2].kh, 10u);
+  EXPECT_TRUE(g.layers[2].out == (ir::Shape{1, 1, 4}));
+  const Input in = make_input(70, 70, 1, 3);
+  expect_close(run_float(g, in.hwc).back(), torch_forward(path, in.nchw), 1e-5);
+  EXPECT_EQ(load_torchscript(path, ir::Shape{60, 60, 1}).layers.size(), 2u);
+}
+
 TEST(TorchScriptImport, FloatGraphErrorMeasuresHowFaithfullyTheGraphWasRead) {
   test::TempDir dir("saie_import_test");
   for (const std::string& path : {save_grouped(dir.path), save_traced_style(dir.path)}) {
