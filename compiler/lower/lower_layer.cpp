@@ -868,6 +868,11 @@ isa::CoreOp band_conv(const ir::Node& n, const LayerPlan& p, const schedule::Wei
     if (p.weight_parts > 1)  // (the band's sums part-major, as its output)
       a.acc_addr = p.core.acc + (band * blob.out_c() + blob.chunks.at(chunk).oc0) * p.bh * out_w * 4;
   }
+  if (p.dw) {  // the depthwise kernel: the blob's channels of the band (schedule::dw_blob)
+    op.kind = isa::CoreOpKind::DwConv;
+    a.c0 = blob.oc_begin;
+    a.qp_addr = a.w_addr + blob.compact_bytes;
+  }
   if (ir::has_fused_lut(n)) {  // the table after the requant records (schedule::make_blob)
     a.lut = 1;
     a.lut_addr = a.qp_addr + isa::kRequantRecordBytes * a.out_c;
@@ -1213,11 +1218,11 @@ void lower_conv(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   loads.emit(b, tm);
   for (const ColumnWork& cw : p.cols) {
     const schedule::WeightGroup& wg = group_of(cw);
-    const uint64_t pixels = uint64_t{p.out_h} * cw.wc() * p.kh * p.kw * 64;
+    const uint64_t pixels = uint64_t{p.out_h} * cw.wc() * p.kh * p.kw;
     for (uint32_t r = 0; r < wg.count; ++r) {
       const schedule::WeightBlob& blob = lw.rows.at(wg.first + r);
-      phase.dense_macs += uint64_t{blob.grid_blocks} * pixels;
-      phase.actual_macs += uint64_t{blob.nnz} * pixels;
+      phase.dense_macs += uint64_t{blob.grid_blocks} * blob.macs_per_block * pixels;
+      phase.actual_macs += uint64_t{blob.nnz} * blob.macs_per_block * pixels;
     }
   }
 }
@@ -1336,9 +1341,9 @@ void lower_conv_pixel(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, c
       gbd.iter_stride = out_band;
       single(b, mem, DmaDir::S2MM, static_cast<uint8_t>(2 + r), gbd);
       b.add_route(ep(core, 0), {ep(mem, 2 + r)});
-      const uint64_t px = uint64_t{p.out_h} * wc_r * p.kh * p.kw * 64;
-      phase.dense_macs += uint64_t{blob.grid_blocks} * px;
-      phase.actual_macs += uint64_t{blob.nnz} * px;
+      const uint64_t px = uint64_t{p.out_h} * wc_r * p.kh * p.kw;
+      phase.dense_macs += uint64_t{blob.grid_blocks} * blob.macs_per_block * px;
+      phase.actual_macs += uint64_t{blob.nnz} * blob.macs_per_block * px;
     }
     // WRITE band by band, each once every row has landed it.
     if (!p.skip_write) {

@@ -27,6 +27,8 @@ void put_i32(std::vector<uint8_t>& v, int32_t x) {
   for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>((u >> (8 * i)) & 0xffu));
 }
 
+void append_requant(WeightBlob& b, const ir::Graph& g, const ir::Node& n);
+
 WeightBlob make_blob(const ir::Graph& g, const ir::Node& n, uint32_t cin_p, uint32_t oc_begin,
                      uint32_t oc_end, bool dense, uint32_t ic_begin, uint32_t ic_end) {
   WeightBlob b;
@@ -42,6 +44,37 @@ WeightBlob make_blob(const ir::Graph& g, const ir::Node& n, uint32_t cin_p, uint
   b.metadata_bytes = cw.metadata_bytes;
   b.payload_bytes = cw.payload_bytes;
   b.data = std::move(cw.bytes);
+  append_requant(b, g, n);
+  return b;
+}
+
+// A depthwise conv's blob for the depthwise kernel (isa::CoreOpKind::DwConv): output channels
+// [oc_begin, oc_end), weights [kh][kw][oc_end - oc_begin] (each channel's own tap), then the
+// requant records (and a table) as make_blob's. Statistics count 8 MACs a diagonal block.
+WeightBlob dw_blob(const ir::Graph& g, const ir::Node& n, uint32_t cin_p, uint32_t oc_begin, uint32_t oc_end) {
+  WeightBlob b;
+  b.oc_begin = oc_begin;
+  b.oc_end = oc_end;
+  b.block_rows = (oc_end - oc_begin) / 8;
+  b.block_cols = cin_p / 8;
+  b.nnz = b.grid_blocks = b.block_rows;
+  b.macs_per_block = 8;
+  const uint32_t cin = g.nodes.at(static_cast<size_t>(n.inputs.at(0))).out.c, nc = oc_end - oc_begin;
+  b.data.assign(uint64_t{n.kh} * n.kw * nc, 0);
+  for (uint32_t t = 0; t < n.kh * n.kw; ++t)
+    for (uint32_t k = 0; k < nc; ++k) {
+      const uint64_t oc = oc_begin + k;
+      if (oc < n.out.c) b.data[uint64_t{t} * nc + k] = static_cast<uint8_t>(n.weight[(oc * n.kh * n.kw + t) * cin + oc]);
+    }
+  b.payload_bytes = static_cast<uint32_t>(b.data.size());
+  append_requant(b, g, n);
+  return b;
+}
+
+// Pads b's weights to 4 bytes (compact_bytes), then appends the requant records of its output
+// channels and a fused table (qp_bytes).
+void append_requant(WeightBlob& b, const ir::Graph& g, const ir::Node& n) {
+  const uint32_t oc_begin = b.oc_begin, oc_end = b.oc_end;
   while (b.data.size() % 4 != 0) b.data.push_back(0);
   b.compact_bytes = static_cast<uint32_t>(b.data.size());
   const float in_scale = g.nodes.at(n.inputs.at(0)).out_scale;
@@ -68,7 +101,6 @@ WeightBlob make_blob(const ir::Graph& g, const ir::Node& n, uint32_t cin_p, uint
     for (int8_t v : n.lut) b.data.push_back(static_cast<uint8_t>(v));
     b.qp_bytes += static_cast<uint32_t>(n.lut.size());
   }
-  return b;
 }
 
 // A gate conv's blob (ir::Node::gate): output channels [oc_begin, oc_end) of the gate, a byte
@@ -79,7 +111,8 @@ WeightBlob gate_blob(uint32_t cin_p, uint32_t oc_begin, uint32_t oc_end) {
   b.oc_end = oc_end;
   b.block_rows = (oc_end - oc_begin) / 8;
   b.block_cols = cin_p / 8;
-  b.nnz = b.grid_blocks = b.block_rows;  // (the diagonal blocks, for the statistics)
+  b.nnz = b.grid_blocks = b.block_rows;  // (the diagonal blocks, for the statistics: 8 products each)
+  b.macs_per_block = 8;
   b.compact_bytes = oc_end - oc_begin;
   b.payload_bytes = b.compact_bytes;
   return b;
@@ -314,7 +347,7 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
     const LayerTiling& t = p.tiling[i];
     LayerWeights& lw = p.weights[i];
     lw.ddr_addr = addr;
-    const bool gate = ir::is_gate_conv(node);
+    const bool gate = ir::is_gate_conv(node), depthwise = ir::is_depthwise(g, node);
     // A gate conv's blobs lie in the gate's buffer: one pixel, its channels contiguous.
     const uint64_t gate_addr = gate ? p.tensors.at(static_cast<size_t>(node.inputs.at(1))).interior() : 0;
     const uint32_t cin_p = round_up8(g.nodes.at(node.inputs.at(0)).out.c);
@@ -340,6 +373,10 @@ DdrPlan plan_ddr(const ir::Graph& g, const target::TargetModel& tm, bool dense, 
           const uint32_t blob_parts = std::max(t.out_parts, t.weight_parts);
           if (gate) {
             lw.rows.push_back(gate_blob(cin_p, 8 * (g0 + b0), 8 * (g0 + b1)));
+            continue;
+          }
+          if (depthwise) {
+            lw.rows.push_back(dw_blob(g, node, cin_p, 8 * (g0 + b0), 8 * (g0 + b1)));
             continue;
           }
           if (!t.chunk_loop && blob_parts <= 1) {

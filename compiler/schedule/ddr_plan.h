@@ -55,6 +55,9 @@ struct WeightBlob {
   // meet its groups (ir::hardware_mask); the denominator of the layer's "dense" MACs.
   uint32_t grid_blocks = 0;
   uint32_t metadata_bytes = 0, payload_bytes = 0;
+  // MACs one stored block costs per output pixel and kernel tap: 64 (8x8), or 8 for a depthwise or
+  // gate conv's blob (a diagonal block's channels, each its own product).
+  uint32_t macs_per_block = 64;
   std::vector<uint8_t> data;   // compact_bytes + qp_bytes (chunked: the chunks' blobs back to back)
   // A layer whose input-channel chunks run inside one phase (LayerTiling::chunk_loop): the blob
   // holds one complete blob (compact weights, then requant records) per chunk, back to back at

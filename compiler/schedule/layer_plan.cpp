@@ -26,6 +26,9 @@ struct Geometry {
   // Gate conv (ir::is_gate_conv, a Mul): its blob is the gate slice (one byte per output channel),
   // read from the gate's buffer; one piece kind only (no input-channel split, parts, pixel rows).
   bool gate = false;
+  // Depthwise conv (ir::is_depthwise): the depthwise kernel, a blob of kh*kw bytes a channel; no
+  // input-channel split or blob parts.
+  bool dw = false;
   uint32_t blob_extra = 0;  // bytes every complete blob adds: a fused lookup table's
   bool in_place = false;  // fused, and this conv is the residual's last reader: the output overwrites it
   uint32_t kh = 1, kw = 1, sh = 1, sw = 1, pad_h = 0, pad_w = 0;
@@ -46,6 +49,7 @@ Geometry geometry(const ir::Graph& g, int node, const std::vector<TensorBuffer>&
   ge.add = n.op == ir::OpKind::Add;
   ge.fused = ir::has_fused_add(n);
   ge.gate = ir::is_gate_conv(n);
+  ge.dw = ir::is_depthwise(g, n);
   ge.blob_extra = ir::has_fused_lut(n) ? isa::kLutBytes : 0;
   if (ge.fused) {
     // Output band i is written after every core has taken residual band i, into the same rows,
@@ -212,15 +216,25 @@ double band_pipeline_estimate(const Geometry& ge, const PieceShape& s, uint32_t 
   const double t_out = double(bh) * s.cwc() * s.out_c_core / bpc;
   double t_comp = 0;
   double t_res = 0;  // fused add: the residual band on the core's second input stream
-  if (ge.gate)
+  if (ge.gate) {
     t_comp = double(isa::mul_cycles(uint64_t{bh} * s.cwc() * s.out_c_core, costs));
-  else if (ge.conv_like)
+  } else if (ge.dw) {
+    isa::ConvArgs a;
+    a.out_h = bh;
+    a.out_w = s.cwc();
+    a.out_c = s.out_c_core;
+    a.kh = static_cast<uint8_t>(ge.kh);
+    a.kw = static_cast<uint8_t>(ge.kw);
+    a.lut = ge.blob_extra > 0;
+    t_comp = double(isa::dwconv_cycles(a, costs));
+  } else if (ge.conv_like) {
     t_comp = double(isa::conv_cycles(bh, s.cwc(), s.out_c_core, ge.kh, ge.kw, s.nnz, costs,
                                      s.acc ? isa::ConvAcc::Middle : isa::ConvAcc::None, ge.blob_extra > 0));
-  else if (ge.add)
+  } else if (ge.add) {
     t_comp = std::max(double(isa::add_cycles(uint64_t{bh} * s.max_wc * s.in_c, costs)), t_in);  // B stream too
-  else
+  } else {
     t_comp = double(isa::pool_cycles(bh, s.max_wc, s.in_c_core, ge.kh, ge.kw, costs));
+  }
   if (ge.fused) {
     t_comp += double(isa::add_cycles(uint64_t{bh} * s.max_wc * s.out_c_core, costs));
     t_res = double(bh) * s.max_wc * s.out_c_core / bpc;
@@ -389,7 +403,9 @@ struct Grouping {
 // Bytes of one complete blob of the layer: compact weights and requant records (and a fused
 // table); a gate conv's is its slice of the gate, a byte per output channel.
 uint64_t piece_blob_bytes(const Geometry& ge, uint32_t block_rows, uint64_t nnz) {
-  return ge.gate ? 8ull * block_rows : blob_bytes(block_rows, nnz, ge.kh, ge.kw) + ge.blob_extra;
+  if (ge.gate) return 8ull * block_rows;
+  if (ge.dw) return align_up(8ull * block_rows * ge.kh * ge.kw, 4) + 12ull * 8 * block_rows + ge.blob_extra;
+  return blob_bytes(block_rows, nnz, ge.kh, ge.kw) + ge.blob_extra;
 }
 
 Grouping conv_grouping(const Geometry& ge, const std::vector<uint32_t>& nnz_row, uint32_t R, uint32_t G, uint32_t C,
@@ -565,7 +581,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
   constexpr uint32_t kOutParts[] = {2, 4, 8};
   auto part_shapes = [&](const Grouping& gr) {
     std::vector<std::pair<uint32_t, Grouping>> v;
-    if (K > 1 || !opt.out_parts || !ge.conv_like || ge.kh * ge.kw != 1 || ge.fused || ge.gate || gr.pixel_rows) return v;
+    if (K > 1 || !opt.out_parts || !ge.conv_like || ge.kh * ge.kw != 1 || ge.fused || ge.gate || ge.dw || gr.pixel_rows) return v;
     for (uint32_t J : kOutParts) {
       if (J > gr.out_c_core / 8) break;
       // (equal parts: the cores send their outputs from one ping/pong pair, within their BDs)
@@ -579,7 +595,7 @@ LayerTiling choose_tiling_k(const ir::Graph& g, int node, const std::vector<Tens
   // fused adds, whose first residual band comes after the whole blob on the same channel).
   auto weight_part_shapes = [&](const Grouping& gr) {
     std::vector<std::pair<uint32_t, Grouping>> v;
-    if (!opt.out_parts || !ge.conv_like || ge.fused || ge.gate || gr.pixel_rows) return v;
+    if (!opt.out_parts || !ge.conv_like || ge.fused || ge.gate || ge.dw || gr.pixel_rows) return v;
     for (uint32_t J : {2u, 4u}) {
       if (J > gr.out_c_core / 8) break;
       Grouping pg = conv_grouping(ge, nnz_row, gr.rows_arg, gr.groups, C, J);
@@ -994,7 +1010,8 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
                           const target::TargetModel& tm, bool dense, const TilingOptions& opt) {
   const ir::Node& nd = g.nodes.at(static_cast<size_t>(node));
   // (a single piece can still be split inside its phase: LayerTiling::chunk_loop)
-  const bool splittable = ir::has_weights(nd.op) && !ir::has_fused_add(nd) && !ir::is_gate_conv(nd);
+  const bool splittable =
+      ir::has_weights(nd.op) && !ir::has_fused_add(nd) && !ir::is_gate_conv(nd) && !ir::is_depthwise(g, nd);
   try {
     LayerTiling best = choose_tiling_k(g, node, tensors, tm, dense, opt, 1);
     // Where a layer fits whole, an input-channel split can still be faster: smaller input bands
@@ -1013,7 +1030,9 @@ LayerTiling choose_tiling(const ir::Graph& g, int node, const std::vector<Tensor
     // Input-channel split: the fewest chunks that fit (a single-piece request, a fused residual
     // add or a weightless op cannot be split).
     const ir::Node& n = g.nodes.at(static_cast<size_t>(node));
-    if (opt.single_piece || !ir::has_weights(n.op) || ir::has_fused_add(n) || ir::is_gate_conv(n)) throw;
+    if (opt.single_piece || !ir::has_weights(n.op) || ir::has_fused_add(n) || ir::is_gate_conv(n) ||
+        ir::is_depthwise(g, n))
+      throw;
     const uint32_t blocks = tensors.at(static_cast<size_t>(n.inputs.at(0))).cp / 8;
     for (uint32_t K = 2; K < blocks; ++K) {
       if (ceil_div(blocks, K) == ceil_div(blocks, K - 1)) continue;  // the same largest chunk
@@ -1121,6 +1140,7 @@ std::vector<LayerPlan> plan_layer(const ir::Graph& g, int node, const DdrPlan& d
     p.col_groups = t.col_groups;
     p.fused = ge.fused;
     p.gate = ge.gate;
+    p.dw = ge.dw;
     p.in_place = ge.in_place;
     const auto [h0, h1] = split_even(ge.out_h, t.h_chunks, sp.hi);
     p.out_row0 = h0;

@@ -136,6 +136,7 @@ struct LayerPlan {
   // Conv with a fused residual add: every memtile holds its column's whole weight group (col_groups:
   // its own group) and sends each core row its blob, then that row's residual bands, on one channel.
   bool fused = false;
+  bool dw = false;    // a depthwise conv (ir::is_depthwise): the cores run dwconv ops
   bool gate = false;  // a gate conv (ir::is_gate_conv): the weights are the gate, written by an
                       // earlier phase at run time, so never prefetched; the cores run mul ops
   bool in_place = false;  // fused, and the output overwrites the residual (mem.r == mem.y)

@@ -70,6 +70,7 @@ const Field kFields[] = {
     {"core.costs.add_lanes", Kind::Count, 1, 1e6, SAIE_REF(core.costs.add_lanes)},
     {"core.costs.mul_lanes", Kind::Count, 1, 1e6, SAIE_REF(core.costs.mul_lanes)},
     {"core.costs.lut_lanes", Kind::Count, 1, 1e6, SAIE_REF(core.costs.lut_lanes)},
+    {"core.costs.dw_lanes", Kind::Count, 1, 1e6, SAIE_REF(core.costs.dw_lanes)},
     {"core.costs.lock_cycles", Kind::Cycles, 0, 1e9, SAIE_REF(core.costs.lock_cycles)},
     {"memtile.memory", Kind::Size64, 1, kU32Max, SAIE_REF(memtile.memory_bytes)},
     {"memtile.dma.mm2s_channels", Kind::Count, 1, 32, SAIE_REF(memtile.dma.mm2s_channels)},
@@ -438,7 +439,7 @@ bool operator==(const CoreCosts& a, const CoreCosts& b) {
   return a.macs_per_cycle == b.macs_per_cycle && a.op_prologue_cycles == b.op_prologue_cycles &&
          a.block_overhead_cycles == b.block_overhead_cycles && a.mac_pipeline_cycles == b.mac_pipeline_cycles &&
          a.requant_lanes == b.requant_lanes &&
-         a.pool_lanes == b.pool_lanes && a.add_lanes == b.add_lanes && a.mul_lanes == b.mul_lanes && a.lut_lanes == b.lut_lanes && a.lock_cycles == b.lock_cycles;
+         a.pool_lanes == b.pool_lanes && a.add_lanes == b.add_lanes && a.mul_lanes == b.mul_lanes && a.lut_lanes == b.lut_lanes && a.dw_lanes == b.dw_lanes && a.lock_cycles == b.lock_cycles;
 }
 bool operator==(const CoreTileConfig& a, const CoreTileConfig& b) {
   return a.data_memory_bytes == b.data_memory_bytes && a.dma == b.dma && a.costs == b.costs;

@@ -36,6 +36,7 @@ struct CoreCosts {
   uint32_t add_lanes = 32;              // int8 elements per cycle through the element-wise add
   uint32_t mul_lanes = 32;              // int8 products per cycle through the channel-wise mul
   uint32_t lut_lanes = 16;              // int8 table lookups per cycle (activation tables)
+  uint32_t dw_lanes = 32;               // int8 MACs per cycle of the depthwise conv kernel
   uint32_t lock_cycles = 1;             // per core acquire/release
 };
 

@@ -29,6 +29,13 @@ uint64_t op_banks(const Memory& m, const isa::CoreOp& op, const KernelResult& r)
     }
     case isa::CoreOpKind::Add:
       return m.bank_mask(op.add.a_addr, op.add.n) | m.bank_mask(op.add.b_addr, op.add.n) | m.bank_mask(op.add.out_addr, op.add.n);
+    case isa::CoreOpKind::DwConv: {
+      const isa::ConvArgs& a = op.conv;
+      uint64_t banks = m.bank_mask(a.in_addr, conv_input_bytes(a)) | m.bank_mask(a.w_addr, isa::dwconv_weight_bytes(a)) |
+                       m.bank_mask(a.qp_addr, conv_qp_bytes(a)) | m.bank_mask(a.out_addr, conv_output_bytes(a));
+      if (a.lut) banks |= m.bank_mask(a.lut_addr, isa::kLutBytes);
+      return banks;
+    }
     case isa::CoreOpKind::Mul:
       return m.bank_mask(op.mul.in_addr, isa::mul_input_bytes(op.mul)) | m.bank_mask(op.mul.g_addr, op.mul.c) |
              m.bank_mask(op.mul.out_addr, isa::mul_output_bytes(op.mul));

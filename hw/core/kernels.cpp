@@ -568,6 +568,51 @@ KernelResult run_add(uint8_t* mem, size_t mem_size, const isa::AddArgs& a, const
   return r;
 }
 
+// ---- depthwise conv ----------------------------------------------------------------------
+
+KernelResult run_dwconv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, const config::CoreCosts& costs,
+                        bool arithmetic) {
+  static const char* op = "dwconv";
+  if (std::string e = isa::dwconv_args_error(a); !e.empty()) bad_arg(op, e);
+  check_range(op, "input", a.in_addr, conv_input_bytes(a), mem_size);
+  check_range(op, "output", a.out_addr, conv_output_bytes(a), mem_size);
+  check_range(op, "weights", a.w_addr, isa::dwconv_weight_bytes(a), mem_size);
+  check_range(op, "qp", a.qp_addr, conv_qp_bytes(a), mem_size);
+  if (a.lut) check_range(op, "lookup table", a.lut_addr, isa::kLutBytes, mem_size);
+  std::vector<int32_t> bias(a.out_c), mult(a.out_c), shift(a.out_c);
+  for (uint32_t k = 0; k < a.out_c; ++k) {
+    const uint8_t* q = mem + a.qp_addr + uint64_t{kRequantRecordBytes} * k;
+    bias[k] = rd_i32(q);
+    mult[k] = rd_i32(q + 4);
+    shift[k] = rd_i32(q + 8);
+    check_shift(op, "qp record " + std::to_string(k), shift[k]);
+  }
+  KernelResult r;
+  r.macs = uint64_t{a.out_h} * a.out_w * a.out_c * a.kh * a.kw;
+  r.cycles = isa::dwconv_cycles(a, costs);
+  if (!arithmetic) return r;
+  const auto* table = reinterpret_cast<const int8_t*>(mem + a.lut_addr);
+  std::vector<uint8_t> out(conv_output_bytes(a));  // (the output may overlap the input)
+  std::vector<int64_t> acc(a.out_c);
+  for (uint32_t oh = 0; oh < a.out_h; ++oh)
+    for (uint32_t ow = 0; ow < a.out_w; ++ow) {
+      std::copy(bias.begin(), bias.end(), acc.begin());
+      for (uint32_t ky = 0; ky < a.kh; ++ky)
+        for (uint32_t kx = 0; kx < a.kw; ++kx) {
+          const uint8_t* x = mem + a.in_addr + ((uint64_t{oh} * a.stride_h + ky) * a.in_w + uint64_t{ow} * a.stride_w + kx) * a.in_c + a.c0;
+          const uint8_t* w = mem + a.w_addr + (uint64_t{ky} * a.kw + kx) * a.out_c;
+          for (uint32_t k = 0; k < a.out_c; ++k) acc[k] += int64_t{as_i8(x[k])} * as_i8(w[k]);
+        }
+      uint8_t* y = out.data() + (uint64_t{oh} * a.out_w + ow) * a.out_c;
+      for (uint32_t k = 0; k < a.out_c; ++k) {
+        const int8_t v = isa::requantize(acc[k], mult[k], shift[k], a.relu != 0);
+        y[k] = static_cast<uint8_t>(a.lut ? isa::lut_lookup(table, v) : v);
+      }
+    }
+  std::copy(out.begin(), out.end(), mem + a.out_addr);
+  return r;
+}
+
 // ---- mul (squeeze-excitation gate) --------------------------------------------------------
 
 KernelResult run_mul(uint8_t* mem, size_t mem_size, const isa::MulArgs& a, const config::CoreCosts& costs,
@@ -599,6 +644,7 @@ KernelResult run_compute_op(uint8_t* mem, size_t mem_size, const isa::CoreOp& op
     case isa::CoreOpKind::AvgPool: return run_avgpool(mem, mem_size, op.pool, costs, arithmetic);
     case isa::CoreOpKind::Add: return run_add(mem, mem_size, op.add, costs, arithmetic);
     case isa::CoreOpKind::Mul: return run_mul(mem, mem_size, op.mul, costs, arithmetic);
+    case isa::CoreOpKind::DwConv: return run_dwconv(mem, mem_size, op.conv, costs, arithmetic);
     default: break;
   }
   throw std::invalid_argument("run_compute_op: op '" + op.label + "' of kind " +

@@ -79,6 +79,9 @@ KernelResult run_avgpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, 
 // Element-wise add: y = saturate_int8(round_shift(a*mult_a + b*mult_b, shift)), relu -> max(y, 0).
 KernelResult run_add(uint8_t* mem, size_t mem_size, const isa::AddArgs& a, const config::CoreCosts& costs,
                      bool arithmetic = true);
+// Depthwise convolution with its own kernel (isa::CoreOpKind::DwConv).
+KernelResult run_dwconv(uint8_t* mem, size_t mem_size, const isa::ConvArgs& a, const config::CoreCosts& costs,
+                        bool arithmetic = true);
 // Channel-wise multiply by a gate vector (isa::MulArgs; squeeze-excitation).
 KernelResult run_mul(uint8_t* mem, size_t mem_size, const isa::MulArgs& a, const config::CoreCosts& costs,
                      bool arithmetic = true);

@@ -106,6 +106,15 @@ std::string op_text(const CoreOp& op) {
       if (a.relu) s += " relu";
       break;
     }
+    case CoreOpKind::DwConv: {
+      const ConvArgs& c = op.conv;
+      s = "dwconv in " + hex(c.in_addr) + " " + shape(c.in_h, c.in_w, c.in_c) + fmt(" c0 %u", c.c0) + " out " +
+          hex(c.out_addr) + " " + shape(c.out_h, c.out_w, c.out_c) + " " + kernel(c.kh, c.kw, c.stride_h, c.stride_w) +
+          " w " + hex(c.w_addr) + " qp " + hex(c.qp_addr);
+      if (c.relu) s += " relu";
+      if (c.lut) s += " lut " + hex(c.lut_addr);
+      break;
+    }
     case CoreOpKind::Mul: {
       const MulArgs& m = op.mul;
       s = "mul in " + hex(m.in_addr) + fmt(" pitch %u", m.in_pitch) + " gate " + hex(m.g_addr) + " out " +

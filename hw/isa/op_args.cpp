@@ -34,6 +34,16 @@ std::string pool_args_error(const PoolArgs& a) {
   return window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w);
 }
 
+std::string dwconv_args_error(const ConvArgs& a) {
+  if (a.out_c == 0) return "out_c is 0";
+  if (uint64_t{a.c0} + a.out_c > a.in_c)
+    return "channels c0 " + std::to_string(a.c0) + " + out_c " + std::to_string(a.out_c) + " exceed in_c " +
+           std::to_string(a.in_c);
+  if (a.acc_mode != ConvAcc::None) return "acc_mode must be None";
+  if (a.lut > 1) return "lut " + std::to_string(a.lut) + " is not 0 or 1";
+  return window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w);
+}
+
 std::string mul_args_error(const MulArgs& a) {
   if (a.c == 0) return "c is 0";
   if (a.pixels == 0) return "pixels is 0";

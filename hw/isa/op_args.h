@@ -26,6 +26,8 @@ std::string conv_args_error(const ConvArgs& a);
 std::string pool_args_error(const PoolArgs& a);
 // Mul: c >= 1, pixels >= 1, in_pitch >= c.
 std::string mul_args_error(const MulArgs& a);
+// DwConv: in_c >= c0 + out_c, out_c >= 1, acc_mode None, the window rule.
+std::string dwconv_args_error(const ConvArgs& a);
 // Requantisation shifts (avg pool, add, conv requant records) lie in [0, kMaxRequantShift].
 inline constexpr int32_t kMaxRequantShift = 62;
 std::string shift_error(int32_t shift);  // "" or "shift 63 outside [0, 62]"
@@ -41,6 +43,8 @@ inline bool conv_writes_output(const ConvArgs& a) { return a.acc_mode == ConvAcc
 inline uint64_t conv_weight_header_bytes(const ConvArgs& a) { return 8 + 2 * (uint64_t{a.out_c / 8} + 1); }
 inline uint64_t conv_qp_bytes(const ConvArgs& a) { return uint64_t{kRequantRecordBytes} * a.out_c; }
 inline constexpr uint32_t kLutBytes = 256;  // a conv's lookup table (ConvArgs::lut)
+// DwConv: the input spans the whole in_h x in_w x in_c tile; weights kh x kw x out_c.
+inline uint64_t dwconv_weight_bytes(const ConvArgs& a) { return mul_sat(uint64_t{a.kh} * a.kw, a.out_c); }
 // Mul: the input spans (pixels - 1) * in_pitch + c bytes from in_addr.
 inline uint64_t mul_input_bytes(const MulArgs& a) {
   return a.pixels == 0 ? 0 : mul_sat(a.pixels - 1, a.in_pitch) + a.c;

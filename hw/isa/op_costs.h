@@ -65,6 +65,16 @@ inline uint64_t add_cycles(uint64_t n, const config::CoreCosts& costs) {
 }
 inline uint64_t add_cycles(const AddArgs& a, const config::CoreCosts& costs) { return add_cycles(a.n, costs); }
 
+// DwConv: out_h*out_w*out_c*kh*kw MACs at dw_lanes per cycle, then the requantisation (and a
+// table) as Conv's.
+inline uint64_t dwconv_cycles(const ConvArgs& a, const config::CoreCosts& costs) {
+  const uint64_t outputs = uint64_t{a.out_h} * a.out_w * a.out_c;
+  uint64_t c = costs.op_prologue_cycles + ceil_div_u64(outputs * a.kh * a.kw, costs.dw_lanes) +
+               ceil_div_u64(outputs, costs.requant_lanes);
+  if (a.lut) c += ceil_div_u64(outputs, costs.lut_lanes);
+  return c;
+}
+
 // Mul: pixels x c products, each requantised, mul_lanes per cycle.
 inline uint64_t mul_cycles(uint64_t n, const config::CoreCosts& costs) {
   return costs.op_prologue_cycles + ceil_div_u64(n, costs.mul_lanes);

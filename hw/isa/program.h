@@ -156,6 +156,7 @@ enum class CoreOpKind : uint8_t {
   AvgPool = 4,
   Add = 5,       // element-wise add of two int8 tensors with rescale
   Mul = 6,       // channel-wise multiply by a gate vector with rescale (format 1.3)
+  DwConv = 7,    // depthwise int8 convolution (format 1.3; ConvArgs)
 };
 
 // Conv: out[oh][ow][oc] = requant(bias[oc] + sum over stored blocks, kernel window, 8 cin of
@@ -187,7 +188,14 @@ struct ConvArgs {
   ConvAcc acc_mode = ConvAcc::None;      // format 1.2
   uint8_t lut = 0;                       // format 1.3
   uint32_t lut_addr = 0;                 // format 1.3
+  uint32_t c0 = 0;                       // format 1.3, DwConv: input channel of output channel 0
 };
+// DwConv (format 1.3): a depthwise convolution with its own kernel (vector lanes over channels,
+// not the 4x8x8 block shape): for output channel k < out_c, reading input channel c0 + k of
+// pixels that hold in_c channels each (in_c >= c0 + out_c, any count),
+//   out[oh][ow][k] = requant_k(bias[k] + sum over ky, kx of in[oh*sh+ky][ow*sw+kx][c0+k] * w[ky][kx][k])
+// Weights at w_addr: int8 [kh][kw][out_c]; requant records at qp_addr (out_c, as Conv's); relu,
+// lut and lut_addr as Conv's; acc_mode must be None.
 // MaxPool / AvgPool over a valid window (no padding), channels c (any count).
 // AvgPool: y = clamp(round_shift(sum * mult, shift)).
 struct PoolArgs {
@@ -222,6 +230,7 @@ inline const char* core_op_name(CoreOpKind k) {
     case CoreOpKind::AvgPool: return "avgpool";
     case CoreOpKind::Add: return "add";
     case CoreOpKind::Mul: return "mul";
+    case CoreOpKind::DwConv: return "dwconv";
   }
   return "unknown";
 }
@@ -230,7 +239,7 @@ struct CoreOp {
   CoreOpKind kind = CoreOpKind::Acquire;
   uint8_t lock = 0;   // Acquire / Release
   uint8_t value = 0;  // Acquire / Release
-  ConvArgs conv;      // Conv
+  ConvArgs conv;      // Conv, DwConv
   PoolArgs pool;      // MaxPool / AvgPool
   AddArgs add;        // Add
   MulArgs mul;        // Mul

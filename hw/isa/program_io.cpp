@@ -128,6 +128,7 @@ void put_op(ByteWriter& w, const CoreOp& op) {
   w.u8(a.relu);
   w.u8(c.lut);  // format 1.3
   w.u32(c.lut_addr);
+  w.u32(c.c0);
   const MulArgs& m = op.mul;
   for (uint32_t v : {m.in_addr, m.in_pitch, m.out_addr, m.g_addr, m.pixels, m.c}) w.u32(v);
   w.i32(m.mult);
@@ -170,7 +171,7 @@ void check_encodable(const Program& p) {
     }
     for (const CoreProgram& cp : ph.cores) {
       for (size_t oi = 0; oi < cp.ops.size(); ++oi) {
-        if (static_cast<uint8_t>(cp.ops[oi].kind) > static_cast<uint8_t>(CoreOpKind::Mul)) {
+        if (static_cast<uint8_t>(cp.ops[oi].kind) > static_cast<uint8_t>(CoreOpKind::DwConv)) {
           throw FormatError("program: phase " + std::to_string(pi) + " core " + tile_label(cp.tile) + " op " +
                             std::to_string(oi) + ": invalid op kind " +
                             std::to_string(static_cast<int>(cp.ops[oi].kind)));
@@ -236,7 +237,7 @@ BufferDescriptor get_bd(ByteReader& r, uint16_t minor) {
 CoreOp get_op(ByteReader& r, uint16_t minor) {
   CoreOp op;
   const uint8_t kind = r.u8();
-  if (kind > static_cast<uint8_t>(minor >= 3 ? CoreOpKind::Mul : CoreOpKind::Add))
+  if (kind > static_cast<uint8_t>(minor >= 3 ? CoreOpKind::DwConv : CoreOpKind::Add))
     r.fail("invalid core op kind " + std::to_string(kind));
   op.kind = static_cast<CoreOpKind>(kind);
   op.lock = r.u8();
@@ -264,6 +265,7 @@ CoreOp get_op(ByteReader& r, uint16_t minor) {
   if (minor >= 3) {  // format 1.2 and older: no lookup tables, no mul
     c.lut = r.u8();
     c.lut_addr = r.u32();
+    c.c0 = r.u32();
     MulArgs& m = op.mul;
     for (uint32_t* v : {&m.in_addr, &m.in_pitch, &m.out_addr, &m.g_addr, &m.pixels, &m.c}) *v = r.u32();
     m.mult = r.i32();

@@ -294,6 +294,16 @@ class Checker {
         if (std::string e = shift_error(a.shift); !e.empty()) fail(who + e);
         break;
       }
+      case CoreOpKind::DwConv: {
+        const ConvArgs& a = op.conv;
+        if (std::string e = dwconv_args_error(a); !e.empty()) fail(who + e);
+        check_extent(t, who, "input", a.in_addr, conv_input_bytes(a));
+        check_extent(t, who, "output", a.out_addr, conv_output_bytes(a));
+        check_extent(t, who, "weights", a.w_addr, dwconv_weight_bytes(a));
+        check_extent(t, who, "requant records", a.qp_addr, conv_qp_bytes(a));
+        if (a.lut) check_extent(t, who, "lookup table", a.lut_addr, kLutBytes);
+        break;
+      }
       case CoreOpKind::Mul: {
         const MulArgs& a = op.mul;
         if (std::string e = mul_args_error(a); !e.empty()) fail(who + e);

@@ -166,6 +166,13 @@ struct Graph {
   void validate() const;
 };
 
+// A depthwise conv: as many groups as input and output channels (a gate conv aside). The compiler
+// runs it with the depthwise kernel (program op dwconv), not as block-diagonal 8x8 blocks.
+inline bool is_depthwise(const Graph& g, const Node& n) {
+  return n.op == OpKind::Conv && !n.gate && n.groups > 1 && n.groups == n.out.c &&
+         g.nodes.at(static_cast<size_t>(n.inputs.at(0))).out.c == n.groups;
+}
+
 // True when every value of node i's output is >= 0: the network input (pixels / 255), a fused or
 // standalone ReLU, a pool over such values, a concat of such inputs, a table without negative
 // entries, or a product of non-negative operands.

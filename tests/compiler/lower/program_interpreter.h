@@ -256,6 +256,25 @@ class ProgramInterpreter {
     }
   }
 
+  static void dwconv(std::vector<uint8_t>& m, const isa::ConvArgs& a) {
+    std::vector<uint8_t> out(uint64_t{a.out_h} * a.out_w * a.out_c);
+    for (uint32_t oy = 0; oy < a.out_h; ++oy)
+      for (uint32_t ox = 0; ox < a.out_w; ++ox)
+        for (uint32_t k = 0; k < a.out_c; ++k) {
+          const uint64_t qp = a.qp_addr + 12ull * k;
+          int64_t acc = static_cast<int32_t>(rd32(m, qp));
+          for (uint32_t ky = 0; ky < a.kh; ++ky)
+            for (uint32_t kx = 0; kx < a.kw; ++kx)
+              acc += int64_t{s8(m, a.in_addr + ((uint64_t{oy} * a.stride_h + ky) * a.in_w + ox * a.stride_w + kx) * a.in_c +
+                                   a.c0 + k)} *
+                     s8(m, a.w_addr + (uint64_t{ky} * a.kw + kx) * a.out_c + k);
+          int8_t y = isa::requantize(acc, rd32(m, qp + 4), rd32(m, qp + 8), a.relu != 0);
+          if (a.lut) y = static_cast<int8_t>(m.at(a.lut_addr + static_cast<uint32_t>(y + 128)));
+          out[(uint64_t{oy} * a.out_w + ox) * a.out_c + k] = static_cast<uint8_t>(y);
+        }
+    std::copy(out.begin(), out.end(), m.begin() + a.out_addr);
+  }
+
   static void mul(std::vector<uint8_t>& m, const isa::MulArgs& a) {
     std::vector<uint8_t> out(uint64_t{a.pixels} * a.c);
     for (uint64_t p = 0; p < a.pixels; ++p)
@@ -282,6 +301,7 @@ class ProgramInterpreter {
       case isa::CoreOpKind::AvgPool: pool(m, op.pool, true); break;
       case isa::CoreOpKind::Add: add(m, op.add); break;
       case isa::CoreOpKind::Mul: mul(m, op.mul); break;
+      case isa::CoreOpKind::DwConv: dwconv(m, op.conv); break;
     }
     ++pc;
     return true;

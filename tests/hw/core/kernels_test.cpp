@@ -713,3 +713,73 @@ TEST(Kernels, MulScalesEachPixelByTheGateAndSkipsUnusedChannels) {
 
 }  // namespace
 }  // namespace saie::hw
+
+namespace saie::hw {
+namespace {
+
+// The depthwise kernel equals the block-sparse conv over the block-diagonal weights it replaces
+// (each output channel reading only its own input channel), table and ReLU included, on a channel
+// window of a wider input; it costs kh*kw MACs an output at dw_lanes per cycle.
+TEST(Kernels, DepthwiseEqualsTheBlockDiagonalConv) {
+  std::mt19937 rng(11);
+  for (const bool relu : {false, true}) {
+    // Block-diagonal reference: 16 channels in, 16 out, 3x3 stride 2.
+    ConvCase cc = make_case(9, 7, 16, 16, 3, 2, 2, relu, {{true, false}, {false, true}}, 71 + relu);
+    for (uint32_t oc = 0; oc < 16; ++oc)
+      for (uint32_t t = 0; t < 9; ++t)
+        for (uint32_t ic = 0; ic < 16; ++ic)
+          if (ic != oc) cc.weights[(size_t{oc} * 9 + t) * 16 + ic] = 0;
+    std::vector<uint8_t> mc = build_memory(cc);
+    run_conv(mc, cc.args, config::CoreCosts{});
+    const std::vector<int8_t> want = read_out(mc, cc.args);
+    // The depthwise op on channels [8, 24) of a 32-channel input holding the same values there.
+    std::vector<uint8_t> m(kMem, 0x5A);
+    isa::ConvArgs a = cc.args;
+    a.in_c = 32;
+    a.c0 = 8;
+    a.w_addr = 20000;
+    a.qp_addr = 21000;
+    a.out_addr = 30000;
+    for (uint32_t px = 0; px < 9u * 7; ++px)
+      for (uint32_t c = 0; c < 32; ++c)
+        m[a.in_addr + px * 32 + c] = c >= 8 && c < 24 ? static_cast<uint8_t>(cc.input[px * 16 + c - 8]) : static_cast<uint8_t>(rng());
+    for (uint32_t t = 0; t < 9; ++t)
+      for (uint32_t k = 0; k < 16; ++k) m[a.w_addr + t * 16 + k] = static_cast<uint8_t>(cc.weights[(size_t{k} * 9 + t) * 16 + k]);
+    for (uint32_t k = 0; k < 16; ++k) {
+      put_i32(m, a.qp_addr + 12 * k, cc.bias[k]);
+      put_i32(m, a.qp_addr + 12 * k + 4, cc.mult[k]);
+      put_i32(m, a.qp_addr + 12 * k + 8, cc.shift[k]);
+    }
+    isa::CoreOp op;
+    op.kind = isa::CoreOpKind::DwConv;
+    op.conv = a;
+    const KernelResult r = run_compute_op(m, op, config::CoreCosts{});
+    EXPECT_EQ(read_out(m, a), want);
+    const uint64_t outs = uint64_t{a.out_h} * a.out_w * a.out_c;
+    EXPECT_EQ(r.macs, outs * 9);
+    EXPECT_EQ(r.cycles, 32 + (outs * 9 + 31) / 32 + (outs + 31) / 32);
+    // With a table after the requantisation.
+    a.lut = 1;
+    a.lut_addr = 40000;
+    for (int i = 0; i < 256; ++i) m[a.lut_addr + static_cast<uint32_t>(i)] = static_cast<uint8_t>(i ^ 0x55);
+    run_dwconv(m.data(), m.size(), a, config::CoreCosts{});
+    for (size_t i = 0; i < want.size(); ++i)
+      EXPECT_EQ(m[a.out_addr + i], static_cast<uint8_t>((static_cast<int>(want[i]) + 128) ^ 0x55)) << i;
+  }
+  // Channels past the input, or a partial-sum mode, are refused.
+  isa::ConvArgs bad;
+  bad.in_h = bad.in_w = bad.out_h = bad.out_w = 1;
+  bad.in_c = 16;
+  bad.out_c = 16;
+  bad.c0 = 8;
+  std::vector<uint8_t> m(kMem, 0);
+  EXPECT_THAT([&] { run_dwconv(m.data(), m.size(), bad, config::CoreCosts{}); },
+              ::testing::ThrowsMessage<std::exception>(HasSubstr("exceed in_c 16")));
+  bad.c0 = 0;
+  bad.acc_mode = isa::ConvAcc::First;
+  EXPECT_THAT([&] { run_dwconv(m.data(), m.size(), bad, config::CoreCosts{}); },
+              ::testing::ThrowsMessage<std::exception>(HasSubstr("acc_mode must be None")));
+}
+
+}  // namespace
+}  // namespace saie::hw

@@ -337,8 +337,8 @@ TEST(ProgramIo, RecordRules) {
 
 // The same file in format 1.0: BD entries without the 8 pad bytes (63 instead of 71 bytes),
 // minor 0, body length and CRC recomputed. Rebuilt record by record from a 1.1 encoding.
-// The same program as an older minor version: 1.2 drops the ops' lookup-table and mul fields
-// (37 bytes before the label), 1.1 also the conv ops' input-channel split fields (u32 acc_addr,
+// The same program as an older minor version: 1.2 drops the ops' lookup-table, depthwise and mul fields
+// (41 bytes before the label), 1.1 also the conv ops' input-channel split fields (u32 acc_addr,
 // u8 acc_mode after the conv's u8s), 1.0 also the BDs' padding (8 bytes a BD).
 std::vector<uint8_t> as_older_format(const std::vector<uint8_t>& v13, uint8_t minor) {
   auto rd32 = [&](size_t at) {
@@ -360,12 +360,12 @@ std::vector<uint8_t> as_older_format(const std::vector<uint8_t>& v13, uint8_t mi
       payload = p10;
     }
     if (type == 8) {  // CORE_PROGRAM: tile (2), u32 count, ops: 48 bytes, 5 acc bytes (1.2), 69 bytes,
-                      // 37 lookup-table and mul bytes (1.3), str label
+                      // 41 lookup-table, depthwise and mul bytes (1.3), str label
       const uint32_t count = rd32(start + 2);
       std::vector<uint8_t> pold(payload.begin(), payload.begin() + 6);
       size_t at = 6;
       for (uint32_t i = 0; i < count; ++i) {
-        const size_t label = at + 48 + 5 + 69 + 37;
+        const size_t label = at + 48 + 5 + 69 + 41;
         const uint32_t n = rd32(start + label);
         pold.insert(pold.end(), payload.begin() + at, payload.begin() + at + 48);
         if (minor >= 2) pold.insert(pold.end(), payload.begin() + at + 48, payload.begin() + at + 53);
@@ -474,6 +474,15 @@ TEST(ProgramIo, LookupTableAndMulRoundTripAndFormat12HasNone) {
   EXPECT_EQ(r.mul.shift, 21);
   EXPECT_EQ(encode_program(q), bytes);
   EXPECT_TRUE(contains(listing(q), " lut 0x5100")) << listing(q);
+  // The depthwise op: a conv's fields, its kind and channel offset.
+  Program d = sample_program();
+  d.phases[0].cores[0].ops[1].kind = CoreOpKind::DwConv;
+  d.phases[0].cores[0].ops[1].conv.c0 = 24;
+  const Program dq = decode_program(encode_program(d));
+  EXPECT_EQ(dq.phases[0].cores[0].ops[1].kind, CoreOpKind::DwConv);
+  EXPECT_EQ(dq.phases[0].cores[0].ops[1].conv.c0, 24u);
+  EXPECT_TRUE(contains(listing(dq), "dwconv in ")) << listing(dq);
+  EXPECT_TRUE(contains(listing(dq), " c0 24 out ")) << listing(dq);
   EXPECT_TRUE(contains(listing(q), "mul in 0x100 pitch 24 gate 0x700 out 0x800 pixels 12 c 8 mult 20000 shift 21 \"se band 0\""))
       << listing(q);
   // A 1.2 file has no such fields (no table on any conv) and no mul op kind.
@@ -483,6 +492,14 @@ TEST(ProgramIo, LookupTableAndMulRoundTripAndFormat12HasNone) {
   EXPECT_EQ(encode_program(old), encode_program(sample_program()));
   std::vector<uint8_t> v12_mul = as_older_format(bytes, 2);
   EXPECT_TRUE(contains(decode_error(v12_mul), "invalid core op kind 6")) << decode_error(v12_mul);
+  std::vector<uint8_t> v13_kind8 = bytes;  // no kind 8 in 1.3 either
+  const std::string label = "se band 0";  // the mul op's kind byte: 163 field bytes and the u32 length before it
+  auto it = std::search(v13_kind8.begin(), v13_kind8.end(), label.begin(), label.end());
+  ASSERT_NE(it, v13_kind8.end());
+  ASSERT_EQ(*(it - 4 - 163), 6);
+  *(it - 4 - 163) = 8;
+  fix_crc(v13_kind8);
+  EXPECT_TRUE(contains(decode_error(v13_kind8), "invalid core op kind 8")) << decode_error(v13_kind8);
 }
 
 TEST(ProgramIo, PaddingRoundTripsAndShowsInTheListing) {
