@@ -62,11 +62,12 @@ TEST_P(TorchvisionZoo, ImportsCompilesAndSimulatesBitExact) {
 // Grouped (ResNeXt, RegNetX), depthwise + ReLU6 (MobileNetV2), concat (SqueezeNet), concat with
 // copies and pre-activation BatchNorm (DenseNet), plain residual (ResNet-18), and lookup-table
 // activations with squeeze-excitation (MobileNetV3: hardswish / hardsigmoid; EfficientNet: SiLU /
-// sigmoid; RegNetY: ReLU / sigmoid) networks.
+// sigmoid; RegNetY: ReLU / sigmoid), channel shuffle / chunk / mean (ShuffleNetV2), and
+// ceil-mode pools with vanishing activations whose biases clamp (GoogLeNet's random weights) networks.
 INSTANTIATE_TEST_SUITE_P(Models, TorchvisionZoo,
                          ::testing::Values("resnet18", "resnext50_32x4d", "regnet_x_400mf", "mobilenet_v2",
                                            "squeezenet1_1", "densenet121", "mobilenet_v3_small", "efficientnet_b0",
-                                           "regnet_y_400mf"),
+                                           "regnet_y_400mf", "shufflenet_v2_x0_5", "googlenet"),
                          [](const ::testing::TestParamInfo<const char*>& i) { return std::string(i.param); });
 
 }  // namespace

@@ -302,7 +302,7 @@ std::vector<float> scales_from_max(const FloatGraph& g, const std::vector<float>
   auto elem = [](int layer) { return static_cast<size_t>(layer + 1); };
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const FloatLayer& l = g.layers[i];
-    if (l.op == FloatOp::MaxPool || l.op == FloatOp::AvgPool || l.op == FloatOp::Relu) {
+    if (l.op == FloatOp::MaxPool || l.op == FloatOp::AvgPool || l.op == FloatOp::Relu || l.copy) {
       unite(i + 1, elem(l.inputs.at(0)));
     } else if (l.op == FloatOp::Concat) {
       for (int src : l.inputs) unite(i + 1, elem(src));
@@ -314,7 +314,7 @@ std::vector<float> scales_from_max(const FloatGraph& g, const std::vector<float>
   group[find(0)] = kInputScale;
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const FloatLayer& l = g.layers[i];
-    if (l.op == FloatOp::MaxPool || l.op == FloatOp::AvgPool || l.op == FloatOp::Relu) continue;
+    if (l.op == FloatOp::MaxPool || l.op == FloatOp::AvgPool || l.op == FloatOp::Relu || l.copy) continue;
     const size_t r = find(i + 1);
     if (r == find(0)) continue;
     group[r] = std::max(group[r], activation_scale(max_abs[i]));
@@ -355,6 +355,20 @@ void prune_float_graph(FloatGraph& g, double sparsity, uint32_t bo, uint32_t bi)
   bool first_conv = true;
   for (FloatLayer& l : g.layers) {
     if (l.op != FloatOp::Conv && l.op != FloatOp::Fc) continue;
+    if (l.copy) {  // only the blocks holding a 1
+      const ir::Shape in = g.shape_of(l.inputs.at(0));
+      l.mask = ir::BlockMask{};
+      l.mask.bo = bo;
+      l.mask.bi = bi;
+      l.mask.rows = (l.cout + bo - 1) / bo;
+      l.mask.cols = (in.c + bi - 1) / bi;
+      l.mask.bits.assign(size_t{l.mask.rows} * l.mask.cols, 0);
+      for (uint32_t oc = 0; oc < l.cout; ++oc)
+        for (uint32_t ic = 0; ic < in.c; ++ic)
+          if (l.weight[size_t{oc} * in.c + ic] != 0.0f) l.mask.bits[size_t{oc / bo} * l.mask.cols + ic / bi] = 1;
+      l.has_mask = true;
+      continue;
+    }
     const bool dense = l.op == FloatOp::Conv && first_conv;
     if (l.op == FloatOp::Conv) first_conv = false;
     l.has_mask = false;
@@ -454,6 +468,16 @@ ir::Graph quantize_float_graph(const FloatGraph& g, const std::vector<float>& sc
         n.stride_w = win.sw;
         n.pad_h = win.ph;
         n.pad_w = win.pw;
+        if (l.copy) {  // the 0 / 1 as int8 with scale 1 (the output has the input's scale): exact
+          if (win.kh != 1 || win.kw != 1 || !l.bias.empty()) fail(l, "a channel copy must be a 1x1 conv without bias");
+          n.weight.resize(l.weight.size());
+          for (size_t i = 0; i < l.weight.size(); ++i) n.weight[i] = l.weight[i] != 0.0f ? 1 : 0;
+          n.weight_scales.assign(l.cout, 1.0f);
+          n.bias.assign(l.cout, 0);
+          n.sparse = l.has_mask;
+          if (l.has_mask) n.mask = l.mask;
+          break;
+        }
         const QuantizedWeights qw = quantize_weights_per_channel(l.weight, l.cout);
         n.weight = oihw_to_ohwi(qw.q, l.cout, is.c, win.kh, win.kw);
         n.weight_scales = qw.scales;

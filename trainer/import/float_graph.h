@@ -33,6 +33,11 @@ struct FloatLayer {
   // rejects a layer whose scale a concat raised above clamp / 127.
   float clamp = 0.0f;
   std::string act;    // Act: the function's name ("hardswish", "sigmoid", ...; ir::lut_function)
+  // Conv: a channel copy (a 1x1 conv whose weights are 0 / 1, each output channel one input
+  // channel: ShuffleNet's channel shuffle and chunks). Its output keeps its input's scale, its
+  // int8 weights are the 0 / 1 themselves (scale 1), so the int8 layer copies bytes exactly; its
+  // mask keeps the blocks that hold a 1 and pruning leaves it alone.
+  bool copy = false;
   uint32_t cout = 0;  // Conv/Fc output channels
   uint32_t groups = 1;  // Conv: PyTorch's groups (ir::Node::groups); weights zero outside them
   // Conv: PyTorch OIHW [cout][cin][kh][kw] (a grouped conv's expanded to every input channel,

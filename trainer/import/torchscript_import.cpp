@@ -78,6 +78,11 @@ class Walker {
   struct Act {
     int layer = -1;     // producing layer, -1 = network input
     bool flat = false;  // flattened (only a linear layer may consume it)
+    // A channel shuffle in progress (ShuffleNet: view to [b, groups, c / groups, h, w], transpose
+    // of dims 1 and 2, view back to [b, c, h, w]): the groups of the 5-D view, and whether the
+    // transpose has happened. Only the view back may consume it.
+    uint32_t shuffle = 0;
+    bool transposed = false;
   };
 
   [[noreturn]] void unsupported_op(const Node* n) const {
@@ -223,7 +228,9 @@ class Walker {
   void visit(const Node* n) {
     const std::string k = kind_of(n);
     const bool touches = std::any_of(n->inputs().begin(), n->inputs().end(),
-                                     [&](const Value* v) { return is_act(v) || packed_.count(v) != 0; });
+                                     [&](const Value* v) {
+                                       return is_act(v) || packed_.count(v) != 0 || lists_.count(v) != 0;
+                                     });
     if (!n->blocks().empty()) unsupported_op(n);  // control flow (prim::If, prim::Loop)
     if (!touches || is_plumbing(k)) return;       // scalar/weight plumbing: evaluated on demand
     if (k == "prim::ListConstruct" || k == "prim::TupleConstruct") {
@@ -252,6 +259,15 @@ class Walker {
     if (k == "aten::add" || k == "aten::add_") return add(n, k == "aten::add_");
     if (k == "aten::cat" || k == "aten::concat") return cat(n);
     if (k == "aten::flatten") return flatten(n);
+    if (k == "aten::transpose") return transpose(n);
+    if (k == "aten::chunk") return chunk(n);
+    if (k == "prim::ListUnpack" && lists_.count(n->input(0))) {
+      const std::vector<Act>& parts = lists_.at(n->input(0));
+      if (parts.size() != n->outputs().size()) unsupported("a list unpack of " + std::to_string(n->outputs().size()) + " chunks");
+      for (size_t i = 0; i < parts.size(); ++i) acts_[n->output(i)] = parts[i];
+      return;
+    }
+    if (k == "aten::mean") return mean(n);
     if (k == "aten::view" || k == "aten::reshape") return view(n);
     if (k == "aten::dropout" || k == "aten::dropout_" || k == "aten::feature_dropout" || k == "aten::contiguous" ||
         k == "aten::detach")
@@ -470,10 +486,16 @@ class Walker {
     if (o[0] == in.h && o[1] == in.w) return set_out(n, a, false);  // identity (e.g. VGG's 7x7 on 7x7)
     if (o[0] != 1 || o[1] != 1)
       unsupported("adaptive_avg_pool2d to " + std::to_string(o[0]) + "x" + std::to_string(o[1]) + " (only 1x1 or identity)");
-    // A window of more than kMaxGlobalPoolWindow positions (EfficientNet's first squeeze-excitation
-    // pools 112x112) becomes two average pools, d x d tiles (d a common divisor of h and w, the one
-    // nearest the square root) and then the rest: the same average in float, one more int8
-    // rounding, and windows whose bands fit a core.
+    global_avg_pool(n, a);
+  }
+
+  // The average over the whole map of `a` as n's output. A window of more than
+  // kMaxGlobalPoolWindow positions (EfficientNet's first squeeze-excitation pools 112x112) becomes
+  // two average pools, d x d tiles (d a common divisor of h and w, the one nearest the square
+  // root) and then the rest: the same average in float, one more int8 rounding, and windows whose
+  // bands fit a core.
+  void global_avg_pool(const Node* n, const Act& a) {
+    const ir::Shape in = g_.shape_of(a.layer);
     uint32_t d = 1;
     if (uint64_t{in.h} * in.w > kMaxGlobalPoolWindow)
       for (uint32_t c = 2; c <= std::min(in.h, in.w); ++c)
@@ -481,11 +503,11 @@ class Walker {
             (d == 1 || std::max(c, in.h / c) < std::max(d, in.h / d)))
           d = c;
     if (d > 1) {
-      pool(n, FloatOp::AvgPool, "avgpool", d, d, {d, d}, {0, 0});
+      pool(n, FloatOp::AvgPool, "avgpool", d, d, {d, d}, {0, 0}, false, &a);
       const Act tiles = act(n->output(0));
       return pool(n, FloatOp::AvgPool, "avgpool", in.h / d, in.w / d, {in.h / d, in.w / d}, {0, 0}, false, &tiles);
     }
-    pool(n, FloatOp::AvgPool, "avgpool", in.h, in.w, {in.h, in.w}, {0, 0});
+    pool(n, FloatOp::AvgPool, "avgpool", in.h, in.w, {in.h, in.w}, {0, 0}, false, &a);
   }
 
   void add(const Node* n, bool inplace) {
@@ -535,8 +557,80 @@ class Walker {
     } else if (auto x = eval(n->input(1)); x && x->isIntList()) {
       dims = x->toIntVector().size();
     }
-    if (dims != 2) unsupported(kind_of(n) + " other than a flatten to [batch, features]");
+    const ir::Shape s = g_.shape_of(a.layer);
+    if (dims == 5 && !a.flat && !a.shuffle && kind_of(p) == "prim::ListConstruct") {  // a channel shuffle begins
+      const int64_t groups = int_of(p->input(1), "channel shuffle groups");
+      if (groups < 1 || s.c % groups != 0) unsupported("a 5-D view of " + std::to_string(s.c) + " channels in " + std::to_string(groups) + " groups");
+      Act sh = a;
+      sh.shuffle = static_cast<uint32_t>(groups);
+      return set_out(n, sh, false);
+    }
+    if (dims == 4 && a.shuffle && a.transposed) return set_out(n, shuffle(a), false);
+    if (dims != 2 || a.shuffle) unsupported(kind_of(n) + " other than a flatten to [batch, features] or a channel shuffle");
     set_out(n, Act{a.layer, true}, false);
+  }
+
+  void transpose(const Node* n) {
+    const Act a = act(n->input(0));
+    const int64_t d0 = int_of(n->input(1), "dim0"), d1 = int_of(n->input(2), "dim1");
+    if (!a.shuffle || a.transposed || std::min(d0, d1) != 1 || std::max(d0, d1) != 2)
+      unsupported("transpose other than a channel shuffle's (dims 1 and 2 of [b, groups, c / groups, h, w])");
+    Act t = a;
+    t.transposed = true;
+    set_out(n, t, false);
+  }
+
+  // A 1x1 copy conv (FloatLayer::copy): output channel o is input channel src[o].
+  Act channel_copy(const Act& a, const std::vector<uint32_t>& src, const char* base) {
+    const ir::Shape s = g_.shape_of(a.layer);
+    FloatLayer l;
+    l.name = unique_name("", base);
+    l.op = FloatOp::Conv;
+    l.copy = true;
+    l.inputs = {a.layer};
+    l.cout = static_cast<uint32_t>(src.size());
+    l.weight.assign(size_t{l.cout} * s.c, 0.0f);
+    for (uint32_t o = 0; o < l.cout; ++o) l.weight[size_t{o} * s.c + src[o]] = 1.0f;
+    return Act{push(std::move(l)), false};
+  }
+
+  // The view back after the transpose: output channel i * groups + k is input channel k * (c / groups) + i.
+  Act shuffle(const Act& a) {
+    const uint32_t c = g_.shape_of(a.layer).c, gr = a.shuffle, per = c / gr;
+    std::vector<uint32_t> src(c);
+    for (uint32_t i = 0; i < per; ++i)
+      for (uint32_t k = 0; k < gr; ++k) src[i * gr + k] = k * per + i;
+    return channel_copy(Act{a.layer, false}, src, "shuffle");
+  }
+
+  // torch.chunk(x, n, dim 1): n copy convs of consecutive channel ranges (PyTorch's sizes:
+  // ceil(c / n) each, the last what is left); the list goes to a prim::ListUnpack.
+  void chunk(const Node* n) {
+    const Act a = act(n->input(0));
+    const int64_t parts = int_of(n->input(1), "chunks"), dim = int_of(n->input(2), "dim");
+    if (a.flat || a.shuffle || (dim != 1 && dim != -3)) unsupported("chunk other than along the channels of a feature map");
+    const uint32_t c = g_.shape_of(a.layer).c;
+    if (parts < 1) unsupported("chunk into " + std::to_string(parts) + " parts");
+    const uint32_t each = (c + static_cast<uint32_t>(parts) - 1) / static_cast<uint32_t>(parts);
+    std::vector<Act> out;
+    for (uint32_t c0 = 0; c0 < c; c0 += each) {
+      std::vector<uint32_t> src;
+      for (uint32_t o = c0; o < std::min(c, c0 + each); ++o) src.push_back(o);
+      out.push_back(channel_copy(a, src, "chunk"));
+    }
+    lists_[n->output(0)] = std::move(out);
+  }
+
+  // torch.mean over the spatial dims: a global average pool (flattened unless keepdim).
+  void mean(const Node* n) {
+    const Act a = act(n->input(0));
+    const auto dims = ints(n->input(1), "dim", 2);
+    const bool spatial = (dims[0] == 2 && dims[1] == 3) || (dims[0] == -2 && dims[1] == -1) || (dims[0] == 3 && dims[1] == 2);
+    if (a.flat || a.shuffle || !spatial || !is_none(n->input(3)))
+      unsupported("mean other than over the spatial dims (2, 3) of a feature map");
+    const bool keepdim = bool_of(n->input(2), "keepdim");
+    global_avg_pool(n, a);
+    if (!keepdim) set_out(n, Act{act(n->output(0)).layer, true}, false);
   }
 
   void linear(const Node* n, const Value* x, const at::Tensor& w, const Value* bias, bool addmm) {
@@ -569,6 +663,7 @@ class Walker {
   const Value* self_ = nullptr;
   FloatGraph g_;
   std::map<const Value*, Act> acts_;  // lookups only, never iterated (outputs stay deterministic)
+  std::map<const Value*, std::vector<Act>> lists_;  // aten::chunk outputs, for prim::ListUnpack
   std::set<const Value*> packed_;     // lists/tuples holding activations
   std::vector<int> consumers_;        // per layer: how many layers read it so far
   std::map<std::string, int> counters_;
@@ -770,7 +865,7 @@ ir::Graph import_torchscript(const ImportOptions& o) {
   std::string first;
   for (const ir::Node& n : out.nodes)
     for (int32_t b : n.bias)
-      if (b == std::numeric_limits<int32_t>::max() || b == std::numeric_limits<int32_t>::min()) {
+      if (b >= kBiasLimit || b <= -kBiasLimit) {
         if (saturated++ == 0) {
           char sc[32];
           std::snprintf(sc, sizeof sc, "%.1e", out.nodes.at(static_cast<size_t>(n.inputs.at(0))).out_scale);
@@ -779,8 +874,8 @@ ir::Graph import_torchscript(const ImportOptions& o) {
       }
   if (saturated > 0) {
     const std::string w = "warning: " + std::to_string(saturated) + " int32 biases saturate (first in layer " + first +
-                          "): the activations before them nearly vanish; such a layer computes a clamped bias, and a "
-                          "program that splits its input channels stops on an int32 overflow";
+                          "): the activations before them nearly vanish; such a layer computes a bias clamped to "
+                          "+-2^30";
     out.provenance.notes += "; " + w;
     if (o.progress) o.progress("import: " + w);
   }

@@ -40,7 +40,7 @@ std::vector<int32_t> quantize_bias(const std::vector<float>& b, float in_scale, 
                              " weight scales");
   if (!(in_scale > 0.0f)) throw std::runtime_error("input scale must be positive");
   std::vector<int32_t> q(b.size());
-  constexpr double lo = std::numeric_limits<int32_t>::min(), hi = std::numeric_limits<int32_t>::max();
+  constexpr double lo = -double{kBiasLimit}, hi = kBiasLimit;
   for (size_t i = 0; i < b.size(); ++i) {
     const double v = std::round(double{b[i]} / (double{in_scale} * w_scales[i]));
     q[i] = static_cast<int32_t>(std::clamp(v, lo, hi));

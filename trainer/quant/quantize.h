@@ -23,7 +23,12 @@ struct QuantizedWeights {
 // Zero weights always quantise to exactly 0, so masked-out blocks stay zero.
 QuantizedWeights quantize_weights_per_channel(const std::vector<float>& w, uint32_t cout);
 
-// bias_q[oc] = round(b[oc] / (in_scale * w_scales[oc])), saturated to the int32 range.
+// The largest |int32 bias|: half the int32 range stays for the sum of products the accumulator
+// adds to it (|sum| <= cin * kh * kw * 128 * 128, below 2^30 for every layer we meet; an
+// input-channel split keeps its partial sums in int32 memory, where a saturated bias plus a sum
+// would overflow). A bias this large only arises when the activations before it nearly vanish.
+inline constexpr int32_t kBiasLimit = 1 << 30;
+// bias_q[oc] = round(b[oc] / (in_scale * w_scales[oc])), saturated to [-kBiasLimit, kBiasLimit].
 std::vector<int32_t> quantize_bias(const std::vector<float>& b, float in_scale, const std::vector<float>& w_scales);
 
 // max|activation| / 127; a tensor that was never non-zero in calibration gets 1/127.

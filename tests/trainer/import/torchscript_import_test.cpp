@@ -13,6 +13,7 @@
 #include <random>
 
 #include "model/bundle/bundle_io.h"
+#include "trainer/quant/quantize.h"
 #include "tests/model/test_graphs.h"
 #include "model/reference/reference_executor.h"
 #include "model/data/idx.h"
@@ -523,6 +524,63 @@ def forward(self, x):
   EXPECT_EQ(e.rfind("unsupported: mul other than a feature map times a 1x1 per-channel gate", 0), 0u) << e;
 }
 
+TEST(TorchScriptImport, ChannelShuffleChunkAndMeanMatchTorchAndCopyExactly) {
+  // ShuffleNetV2's block: chunk in two, one half through a conv, concat, channel shuffle
+  // (view 5-D, transpose 1 and 2, view back), then a spatial mean.
+  test::TempDir dir("saie_import_test");
+  torch::manual_seed(8);
+  torch::jit::Module m("Shuffle");
+  param(m, "w", torch::randn({16, 3, 3, 3}) * 0.5);
+  param(m, "b2", torch::randn({8, 8, 1, 1}) * 0.5);
+  m.define(R"(
+def forward(self, x):
+    y = torch.relu(torch.conv2d(x, self.w, None, [1, 1], [1, 1], [1, 1], 1))
+    a, b = torch.chunk(y, 2, 1)
+    z = torch.cat([a, torch.relu(torch.conv2d(b, self.b2, None, [1, 1], [0, 0], [1, 1], 1))], 1)
+    n = z.size(0)
+    z = z.view(n, 2, 8, 6, 6)
+    z = torch.transpose(z, 1, 2).contiguous()
+    z = z.view(n, 16, 6, 6)
+    return torch.mean(z, [2, 3])
+)");
+  const std::string path = (dir.path / "shuffle.pt").string();
+  m.save(path);
+  const FloatGraph g = load_torchscript(path, ir::Shape{6, 6, 3});
+  int copies = 0;
+  for (const FloatLayer& l : g.layers) copies += l.copy;
+  EXPECT_EQ(copies, 3);  // two chunks, one shuffle
+  for (uint64_t seed = 1; seed <= 2; ++seed) {
+    const Input in = make_input(6, 6, 3, seed);
+    expect_close(run_float(g, in.hwc).back(), torch_forward(path, in.nchw), 1e-5);
+  }
+  // The int8 copies are exact: each copy's output equals its input's bytes, permuted.
+  ImportOptions o;
+  o.model_path = path;
+  o.input = ir::Shape{6, 6, 3};
+  o.sparsity = 0.5;
+  o.calib_images = 4;
+  const ir::Graph q = import_torchscript(o);
+  const reference::Tensor x = test::make_test_input(q, 2);
+  const std::vector<reference::Tensor> t = reference::run_all(q, x);
+  int checked = 0;
+  for (size_t i = 1; i < q.nodes.size(); ++i) {
+    const ir::Node& n = q.nodes[i];
+    if (n.name.rfind("shuffle", 0) != 0 && n.name.rfind("chunk", 0) != 0) continue;
+    const ir::Node& src = q.nodes[static_cast<size_t>(n.inputs[0])];
+    EXPECT_EQ(n.out_scale, src.out_scale) << n.name;
+    const uint32_t cin = src.out.c;
+    for (uint32_t px = 0; px < n.out.h * n.out.w; ++px)
+      for (uint32_t o = 0; o < n.out.c; ++o) {
+        uint32_t from = 0;
+        for (uint32_t ic = 0; ic < cin; ++ic)
+          if (n.weight[size_t{o} * cin + ic] != 0) from = ic;
+        ASSERT_EQ(t[i][size_t{px} * n.out.c + o], t[static_cast<size_t>(n.inputs[0])][size_t{px} * cin + from]) << n.name;
+      }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
 TEST(TorchScriptImport, LargeGlobalAveragePoolBecomesTwoPools) {
   // 70x70 = 4900 positions, more than one pool window may hold: 7x7 tiles, then the 10x10 rest
   // (7 and 10: the common divisor pair nearest the square root). 60x60 stays one pool.
@@ -636,6 +694,11 @@ def forward(self, x):
   EXPECT_NE(q.provenance.notes.find("warning: 8 int32 biases saturate (first in layer c2, input scale"), std::string::npos)
       << q.provenance.notes;
   EXPECT_NE(progress.find("import: warning: 8 int32 biases saturate"), std::string::npos) << progress;
+  // Clamped to +-2^30: half the int32 range stays for the sum the accumulator adds.
+  for (const ir::Node& n : q.nodes) {
+    if (n.name != "c2") continue;
+    for (int32_t b : n.bias) EXPECT_EQ(b, kBiasLimit) << n.name;
+  }
 }
 
 TEST(TorchScriptImport, QuantisingACapInsideTheInt8RangeIsRejected) {

@@ -69,7 +69,8 @@ TEST(Quantize, BiasUsesInputTimesWeightScale) {
   const std::vector<int32_t> b = quantize_bias({0.5f, -0.25f, 0.0f}, 0.01f, {0.1f, 0.05f, 1.0f});
   EXPECT_EQ(b, (std::vector<int32_t>{500, -500, 0}));
   // Huge biases saturate instead of wrapping.
-  EXPECT_EQ(quantize_bias({1e30f}, 1e-3f, {1e-3f})[0], 2147483647);
+  EXPECT_EQ(quantize_bias({1e30f}, 1e-3f, {1e-3f})[0], kBiasLimit);
+  EXPECT_EQ(quantize_bias({-1e30f}, 1e-3f, {1e-3f})[0], -kBiasLimit);
   EXPECT_THROW(quantize_bias({1.0f}, 0.1f, {0.1f, 0.2f}), std::runtime_error);
 }
 

@@ -121,7 +121,25 @@ TEST(TorchFloat, HandGraphWithEveryOpMatchesRunFloat) {
   const int cat = add(layer("cat", FloatOp::Concat, {ad, r, m}));
   FloatLayer pool = layer("pool", FloatOp::MaxPool, {cat});
   pool.kh = 2, pool.kw = 3, pool.stride_h = 2, pool.stride_w = 3;
-  const int q = add(pool);  // 2x4x18
+  const int q0 = add(pool);  // 2x4x18
+  // Table activations and a squeeze-excitation product (gate: global pool, 1x1 conv, sigmoid).
+  const char* fns[] = {"hardswish", "hardsigmoid", "silu", "tanh"};
+  int t = q0;
+  for (const char* fn : fns) {
+    FloatLayer l = layer(fn, FloatOp::Act, {t});
+    l.act = fn;
+    t = add(l);
+  }
+  FloatLayer gp = layer("gp", FloatOp::AvgPool, {t});
+  gp.kh = 2, gp.kw = 4, gp.stride_h = 2, gp.stride_w = 4;
+  const int gpi = add(gp);
+  FloatLayer gc = layer("gc", FloatOp::Conv, {gpi});
+  gc.cout = 18;
+  const int gci = add(gc);
+  FloatLayer sg = layer("sg", FloatOp::Act, {gci});
+  sg.act = "sigmoid";
+  const int gate = add(sg);
+  const int q = add(layer("se", FloatOp::Mul, {t, gate}));
   FloatLayer f0 = layer("fc0", FloatOp::Fc, {q});
   f0.cout = 10, f0.relu = true;
   const int f = add(f0);
