@@ -60,6 +60,10 @@ void add_import_command(CLI::App& app, ImportArgs& a) {
                 "also run N seeded random inputs through the int8 reference and the float graph and record the "
                 "output's SQNR in dB (slow on ImageNet-sized networks: the reference is plain loops; default 0 = skip)")
       ->check(CLI::Range(0u, 1000u));
+  c->add_option("--threads", a.threads,
+                "LibTorch threads of the float check and the calibration (the calibration's float sums, and so the "
+                "last bits of a scale, can depend on it: the default is the same on every machine)")
+      ->check(CLI::Range(1, 64));
 }
 
 void add_zoo_command(CLI::App& app, ZooArgs& a) {

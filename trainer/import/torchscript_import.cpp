@@ -9,6 +9,7 @@
 // demand; every node that does touch one must be a recognised layer, else a one-line error.
 #include "trainer/import/torchscript_import.h"
 
+#include <ATen/Parallel.h>
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/passes/freeze_module.h>
@@ -820,6 +821,7 @@ ir::Graph import_torchscript(const ImportOptions& o) {
     t = now;
   };
   std::string how;
+  if (o.threads > 0) at::set_num_threads(o.threads);
   torch::jit::Module module = load_module(o.model_path);
   FloatGraph g = read_module(module, o.model_path, o.input, &how);
   step("import: read " + std::to_string(g.layers.size()) + " layers, " + std::to_string(g.parameter_count()) + " parameters");
