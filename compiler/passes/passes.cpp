@@ -42,8 +42,8 @@ const std::vector<Pass>& default_passes() {
   static const std::vector<Pass> list = {
       {"fuse-relu", [](ir::Graph& g, const PassOptions&) { fuse_relu(g); }},
       {"fuse-lut", [](ir::Graph& g, const PassOptions&) { fuse_lut(g); }},
+      {"concat-copy", [](ir::Graph& g, const PassOptions&) { concat_copy(g); }},  // (its adds may fuse)
       {"fuse-add", [](ir::Graph& g, const PassOptions& o) { fuse_add(g, o.fuse_add_worth); }},
-      {"concat-copy", [](ir::Graph& g, const PassOptions&) { concat_copy(g); }},
       {"mul-conv", [](ir::Graph& g, const PassOptions&) { mul_conv(g); }},
   };
   return list;

@@ -48,9 +48,10 @@ void mul_conv(ir::Graph& g);
 // "concat-copy": every concat input that cannot be written into the concat's buffer in place
 // (it has other consumers, is the network input or the graph output) is replaced by a copy of
 // it made just before the concat: a depthwise 1x1 conv with weight 1 and the source's scale, which
-// reproduces its input exactly (requantisation factor 1). Inputs at a channel offset that is not
-// a multiple of 8 are left as they are (the compiler rejects them). A copy costs a conv phase; a
-// DMA copy would be cheaper.
+// reproduces its input exactly (requantisation factor 1). A concat with an input at a channel
+// offset that is not a multiple of 8 first becomes the sum of its inputs, each placed into the
+// whole width by an exact 1x1 copy conv (zeros elsewhere), through adds (x + 0 = x). A copy costs
+// a conv phase; a DMA copy would be cheaper.
 void concat_copy(ir::Graph& g);
 
 // Removes node `victim`, re-pointing every reference to it at `replacement` (< victim) and

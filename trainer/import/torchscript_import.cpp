@@ -285,7 +285,7 @@ class Walker {
   void conv(const Node* n, bool underscore) {
     const Act a = act(n->input(0));
     if (a.flat) unsupported("convolution of a flattened tensor");
-    const at::Tensor w = tensor(n->input(1), "weight");
+    at::Tensor w = tensor(n->input(1), "weight");
     const std::string name = unique_name(path_of(n->input(1)), "conv");
     if (w.dim() != 4) unsupported("conv '" + name + "' is not 2-d (weight has " + std::to_string(w.dim()) + " dims)");
     const auto stride = ints(n->input(3), "stride");
@@ -298,7 +298,14 @@ class Walker {
     } else {
       groups = int_of(n->input(6), "groups");
     }
-    if (dil[0] != 1 || dil[1] != 1) throw ImportError("unsupported: dilated conv '" + name + "'");
+    if (dil[0] < 1 || dil[1] < 1) throw ImportError("unsupported: dilation of conv '" + name + "' below 1");
+    if (dil[0] > 1 || dil[1] > 1) {
+      // A dilated conv is the conv whose kernel holds zeros between its taps ((k - 1) d + 1 wide):
+      // the same outputs (PyTorch's output size is that kernel's), at the zero taps' cost.
+      at::Tensor wd = torch::zeros({w.size(0), w.size(1), (w.size(2) - 1) * dil[0] + 1, (w.size(3) - 1) * dil[1] + 1});
+      wd.slice(2, 0, wd.size(2), dil[0]).slice(3, 0, wd.size(3), dil[1]).copy_(w);
+      w = wd.contiguous();
+    }
     const ir::Shape in = g_.shape_of(a.layer);
     if (groups < 1 || w.size(0) % groups != 0 || w.size(1) * groups != in.c)
       throw ImportError("conv '" + name + "' expects " + std::to_string(w.size(1) * groups) + " input channels" +

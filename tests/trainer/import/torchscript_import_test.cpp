@@ -581,6 +581,21 @@ def forward(self, x):
   EXPECT_EQ(checked, 3);
 }
 
+TEST(TorchScriptImport, DilatedConvIsTheConvWithZerosBetweenItsTaps) {
+  test::TempDir dir("saie_import_test");
+  const std::string path = save_with_body(
+      dir.path, "dil.pt", "    return torch.conv2d(x, self.conv_weight, None, [1, 2], [2, 3], [2, 3], 1)\n", 1);
+  const FloatGraph g = load_torchscript(path, ir::Shape{9, 11, 1});
+  ASSERT_EQ(g.layers.size(), 1u);
+  EXPECT_EQ(g.layers[0].kh, 5u);  // (3 - 1) * 2 + 1
+  EXPECT_EQ(g.layers[0].kw, 7u);  // (3 - 1) * 3 + 1
+  EXPECT_EQ(g.layers[0].weight[1], 0.0f);  // between the first two taps of a row
+  for (uint64_t seed = 1; seed <= 2; ++seed) {
+    const Input in = make_input(9, 11, 1, seed);
+    expect_close(run_float(g, in.hwc).back(), torch_forward(path, in.nchw), 1e-5);
+  }
+}
+
 TEST(TorchScriptImport, LargeGlobalAveragePoolBecomesTwoPools) {
   // 70x70 = 4900 positions, more than one pool window may hold: 7x7 tiles, then the 10x10 rest
   // (7 and 10: the common divisor pair nearest the square root). 60x60 stays one pool.
