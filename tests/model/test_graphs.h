@@ -325,6 +325,13 @@ inline ir::Graph make_residual_chain_graph(uint32_t seed, bool sparse, const Res
 }
 
 // A deterministic input for g: int8 HWC values in [lo, hi] (default: image-like, non-negative).
+// Index of the node called `name`, or -1.
+inline int node_index(const ir::Graph& g, const std::string& name) {
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (g.nodes[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
 inline std::vector<int8_t> make_test_input(const ir::Graph& g, uint32_t seed, int lo = 0, int hi = 127) {
   detail::Rng rng(seed ^ 0x9e3779b9u);
   std::vector<int8_t> t(g.input().out.elements());

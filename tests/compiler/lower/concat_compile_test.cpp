@@ -27,6 +27,26 @@ config::ArrayConfig cfg_of(uint32_t cols, uint32_t rows) {
   return cfg;
 }
 
+// Compiled dense and sparse for paper-2x2 and paper-4x4, run by the program interpreter on two
+// seeded inputs in [lo, 127], equal to the reference.
+void expect_bit_exact_on_paper_presets(const ir::Graph& g, int lo) {
+  for (auto [cols, rows] : {std::pair{2u, 2u}, std::pair{4u, 4u}})
+    for (bool dense : {false, true}) {
+      SCOPED_TRACE(std::to_string(cols) + "x" + std::to_string(rows) + (dense ? " dense" : ""));
+      compiler::CompileOptions opt;
+      opt.dense = dense;
+      const config::ArrayConfig cfg = config::load_config_file(std::string(SAIE_CONFIG_DIR) + "/paper-" +
+                                                               std::to_string(cols) + "x" + std::to_string(rows) + ".json");
+      const compiler::CompileResult res = compiler::compile(g, cfg, opt);
+      EXPECT_NO_THROW(isa::verify_program(res.program, cfg));
+      test::ProgramInterpreter interp(cfg, res.program);
+      for (uint32_t seed = 1; seed <= 2; ++seed) {
+        const std::vector<int8_t> x = test::make_test_input(g, seed, lo, 127);
+        EXPECT_EQ(interp.run(x), reference::run(g, x)) << "seed " << seed;
+      }
+    }
+}
+
 TEST(ConcatCompileTest, UnalignedConcatBecomesPlacedCopiesAndAddsBitExact) {
   // cat2's first input has 4 channels (the next one would start mid-block) and also feeds mp:
   // cat2 becomes a's and b's exact copies into the 12-channel width, summed; cat3's inputs then
@@ -50,21 +70,7 @@ TEST(ConcatCompileTest, UnalignedConcatBecomesPlacedCopiesAndAddsBitExact) {
     const std::vector<int8_t> x = test::make_test_input(g, seed, 0, 127);
     EXPECT_EQ(reference::run(p, x), reference::run(g, x)) << "seed " << seed;
   }
-  for (auto [cols, rows] : {std::pair{2u, 2u}, std::pair{4u, 4u}})
-    for (bool dense : {false, true}) {
-      SCOPED_TRACE(std::to_string(cols) + "x" + std::to_string(rows) + (dense ? " dense" : ""));
-      compiler::CompileOptions opt;
-      opt.dense = dense;
-      const config::ArrayConfig cfg = config::load_config_file(std::string(SAIE_CONFIG_DIR) + "/paper-" +
-                                                               std::to_string(cols) + "x" + std::to_string(rows) + ".json");
-      const compiler::CompileResult res = compiler::compile(g, cfg, opt);
-      EXPECT_NO_THROW(isa::verify_program(res.program, cfg));
-      test::ProgramInterpreter interp(cfg, res.program);
-      for (uint32_t seed = 1; seed <= 2; ++seed) {
-        const std::vector<int8_t> x = test::make_test_input(g, seed, 0, 127);
-        EXPECT_EQ(interp.run(x), reference::run(g, x)) << "seed " << seed;
-      }
-    }
+  expect_bit_exact_on_paper_presets(g, 0);
 }
 
 TEST(ConcatCompileTest, NestedConcatsAreViewsIntoOneBuffer) {
@@ -128,21 +134,7 @@ TEST(ConcatCompileTest, InputsThatCannotBeViewsGetCopiesAndStayBitExact) {
     EXPECT_EQ(got[5], want[3]) << "the concat";  // copies are exact
     EXPECT_EQ(got.back(), want.back());
   }
-  for (auto [cols, rows] : {std::pair{2u, 2u}, std::pair{4u, 4u}})
-    for (bool dense : {false, true}) {
-      SCOPED_TRACE(std::to_string(cols) + "x" + std::to_string(rows) + (dense ? " dense" : ""));
-      compiler::CompileOptions opt;
-      opt.dense = dense;
-      const config::ArrayConfig cfg = config::load_config_file(std::string(SAIE_CONFIG_DIR) + "/paper-" +
-                                                               std::to_string(cols) + "x" + std::to_string(rows) + ".json");
-      const compiler::CompileResult res = compiler::compile(g, cfg, opt);
-      EXPECT_NO_THROW(isa::verify_program(res.program, cfg));
-      test::ProgramInterpreter interp(cfg, res.program);
-      for (uint32_t seed = 1; seed <= 2; ++seed) {
-        const std::vector<int8_t> x = test::make_test_input(g, seed, -127, 127);
-        EXPECT_EQ(interp.run(x), reference::run(g, x)) << "seed " << seed;
-      }
-    }
+  expect_bit_exact_on_paper_presets(g, -127);
 }
 
 }  // namespace

@@ -11,11 +11,7 @@
 namespace saie::passes {
 namespace {
 
-int find(const ir::Graph& g, const std::string& name) {
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (g.nodes[i].name == name) return static_cast<int>(i);
-  return -1;
-}
+int find(const ir::Graph& g, const std::string& name) { return test::node_index(g, name); }
 
 // make_test_graph: add1 = conv3 + skip, skip after conv3: the add goes into skip (its residual,
 // conv3, comes earlier), with the add's ReLU, scale and consumers.

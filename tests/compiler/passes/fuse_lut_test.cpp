@@ -10,11 +10,7 @@
 namespace saie::passes {
 namespace {
 
-int find(const ir::Graph& g, const std::string& name) {
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (g.nodes[i].name == name) return static_cast<int>(i);
-  return -1;
-}
+int find(const ir::Graph& g, const std::string& name) { return test::node_index(g, name); }
 
 TEST(FuseLutTest, TablesMoveIntoTheirConvs) {
   ir::Graph g = test::make_se_graph(2, true);

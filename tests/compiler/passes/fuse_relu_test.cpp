@@ -12,11 +12,7 @@ namespace {
 // The pipeline without fuse-add (which would fold add1 into skip), for tests about fuse-relu.
 const PassOptions kReluOnly{{"fuse-add"}, {}, {}};
 
-int find(const ir::Graph& g, const std::string& name) {
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (g.nodes[i].name == name) return static_cast<int>(i);
-  return -1;
-}
+int find(const ir::Graph& g, const std::string& name) { return test::node_index(g, name); }
 
 ir::Graph graph_with_relu() {
   test::TestGraphOptions o;
