@@ -54,7 +54,7 @@ struct ImportArgs {
   uint64_t seed = 1;
   std::string dataset_dir;         // Fashion-MNIST folder (default: the Debian package's)
   uint32_t sqnr_inputs = 0;        // > 0: int8 reference vs float output SQNR over this many inputs
-  int threads = 2;                 // LibTorch threads
+  int threads = 2;                 // LibTorch threads (import-zoo and the suite, running imports side by side, pass 1)
 };
 
 struct ZooArgs {

@@ -35,7 +35,7 @@ TEST_P(TorchvisionZoo, ImportsCompilesAndSimulatesBitExact) {
   const fs::path dir = fresh_dir("tv_" + model);
   const fs::path bundle = dir / "bundle";
   const std::string imp = driver() + " import " + pt.string() + " --out " + bundle.string() +
-                          " --input-shape 64,64,3 --sparsity 0.5 --calib-images 4 > " + (dir / "import.log").string() +
+                          " --input-shape 64,64,3 --sparsity 0.5 --calib-images 4 --threads 1 > " + (dir / "import.log").string() +
                           " 2>&1";
   ASSERT_EQ(sh(imp), 0) << slurp(dir / "import.log");
   // The import checked its float graph against the module's own forward, and says so.

@@ -32,7 +32,7 @@ struct ImportOptions {
   // > 0: the int8 graph's output (integer reference) against the float graph's on this many
   // seeded uniform [0, 1) inputs, as an SQNR in dB in the provenance notes.
   uint32_t sqnr_inputs = 0;
-  int threads = 2;                  // LibTorch threads (torch::set_num_threads), 0 = leave as is
+  int threads = 2;                  // LibTorch threads (at::set_num_threads), 0 = leave as is
   // One line per finished step (load, prune, calibration, quantisation) with its seconds; may be empty.
   std::function<void(const std::string&)> progress;
 };
