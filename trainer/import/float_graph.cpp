@@ -410,6 +410,7 @@ ir::Graph quantize_float_graph(const FloatGraph& g, const std::vector<float>& sc
   out.nodes.push_back(std::move(in));
   auto scale_of = [&](int i) { return i < 0 ? kInputScale : scales[static_cast<size_t>(i)]; };
 
+  std::vector<int> node_of(g.layers.size());  // layer -> its (last) node in out
   for (size_t i = 0; i < g.layers.size(); ++i) {
     const FloatLayer& l = g.layers[i];
     ir::Node n;
@@ -417,12 +418,12 @@ ir::Graph quantize_float_graph(const FloatGraph& g, const std::vector<float>& sc
     n.out = l.out;
     n.out_scale = scales[i];
     n.relu = l.relu;
-    for (int src : l.inputs) n.inputs.push_back(src + 1);  // graph index: the input node is 0
+    for (int src : l.inputs) n.inputs.push_back(src < 0 ? 0 : node_of[static_cast<size_t>(src)]);
     if (!(n.out_scale > 0.0f) || !std::isfinite(n.out_scale)) fail(l, "output scale must be positive and finite");
-    // A capped ReLU is the int8 ReLU while the cap lies at or above the largest int8 value.
-    if (l.clamp > 0.0f && double{l.clamp} / n.out_scale < 127.0 * (1.0 - 1e-6))
-      fail(l, "its ReLU cap " + std::to_string(l.clamp) + " lies inside the int8 range of scale " +
-                  std::to_string(n.out_scale) + " (a shared concat scale): not supported");
+    // A capped ReLU is the int8 ReLU while the cap lies at or above the largest int8 value; below
+    // it (a concat's shared scale) the cap becomes a table after the layer: min(y, round(cap / s)),
+    // exact because rounding is monotone (the compiler folds it into the conv's epilogue).
+    const bool cap_inside = l.clamp > 0.0f && double{l.clamp} / n.out_scale < 127.0 * (1.0 - 1e-6);
     const ir::Shape is = g.shape_of(l.inputs.at(0));
     switch (l.op) {
       case FloatOp::MaxPool:
@@ -489,6 +490,19 @@ ir::Graph quantize_float_graph(const FloatGraph& g, const std::vector<float>& sc
       }
     }
     out.nodes.push_back(std::move(n));
+    if (cap_inside) {
+      ir::Node t;
+      t.name = l.name + ".cap";
+      t.op = ir::OpKind::Lut;
+      t.act = "hardtanh";
+      t.inputs = {static_cast<int>(out.nodes.size()) - 1};
+      t.out = l.out;
+      t.out_scale = scales[i];
+      const double capq = std::round(double{l.clamp} / double{scales[i]});
+      for (int v = -128; v <= 127; ++v) t.lut.push_back(static_cast<int8_t>(std::clamp<double>(v, 0.0, capq)));
+      out.nodes.push_back(std::move(t));
+    }
+    node_of[i] = static_cast<int>(out.nodes.size()) - 1;
   }
   out.output = static_cast<int>(out.nodes.size()) - 1;
   return out;

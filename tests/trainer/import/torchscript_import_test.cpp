@@ -716,16 +716,43 @@ def forward(self, x):
   }
 }
 
-TEST(TorchScriptImport, QuantisingACapInsideTheInt8RangeIsRejected) {
+TEST(TorchScriptImport, ACapInsideTheInt8RangeBecomesAnExactTable) {
   test::TempDir dir("saie_import_test");
   const std::string relu6 = save_with_body(
-      dir.path, "relu6.pt", "    return torch.hardtanh(torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1), 0.0, 6.0)\n", 1);
+      dir.path, "relu6.pt",
+      "    return torch.hardtanh(torch.conv2d(x, self.conv_weight * 8.0, None, [1, 1], [1, 1], [1, 1], 1), 0.0, 6.0)\n", 1);
   const FloatGraph g = load_torchscript(relu6, ir::Shape{8, 8, 1});
-  // Scale 6/127 puts the cap at 127 exactly: the int8 ReLU; a larger one (as a shared concat
-  // scale would give) would need a cap inside the range.
-  EXPECT_NO_THROW(quantize_float_graph(g, {6.0f / 127.0f}, {}));
-  const std::string e = error_of([&] { quantize_float_graph(g, {8.0f / 127.0f}, {}); });
-  EXPECT_NE(e.find("its ReLU cap 6.000000 lies inside the int8 range of scale"), std::string::npos) << e;
+  // Scale 6/127 puts the cap at 127 exactly: the int8 ReLU, no table.
+  EXPECT_EQ(quantize_float_graph(g, {6.0f / 127.0f}, {}).nodes.size(), 2u);
+  // A larger scale (as a shared concat scale gives) puts the cap at round(6 / s) = 95: a table
+  // after the conv clamps there (the compiler folds it into the conv's epilogue).
+  const ir::Graph q = quantize_float_graph(g, {8.0f / 127.0f}, {});
+  ASSERT_EQ(q.nodes.size(), 3u);
+  const ir::Node& t = q.nodes[2];
+  EXPECT_EQ(t.op, ir::OpKind::Lut);
+  EXPECT_EQ(t.name, g.layers[0].name + ".cap");
+  EXPECT_EQ(t.out_scale, 8.0f / 127.0f);
+  EXPECT_EQ(q.output, 2);
+  for (int v = -128; v <= 127; ++v)
+    EXPECT_EQ(t.lut[static_cast<size_t>(v + 128)], std::clamp(v, 0, 95)) << v;
+  // The int8 graph against the float one: where the float output is clearly above the cap the
+  // int8 one is the cap; elsewhere they agree within the weights' quantisation error.
+  const Input in = make_input(8, 8, 1, 5);
+  reference::Tensor x(in.hwc.size());
+  for (size_t k = 0; k < x.size(); ++k) x[k] = static_cast<int8_t>(std::lround(in.hwc[k] * 127.0f));
+  FloatTensor xf(x.size());
+  for (size_t k = 0; k < x.size(); ++k) xf[k] = x[k] / 127.0f;
+  const FloatTensor f = run_float(g, xf).back();
+  const reference::Tensor y = reference::run(q, x);
+  int capped = 0;
+  for (size_t k = 0; k < f.size(); ++k) {
+    EXPECT_NEAR(y[k] * (8.0 / 127.0), f[k], 0.3) << k;
+    if (f[k] >= 6.0f) {
+      EXPECT_EQ(y[k], 95) << k;
+      ++capped;
+    }
+  }
+  EXPECT_GT(capped, 0) << "the cap must bind for the test to mean anything";
 }
 
 TEST(TorchScriptImport, GroupsThatDoNotMatchTheInputAreOneLineErrors) {
