@@ -262,6 +262,7 @@ class Walker {
     if (k == "aten::flatten") return flatten(n);
     if (k == "aten::transpose") return transpose(n);
     if (k == "aten::chunk") return chunk(n);
+    if (k == "aten::split" || k == "aten::split_with_sizes") return split(n);
     if (k == "prim::ListUnpack" && lists_.count(n->input(0))) {
       const std::vector<Act>& parts = lists_.at(n->input(0));
       if (parts.size() != n->outputs().size()) unsupported("a list unpack of " + std::to_string(n->outputs().size()) + " chunks");
@@ -626,6 +627,33 @@ class Walker {
       for (uint32_t o = c0; o < std::min(c, c0 + each); ++o) src.push_back(o);
       out.push_back(channel_copy(a, src, "chunk"));
     }
+    lists_[n->output(0)] = std::move(out);
+  }
+
+  // torch.split(x, size or [sizes], dim 1): copy convs of consecutive channel ranges, like chunk.
+  void split(const Node* n) {
+    const Act a = act(n->input(0));
+    const int64_t dim = int_of(n->input(2), "dim");
+    if (a.flat || a.shuffle || (dim != 1 && dim != -3)) unsupported("split other than along the channels of a feature map");
+    const uint32_t c = g_.shape_of(a.layer).c;
+    std::vector<int64_t> sizes;
+    if (auto x = eval(n->input(1)); x && x->isIntList()) {
+      sizes = x->toIntVector();
+    } else {
+      const int64_t each = int_of(n->input(1), "split_size");
+      if (each < 1) unsupported("split into parts of " + std::to_string(each) + " channels");
+      for (int64_t c0 = 0; c0 < c; c0 += each) sizes.push_back(std::min<int64_t>(each, c - c0));
+    }
+    std::vector<Act> out;
+    uint32_t c0 = 0;
+    for (int64_t sz : sizes) {
+      if (sz < 1 || c0 + sz > c) unsupported("split sizes that do not add up to the " + std::to_string(c) + " channels");
+      std::vector<uint32_t> src;
+      for (uint32_t o = c0; o < c0 + sz; ++o) src.push_back(o);
+      out.push_back(channel_copy(a, src, "split"));
+      c0 += static_cast<uint32_t>(sz);
+    }
+    if (c0 != c) unsupported("split sizes that do not add up to the " + std::to_string(c) + " channels");
     lists_[n->output(0)] = std::move(out);
   }
 

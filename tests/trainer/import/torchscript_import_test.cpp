@@ -581,6 +581,28 @@ def forward(self, x):
   EXPECT_EQ(checked, 3);
 }
 
+TEST(TorchScriptImport, SplitAlongChannelsMatchesTorch) {
+  test::TempDir dir("saie_import_test");
+  const std::string path = save_with_body(
+      dir.path, "split.pt",
+      "    y = torch.relu(torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1))\n"
+      "    a, b = torch.split(y, [1, 3], 1)\n"
+      "    c, d = torch.split(y, 2, 1)\n"
+      "    return torch.cat([b, a, d, c], 1)\n",
+      1);
+  const FloatGraph g = load_torchscript(path, ir::Shape{6, 6, 1});
+  int copies = 0;
+  for (const FloatLayer& l : g.layers) copies += l.copy;
+  EXPECT_EQ(copies, 4);
+  const Input in = make_input(6, 6, 1, 4);
+  expect_close(run_float(g, in.hwc).back(), torch_forward(path, in.nchw), 1e-6);
+  const std::string bad = save_with_body(
+      dir.path, "split_w.pt",
+      "    a, b = torch.split(torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1), 3, 2)\n    return a\n", 1);
+  const std::string e = error_of([&] { load_torchscript(bad, ir::Shape{6, 6, 1}); });
+  EXPECT_EQ(e.rfind("unsupported: split other than along the channels of a feature map", 0), 0u) << e;
+}
+
 TEST(TorchScriptImport, DilatedConvIsTheConvWithZerosBetweenItsTaps) {
   test::TempDir dir("saie_import_test");
   const std::string path = save_with_body(
