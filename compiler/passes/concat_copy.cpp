@@ -113,10 +113,7 @@ bool copy_one(ir::Graph& g) {
       const ir::Node& s = g.nodes.at(static_cast<size_t>(src));
       if (s.op != ir::OpKind::Input && uses.at(static_cast<size_t>(src)) == 1 && src != g.output) continue;
       // (the copy goes just before the concat, which then reads it)
-      std::string name = s.name + ".copy";
-      for (int v = 2; std::any_of(g.nodes.begin(), g.nodes.end(), [&](const ir::Node& n) { return n.name == name; }); ++v)
-        name = s.name + ".copy" + std::to_string(v);
-      insert_node(g, static_cast<int>(i), copy_of(g, src, name));
+      insert_node(g, static_cast<int>(i), copy_of(g, src, fresh_name(g, s.name + ".copy")));
       g.nodes[i + 1].inputs[k] = static_cast<int>(i);
       return true;
     }

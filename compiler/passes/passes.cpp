@@ -38,6 +38,23 @@ ir::Node identity_depthwise(const std::string& name, int src, const ir::Shape& s
   return n;
 }
 
+bool fold_into_producer(ir::Graph& g, ir::OpKind kind, const std::function<bool(const ir::Node&)>& can,
+                        const std::function<void(ir::Node&, const ir::Node&)>& fold) {
+  for (size_t i = 1; i < g.nodes.size(); ++i) {
+    const ir::Node& n = g.nodes[i];
+    if (n.op != kind || n.inputs.size() != 1) continue;
+    const int p = n.inputs[0];
+    if (p < 0 || static_cast<size_t>(p) >= i) continue;
+    ir::Node& prod = g.nodes[static_cast<size_t>(p)];
+    // (the producer's own value is observable when it is the output or read elsewhere)
+    if (!can(prod) || g.output == p || use_count(g, p) != 1) continue;
+    fold(prod, n);
+    remove_node(g, static_cast<int>(i), p);
+    return true;
+  }
+  return false;
+}
+
 const std::vector<Pass>& default_passes() {
   static const std::vector<Pass> list = {
       {"fuse-relu", [](ir::Graph& g, const PassOptions&) { fuse_relu(g); }},

@@ -11,6 +11,11 @@ namespace saie::passes {
 
 // How many inputs of g's nodes name node `node` (a node reading it twice counts twice).
 size_t use_count(const ir::Graph& g, int node);
+// Folds the first node of kind `kind` into the node producing its one input, when `can(producer)`
+// and the producer is not the graph output and feeds nothing else: `fold(producer, node)`, then
+// the node is removed (its readers read the producer). Returns whether one was folded.
+bool fold_into_producer(ir::Graph& g, ir::OpKind kind, const std::function<bool(const ir::Node&)>& can,
+                        const std::function<void(ir::Node&, const ir::Node&)>& fold);
 // A depthwise 1x1 conv reading node `src` of `shape` with every weight 1 (scale weight_scale) and
 // bias 0: with weight_scale 1 and the source's scale it is an exact copy.
 ir::Node identity_depthwise(const std::string& name, int src, const ir::Shape& shape, float out_scale,

@@ -156,9 +156,9 @@ bool non_negative(const Graph& g, int i) {
     case OpKind::Concat:
     case OpKind::Mul:
       return std::all_of(n.inputs.begin(), n.inputs.end(), [&](int in) { return non_negative(g, in); });
-    case OpKind::Lut: return std::all_of(n.lut.begin(), n.lut.end(), [](int8_t v) { return v >= 0; });
     default:
-      if (has_fused_lut(n)) return std::all_of(n.lut.begin(), n.lut.end(), [](int8_t v) { return v >= 0; });
+      if (n.op == OpKind::Lut || has_fused_lut(n))  // the table's entries are all its outputs can be
+        return std::all_of(n.lut.begin(), n.lut.end(), [](int8_t v) { return v >= 0; });
       return n.relu;
   }
 }
@@ -189,8 +189,13 @@ std::vector<int8_t> expand_group_weights(const std::vector<int8_t>& slices, uint
   return out;
 }
 
+const std::vector<std::string>& lut_functions() {
+  static const std::vector<std::string> names = {"hardswish", "hardsigmoid", "silu", "sigmoid", "tanh"};
+  return names;
+}
+
 bool lut_function_known(const std::string& act) {
-  return act == "hardswish" || act == "hardsigmoid" || act == "silu" || act == "sigmoid" || act == "tanh";
+  return std::find(lut_functions().begin(), lut_functions().end(), act) != lut_functions().end();
 }
 
 // PyTorch's definitions (torch.nn.Hardswish, Hardsigmoid, SiLU, Sigmoid, Tanh).

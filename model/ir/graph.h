@@ -138,9 +138,10 @@ inline bool conv_relu(const Node& n) { return has_fused_add(n) ? n.pre_add_relu 
 
 // Entries of a Lut table: one per int8 input value.
 inline constexpr size_t kLutEntries = 256;
-// The float functions a Lut can tabulate ("hardswish", "hardsigmoid", "silu", "sigmoid", "tanh"),
-// as PyTorch defines them; false for an unknown name.
-bool lut_function_known(const std::string& act);
+// The float functions a Lut can tabulate, as PyTorch defines them (and names its ops):
+// "hardswish", "hardsigmoid", "silu", "sigmoid", "tanh".
+const std::vector<std::string>& lut_functions();
+bool lut_function_known(const std::string& act);  // in lut_functions()
 double lut_function(const std::string& act, double x);  // throws std::invalid_argument if unknown
 // The table of `act` from an input scale to an output scale:
 // lut[i] = saturate_int8(std::round(f((i - 128) * in_scale) / out_scale)) (half away from zero).

@@ -249,8 +249,8 @@ class Walker {
       if (lo != 0.0 || !(hi > 0.0)) unsupported("hardtanh(" + std::to_string(lo) + ", " + std::to_string(hi) + ") (only a ReLU cap: hardtanh(0, c > 0))");
       return relu(n, k.back() == '_', static_cast<float>(hi));
     }
-    for (const char* f : {"hardswish", "hardsigmoid", "silu", "sigmoid", "tanh"}) {
-      const std::string op = std::string("aten::") + f;
+    for (const std::string& f : ir::lut_functions()) {
+      const std::string op = "aten::" + f;
       if (k == op || k == op + "_") return activation(n, f, k == op + "_");
     }
     if (k == "aten::mul" || k == "aten::mul_") return mul(n, k == "aten::mul_");
@@ -405,10 +405,10 @@ class Walker {
 
   // A non-linear element-wise function: its own layer (an int8 lookup table once quantised; the
   // compiler folds it into the conv or fc that produces its input).
-  void activation(const Node* n, const char* fn, bool inplace) {
+  void activation(const Node* n, const std::string& fn, bool inplace) {
     const Act a = act(n->input(0));
     FloatLayer l;
-    l.name = unique_name("", fn);
+    l.name = unique_name("", fn.c_str());
     l.op = FloatOp::Act;
     l.act = fn;
     l.inputs = {a.layer};
