@@ -1367,11 +1367,14 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
   const ir::Node& in_node = g.nodes.at(static_cast<size_t>(n.inputs.at(0)));
   const TensorBuffer& x = ddr.tensors.at(static_cast<size_t>(n.inputs.at(0)));
   const TensorBuffer& y = ddr.tensors.at(static_cast<size_t>(p.node));
+  // Exactly the factor the reference executor uses; a pool dividing by each window's count
+  // (ir::avgpool_divides_by_count) leaves the divisor out of it.
+  const bool by_count = ir::avgpool_divides_by_count(n, in_node.out);
+  const ir::CountRegion region = ir::avgpool_count_region(n, in_node.out);
   ir::Requant rq;
   if (n.op == ir::OpKind::AvgPool) {
-    // Exactly the factor the reference executor uses.
-    rq = ir::make_requant(double{in_node.out_scale} /
-                          (double{n.out_scale} * static_cast<double>(n.kh) * static_cast<double>(n.kw)));
+    const double divisor = by_count ? 1.0 : static_cast<double>(n.kh) * static_cast<double>(n.kw);
+    rq = ir::make_requant(double{in_node.out_scale} / (double{n.out_scale} * divisor));
   }
   ShimLoads loads(tm.columns(), prefetch_loads(p, ddr, tm.columns()));
   loads.ch0_taken = p.x_halo;
@@ -1443,6 +1446,17 @@ void lower_pool(PhaseBuilder& b, const ir::Graph& g, const LayerPlan& p, const s
         a.stride_w = static_cast<uint8_t>(p.sw);
         a.mult = rq.mult;
         a.shift = rq.shift;
+        if (by_count) {
+          // The counted region in this band's coordinates: its row 0 is padded row
+          // (out_row0 + band * bh) * sh, its column 0 padded column in_w0 (image = padded - pad).
+          const int64_t row0 = int64_t{p.out_row0 + band * p.bh} * p.sh - n.pad_h;
+          const int64_t col0 = int64_t{cw.in_w0} - n.pad_w;
+          a.divide = 1;
+          a.count_y0 = static_cast<int32_t>(region.y0 - row0);
+          a.count_y1 = static_cast<int32_t>(region.y1 - row0);
+          a.count_x0 = static_cast<int32_t>(region.x0 - col0);
+          a.count_x1 = static_cast<int32_t>(region.x1 - col0);
+        }
         op.label = band_label(p, band);
         prog.ops.push_back(op);
         prog.ops.push_back(lock_op(isa::CoreOpKind::Release, kCoreInProd, 1));

@@ -514,7 +514,7 @@ KernelResult run_pool(const char* op, uint8_t* mem, size_t mem_size, const isa::
     for (uint32_t ow = 0; ow < a.out_w; ++ow)
       for (uint32_t c = 0; c < a.c; ++c) {
         const uint8_t* base = in + (uint64_t{oh} * a.stride_h * a.in_w + uint64_t{ow} * a.stride_w) * a.c + c;
-        out[(uint64_t{oh} * a.out_w + ow) * a.c + c] = static_cast<uint8_t>(reduce(base));
+        out[(uint64_t{oh} * a.out_w + ow) * a.c + c] = static_cast<uint8_t>(reduce(base, oh, ow));
       }
   std::copy(out.begin(), out.end(), mem + a.out_addr);
   return r;
@@ -524,7 +524,7 @@ KernelResult run_pool(const char* op, uint8_t* mem, size_t mem_size, const isa::
 
 KernelResult run_maxpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs,
                          bool arithmetic) {
-  return run_pool("maxpool", mem, mem_size, a, costs, arithmetic, [&a](const uint8_t* base) {
+  return run_pool("maxpool", mem, mem_size, a, costs, arithmetic, [&a](const uint8_t* base, uint32_t, uint32_t) {
     int8_t m = -128;
     for (uint32_t ky = 0; ky < a.kh; ++ky)
       for (uint32_t kx = 0; kx < a.kw; ++kx)
@@ -536,11 +536,14 @@ KernelResult run_maxpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, 
 KernelResult run_avgpool(uint8_t* mem, size_t mem_size, const isa::PoolArgs& a, const config::CoreCosts& costs,
                          bool arithmetic) {
   check_shift("avgpool", "args", a.shift);
-  return run_pool("avgpool", mem, mem_size, a, costs, arithmetic, [&a](const uint8_t* base) {
+  return run_pool("avgpool", mem, mem_size, a, costs, arithmetic, [&a](const uint8_t* base, uint32_t oh, uint32_t ow) {
     int64_t sum = 0;
     for (uint32_t ky = 0; ky < a.kh; ++ky)
       for (uint32_t kx = 0; kx < a.kw; ++kx) sum += as_i8(base[(uint64_t{ky} * a.in_w + kx) * a.c]);
-    return isa::saturate_int8(isa::round_shift(sum * a.mult, a.shift));
+    if (!a.divide) return isa::saturate_int8(isa::round_shift(sum * a.mult, a.shift));
+    const int64_t count = isa::window_taps(int64_t{oh} * a.stride_h, a.kh, a.count_y0, a.count_y1) *
+                          isa::window_taps(int64_t{ow} * a.stride_w, a.kw, a.count_x0, a.count_x1);
+    return isa::avg_requantize(sum, count, a.mult, a.shift);
   });
 }
 

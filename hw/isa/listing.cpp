@@ -97,6 +97,8 @@ std::string op_text(const CoreOp& op) {
           shape(p.in_h, p.in_w, p.c) + " out " + hex(p.out_addr) + " " + shape(p.out_h, p.out_w, p.c) + " " +
           kernel(p.kh, p.kw, p.stride_h, p.stride_w);
       if (op.kind == CoreOpKind::AvgPool) s += fmt(" mult %d shift %d", p.mult, p.shift);
+      if (p.divide)
+        s += fmt(" divide rows [%d,%d) cols [%d,%d)", p.count_y0, p.count_y1, p.count_x0, p.count_x1);
       break;
     }
     case CoreOpKind::Add: {

@@ -1,6 +1,8 @@
 // op_args.cpp — see op_args.h.
 #include "hw/isa/op_args.h"
 
+#include "hw/isa/quant_math.h"
+
 namespace saie::isa {
 namespace {
 
@@ -31,7 +33,20 @@ std::string conv_args_error(const ConvArgs& a) {
 
 std::string pool_args_error(const PoolArgs& a) {
   if (a.c == 0) return "c is 0";
-  return window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w);
+  if (a.divide > 1) return "divide " + std::to_string(a.divide) + " is not 0 or 1";
+  if (std::string e = window_error(a.in_h, a.in_w, a.out_h, a.out_w, a.kh, a.kw, a.stride_h, a.stride_w); !e.empty())
+    return e;
+  if (a.divide) {
+    // The region is an interval in each dimension, so when the first and the last window reach
+    // into it every window between them does too.
+    const auto empty = [](uint32_t out, uint8_t k, uint8_t s, int32_t lo, int32_t hi) {
+      return window_taps(0, k, lo, hi) == 0 || window_taps(int64_t{out - 1} * s, k, lo, hi) == 0;
+    };
+    if (empty(a.out_h, a.kh, a.stride_h, a.count_y0, a.count_y1) || empty(a.out_w, a.kw, a.stride_w, a.count_x0, a.count_x1))
+      return "a window holds no tap of the counted region rows [" + std::to_string(a.count_y0) + ", " +
+             std::to_string(a.count_y1) + ") x columns [" + std::to_string(a.count_x0) + ", " + std::to_string(a.count_x1) + ")";
+  }
+  return "";
 }
 
 std::string dwconv_args_error(const ConvArgs& a) {

@@ -19,8 +19,9 @@
 namespace saie::isa {
 
 inline constexpr uint16_t kFormatMajor = 1;
-// 1.1: BD zero padding; 1.2: conv int32 partial sums; 1.3: conv lookup tables, the mul op
-inline constexpr uint16_t kFormatMinor = 3;
+// 1.1: BD zero padding; 1.2: conv int32 partial sums; 1.3: conv lookup tables, the mul op;
+// 1.4: average pools with a per-window divisor
+inline constexpr uint16_t kFormatMinor = 4;
 
 struct TileId {
   uint8_t col = 0;
@@ -197,12 +198,22 @@ struct ConvArgs {
 // Weights at w_addr: int8 [kh][kw][out_c]; requant records at qp_addr (out_c, as Conv's); relu,
 // lut and lut_addr as Conv's; acc_mode must be None.
 // MaxPool / AvgPool over a valid window (no padding), channels c (any count).
-// AvgPool: y = clamp(round_shift(sum * mult, shift)).
+// AvgPool: y = clamp(round_shift(sum * mult, shift)) (the divisor kh*kw is inside mult).
+// AvgPool with divide = 1 (format 1.4; PyTorch's count_include_pad=False with padding, or a
+// ceil_mode window that overhangs): each window's sum is divided by its own count of taps that lie
+// inside the counted region, rows [count_y0, count_y1) x columns [count_x0, count_x1) of this
+// input (signed: the region may reach past the input's edges, e.g. the padded image's corner
+// before the band's first row):
+//   count = window_taps(oh*sh, kh, count_y0, count_y1) * window_taps(ow*sw, kw, count_x0, count_x1)
+//   y = clamp(round_shift(div_round_half_up(sum * mult, count), shift))   (isa::avg_requantize)
+// Every window must hold at least one counted tap.
 struct PoolArgs {
   uint32_t in_addr = 0, in_h = 0, in_w = 0, c = 0;
   uint32_t out_addr = 0, out_h = 0, out_w = 0;
   uint8_t kh = 1, kw = 1, stride_h = 1, stride_w = 1;
   int32_t mult = 1, shift = 0;
+  uint8_t divide = 0;                                              // format 1.4
+  int32_t count_y0 = 0, count_y1 = 0, count_x0 = 0, count_x1 = 0;  // format 1.4
 };
 // Add: y[i] = clamp(round_shift(a[i]*mult_a + b[i]*mult_b, shift)), relu -> max(y,0).
 struct AddArgs {

@@ -1,9 +1,10 @@
 // program_io.cpp — binary encoding of isa::Program (layout in docs/program-format.md "Binary layout").
 //
 // Every field of every struct in program.h is written, so decode(encode(p)) reproduces p exactly
-// and encode(decode(bytes)) reproduces the bytes of a file in the current version (1.3). Older
+// and encode(decode(bytes)) reproduces the bytes of a file in the current version (1.4). Older
 // minor versions are read too (1.0: BDs without padding; 1.0 and 1.1: conv ops without the
-// input-channel split fields; 1.0 to 1.2: no conv lookup tables, no mul op) and re-encode as 1.3. Records are
+// input-channel split fields; 1.0 to 1.2: no conv lookup tables, no mul op; 1.0 to 1.3: no
+// per-window pool divisor) and re-encode as 1.4. Records are
 // self-delimiting (type + length), the body is covered by a CRC-32, and the decoder rejects
 // anything it cannot account for.
 #include "hw/isa/program_io.h"
@@ -133,6 +134,8 @@ void put_op(ByteWriter& w, const CoreOp& op) {
   for (uint32_t v : {m.in_addr, m.in_pitch, m.out_addr, m.g_addr, m.pixels, m.c}) w.u32(v);
   w.i32(m.mult);
   w.i32(m.shift);
+  w.u8(p.divide);  // format 1.4
+  for (int32_t v : {p.count_y0, p.count_y1, p.count_x0, p.count_x1}) w.i32(v);
   w.str(op.label);
 }
 
@@ -270,6 +273,10 @@ CoreOp get_op(ByteReader& r, uint16_t minor) {
     for (uint32_t* v : {&m.in_addr, &m.in_pitch, &m.out_addr, &m.g_addr, &m.pixels, &m.c}) *v = r.u32();
     m.mult = r.i32();
     m.shift = r.i32();
+  }
+  if (minor >= 4) {  // format 1.3 and older: every avg pool divides by kh*kw
+    p.divide = r.u8();
+    for (int32_t* v : {&p.count_y0, &p.count_y1, &p.count_x0, &p.count_x1}) *v = r.i32();
   }
   op.label = r.str("op label");
   return op;

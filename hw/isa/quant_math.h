@@ -26,6 +26,23 @@ inline int8_t mul_requantize(int8_t x, int8_t g, int32_t mult, int32_t shift) {
   return saturate_int8(round_shift(int64_t{x} * int64_t{g} * int64_t{mult}, shift));
 }
 
+// Average pool with a per-window divisor (PyTorch's ceil_mode and count_include_pad=False): the
+// window's sum times mult, divided by its tap count rounding half up, then shifted:
+// clamp(round_shift(floor((2 sum mult + count) / (2 count)), shift)). count > 0.
+inline int64_t div_round_half_up(int64_t n, int64_t d) {
+  const int64_t a = 2 * n + d, b = 2 * d;
+  int64_t q = a / b;
+  if (a % b != 0 && a < 0) --q;  // floor for a negative numerator (b > 0)
+  return q;
+}
+inline int8_t avg_requantize(int64_t sum, int64_t count, int32_t mult, int32_t shift) {
+  return saturate_int8(round_shift(div_round_half_up(sum * int64_t{mult}, count), shift));
+}
+// Taps of the window [start, start + k) that lie inside [lo, hi) (0 when none).
+inline int64_t window_taps(int64_t start, int64_t k, int64_t lo, int64_t hi) {
+  return std::max<int64_t>(0, std::min(start + k, hi) - std::max(start, lo));
+}
+
 // A 256-entry int8 lookup table indexed by the int8 value + 128.
 inline int8_t lut_lookup(const int8_t* table, int8_t y) { return table[static_cast<int>(y) + 128]; }
 

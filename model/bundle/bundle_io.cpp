@@ -273,7 +273,9 @@ ir::Graph read_bundle(const std::string& dir) {
                 "weight_scales", "sparse", "sparsity", "mask"});
         break;
       case ir::OpKind::MaxPool: o.only({"name", "op", "inputs", "shape", "scale", "kernel", "stride", "pad", "ceil_mode"}); break;
-      case ir::OpKind::AvgPool: o.only({"name", "op", "inputs", "shape", "scale", "kernel", "stride", "pad"}); break;
+      case ir::OpKind::AvgPool:
+        o.only({"name", "op", "inputs", "shape", "scale", "kernel", "stride", "pad", "ceil_mode", "count_include_pad"});
+        break;
       case ir::OpKind::Add: o.only({"name", "op", "inputs", "shape", "scale", "relu"}); break;
       case ir::OpKind::Relu:
       case ir::OpKind::Mul:
@@ -323,7 +325,8 @@ ir::Graph read_bundle(const std::string& dir) {
       n.pad_w = p[1];
     }
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc || n.op == ir::OpKind::Add) n.relu = o.boolean("relu");
-    if (n.op == ir::OpKind::MaxPool && o.has("ceil_mode")) n.ceil_mode = o.boolean("ceil_mode");
+    if ((n.op == ir::OpKind::MaxPool || n.op == ir::OpKind::AvgPool) && o.has("ceil_mode")) n.ceil_mode = o.boolean("ceil_mode");
+    if (n.op == ir::OpKind::AvgPool && o.has("count_include_pad")) n.count_include_pad = o.boolean("count_include_pad");
     if (n.op == ir::OpKind::Lut) {
       n.act = o.str("function");
       const json& t = o.get("table");
@@ -428,6 +431,7 @@ void write_bundle(const ir::Graph& g, const std::string& dir) {
       j["pad"] = ojson::array({n.pad_h, n.pad_w});
       if (n.groups != 1) j["groups"] = n.groups;
       if (n.ceil_mode) j["ceil_mode"] = true;
+      if (!n.count_include_pad) j["count_include_pad"] = false;
     }
     if (n.op == ir::OpKind::Conv || n.op == ir::OpKind::Fc || n.op == ir::OpKind::Add) j["relu"] = n.relu;
     if (n.op == ir::OpKind::Lut) {

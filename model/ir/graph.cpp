@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "hw/isa/quant_math.h"
+
 namespace saie::ir {
 
 const char* op_name(OpKind k) {
@@ -194,6 +196,28 @@ const std::vector<std::string>& lut_functions() {
   return names;
 }
 
+bool avgpool_divides_by_count(const Node& n, const Shape& in) {
+  if (n.op != OpKind::AvgPool) return false;
+  if (!n.count_include_pad && (n.pad_h != 0 || n.pad_w != 0)) return true;
+  return n.ceil_mode && (window_overhang(in.h, n.out.h, n.kh, n.stride_h, n.pad_h) > 0 ||
+                         window_overhang(in.w, n.out.w, n.kw, n.stride_w, n.pad_w) > 0);
+}
+
+CountRegion avgpool_count_region(const Node& n, const Shape& in) {
+  const int64_t ph = n.count_include_pad ? n.pad_h : 0, pw = n.count_include_pad ? n.pad_w : 0;
+  return CountRegion{-ph, int64_t{in.h} + ph, -pw, int64_t{in.w} + pw};
+}
+
+int64_t avgpool_taps(uint32_t o, uint32_t k, uint32_t stride, uint32_t pad, uint32_t in, bool count_include_pad) {
+  const int64_t p = count_include_pad ? pad : 0;
+  return isa::window_taps(int64_t{o} * stride - pad, k, -p, int64_t{in} + p);
+}
+
+int64_t avgpool_count(const Node& n, const Shape& in, uint32_t oy, uint32_t ox) {
+  return avgpool_taps(oy, n.kh, n.stride_h, n.pad_h, in.h, n.count_include_pad) *
+         avgpool_taps(ox, n.kw, n.stride_w, n.pad_w, in.w, n.count_include_pad);
+}
+
 bool lut_function_known(const std::string& act) {
   return std::find(lut_functions().begin(), lut_functions().end(), act) != lut_functions().end();
 }
@@ -250,7 +274,8 @@ void Graph::validate() const {
     if (!weighted && (!n.weight.empty() || !n.bias.empty() || !n.weight_scales.empty() || n.sparse))
       fail("'", op_name(n.op), "' carries no weights, bias, scales or mask");
     if (n.groups != 1 && n.op != OpKind::Conv) fail("only a conv can have groups (", n.groups, ")");
-    if (n.ceil_mode && n.op != OpKind::MaxPool) fail("only a maxpool can have ceil_mode");
+    if (n.ceil_mode && n.op != OpKind::MaxPool && n.op != OpKind::AvgPool) fail("only a pool can have ceil_mode");
+    if (!n.count_include_pad && n.op != OpKind::AvgPool) fail("only an avgpool can have count_include_pad false");
     if (n.relu && !(weighted || n.op == OpKind::Add)) fail("fused relu is only allowed on conv, fc and add");
     if (n.op == OpKind::Lut || n.lut_in_scale != 0) {
       if (n.lut.size() != kLutEntries) fail("lookup table has ", n.lut.size(), " entries, expected ", kLutEntries);

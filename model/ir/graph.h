@@ -54,9 +54,13 @@ struct Node {
   // is depthwise). Output channel oc reads only the input channels of its group, so `weight`
   // (below, full cout x kh x kw x cin) is zero outside them; the bundle stores the group's slice.
   uint32_t groups = 1;
-  // MaxPool: PyTorch's ceil_mode — the output size rounds up (window_extent), so the last window
-  // may reach past the bottom/right padding; positions outside the input are ignored as always.
+  // MaxPool / AvgPool: PyTorch's ceil_mode — the output size rounds up (window_extent), so the
+  // last window may reach past the bottom/right padding; positions outside the input are ignored
+  // as always (an average divides by the window's part inside the padded input).
   bool ceil_mode = false;
+  // AvgPool: PyTorch's count_include_pad (false: a window divides by its positions inside the
+  // input only). See avgpool_divides_by_count.
+  bool count_include_pad = true;
 
   // Lut: y = lut[x + 128] for every element (kLutEntries int8 values, input -128 .. 127), built
   // at import from the float function `act` ("hardswish", "sigmoid", ...) and the input's and
@@ -104,6 +108,23 @@ inline uint32_t window_overhang(uint32_t in, uint32_t out, uint32_t k, uint32_t 
   const int64_t e = (int64_t{out} - 1) * stride + k - (int64_t{in} + 2 * int64_t{pad});
   return e > 0 ? static_cast<uint32_t>(e) : 0;
 }
+
+// An average pool whose windows do not all divide by kh*kw (PyTorch's avg_pool2d): with
+// count_include_pad=False and padding, or a ceil_mode window that reaches past the padding.
+// Such a pool divides each window's sum by its own count (isa::avg_requantize) of the taps inside
+// the counted region: the padded input [-pad, in + pad) with count_include_pad, else the input
+// [0, in), per dimension (input coordinates). Every other pool divides by kh*kw.
+struct CountRegion {
+  int64_t y0 = 0, y1 = 0, x0 = 0, x1 = 0;
+};
+bool avgpool_divides_by_count(const Node& n, const Shape& in);
+CountRegion avgpool_count_region(const Node& n, const Shape& in);
+// PyTorch's avg_pool2d divisor along one dimension: the taps of window o (k wide, `stride`
+// apart, `pad` before the input of size `in`) inside the counted region. The divisor of a window
+// is the product over both dimensions (kh*kw for every window of an ordinary pool).
+int64_t avgpool_taps(uint32_t o, uint32_t k, uint32_t stride, uint32_t pad, uint32_t in, bool count_include_pad);
+// The divisor of output position (oy, ox) of an average pool.
+int64_t avgpool_count(const Node& n, const Shape& in, uint32_t oy, uint32_t ox);
 
 // Input channels [first, last) that output channel oc of a (possibly grouped) conv reads.
 struct ChannelRange {

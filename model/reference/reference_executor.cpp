@@ -10,9 +10,13 @@
 //             Fc = conv with kernel in.h x in.w, stride 1, pad 0. A grouped conv sums only its
 //             group's input channels (ir::group_inputs; its weights are zero elsewhere).
 //   MaxPool:  y = max over the window of the input positions inside the tensor (padding ignored).
-//   AvgPool:  sum over the window (padding counts as 0, the divisor is always kh*kw);
+//   AvgPool:  sum over the window (padding counts as 0, the divisor is kh*kw);
 //             r = make_requant(double(in_scale) / (double(out_scale) * kh * kw))
 //             y = saturate_int8(round_shift(sum * r.mult, r.shift))
+//             A pool that divides by count (ir::avgpool_divides_by_count: count_include_pad=False
+//             with padding, or an overhanging ceil_mode window): count = ir::avgpool_count,
+//             r = make_requant(double(in_scale) / double(out_scale)),
+//             y = isa::avg_requantize(sum, count, r.mult, r.shift).
 //   Add:      p = make_requant_pair(double(sa) / double(sy), double(sb) / double(sy))
 //             y = saturate_int8(round_shift(a * p.mult_a + b * p.mult_b, p.shift)); relu: max(y, 0)
 //             (applied after saturation; identical to clamping before).
@@ -83,8 +87,11 @@ Tensor run_conv(const Node& n, const Node& src, const Tensor& in) {
 Tensor run_pool(const Node& n, const Node& src, const Tensor& in) {
   const Shape& is = src.out;
   const bool avg = n.op == ir::OpKind::AvgPool;
+  const bool by_count = ir::avgpool_divides_by_count(n, is);
   ir::Requant r;
-  if (avg) r = ir::make_requant(double{src.out_scale} / (double{n.out_scale} * n.kh * n.kw));
+  if (avg)
+    r = by_count ? ir::make_requant(double{src.out_scale} / double{n.out_scale})
+                 : ir::make_requant(double{src.out_scale} / (double{n.out_scale} * n.kh * n.kw));
   Tensor out(n.out.elements());
   for (uint32_t oy = 0; oy < n.out.h; ++oy)
     for (uint32_t ox = 0; ox < n.out.w; ++ox)
@@ -102,8 +109,12 @@ Tensor run_pool(const Node& n, const Node& src, const Tensor& in) {
             mx = std::max(mx, v);
           }
         }
-        out[at(n.out, oy, ox, c)] =
-            avg ? isa::saturate_int8(isa::round_shift(sum * r.mult, r.shift)) : static_cast<int8_t>(mx);
+        if (!avg)
+          out[at(n.out, oy, ox, c)] = static_cast<int8_t>(mx);
+        else if (by_count)
+          out[at(n.out, oy, ox, c)] = isa::avg_requantize(sum, ir::avgpool_count(n, is, oy, ox), r.mult, r.shift);
+        else
+          out[at(n.out, oy, ox, c)] = isa::saturate_int8(isa::round_shift(sum * r.mult, r.shift));
       }
   return out;
 }

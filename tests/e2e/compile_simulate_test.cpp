@@ -20,6 +20,7 @@
 #include "model/reference/reference_executor.h"
 #include "hw/sim/simulate.h"
 #include "tests/compiler/lower/lower_graphs.h"
+#include "tests/model/grouped_graphs.h"
 #include "tests/model/test_graphs.h"
 #include "traces/trace.h"
 
@@ -232,6 +233,16 @@ TEST(CompileSimulate, PiecesPrefetchAndResidencyBitExactInTheTimedModel) {
     const compiler::CompileResult res = compiler::compile(g, cfg, {});
     EXPECT_GT(res.program.phases.size(), g.nodes.size() - 2);  // the input has no phase, the add is fused
     compile_and_check(g, cfg, {}, std::to_string(cols) + "x" + std::to_string(rows) + " tiny memories");
+  }
+  // Average pools dividing each window by its own count (ceil_mode, count_include_pad=False):
+  // the cores' kernels, not only the program interpreter, agree with the reference.
+  for (bool dense_prog : {false, true}) {
+    config::ArrayConfig pc;
+    pc.name = "count-pools";
+    compiler::CompileOptions po;
+    po.dense = dense_prog;
+    compile_and_check(test::make_count_pool_graph(6, true), pc, po,
+                      std::string("count-dividing avg pools, ") + (dense_prog ? "dense" : "sparse"));
   }
   // ResNet bottleneck blocks: fused adds writing over their residual, activations kept in the
   // memtiles across phases, pixel-row convs, pools on every row.

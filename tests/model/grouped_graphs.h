@@ -75,7 +75,7 @@ struct ChainBuilder {
     calibrate();
   }
   void layer(const std::string& name, ir::OpKind op, ir::Shape out, uint32_t k, uint32_t s, uint32_t p,
-             uint32_t groups, bool ceil_mode, bool sparse_layer) {
+             uint32_t groups, bool ceil_mode, bool sparse_layer, bool count_include_pad = true) {
     ir::Node n;
     n.name = name;
     n.op = op;
@@ -86,6 +86,7 @@ struct ChainBuilder {
     n.pad_h = n.pad_w = p;
     n.groups = groups;
     n.ceil_mode = ceil_mode;
+    n.count_include_pad = count_include_pad;
     n.relu = op == ir::OpKind::Conv && relu;
     g.nodes.push_back(std::move(n));
     ir::Node& m = g.nodes.back();
@@ -151,6 +152,29 @@ inline ir::Graph make_ceil_pool_graph(uint32_t seed, bool sparse) {
   b.layer("conv2", ir::OpKind::Conv, {8, 8, 16}, 1, 1, 0, 1, false, sparse);
   b.layer("pool2", ir::OpKind::MaxPool, {8, 8, 16}, 3, 1, 1, 1, true, false);
   b.layer("gap", ir::OpKind::AvgPool, {1, 1, 16}, 8, 8, 0, 1, false, false);
+  b.layer("fc", ir::OpKind::Fc, {1, 1, 10}, 1, 1, 0, 1, false, sparse);
+  return b.done();
+}
+
+// Average pools that divide each window by its own count (PyTorch's avg_pool2d with ceil_mode and
+// count_include_pad=False; ir::avgpool_divides_by_count):
+//   input [16, 16, 8] -> conv1 3x3 p1 -> [16, 16, 16] (relu if `relu`)
+//   -> apool1 avg 3x3 s2 p1 ceil, count_include_pad=False -> [9, 9, 16] (floor mode: 8x8; the last
+//      window overhangs by one, the first row and column of windows hold padding)
+//   -> conv2 1x1 -> [9, 9, 16] relu (sparse if `sparse`)
+//   -> apool2 avg 3x3 s1 p1, count_include_pad=False -> [9, 9, 16] (corners divide by 4, edges by 6)
+//   -> apool3 avg 2x2 s2 ceil -> [5, 5, 16] (the last window holds 2 or 1 input positions)
+//   -> gap avg 5x5 -> [1, 1, 16] -> fc 10
+inline ir::Graph make_count_pool_graph(uint32_t seed, bool sparse, bool relu = false) {
+  detail::ChainBuilder b("count-pool-graph-" + std::to_string(seed), seed * 131u + 5u, {16, 16, 8});
+  b.relu = relu;
+  b.layer("conv1", ir::OpKind::Conv, {16, 16, 16}, 3, 1, 1, 1, false, false);
+  b.relu = true;
+  b.layer("apool1", ir::OpKind::AvgPool, {9, 9, 16}, 3, 2, 1, 1, true, false, false);
+  b.layer("conv2", ir::OpKind::Conv, {9, 9, 16}, 1, 1, 0, 1, false, sparse);
+  b.layer("apool2", ir::OpKind::AvgPool, {9, 9, 16}, 3, 1, 1, 1, false, false, false);
+  b.layer("apool3", ir::OpKind::AvgPool, {5, 5, 16}, 2, 2, 0, 1, true, false);
+  b.layer("gap", ir::OpKind::AvgPool, {1, 1, 16}, 5, 5, 0, 1, false, false);
   b.layer("fc", ir::OpKind::Fc, {1, 1, 10}, 1, 1, 0, 1, false, sparse);
   return b.done();
 }

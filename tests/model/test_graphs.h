@@ -77,7 +77,8 @@ inline std::vector<double> float_forward(const ir::Graph& g, const ir::Node& n, 
                 sum += in[idx(is, uint32_t(iy), uint32_t(ix), c)];
                 mx = std::max(mx, in[idx(is, uint32_t(iy), uint32_t(ix), c)]);
               }
-            out[idx(n.out, oy, ox, c)] = n.op == ir::OpKind::MaxPool ? mx : sum / (n.kh * n.kw);
+            out[idx(n.out, oy, ox, c)] =
+                n.op == ir::OpKind::MaxPool ? mx : sum / static_cast<double>(ir::avgpool_count(n, is, oy, ox));
           }
       break;
     case ir::OpKind::Add: {

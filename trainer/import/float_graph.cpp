@@ -98,7 +98,12 @@ FloatTensor run_pool(const FloatLayer& l, const ir::Shape& is, const FloatTensor
             mx = std::max(mx, v);
           }
         }
-        out[at(l.out, oy, ox, c)] = avg ? static_cast<float>(sum / (static_cast<double>(l.kh) * l.kw)) : mx;
+        // PyTorch's divisor: kh*kw, less the ceil_mode overhang, less the padding without count_include_pad.
+        const auto divisor = [&] {
+          return static_cast<double>(ir::avgpool_taps(oy, l.kh, l.stride_h, l.pad_h, is.h, l.count_include_pad) *
+                                     ir::avgpool_taps(ox, l.kw, l.stride_w, l.pad_w, is.w, l.count_include_pad));
+        };
+        out[at(l.out, oy, ox, c)] = avg ? static_cast<float>(sum / divisor()) : mx;
       }
   return out;
 }
@@ -167,7 +172,7 @@ void FloatGraph::infer_shapes() {
       case FloatOp::MaxPool:
       case FloatOp::AvgPool:
         if (l.pad_h * 2 > l.kh || l.pad_w * 2 > l.kw) fail(l, "padding larger than half the window");
-        if (l.ceil_mode && l.op != FloatOp::MaxPool) fail(l, "only a max pool can have ceil_mode");
+        if (!l.count_include_pad && l.op != FloatOp::AvgPool) fail(l, "only an average pool has count_include_pad");
         l.out = ir::Shape{window_out(in.h, l.kh, l.stride_h, l.pad_h, l.name, l.ceil_mode),
                           window_out(in.w, l.kw, l.stride_w, l.pad_w, l.name, l.ceil_mode), in.c};
         break;
@@ -430,6 +435,7 @@ ir::Graph quantize_float_graph(const FloatGraph& g, const std::vector<float>& sc
       case FloatOp::AvgPool:
         n.op = l.op == FloatOp::MaxPool ? ir::OpKind::MaxPool : ir::OpKind::AvgPool;
         n.ceil_mode = l.ceil_mode;
+        n.count_include_pad = l.count_include_pad;
         n.kh = l.kh;
         n.kw = l.kw;
         n.stride_h = l.stride_h;

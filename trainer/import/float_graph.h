@@ -26,7 +26,8 @@ struct FloatLayer {
   // Conv and pools: window (rows x cols), stride, zero padding. Fc ignores them (kernel = input).
   uint32_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
   bool relu = false;  // fused ReLU on the output (Conv, Fc, Add)
-  bool ceil_mode = false;  // MaxPool: PyTorch's ceil_mode (ir::Node::ceil_mode)
+  bool ceil_mode = false;  // MaxPool / AvgPool: PyTorch's ceil_mode (ir::Node::ceil_mode)
+  bool count_include_pad = true;  // AvgPool: PyTorch's (ir::Node::count_include_pad)
   // > 0 (with relu): the fused activation also caps the output at this value (ReLU6 = 6,
   // PyTorch's hardtanh(0, clamp)). In int8 it is exact only while clamp / scale >= 127: the
   // output's own calibrated scale gives that (its max is at most clamp); quantize_float_graph

@@ -439,7 +439,7 @@ class Walker {
 
   // (`from`: the layer to pool instead of the node's input)
   void pool(const Node* n, FloatOp op, const char* base, int64_t k0, int64_t k1, std::vector<int64_t> stride,
-            std::vector<int64_t> pad, bool ceil_mode = false, const Act* from = nullptr) {
+            std::vector<int64_t> pad, bool ceil_mode = false, const Act* from = nullptr, bool count_include_pad = true) {
     const Act a = from ? *from : act(n->input(0));
     if (a.flat) unsupported("pooling of a flattened tensor");
     if (stride.empty()) stride = {k0, k1};  // PyTorch: stride defaults to the kernel
@@ -454,6 +454,7 @@ class Walker {
     l.pad_h = static_cast<uint32_t>(pad.at(0));
     l.pad_w = static_cast<uint32_t>(pad.at(1));
     l.ceil_mode = ceil_mode;
+    l.count_include_pad = count_include_pad;
     set_out(n, Act{push(std::move(l)), false}, false);
   }
 
@@ -470,21 +471,9 @@ class Walker {
     const auto k = ints(n->input(1), "kernel_size");
     const auto s = ints(n->input(2), "stride");
     const auto p = ints(n->input(3), "padding");
-    if (bool_of(n->input(4), "ceil_mode")) {  // fine while it does not change the output size
-      const ir::Shape in = g_.shape_of(act(n->input(0)).layer);
-      const std::vector<int64_t> st = s.empty() ? std::vector<int64_t>{k[0], k[1]} : s;
-      const int64_t dims[2] = {in.h, in.w};
-      for (int d = 0; d < 2; ++d) {
-        const auto u = [&](int64_t v) { return static_cast<uint32_t>(v); };
-        if (ir::window_extent(u(dims[d]), u(k[d]), u(st[d]), u(p[d]), true) !=
-            ir::window_extent(u(dims[d]), u(k[d]), u(st[d]), u(p[d]), false))
-          unsupported("avg_pool2d with ceil_mode that changes the output size");
-      }
-    }
-    if ((p[0] != 0 || p[1] != 0) && !bool_of(n->input(5), "count_include_pad"))
-      unsupported("avg_pool2d with count_include_pad=False and padding");
     if (!is_none(n->input(6))) unsupported("avg_pool2d with divisor_override");
-    pool(n, FloatOp::AvgPool, "avgpool", k[0], k[1], s, p);
+    pool(n, FloatOp::AvgPool, "avgpool", k[0], k[1], s, p, bool_of(n->input(4), "ceil_mode"), nullptr,
+         bool_of(n->input(5), "count_include_pad"));
   }
 
   static constexpr uint64_t kMaxGlobalPoolWindow = 64 * 64;

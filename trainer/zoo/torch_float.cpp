@@ -55,6 +55,7 @@ TorchFloatNet::TorchFloatNet(const FloatGraph& g) : name_(g.name), input_(g.inpu
     l.relu = fl.relu;
     l.clamp = fl.clamp;
     l.ceil_mode = fl.ceil_mode;
+    l.count_include_pad = fl.count_include_pad;
     l.groups = fl.groups;
     l.act = fl.act;
     if (fl.op == FloatOp::Conv || fl.op == FloatOp::Fc) {
@@ -124,9 +125,8 @@ std::vector<torch::Tensor> TorchFloatNet::run(const torch::Tensor& x, bool keep_
         break;
       case FloatOp::MaxPool: y = at::max_pool2d(a, {l.kh, l.kw}, {l.sh, l.sw}, {l.ph, l.pw}, {1, 1}, l.ceil_mode); break;
       case FloatOp::AvgPool:
-        // Divisor kh*kw in every window (padding counts as 0), stated explicitly.
-        y = at::avg_pool2d(a, {l.kh, l.kw}, {l.sh, l.sw}, {l.ph, l.pw}, /*ceil_mode=*/false, /*count_include_pad=*/true,
-                           /*divisor_override=*/l.kh * l.kw);
+        // PyTorch's own divisor (ir::avgpool_taps computes the same for the int8 graph).
+        y = at::avg_pool2d(a, {l.kh, l.kw}, {l.sh, l.sw}, {l.ph, l.pw}, l.ceil_mode, l.count_include_pad);
         break;
       case FloatOp::Add:
         y = at::add(a, get(l.inputs[1]));

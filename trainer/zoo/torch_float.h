@@ -45,7 +45,8 @@ class TorchFloatNet {
     std::vector<int> inputs;
     int64_t kh = 1, kw = 1, sh = 1, sw = 1, ph = 0, pw = 0;
     bool relu = false;
-    bool ceil_mode = false;  // MaxPool
+    bool ceil_mode = false;  // MaxPool / AvgPool
+    bool count_include_pad = true;  // AvgPool
     float clamp = 0.0f;  // > 0: the ReLU caps there (FloatLayer::clamp)
     int64_t groups = 1;
     std::string act;  // Act: FloatLayer::act

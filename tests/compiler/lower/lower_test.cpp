@@ -1001,6 +1001,22 @@ TEST(Lower, CeilModeMaxPoolsReadTheirOverhangAsZeroBorderBitExact) {
   }
 }
 
+TEST(Lower, AvgPoolsDividingByTheirCountsAreBitExact) {
+  // count_include_pad=False with padding, a ceil_mode overhang, both, and over negative inputs
+  // (conv1 without ReLU): every band carries its counted region; the simulator equals the reference.
+  for (bool sparse : {false, true})
+    for (bool relu : {false, true}) {
+      const ir::Graph g = test::make_count_pool_graph(4, sparse, relu);
+      for (auto [cols, rows] : {std::pair{2u, 2u}, std::pair{4u, 4u}, std::pair{3u, 1u}})
+        expect_bit_exact(g, make_cfg(cols, rows), {},
+                         std::string(sparse ? "sparse " : "dense ") + (relu ? "relu " : "") + std::to_string(cols) + "x" +
+                             std::to_string(rows));
+    }
+  // The ops say so in the listing.
+  const compiler::CompileResult r = compiler::compile(test::make_count_pool_graph(4, false), make_cfg(2, 2), {});
+  EXPECT_NE(isa::listing(r.program).find(" divide rows ["), std::string::npos);
+}
+
 TEST(Lower, PresetConfigs) {
   test::TestGraphOptions o;
   o.h = o.w = 28;

@@ -242,7 +242,13 @@ class ProgramInterpreter {
               sum += v;
               mx = std::max(mx, v);
             }
-          const int8_t y = avg ? isa::saturate_int8(isa::round_shift(sum * a.mult, a.shift)) : static_cast<int8_t>(mx);
+          int8_t y = static_cast<int8_t>(mx);
+          if (avg && !a.divide) y = isa::saturate_int8(isa::round_shift(sum * a.mult, a.shift));
+          if (avg && a.divide) {
+            const int64_t count = isa::window_taps(int64_t{oy} * a.stride_h, a.kh, a.count_y0, a.count_y1) *
+                                  isa::window_taps(int64_t{ox} * a.stride_w, a.kw, a.count_x0, a.count_x1);
+            y = isa::avg_requantize(sum, count, a.mult, a.shift);
+          }
           m.at(a.out_addr + (uint64_t{oy} * a.out_w + ox) * a.c + c) = static_cast<uint8_t>(y);
         }
   }

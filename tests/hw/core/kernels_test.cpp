@@ -410,6 +410,57 @@ TEST(Kernels, MaxPoolAndAvgPoolMatchPlainLoops) {
   EXPECT_THROW(run_avgpool(m, bad, config::CoreCosts{}), std::out_of_range);
 }
 
+TEST(Kernels, AvgPoolDividesEachWindowByItsCountedTaps) {
+  // A band whose first row and column are padding (counted region starts at 1) and whose last
+  // window overhangs the region's end: counts 4, 6, 9 and 2..3 as the reference's rule gives.
+  isa::PoolArgs a;
+  a.in_addr = 64;
+  a.c = 3;
+  a.kh = a.kw = 3;
+  a.stride_h = a.stride_w = 2;
+  a.in_h = 7;
+  a.in_w = 9;
+  a.out_h = 3;
+  a.out_w = 4;
+  a.out_addr = 3000;
+  a.mult = 1 << 20;
+  a.shift = 20;
+  a.divide = 1;
+  a.count_y0 = 1;
+  a.count_y1 = 6;
+  a.count_x0 = 1;
+  a.count_x1 = 8;
+  auto m = random_memory(33);
+  const auto src = m;
+  const KernelResult r = run_avgpool(m, a, config::CoreCosts{});
+  for (uint32_t oh = 0; oh < a.out_h; ++oh)
+    for (uint32_t ow = 0; ow < a.out_w; ++ow)
+      for (uint32_t c = 0; c < a.c; ++c) {
+        int64_t sum = 0, count = 0;
+        for (uint32_t ky = 0; ky < a.kh; ++ky)
+          for (uint32_t kx = 0; kx < a.kw; ++kx) {
+            const int y = static_cast<int>(oh * a.stride_h + ky), x = static_cast<int>(ow * a.stride_w + kx);
+            sum += static_cast<int8_t>(src[a.in_addr + ((y * a.in_w) + x) * a.c + c]);  // every tap is summed
+            if (y >= a.count_y0 && y < a.count_y1 && x >= a.count_x0 && x < a.count_x1) ++count;
+          }
+        // mult 2^20, shift 20: the rounded quotient itself.
+        const double q = static_cast<double>(sum) / static_cast<double>(count);
+        EXPECT_EQ(static_cast<int8_t>(m[a.out_addr + (oh * a.out_w + ow) * a.c + c]),
+                  std::clamp<int64_t>(static_cast<int64_t>(std::floor(q + 0.5)), -128, 127))
+            << oh << "," << ow;
+      }
+  EXPECT_EQ(r.cycles, isa::pool_cycles(a, config::CoreCosts{}));  // the divisor costs nothing extra (documented)
+  // A window outside the counted region is an error, before anything is written.
+  isa::PoolArgs bad = a;
+  bad.count_x1 = 1;
+  auto m2 = src;
+  EXPECT_THROW(run_avgpool(m2, bad, config::CoreCosts{}), std::invalid_argument);
+  EXPECT_EQ(m2, src);
+  bad = a;
+  bad.divide = 2;
+  EXPECT_NE(isa::pool_args_error(bad).find("divide 2"), std::string::npos);
+}
+
 TEST(Kernels, AddMatchesPlainLoopsWithAndWithoutRelu) {
   for (uint8_t relu = 0; relu < 2; ++relu) {
     isa::AddArgs a;

@@ -209,7 +209,7 @@ TEST(ProgramIo, EveryFieldChangesTheEncoding) {
 
 TEST(ProgramIo, ListingShowsTheProgram) {
   const std::string text = listing(sample_program());
-  EXPECT_TRUE(contains(text, "program fmnist-small  format 1.3  array 2x3 mem_rows 1  ddr 123456 B\n")) << text;
+  EXPECT_TRUE(contains(text, "program fmnist-small  format 1.4  array 2x3 mem_rows 1  ddr 123456 B\n")) << text;
   EXPECT_TRUE(contains(text, "input  ddr 0x1000 28x28x1 pitch 8 row 240 scale 0.00787401572\n")) << text;
   EXPECT_TRUE(contains(text, "ddr_init 0x3000 4608 B crc32 0x")) << text;
   EXPECT_TRUE(contains(text, "phase 0 conv1 layer 1 macs 112896/225792\n")) << text;
@@ -299,12 +299,12 @@ std::vector<uint8_t> with_extra_record(std::vector<uint8_t> bytes, uint16_t type
 
 TEST(ProgramIo, RecordRules) {
   const std::vector<uint8_t> base = encode_program(sample_program());
-  // Unknown record type: an error in the current format (1.3), skipped in a newer minor version.
-  const std::vector<uint8_t> unknown13 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor);
-  EXPECT_TRUE(contains(decode_error(unknown13), "unknown record type 99 in format 1.3"));
-  const std::vector<uint8_t> unknown14 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor + 1);
-  const Program q = decode_program(unknown14);
-  EXPECT_EQ(q.minor, 4);
+  // Unknown record type: an error in the current format (1.4), skipped in a newer minor version.
+  const std::vector<uint8_t> unknown14 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor);
+  EXPECT_TRUE(contains(decode_error(unknown14), "unknown record type 99 in format 1.4"));
+  const std::vector<uint8_t> unknown15 = with_extra_record(base, 99, {1, 2, 3}, kFormatMinor + 1);
+  const Program q = decode_program(unknown15);
+  EXPECT_EQ(q.minor, 5);
   EXPECT_EQ(listing(q).substr(listing(q).find('\n')), listing(sample_program()).substr(listing(sample_program()).find('\n')));
   // Payload longer than its fields: not consumed exactly.
   std::vector<uint8_t> lock_payload = {0, 2, 1, 1, 0xEE};
@@ -337,8 +337,8 @@ TEST(ProgramIo, RecordRules) {
 
 // The same file in format 1.0: BD entries without the 8 pad bytes (63 instead of 71 bytes),
 // minor 0, body length and CRC recomputed. Rebuilt record by record from a 1.1 encoding.
-// The same program as an older minor version: 1.2 drops the ops' lookup-table, depthwise and mul fields
-// (41 bytes before the label), 1.1 also the conv ops' input-channel split fields (u32 acc_addr,
+// The same program as an older minor version: 1.3 drops the ops' pool divisor fields (17 bytes
+// before the label), 1.2 also the lookup-table, depthwise and mul fields (41 bytes), 1.1 also the conv ops' input-channel split fields (u32 acc_addr,
 // u8 acc_mode after the conv's u8s), 1.0 also the BDs' padding (8 bytes a BD).
 std::vector<uint8_t> as_older_format(const std::vector<uint8_t>& v13, uint8_t minor) {
   auto rd32 = [&](size_t at) {
@@ -360,16 +360,17 @@ std::vector<uint8_t> as_older_format(const std::vector<uint8_t>& v13, uint8_t mi
       payload = p10;
     }
     if (type == 8) {  // CORE_PROGRAM: tile (2), u32 count, ops: 48 bytes, 5 acc bytes (1.2), 69 bytes,
-                      // 41 lookup-table, depthwise and mul bytes (1.3), str label
+                      // 41 lookup-table, depthwise and mul bytes (1.3), 17 pool divisor bytes (1.4), str label
       const uint32_t count = rd32(start + 2);
       std::vector<uint8_t> pold(payload.begin(), payload.begin() + 6);
       size_t at = 6;
       for (uint32_t i = 0; i < count; ++i) {
-        const size_t label = at + 48 + 5 + 69 + 41;
+        const size_t label = at + 48 + 5 + 69 + 41 + 17;
         const uint32_t n = rd32(start + label);
         pold.insert(pold.end(), payload.begin() + at, payload.begin() + at + 48);
         if (minor >= 2) pold.insert(pold.end(), payload.begin() + at + 48, payload.begin() + at + 53);
         pold.insert(pold.end(), payload.begin() + at + 53, payload.begin() + at + 53 + 69);
+        if (minor >= 3) pold.insert(pold.end(), payload.begin() + at + 122, payload.begin() + at + 122 + 41);
         pold.insert(pold.end(), payload.begin() + label, payload.begin() + label + 4 + n);
         at = label + 4 + n;
       }
@@ -492,14 +493,53 @@ TEST(ProgramIo, LookupTableAndMulRoundTripAndFormat12HasNone) {
   EXPECT_EQ(encode_program(old), encode_program(sample_program()));
   std::vector<uint8_t> v12_mul = as_older_format(bytes, 2);
   EXPECT_TRUE(contains(decode_error(v12_mul), "invalid core op kind 6")) << decode_error(v12_mul);
-  std::vector<uint8_t> v13_kind8 = bytes;  // no kind 8 in 1.3 either
-  const std::string label = "se band 0";  // the mul op's kind byte: 163 field bytes and the u32 length before it
+  std::vector<uint8_t> v13_kind8 = bytes;  // no kind 8 in 1.4 either
+  const std::string label = "se band 0";  // the mul op's kind byte: 180 field bytes and the u32 length before it
   auto it = std::search(v13_kind8.begin(), v13_kind8.end(), label.begin(), label.end());
   ASSERT_NE(it, v13_kind8.end());
-  ASSERT_EQ(*(it - 4 - 163), 6);
-  *(it - 4 - 163) = 8;
+  ASSERT_EQ(*(it - 4 - 180), 6);
+  *(it - 4 - 180) = 8;
   fix_crc(v13_kind8);
   EXPECT_TRUE(contains(decode_error(v13_kind8), "invalid core op kind 8")) << decode_error(v13_kind8);
+}
+
+TEST(ProgramIo, PoolDivisorRoundTripsAndFormat13HasNone) {
+  Program p = sample_program();
+  CoreOp a;
+  a.kind = CoreOpKind::AvgPool;
+  a.pool.in_addr = 0x100;
+  a.pool.in_h = 7;
+  a.pool.in_w = 9;
+  a.pool.c = 8;
+  a.pool.out_addr = 0x900;
+  a.pool.out_h = 3;
+  a.pool.out_w = 4;
+  a.pool.kh = a.pool.kw = 3;
+  a.pool.stride_h = a.pool.stride_w = 2;
+  a.pool.mult = 1 << 30;
+  a.pool.shift = 30;
+  a.pool.divide = 1;
+  a.pool.count_y0 = 1;
+  a.pool.count_y1 = -6;  // any int32 is stored (the program check judges it)
+  a.pool.count_x0 = -2;
+  a.pool.count_x1 = 8;
+  a.label = "apool band 0";
+  p.phases[0].cores[0].ops.push_back(a);
+  const std::vector<uint8_t> bytes = encode_program(p);
+  const Program q = decode_program(bytes);
+  const PoolArgs& r = q.phases[0].cores[0].ops.back().pool;
+  EXPECT_EQ(r.divide, 1);
+  EXPECT_EQ(r.count_y0, 1);
+  EXPECT_EQ(r.count_y1, -6);
+  EXPECT_EQ(r.count_x0, -2);
+  EXPECT_EQ(r.count_x1, 8);
+  EXPECT_EQ(encode_program(q), bytes);
+  EXPECT_TRUE(contains(listing(q), " divide rows [1,-6) cols [-2,8) \"apool band 0\"")) << listing(q);
+  // A 1.3 file has no such fields: every average pool divides by kh*kw.
+  const Program old = decode_program(as_older_format(bytes, 3));
+  EXPECT_EQ(old.minor, 3);
+  EXPECT_EQ(old.phases[0].cores[0].ops.back().pool.divide, 0);
+  EXPECT_EQ(old.phases[0].cores[0].ops.back().label, "apool band 0");
 }
 
 TEST(ProgramIo, PaddingRoundTripsAndShowsInTheListing) {

@@ -83,10 +83,30 @@ TEST(GroupedBundleTest, CeilModePoolsRoundTripAndOnlyMaxPoolsHaveIt) {
   const ordered_json j = ordered_json::parse(slurp_file(dir.str() + "/model.json"));
   EXPECT_EQ(j["nodes"][1]["ceil_mode"], true);    // pool1
   EXPECT_FALSE(j["nodes"][0].contains("ceil_mode"));  // conv1
-  test::expect_edit_rejected(g, [](ordered_json& e) { e["nodes"][4]["ceil_mode"] = true; },  // the avgpool
-                             "node 'gap': unknown key 'ceil_mode'");
+  test::expect_edit_rejected(g, [](ordered_json& e) { e["nodes"][0]["ceil_mode"] = true; },  // conv1
+                             "node 'conv1': unknown key 'ceil_mode'");
+  test::expect_edit_rejected(g, [](ordered_json& e) { e["nodes"][1]["count_include_pad"] = false; },  // a maxpool
+                             "node 'pool1': unknown key 'count_include_pad'");
   // Without it pool1's 8x8 no longer chains from 16x16 (floor mode gives 7x7).
   test::expect_edit_rejected(g, [](ordered_json& e) { e["nodes"][1].erase("ceil_mode"); }, "node 'pool1'");
+}
+
+TEST(GroupedBundleTest, AveragePoolsKeepCeilModeAndCountIncludePad) {
+  test::TempDir dir("saie-grouped-bundle");
+  const ir::Graph g = test::make_count_pool_graph(2, true);
+  write_bundle(g, dir.str());
+  const ir::Graph r = read_bundle(dir.str());
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    EXPECT_EQ(r.nodes[i].ceil_mode, g.nodes[i].ceil_mode) << g.nodes[i].name;
+    EXPECT_EQ(r.nodes[i].count_include_pad, g.nodes[i].count_include_pad) << g.nodes[i].name;
+  }
+  const ordered_json j = ordered_json::parse(slurp_file(dir.str() + "/model.json"));
+  EXPECT_EQ(j["nodes"][1]["count_include_pad"], false);  // apool1
+  EXPECT_EQ(j["nodes"][1]["ceil_mode"], true);
+  EXPECT_FALSE(j["nodes"][4].contains("count_include_pad"));  // apool3 counts its padding (PyTorch's default)
+  test::expect_edit_rejected(g, [](ordered_json& e) { e["nodes"][1]["count_include_pad"] = 0; }, "node 'apool1'");
+  // Without ceil_mode apool1's 9x9 no longer chains from 16x16.
+  test::expect_edit_rejected(g, [](ordered_json& e) { e["nodes"][1].erase("ceil_mode"); }, "node 'apool1'");
 }
 
 }  // namespace

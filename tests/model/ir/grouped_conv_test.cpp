@@ -47,13 +47,27 @@ TEST(CeilModePool, WindowExtentFollowsPyTorch) {
   bad.nodes[2].ceil_mode = false;  // 8x8 claimed where floor mode gives 7x7
   EXPECT_THROW(bad.validate(), std::runtime_error);
   bad = g;
-  bad.nodes[5].ceil_mode = true;  // the avgpool
+  bad.nodes[1].ceil_mode = true;  // conv1
   try {
     bad.validate();
     ADD_FAILURE() << "accepted";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("only a maxpool can have ceil_mode"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("only a pool can have ceil_mode"), std::string::npos) << e.what();
   }
+  bad = g;
+  bad.nodes[2].count_include_pad = false;  // a maxpool
+  try {
+    bad.validate();
+    ADD_FAILURE() << "accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("only an avgpool can have count_include_pad false"), std::string::npos) << e.what();
+  }
+  // Average pools with ceil_mode: the same output sizes as max pools.
+  const Graph cp = test::make_count_pool_graph(1, false);
+  EXPECT_NO_THROW(cp.validate());
+  bad = cp;
+  bad.nodes[2].ceil_mode = false;  // apool1: 9x9 claimed where floor mode gives 8x8
+  EXPECT_THROW(bad.validate(), std::runtime_error);
 }
 
 TEST(GroupedConv, GroupInputsFollowPyTorchGroups) {

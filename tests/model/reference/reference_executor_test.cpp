@@ -238,6 +238,49 @@ TEST(ReferenceTest, AvgPoolWithPaddingCountsZeros) {
   EXPECT_EQ(run(g, nine)[0], 10);
 }
 
+TEST(ReferenceTest, AvgPoolDividesByEachWindowsCountAsPyTorch) {
+  // 3x3 s2 p1 over 5x6 with ceil_mode and count_include_pad=False (values from
+  // torch.nn.functional.avg_pool2d's rule: windows clipped to the input, then to the padding).
+  Node n;
+  n.name = "ap";
+  n.op = OpKind::AvgPool;
+  n.kh = n.kw = 3;
+  n.stride_h = n.stride_w = 2;
+  n.pad_h = n.pad_w = 1;
+  n.ceil_mode = true;
+  n.count_include_pad = false;
+  const Shape in{5, 6, 8};
+  n.out = {3, 4, 8};  // floor mode: 3x3; the fourth column's window starts at input column 5
+  n.out_scale = 0.05f;
+  Graph g = one_op(in, 0.05f, n);
+  EXPECT_TRUE(ir::avgpool_divides_by_count(g.nodes[1], in));
+  // Corner: 2x2 inputs; top edge: 2x3; interior: 3x3; last column: 2 rows x 1 column.
+  EXPECT_EQ(ir::avgpool_count(g.nodes[1], in, 0, 0), 4);
+  EXPECT_EQ(ir::avgpool_count(g.nodes[1], in, 0, 1), 6);
+  EXPECT_EQ(ir::avgpool_count(g.nodes[1], in, 1, 1), 9);
+  EXPECT_EQ(ir::avgpool_count(g.nodes[1], in, 0, 3), 2);
+  // A constant input averages to itself in every window, whatever its count.
+  Tensor nine(in.elements(), 9);
+  for (int8_t v : run(g, nine)) EXPECT_EQ(v, 9);
+  // count_include_pad: the padding counts, the ceil overhang does not: the corner divides by 9
+  // (4 real inputs of 9 -> 4), the last column (window columns 5, 6, 7; 7 past the padding) by 3x2.
+  g.nodes[1].count_include_pad = true;
+  EXPECT_EQ(ir::avgpool_count(g.nodes[1], in, 0, 0), 9);
+  EXPECT_EQ(ir::avgpool_count(g.nodes[1], in, 1, 3), 6);
+  const Tensor y = run(g, nine);
+  EXPECT_EQ(y[0], 4);
+  EXPECT_EQ(y[at(n.out, 1, 3, 0)], 5);  // 3 real inputs of the 6 counted: 27 / 6 = 4.5, half up
+  // Without ceil_mode and padding every window divides by kh*kw: the ordinary path.
+  g.nodes[1].ceil_mode = false;
+  g.nodes[1].out = {3, 3, 8};
+  EXPECT_FALSE(ir::avgpool_divides_by_count(g.nodes[1], in));
+  // Rounding of the division: half up, also for negative sums.
+  EXPECT_EQ(isa::div_round_half_up(5, 2), 3);
+  EXPECT_EQ(isa::div_round_half_up(-5, 2), -2);
+  EXPECT_EQ(isa::div_round_half_up(-7, 3), -2);
+  EXPECT_EQ(isa::div_round_half_up(7, 3), 2);
+}
+
 TEST(ReferenceTest, Add) {
   Graph g;
   g.name = "add";

@@ -696,13 +696,40 @@ TEST(TorchScriptImport, CeilModeMaxPoolMatchesTorch) {
   const ir::Graph q = import_torchscript(o);
   EXPECT_TRUE(q.nodes[2].ceil_mode);
   EXPECT_EQ(q.provenance.notes.find("saturate"), std::string::npos) << q.provenance.notes;
-  // An avg pool whose ceil_mode would change the output size is not imported.
-  const std::string avg = save_with_body(
-      dir.path, "ceilavg.pt",
-      "    return torch.avg_pool2d(torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1), [3, 3], [2, 2], [0, 0], True, True, None)\n",
+}
+
+TEST(TorchScriptImport, AvgPoolCeilModeAndCountIncludePadMatchTorch) {
+  // Every combination PyTorch allows, on a map whose last ceil_mode window overhangs (12 -> 7
+  // with 3x3 s2 p1; 6 in floor mode), over negative values (no ReLU).
+  test::TempDir dir("saie_import_test");
+  for (int variant = 0; variant < 4; ++variant) {
+    const bool ceil = variant & 1, include = variant & 2;
+    const std::string body = std::string("    y = torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1)\n") +
+                             "    return torch.flatten(torch.avg_pool2d(y, [3, 3], [2, 2], [1, 1], " + (ceil ? "True" : "False") +
+                             ", " + (include ? "True" : "False") + ", None), 1)\n";
+    const std::string path = save_with_body(dir.path, "avg" + std::to_string(variant) + ".pt", body, 1);
+    const FloatGraph g = load_torchscript(path, ir::Shape{12, 12, 1});
+    ASSERT_EQ(g.layers.size(), 2u);
+    EXPECT_EQ(g.layers[1].ceil_mode, ceil);
+    EXPECT_EQ(g.layers[1].count_include_pad, include);
+    EXPECT_EQ(g.layers[1].out.h, ceil ? 7u : 6u);
+    EXPECT_LT(float_graph_error(path, g), 1e-6) << variant;
+    ImportOptions o;
+    o.model_path = path;
+    o.input = ir::Shape{12, 12, 1};
+    o.random_calibration = true;
+    o.calib_images = 2;
+    const ir::Graph q = import_torchscript(o);
+    EXPECT_EQ(q.nodes[2].ceil_mode, ceil);
+    EXPECT_EQ(q.nodes[2].count_include_pad, include);
+    EXPECT_EQ(ir::avgpool_divides_by_count(q.nodes[2], q.nodes[1].out), ceil || !include) << variant;
+  }
+  const std::string over = save_with_body(
+      dir.path, "override.pt",
+      "    return torch.avg_pool2d(torch.conv2d(x, self.conv_weight, None, [1, 1], [1, 1], [1, 1], 1), [3, 3], [2, 2], [0, 0], True, True, 4)\n",
       1);
-  const std::string e = error_of([&] { load_torchscript(avg, ir::Shape{12, 12, 1}); });
-  EXPECT_EQ(e.rfind("unsupported: avg_pool2d with ceil_mode that changes the output size", 0), 0u) << e;
+  const std::string e = error_of([&] { load_torchscript(over, ir::Shape{12, 12, 1}); });
+  EXPECT_EQ(e.rfind("unsupported: avg_pool2d with divisor_override", 0), 0u) << e;
 }
 
 TEST(TorchScriptImport, SaturatedInt32BiasesAreReported) {
