@@ -76,6 +76,8 @@ void print_sim(const driver::SimOutcome& o, const config::ArrayConfig& cfg, cons
              s.bytes_mem_to_ddr, s.bytes_mem_to_core, s.bytes_core_to_mem);
   fmt::print("stall cycles (all agents): lock {} / stream data {} / output space {}\n", s.stall_lock_cycles,
              s.stall_data_cycles, s.stall_space_cycles);
+  fmt::print("reconfiguration wait    : {} cycles ({:.1f}% of the run; control writes not hidden behind the phase before)\n",
+             s.reconfig_cycles, s.total_cycles ? 100.0 * double(s.reconfig_cycles) / double(s.total_cycles) : 0.0);
   if (s.fidelity != "lt" || s.timing_only)
     fmt::print("mode                    : fidelity {}{}\n", s.fidelity, s.timing_only ? ", timing only" : "");
   fmt::print("simulation wall time    : {:.2f} s ({:.2f} M cycles/s)\n", o.wall_s,

@@ -69,6 +69,7 @@ struct Fields {
   bool boolean(const char* key) const {
     return typed<bool>(key, [](const json& v) { return v.is_boolean(); }, "true or false");
   }
+  bool has(const char* key) const { return j.is_object() && j.contains(key); }
   Fields object(const char* key) const {
     const json& v = at(key);
     if (!v.is_object()) bad(key, "an object");
@@ -76,11 +77,14 @@ struct Fields {
   }
 };
 
-void read_stalls(const Fields& f, uint64_t& lock, uint64_t& data, uint64_t& space) {
+// reconfig: the array's reconfiguration waits (summaries written before they were measured
+// have none: 0).
+void read_stalls(const Fields& f, uint64_t& lock, uint64_t& data, uint64_t& space, uint64_t& reconfig) {
   const Fields st = f.object("stalls");
   lock = st.u64("lock");
   data = st.u64("data");
   space = st.u64("output_space");
+  reconfig = st.has("reconfiguration") ? st.u64("reconfiguration") : 0;
 }
 
 }  // namespace
@@ -112,7 +116,7 @@ SummaryFile parse_summary(const std::string& text, const std::string& what) {
   r.bytes_mem_to_ddr = f.u64("bytes_mem_to_ddr");
   r.bytes_mem_to_core = f.u64("bytes_mem_to_core");
   r.bytes_core_to_mem = f.u64("bytes_core_to_mem");
-  read_stalls(f, r.stall_lock_cycles, r.stall_data_cycles, r.stall_space_cycles);
+  read_stalls(f, r.stall_lock_cycles, r.stall_data_cycles, r.stall_space_cycles, r.reconfig_cycles);
   const json& phases = f.at("phases");
   if (!phases.is_array()) f.bad("phases", "an array");
   for (size_t i = 0; i < phases.size(); ++i) {
@@ -126,7 +130,7 @@ SummaryFile parse_summary(const std::string& text, const std::string& what) {
     p.num("core_utilisation");  // derived from the fields above; checked, not kept
     ph.dense_macs = p.u64("dense_macs");
     ph.actual_macs = p.u64("actual_macs");
-    read_stalls(p, ph.stall_lock_cycles, ph.stall_data_cycles, ph.stall_space_cycles);
+    read_stalls(p, ph.stall_lock_cycles, ph.stall_data_cycles, ph.stall_space_cycles, ph.reconfig_cycles);
     r.phases.push_back(std::move(ph));
   }
   r.bit_exact = static_cast<int>(f.i64("bit_exact"));

@@ -657,8 +657,11 @@ void write_gtkw(const TraceRecorder& rec, const std::vector<std::string>& scopes
 // ---- summary.json ---------------------------------------------------------------------------------
 
 namespace {
-ordered_json stalls_json(uint64_t lock, uint64_t data, uint64_t space) {
-  return ordered_json{{"lock", lock}, {"data", data}, {"output_space", space}, {"total", lock + data + space}};
+// The agents' stalls by cause and, separately, the array's reconfiguration waits (one agent: the
+// controller; not in "total", which sums the agents').
+ordered_json stalls_json(uint64_t lock, uint64_t data, uint64_t space, uint64_t reconfig) {
+  return ordered_json{{"lock", lock},   {"data", data}, {"output_space", space}, {"total", lock + data + space},
+                      {"reconfiguration", reconfig}};
 }
 }  // namespace
 
@@ -678,6 +681,9 @@ std::string summary_json(const RunSummary& s, const TraceRecorder& rec) {
       space += p.stall_space_cycles;
     }
   }
+  uint64_t reconfig = s.reconfig_cycles;
+  if (reconfig == 0)
+    for (const PhaseSummary& p : s.phases) reconfig += p.reconfig_cycles;
 
   ordered_json j;
   j["program"] = s.program;
@@ -701,7 +707,7 @@ std::string summary_json(const RunSummary& s, const TraceRecorder& rec) {
   j["bytes_mem_to_core"] = s.bytes_mem_to_core;
   j["bytes_core_to_mem"] = s.bytes_core_to_mem;
   // Stall cycles by cause, summed over agents (cores, DMA channels) and inferences.
-  j["stalls"] = stalls_json(lock, data, space);
+  j["stalls"] = stalls_json(lock, data, space, reconfig);
   ordered_json phases = ordered_json::array();
   for (const PhaseSummary& p : s.phases) {
     ordered_json o;
@@ -714,7 +720,7 @@ std::string summary_json(const RunSummary& s, const TraceRecorder& rec) {
     o["core_utilisation"] = denom > 0 ? static_cast<double>(p.core_busy_cycles) / denom : 0.0;
     o["dense_macs"] = p.dense_macs;
     o["actual_macs"] = p.actual_macs;
-    o["stalls"] = stalls_json(p.stall_lock_cycles, p.stall_data_cycles, p.stall_space_cycles);
+    o["stalls"] = stalls_json(p.stall_lock_cycles, p.stall_data_cycles, p.stall_space_cycles, p.reconfig_cycles);
     phases.push_back(o);
   }
   j["phases"] = phases;

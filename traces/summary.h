@@ -18,6 +18,9 @@ struct PhaseSummary {
   // Stall cycles by cause, summed over agents (cores, DMA channels) and inferences:
   // waiting for a lock, for stream data (S2MM), for output space (MM2S backpressure).
   uint64_t stall_lock_cycles = 0, stall_data_cycles = 0, stall_space_cycles = 0;
+  // Cycles the array waited for its reconfiguration before this phase (control writes that did
+  // not overlap the phase before, plus the flat per-phase setup), summed over inferences.
+  uint64_t reconfig_cycles = 0;
   uint64_t memtile_bytes = 0;  // memtile memory this phase's BDs address (highest byte + 1)
 };
 
@@ -34,6 +37,7 @@ struct RunSummary {
   uint64_t bytes_ddr_to_mem = 0, bytes_mem_to_ddr = 0;    // all inferences
   uint64_t bytes_mem_to_core = 0, bytes_core_to_mem = 0;
   uint64_t stall_lock_cycles = 0, stall_data_cycles = 0, stall_space_cycles = 0;  // sums over phases
+  uint64_t reconfig_cycles = 0;  // sum over phases (PhaseSummary::reconfig_cycles)
   // Memory footprint of the program: one past the highest byte any BD or compute operand
   // addresses in a memtile (own memory) / a core's data memory, over all phases and tiles.
   uint64_t memtile_bytes_peak = 0, core_bytes_peak = 0;

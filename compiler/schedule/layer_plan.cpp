@@ -3,6 +3,7 @@
 #include "compiler/schedule/layer_plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -310,7 +311,14 @@ double piece_estimate(const Geometry& ge, const PieceShape& s, const BandChoice&
   const double rd = tm.ddr_read_bytes_per_cycle(), wr = tm.ddr_write_bytes_per_cycle();
   // (output parts: every core's blob in one BD per part)
   const double bds = double(s.cols) * (6 + 5 * s.core_rows + s.core_rows * (s.out_parts - 1.0));
-  const double setup = cfg.control.phase_setup_cycles + cfg.control.bd_setup_cycles * bds + cfg.ddr.latency_cycles;
+  // Control writes (hw/isa/reconfig.h), roughly: each BD a block write of 8 words and about two
+  // 32-bit writes more (its share of connections and task starts), the columns on
+  // control.write_paths paths (0: one each); the overlap with the phase before is left out.
+  const uint32_t paths = cfg.control.write_paths == 0 ? tm.columns() : cfg.control.write_paths;
+  const double serial_cols = std::ceil(double(s.cols) / std::min<double>(paths, s.cols));
+  const double writes = bds / double(s.cols) * serial_cols *
+                        (double(cfg.control.blockwrite_cycles(8)) + 2.0 * cfg.control.write32_cycles);
+  const double setup = cfg.control.phase_setup_cycles + cfg.control.bd_setup_cycles * bds + writes + cfg.ddr.latency_cycles;
   // (chunk loop: the band pipeline estimate waits for the slice's first chunk itself)
   const double first_band = s.resident_in || s.loop_chunks > 1 ? 0.0 : double((b.bh - 1) * ge.sh + ge.kh) * s.max_wi * s.xc() / rd;
   // WRITE streams band by band beside the pipeline over one memtile-to-shim stream, or two when

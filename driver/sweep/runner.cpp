@@ -117,6 +117,7 @@ ojson run_point(const std::string& exe, const Point& p, const BundleJob& b, cons
     r["stall_lock_cycles"] = s.stall_lock_cycles;
     r["stall_data_cycles"] = s.stall_data_cycles;
     r["stall_output_space_cycles"] = s.stall_space_cycles;
+    r["reconfig_cycles"] = s.reconfig_cycles;
     // The floors compile wrote (simulate copies them next to summary.json; docs/roofline.md).
     const traces::Roofline roof = traces::read_roofline(out + "/roofline.json");
     r["floor_cycles"] = roof.floor_cycles;

@@ -92,6 +92,10 @@ const Field kFields[] = {
     {"ddr.latency", Kind::Time, 0, 1e9, SAIE_REF(ddr.latency_cycles)},
     {"control.phase_setup_cycles", Kind::Cycles, 0, 1e9, SAIE_REF(control.phase_setup_cycles)},
     {"control.bd_setup_cycles", Kind::Cycles, 0, 1e9, SAIE_REF(control.bd_setup_cycles)},
+    {"control.write32_cycles", Kind::Cycles, 0, 1e9, SAIE_REF(control.write32_cycles)},
+    {"control.blockwrite_base_cycles", Kind::Cycles, 0, 1e9, SAIE_REF(control.blockwrite_base_cycles)},
+    {"control.blockwrite_cycles_per_word", Kind::Cycles, 0, 1e9, SAIE_REF(control.blockwrite_cycles_per_word)},
+    {"control.write_paths", Kind::Count, 0, 1024, SAIE_REF(control.write_paths)},
 };
 #undef SAIE_REF
 
@@ -458,7 +462,9 @@ bool operator==(const DdrConfig& a, const DdrConfig& b) {
          a.latency_cycles == b.latency_cycles;
 }
 bool operator==(const ControlConfig& a, const ControlConfig& b) {
-  return a.phase_setup_cycles == b.phase_setup_cycles && a.bd_setup_cycles == b.bd_setup_cycles;
+  return a.phase_setup_cycles == b.phase_setup_cycles && a.bd_setup_cycles == b.bd_setup_cycles &&
+         a.write32_cycles == b.write32_cycles && a.blockwrite_base_cycles == b.blockwrite_base_cycles &&
+         a.blockwrite_cycles_per_word == b.blockwrite_cycles_per_word && a.write_paths == b.write_paths;
 }
 bool operator==(const ArrayConfig& a, const ArrayConfig& b) {
   return a.schema_version == b.schema_version && a.name == b.name && a.description == b.description &&

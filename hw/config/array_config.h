@@ -70,9 +70,19 @@ struct DdrConfig {
   uint32_t latency_cycles = 100;       // first-byte latency per BD repetition
 };
 
+// Reconfiguring the array between phases: a flat part (phase_setup_cycles + bd_setup_cycles per
+// BD of the phase, the paper presets' assumption) plus control writes counted from what changes
+// (isa::ReconfigState, hw/isa/reconfig.h; 0 cycles a write: not modelled).
 struct ControlConfig {
   uint32_t phase_setup_cycles = 200;  // reconfiguring the array between phases (our assumption)
   uint32_t bd_setup_cycles = 4;       // per BD written
+  uint32_t write32_cycles = 0;             // one 32-bit control write
+  uint32_t blockwrite_base_cycles = 0;     // a block write of n words: base + n * per word
+  uint32_t blockwrite_cycles_per_word = 0;
+  uint32_t write_paths = 1;  // control writes issued in parallel (column c on path c % paths); 0: one per column
+  uint64_t blockwrite_cycles(uint32_t words) const {
+    return blockwrite_base_cycles + uint64_t{blockwrite_cycles_per_word} * words;
+  }
 };
 
 struct ArrayConfig {

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <exception>
 
+#include "hw/isa/reconfig.h"
+
 namespace saie::hw {
 
 Controller::Controller(sc_core::sc_module_name name, ArrayTop& array, const isa::Program& prog,
@@ -117,6 +119,15 @@ void Controller::run() {
   }
   const auto& ctl = ctx_.cfg.control;
   const uint32_t total = static_cast<uint32_t>(inputs_.size());
+  // Reconfiguration: the flat per-phase cost plus the control writes of what changes, those to
+  // resources the running phase does not use overlapping its execution (hw/isa/reconfig.h).
+  isa::ReconfigState reconf(ctx_.cfg);
+  const isa::Phase* running = nullptr;
+  uint64_t running_cycles = 0;
+  const auto lock_value = [this](isa::TileId t, int id) {
+    TileBase* tb = array_.tile(t);
+    return tb ? tb->locks().value(id) : 0;
+  };
   for (inference_ = 0; inference_ < total; ++inference_) {
     write_input(inputs_[inference_]);
     for (size_t p = 0; p < prog_.phases.size(); ++p) {
@@ -124,11 +135,27 @@ void Controller::run() {
       ctx_.phase = static_cast<uint32_t>(p);
       ctx_.phase_name = ph.name;
       uint64_t begin = ctx_.now();
+      const isa::PhaseWrites w = reconf.plan(ph, running, lock_value);  // before setup resets the locks
+      reconf.commit(ph);
       uint32_t nbds = setup_phase(ph);
-      uint64_t setup = ctl.phase_setup_cycles + static_cast<uint64_t>(ctl.bd_setup_cycles) * nbds;
+      const uint64_t setup = ctl.phase_setup_cycles + static_cast<uint64_t>(ctl.bd_setup_cycles) * nbds +
+                             isa::ReconfigState::wait_cycles(w, running_cycles, running != nullptr);
       ctx_.wait_cycles(setup);
+      ctx_.phase_reconfig[p] += setup;
       ctx_.stat("array.control.setup_cycles", static_cast<double>(setup), "cycles",
-                "cycles spent configuring the array between phases");
+                "cycles the array waited for its reconfiguration between phases");
+      ctx_.stat("array.control.writes", static_cast<double>(w.writes()), "writes",
+                "control writes (BD block writes and 32-bit register writes) reconfiguring the array");
+      for (const auto& [kind, n] : {std::pair{"bd", w.bd_writes}, {"lock", w.lock_writes}, {"route", w.route_writes},
+                                    {"task", w.task_writes}, {"core", w.core_writes}})
+        ctx_.stat(std::string("array.control.") + kind + "_writes", static_cast<double>(n), "writes",
+                  "control writes of this kind (bd: block writes of changed BDs; lock: locks not at their start value; "
+                  "route: switch registers of new connections; task: DMA task starts; core: program pointers)");
+      ctx_.stat("array.control.words", static_cast<double>(w.words), "words", "32-bit register words written");
+      ctx_.stat("array.control.early_words", static_cast<double>(w.early_words), "words",
+                "register words written while the phase before was running");
+      if (setup > 0) ctx_.slice("array.reconfigure", ph.name, "reconfigure", begin, begin + setup);
+      const uint64_t exec_begin = ctx_.now();
       ctx_.done_count = 0;
       uint32_t started = 0;
       for (const auto& t : array_.tiles()) started += t->start_all();
@@ -136,6 +163,8 @@ void Controller::run() {
       uint64_t end = ctx_.now();
       phase_cycles_[p] += end - begin;
       ctx_.slice("array.control", ph.name, "control", begin, end);
+      running = &ph;
+      running_cycles = end - exec_begin;
     }
     outputs_.push_back(read_output());
     if (opt_.progress) opt_.progress(inference_ + 1, total);

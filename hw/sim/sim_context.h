@@ -120,6 +120,7 @@ class SimContext {
   // Stall cycles per program phase by cause, summed over agents and inferences.
   enum class Stall { Lock, Data, Space };
   std::vector<uint64_t> phase_stall_lock, phase_stall_data, phase_stall_space;
+  std::vector<uint64_t> phase_reconfig;  // the controller's reconfiguration wait before each phase
   void add_stall(Stall s, uint64_t cycles) {
     auto& v = s == Stall::Lock ? phase_stall_lock : s == Stall::Data ? phase_stall_data : phase_stall_space;
     if (cycles > 0 && phase < v.size()) v[phase] += cycles;

@@ -92,6 +92,7 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
   ctx->phase_stall_lock.assign(prog.phases.size(), 0);
   ctx->phase_stall_data.assign(prog.phases.size(), 0);
   ctx->phase_stall_space.assign(prog.phases.size(), 0);
+  ctx->phase_reconfig.assign(prog.phases.size(), 0);
   Controller* ctrl = nullptr;
   try {
     auto* top = new ArrayTop("array", *ctx);
@@ -150,6 +151,8 @@ SimResult simulate(const config::ArrayConfig& cfg, const isa::Program& prog,
     s.stall_lock_cycles += ctx->phase_stall_lock[p];
     s.stall_data_cycles += ctx->phase_stall_data[p];
     s.stall_space_cycles += ctx->phase_stall_space[p];
+    s.phases[p].reconfig_cycles = ctx->phase_reconfig[p];
+    s.reconfig_cycles += ctx->phase_reconfig[p];
   }
   rec.set_stat("array.total_cycles", static_cast<double>(s.total_cycles), "cycles", "simulated cycles of the run");
   return res;

@@ -43,6 +43,7 @@ RunSummary sample_summary() {
   p.stall_lock_cycles = 5;
   p.stall_data_cycles = 6;
   p.stall_space_cycles = 7;
+  p.reconfig_cycles = 8;
   p.memtile_bytes = 65536;
   r.phases = {p};
   r.stall_lock_cycles = 5;
@@ -73,6 +74,14 @@ TEST(SummaryReader, RoundTripsEveryField) {
   EXPECT_EQ(f.run.cores, 4u);
   EXPECT_DOUBLE_EQ(f.seconds_per_inference(), 10000 / 1.25e9);
   EXPECT_EQ(f.stats.at("array.tile_0_2.core.busy_cycles").unit, "cycles");
+  EXPECT_EQ(f.run.phases.at(0).reconfig_cycles, 8u);
+  // A summary from before the reconfiguration waits were measured reads them as 0.
+  json old = json::parse(text);
+  old["stalls"].erase("reconfiguration");
+  old["phases"][0]["stalls"].erase("reconfiguration");
+  const SummaryFile o = parse_summary(old.dump());
+  EXPECT_EQ(o.run.reconfig_cycles, 0u);
+  EXPECT_EQ(o.run.phases.at(0).reconfig_cycles, 0u);
 }
 
 TEST(SummaryReader, CorruptInputNamesTheFileAndTheKey) {
@@ -88,6 +97,8 @@ TEST(SummaryReader, CorruptInputNamesTheFileAndTheKey) {
   EXPECT_THAT(with([](json& j) { j["inferences"] = -1; }), HasSubstr("'inferences' is not a non-negative integer"));
   EXPECT_THAT(with([](json& j) { j["phases"][0].erase("cycles"); }), HasSubstr("phases[0] has no 'cycles'"));
   EXPECT_THAT(with([](json& j) { j["phases"][0]["stalls"]["lock"] = "many"; }), HasSubstr("phases[0].stalls: 'lock'"));
+  EXPECT_THAT(with([](json& j) { j["stalls"]["reconfiguration"] = -3; }),
+              HasSubstr("stalls: 'reconfiguration' is not a non-negative integer"));
   EXPECT_THAT(with([](json& j) { j["fidelity"] = "exact"; }), HasSubstr("fidelity 'exact' is not lt or beat"));
   EXPECT_THAT(with([](json& j) { j["clock_hz"] = 0; }), HasSubstr("'clock_hz' is not positive"));
   EXPECT_THAT(with([](json& j) { j["stats"]["x"] = 1; }), HasSubstr("stats.x is not an object"));

@@ -378,8 +378,8 @@ RunSummary sample_summary() {
   s.stall_space_cycles = 110;
   s.fidelity = "beat";
   s.timing_only = true;
-  s.phases.push_back({"conv1", 1, 3000, 2400, 1000, 500, 10, 30, 50});
-  s.phases.push_back({"pool1", 2, 2000, 1600, 0, 0, 20, 40, 60});
+  s.phases.push_back({"conv1", 1, 3000, 2400, 1000, 500, 10, 30, 50, 400});
+  s.phases.push_back({"pool1", 2, 2000, 1600, 0, 0, 20, 40, 60, 300});
   s.bit_exact = 2;
   s.compared = 2;
   s.deadlock = false;
@@ -406,7 +406,8 @@ TEST_F(SinksTest, SummaryHasEveryFieldStallsAndSortedStats) {
   EXPECT_EQ(j["cores"], 4);
   EXPECT_DOUBLE_EQ(j["core_utilisation"].get<double>(), 0.2);
   EXPECT_EQ(j["bytes_core_to_mem"], 14);
-  EXPECT_EQ(j["stalls"], (json{{"lock", 30}, {"data", 70}, {"output_space", 110}, {"total", 210}}));
+  // The reconfiguration waits: the run's (none given: the phases' sum), not in the agents' total.
+  EXPECT_EQ(j["stalls"], (json{{"lock", 30}, {"data", 70}, {"output_space", 110}, {"total", 210}, {"reconfiguration", 700}}));
   ASSERT_EQ(j["phases"].size(), 2u);
   const json& p0 = j["phases"][0];
   for (const char* key : {"name", "layer", "cycles", "core_busy_cycles", "core_utilisation", "dense_macs", "actual_macs", "stalls"})
@@ -415,7 +416,7 @@ TEST_F(SinksTest, SummaryHasEveryFieldStallsAndSortedStats) {
   EXPECT_EQ(p0["core_busy_cycles"], 2400);
   EXPECT_DOUBLE_EQ(p0["core_utilisation"].get<double>(), 2400.0 / (4 * 3000));
   EXPECT_EQ(p0["actual_macs"], 500);
-  EXPECT_EQ(p0["stalls"], (json{{"lock", 10}, {"data", 30}, {"output_space", 50}, {"total", 90}}));
+  EXPECT_EQ(p0["stalls"], (json{{"lock", 10}, {"data", 30}, {"output_space", 50}, {"total", 90}, {"reconfiguration", 400}}));
   EXPECT_EQ(j["phases"][1]["layer"], 2);
   EXPECT_EQ(j["phases"][1]["stalls"]["output_space"], 60);
   EXPECT_EQ(j["bit_exact"], 2);
@@ -439,7 +440,7 @@ TEST_F(SinksTest, SummaryDerivesMissingCoresAndRunStalls) {
   const json j = json::parse(read_file(path("summary.json")));
   EXPECT_EQ(j["cores"], 4);  // 4000 / (0.2 * 5000)
   EXPECT_DOUBLE_EQ(j["phases"][1]["core_utilisation"].get<double>(), 1600.0 / (4 * 2000));
-  EXPECT_EQ(j["stalls"], (json{{"lock", 30}, {"data", 70}, {"output_space", 110}, {"total", 210}}));
+  EXPECT_EQ(j["stalls"], (json{{"lock", 30}, {"data", 70}, {"output_space", 110}, {"total", 210}, {"reconfiguration", 700}}));
   EXPECT_TRUE(j["stats"].empty());
   // Nothing to derive from: zeros, not NaN.
   RunSummary z;
