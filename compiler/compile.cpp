@@ -10,8 +10,8 @@
 #include "compiler/estimate/roofline.h"
 #include "compiler/lower/lower_layer.h"
 #include "hw/isa/program_io.h"
+#include "hw/isa/bd_slots.h"
 #include "hw/isa/verify_program.h"
-#include "compiler/lower/bd_banks.h"
 #include "compiler/passes/passes.h"
 #include "compiler/schedule/ddr_plan.h"
 #include "compiler/schedule/layer_plan.h"
@@ -307,7 +307,11 @@ CompileResult compile(ir::Graph gg, const config::ArrayConfig& cfg, const Compil
     listing << emit::schedule_line(gg, plan, ddr) << "\n";
   }
   while (next_concat < concat_at.size()) listing << concat_lines[next_concat++] << "\n";
-  lower::alternate_bd_banks(prog, cfg);
+  try {
+    isa::assign_bd_slots(prog, cfg);
+  } catch (const std::runtime_error& e) {
+    throw CompileError(std::string("BD slots: ") + e.what());
+  }
   res.schedule_listing = listing.str();
   res.roofline = estimate::roofline(gg, cfg, opt.dense);
 

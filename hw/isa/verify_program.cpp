@@ -231,6 +231,9 @@ class Checker {
       if (it == bds.end()) return;  // reported elsewhere
       const BufferDescriptor& bd = *it->second;
       const std::string who = tile_label(task.tile) + " BD " + std::to_string(bd.id) + ": ";
+      if (const auto [lo, hi] = bd_range(c_, kind(task.tile), task.channel); bd.id < lo || bd.id >= hi)
+        fail(who + chan + " runs it, but that channel reaches BDs " + std::to_string(lo) + ".." + std::to_string(hi - 1) +
+             " only");
       if (task.dir == DmaDir::S2MM)
         for (unsigned d = 0; d < 4; ++d)
           if (bd.pad_before[d] != 0 || bd.pad_after[d] != 0)
@@ -467,6 +470,13 @@ uint64_t task_bytes(const Phase& ph, const DmaTask& t) {
     id = it->second->next_bd;
   }
   return static_cast<uint64_t>(std::min(total, kMax));
+}
+
+std::pair<uint32_t, uint32_t> bd_range(const config::ArrayConfig& cfg, TileKind k, uint8_t channel) {
+  if (k == TileKind::Shim) return {0, cfg.shim.dma.bds};
+  if (k == TileKind::Core) return {0, cfg.core.dma.bds};
+  const uint32_t n = cfg.memtile.dma.bds;
+  return channel % 2 == 0 ? std::pair<uint32_t, uint32_t>{0, n / 2} : std::pair<uint32_t, uint32_t>{n / 2, n};
 }
 
 MemoryFootprint verify_program(const Program& prog, const config::ArrayConfig& cfg) {

@@ -22,7 +22,8 @@
 //             an MM2S source feeds at most one route and an S2MM endpoint appears at most once.
 //   tasks     channel exists for its direction; start_bd is a BD of the tile; one task per
 //             channel; every task's channel has a route (MM2S as a source, S2MM as a destination);
-//             S2MM channels run no padded BD; only memtile channels 0..kMemtileNeighbourChannels-1
+//             every BD of a task's chain in its channel's range (bd_range: a memtile's even
+//             channels BDs 0..23, odd ones 24..47); S2MM channels run no padded BD; only memtile channels 0..kMemtileNeighbourChannels-1
 //             address neighbour memtiles; every route's source task streams exactly as many bytes
 //             as each destination task receives (else the phase could never finish).
 //   cores     only on core tiles, one program per tile; acquire/release lock < lock count and
@@ -34,6 +35,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hw/config/array_config.h"
@@ -52,6 +54,12 @@ struct MemoryFootprint {
   uint64_t core_bytes = 0;
   std::vector<uint64_t> phase_memtile_bytes;  // the memtile footprint of each phase alone
 };
+
+// The BDs [first, last) DMA channel `channel` of a tile of kind k may run: a memtile's channels
+// 0, 2, 4 (either direction) reach BDs [0, bds/2), channels 1, 3, 5 [bds/2, bds) (AM020 and the
+// Vitis tutorial "Buffer Descriptors overview": of 48 BDs, channels 0/2/4 use 0-23, 1/3/5 use
+// 24-47); compute and shim tiles' channels reach all their BDs.
+std::pair<uint32_t, uint32_t> bd_range(const config::ArrayConfig& cfg, TileKind k, uint8_t channel);
 
 // Throws ProgramError on the first violation; returns the program's memory footprint.
 MemoryFootprint verify_program(const Program& prog, const config::ArrayConfig& cfg);

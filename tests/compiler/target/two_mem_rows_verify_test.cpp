@@ -50,8 +50,8 @@ isa::Program round_trip(const target::TargetModel& tm) {
   ph.name = "round-trip";
   transfer(ph, shim, 0, bd(0, 0, kN), mem, 0, bd(0, 0, kN));
   transfer(ph, mem, 0, bd(1, 0, kN), core, 0, bd(0, 0, kN));
-  transfer(ph, core, 0, bd(1, 256, kN), mem, 1, bd(2, 1024, kN));
-  transfer(ph, mem, 1, bd(3, 1024, kN), shim, 0, bd(1, 2048, kN));
+  transfer(ph, core, 0, bd(1, 256, kN), mem, 1, bd(24, 1024, kN));  // odd memtile channels: BDs 24..47
+  transfer(ph, mem, 1, bd(25, 1024, kN), shim, 0, bd(1, 2048, kN));
   isa::CoreOp acq;
   acq.kind = isa::CoreOpKind::Acquire;
   ph.cores.push_back({core, {acq}});

@@ -85,7 +85,7 @@ TEST(ArrayPipeline, FourColumnsPingPongIsExact) {
   auto in = pattern(kCols * kSlice, 77);
   traces::TraceRecorder rec;
   auto t0 = std::chrono::steady_clock::now();
-  SimResult r = simulate(cfg, p, {in}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {in}, SimOptions{}, rec);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(r.ok) << r.error;
   const auto& out = r.outputs[0];
@@ -119,7 +119,7 @@ std::string run_digest() {
   isa::Program p = pipeline(cfg);
   p.ddr_bytes_needed = cfg.ddr.size_bytes;
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, p, {pattern(kCols * kSlice, 5)}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {pattern(kCols * kSlice, 5)}, SimOptions{}, rec);
   uint64_t h = 1469598103934665603ull;
   auto mix = [&](const std::string& x) {
     for (unsigned char ch : x) h = (h ^ ch) * 1099511628211ull;

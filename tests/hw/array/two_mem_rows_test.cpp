@@ -85,7 +85,7 @@ TEST(TwoMemRows, DdrMemtileCoreRoundTripIsExact) {
   const auto in = pattern(2 * kN, 5);
   traces::TraceRecorder rec;
   rec.record_events = true;
-  SimResult r = simulate(cfg, round_trip(cfg), {in}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(round_trip(cfg), cfg), {in}, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   ASSERT_EQ(r.outputs.size(), 1u);
   ASSERT_EQ(r.outputs[0].size(), 2 * kN);
@@ -133,7 +133,7 @@ TEST(TwoMemRows, SecondMemtileRowCarriesData) {
 
   const auto in = pattern(kN, 9);
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, p, {in}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {in}, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   ASSERT_EQ(r.outputs[0].size(), kN);
   for (uint32_t i = 0; i < kN; ++i) ASSERT_EQ(r.outputs[0][i], expect_add(in[i], 0, -1, 0, 0)) << i;
@@ -154,7 +154,7 @@ TEST(TwoMemRows, CoreProgramOnSecondMemtileRowIsRejected) {
   add_core(ph, tile(0, 2), {op_acquire(0, 0)});
   p.phases.push_back(ph);
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, p, {}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {}, SimOptions{}, rec);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.error.find("core program on tile(0,2), a memtile tile"), std::string::npos) << r.error;
@@ -164,7 +164,7 @@ TEST(TwoMemRows, ThreeMemRowsAreRejected) {
   const config::ArrayConfig cfg = small_config(1, 2, 3);
   isa::Program p = empty_program(cfg, "three");
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, p, {}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {}, SimOptions{}, rec);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.error.find("config mem_rows 3 unsupported"), std::string::npos) << r.error;

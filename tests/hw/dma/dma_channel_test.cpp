@@ -31,7 +31,7 @@ TEST(DmaChannel, MultiDimGatherScatter) {
 
   auto m = pattern(32, 21);
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, p, {m}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {m}, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   ASSERT_EQ(r.outputs[0].size(), 64u);
   for (int rep = 0; rep < 2; ++rep)
@@ -52,7 +52,7 @@ TEST(DmaChannel, CopyTimeFollowsBandwidth) {
   add_transfer(ph, tile(0, 0), 0, bd(0, 0, n), tile(0, 1), 0, bd(0, 0, n));
   p.phases.push_back(ph);
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, p, {{}}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {{}}, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   uint64_t ideal = cfg.control.phase_setup_cycles + 2 * cfg.control.bd_setup_cycles + cfg.ddr.latency_cycles +
                    static_cast<uint64_t>(n / cfg.ddr.read_bytes_per_cycle);
@@ -78,7 +78,7 @@ TEST(DmaChannel, DdrBandwidthIsShared) {
   add_transfer(ph, tile(0, 0), 1, bd(1, n, n), tile(0, 1), 1, bd(1, n, n));
   p.phases.push_back(ph);
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, p, {{}}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {{}}, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   // Alone each would take n/4 = 2048 cycles; together 2n/4 = 4096.
   EXPECT_GE(r.summary.total_cycles, 2 * n / 4);
@@ -106,7 +106,7 @@ TEST(DmaChannel, ParallelStridedReadsDoNotSerialiseOnAnIdleDdr) {
                bd(0, 0, n));
   p.phases.push_back(ph);
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, p, {{}}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {{}}, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   // Alone each takes n/4 = 2048 cycles; in parallel about the same.
   EXPECT_GE(r.summary.total_cycles, n / 4);
@@ -130,7 +130,7 @@ TEST(DmaChannel, LargeRoundTripAndSpeed) {
   auto data = pattern(n, 99);
   traces::TraceRecorder rec;
   auto t0 = std::chrono::steady_clock::now();
-  SimResult r = simulate(cfg, p, {data}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {data}, SimOptions{}, rec);
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.outputs[0], data);

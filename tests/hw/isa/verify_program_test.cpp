@@ -256,10 +256,12 @@ TEST(ProgramCheck, TilesMustExist) {
 TEST(ProgramCheck, ChannelsAndRoutes) {
   EXPECT_THAT(error_of([](isa::Program& p) { ph(p).routes[0].src.channel = 2; }),
               HasSubstr("tile(0,0) route 0 source MM2S channel 2 out of range (shim has 2)"));
-  // The memtile has 6 S2MM channels: 5 is fine there, but not on a core.
+  // The memtile has 6 S2MM channels: 5 is fine there (with its BD in 24..47), but not on a core.
   EXPECT_EQ(error_of([](isa::Program& p) {
               ph(p).routes[0].dsts[0].channel = 5;
               ph(p).tasks[1].channel = 5;
+              ph(p).bds[1].bds[0].id = 24;
+              ph(p).tasks[1].start_bd = 24;
             }),
             "");
   EXPECT_THAT(error_of([](isa::Program& p) { ph(p).routes[1].dsts[1].channel = 2; }),
@@ -282,11 +284,21 @@ TEST(ProgramCheck, ChannelsAndRoutes) {
 TEST(ProgramCheck, BdResources) {
   EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[1].id = 16; }),
               HasSubstr("tile(0,2) BD 16 out of range (core has 16 BDs)"));
-  EXPECT_EQ(error_of([](isa::Program& p) {  // memtile has 48 BDs
-              ph(p).bds[1].bds[1].id = 47;
-              ph(p).tasks[2].start_bd = 47;
+  EXPECT_EQ(error_of([](isa::Program& p) {  // memtile has 48 BDs, 0..23 for channels 0, 2, 4
+              ph(p).bds[1].bds[1].id = 23;
+              ph(p).tasks[2].start_bd = 23;
             }),
             "");
+  EXPECT_THAT(error_of([](isa::Program& p) {  // 24..47 for channels 1, 3, 5
+                ph(p).bds[1].bds[1].id = 47;
+                ph(p).tasks[2].start_bd = 47;
+              }),
+              HasSubstr("tile(0,1) BD 47: MM2S channel 0 runs it, but that channel reaches BDs 0..23 only"));
+  EXPECT_THAT(error_of([](isa::Program& p) {
+                ph(p).routes[0].dsts[0].channel = 1;
+                ph(p).tasks[1].channel = 1;
+              }),
+              HasSubstr("tile(0,1) BD 0: S2MM channel 1 runs it, but that channel reaches BDs 24..47 only"));
   EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds[2].bds[1].id = 0; }), HasSubstr("tile(0,2) BD 0 defined twice"));
   EXPECT_THAT(error_of([](isa::Program& p) { ph(p).bds.push_back({kCore, {bd(1, 0, 4)}}); }),
               HasSubstr("tile(0,2) BD 1 defined twice"));
@@ -435,10 +447,12 @@ constexpr uint64_t kS = 512 * 1024;
 
 // Memtile `t` MM2S `ch` runs a 64-byte BD 2 at `addr`, routed to core (1,2) S2MM 1, which takes
 // the 64 bytes with its BD 0.
+// (The BD is 2 for an even channel, 26 for an odd one: a memtile's odd channels run BDs 24..47.)
 void add_memtile_read(isa::Program& p, TileId t, uint8_t ch, uint64_t addr) {
-  ph(p).bds.push_back({t, {bd(2, addr, 64)}});
+  const uint16_t id = ch % 2 ? 26 : 2;
+  ph(p).bds.push_back({t, {bd(id, addr, 64)}});
   ph(p).routes.push_back({{t, ch}, {{TileId{1, 2}, 1}}});
-  ph(p).tasks.push_back({t, isa::DmaDir::MM2S, ch, 2, 1});
+  ph(p).tasks.push_back({t, isa::DmaDir::MM2S, ch, id, 1});
   ph(p).bds.push_back({TileId{1, 2}, {bd(0, 0, 64)}});
   ph(p).tasks.push_back({TileId{1, 2}, isa::DmaDir::S2MM, 1, 0, 1});
 }
@@ -449,10 +463,10 @@ TEST(ProgramCheck, NeighbourMemtileAddresses) {
   EXPECT_EQ(error_of([](isa::Program& p) { add_memtile_read(p, TileId{1, 1}, 1, kS + kS - 64); }), "");
   // Neighbours that do not exist.
   EXPECT_EQ(error_of([](isa::Program& p) { add_memtile_read(p, kMemTile, 1, kS + 100); }),
-            "program check: phase 0 'conv1': tile(0,1) BD 2: touches bytes [524388, 524451] of the west "
+            "program check: phase 0 'conv1': tile(0,1) BD 26: touches bytes [524388, 524451] of the west "
             "neighbour memtile, but column 0 has none");
   EXPECT_THAT(error_of([](isa::Program& p) { add_memtile_read(p, TileId{1, 1}, 1, 2 * kS); }),
-              HasSubstr("tile(1,1) BD 2: touches bytes [1048576, 1048639] of the east neighbour memtile, but "
+              HasSubstr("tile(1,1) BD 26: touches bytes [1048576, 1048639] of the east neighbour memtile, but "
                         "column 1 is the last"));
   // Channels 4 and 5 reach only their own memory.
   EXPECT_EQ(error_of([](isa::Program& p) { add_memtile_read(p, kMemTile, 4, 2 * kS); }),
@@ -460,10 +474,12 @@ TEST(ProgramCheck, NeighbourMemtileAddresses) {
             "channel 4 runs it (only channels 0..3 reach neighbours)");
   EXPECT_THAT(error_of([](isa::Program& p) {
                 ph(p).bds[1].bds[0].addr = 2 * kS;  // run by S2MM 5
+                ph(p).bds[1].bds[0].id = 24;
                 ph(p).routes[0].dsts[0].channel = 5;
                 ph(p).tasks[1].channel = 5;
+                ph(p).tasks[1].start_bd = 24;
               }),
-              HasSubstr("tile(0,1) BD 0: addresses the east neighbour memtile, but S2MM channel 5 runs it"));
+              HasSubstr("tile(0,1) BD 24: addresses the east neighbour memtile, but S2MM channel 5 runs it"));
   EXPECT_EQ(error_of([](isa::Program& p) { add_memtile_read(p, kMemTile, 5, 1000); }), "");
   // One BD stays in one memory; nothing beyond 3S.
   EXPECT_THAT(error_of([](isa::Program& p) { add_memtile_read(p, TileId{1, 1}, 0, kS - 32); }),

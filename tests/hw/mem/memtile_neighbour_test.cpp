@@ -55,7 +55,7 @@ TEST(MemtileNeighbour, WestReadEastWriteAreBitExact) {
   const config::ArrayConfig cfg = small_config(2, 1);
   const auto in = pattern(kN, 17);
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, neighbour_program(cfg), {in}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(neighbour_program(cfg), cfg), {in}, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   ASSERT_EQ(r.outputs.size(), 1u);
   ASSERT_EQ(r.outputs[0].size(), 3 * kN);
@@ -75,7 +75,7 @@ TEST(MemtileNeighbour, ChannelFourCannotReachANeighbour) {
   nb.routes[0].src.channel = 4;
   nb.tasks[0].channel = 4;
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, p, {pattern(kN, 1)}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {pattern(kN, 1)}, SimOptions{}, rec);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.error.find("tile(1,1) BD 0: addresses the west neighbour memtile, but MM2S channel 4 runs it"),
@@ -97,7 +97,7 @@ TEST(MemtileNeighbour, NeighbourAccessHasItsOwnMemoryPort) {
   p.phases.push_back(ph);
   traces::TraceRecorder rec;
   rec.record_events = true;
-  SimResult r = simulate(cfg, p, {{}}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {{}}, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   const auto local = slices_on(rec, "array.tile_0_1.dma.mm2s_0");
   const auto remote = slices_on(rec, "array.tile_1_1.dma.mm2s_0");
@@ -125,7 +125,7 @@ TEST(MemtileNeighbour, ArrayWithoutNeighboursElaborates) {
   p.phases.push_back(ph);
   const auto in = pattern(kN, 3);
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, p, {in}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {in}, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   for (uint32_t i = 0; i < kN; ++i) ASSERT_EQ(r.outputs[0][i], in[i]) << i;
 }

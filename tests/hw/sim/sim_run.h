@@ -199,7 +199,7 @@ inline SimRun run_with(const config::ArrayConfig& cfg, const isa::Program& p, co
   return decode(run_in_child([&] {
     traces::TraceRecorder rec;
     rec.record_events = record_events;
-    SimResult r = simulate(cfg, p, in, opt, rec);
+    SimResult r = simulate(cfg, slotted(p, cfg), in, opt, rec);
     return encode(r, rec);
   }));
 }

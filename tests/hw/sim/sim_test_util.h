@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -61,6 +63,37 @@ inline isa::TensorPort port(uint64_t addr, uint32_t h, uint32_t w, uint32_t c, u
 }
 
 // Contiguous 1-D BD of n bytes.
+// A hand-built program whose memtile BDs run by odd channels are moved into the range those
+// channels reach (24..47 of 48: isa::bd_range), so the tests can number BDs from 0 on every
+// channel; every other BD keeps its id.
+inline isa::Program slotted(isa::Program p, const config::ArrayConfig& cfg) {
+  const uint16_t half = static_cast<uint16_t>(cfg.memtile.dma.bds / 2);
+  for (isa::Phase& ph : p.phases) {
+    std::map<isa::TileId, std::set<uint16_t>> moved;  // per memtile: the low ids odd channels run
+    for (const isa::DmaTask& t : ph.tasks) {
+      if (isa::tile_kind(t.tile, cfg.mem_rows) != isa::TileKind::Mem || t.channel % 2 == 0) continue;
+      std::map<uint16_t, int16_t> next;
+      for (const isa::TileBds& tb : ph.bds)
+        if (tb.tile == t.tile)
+          for (const isa::BufferDescriptor& b : tb.bds) next[b.id] = b.next_bd;
+      for (int id = t.start_bd; id >= 0 && id < half && next.count(static_cast<uint16_t>(id)) &&
+                                moved[t.tile].insert(static_cast<uint16_t>(id)).second;)
+        id = next[static_cast<uint16_t>(id)];
+    }
+    const auto shifted = [&](isa::TileId t, int id) {
+      auto it = moved.find(t);
+      return it != moved.end() && id >= 0 && it->second.count(static_cast<uint16_t>(id)) ? id + half : id;
+    };
+    for (isa::TileBds& tb : ph.bds)
+      for (isa::BufferDescriptor& b : tb.bds) {
+        if (b.next_bd != isa::kNoNextBd) b.next_bd = static_cast<int16_t>(shifted(tb.tile, b.next_bd));
+        b.id = static_cast<uint16_t>(shifted(tb.tile, b.id));
+      }
+    for (isa::DmaTask& t : ph.tasks) t.start_bd = static_cast<uint16_t>(shifted(t.tile, t.start_bd));
+  }
+  return p;
+}
+
 inline isa::BufferDescriptor bd(uint16_t id, uint64_t addr, uint32_t n) {
   isa::BufferDescriptor b;
   b.id = id;

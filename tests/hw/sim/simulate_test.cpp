@@ -57,7 +57,7 @@ TEST(Simulate, AddPipelineIsExactAndAccounted) {
     EXPECT_EQ(total, 2u);
     EXPECT_EQ(done, progress_calls);
   };
-  SimResult r = simulate(cfg, p, inputs, opt, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), inputs, opt, rec);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(progress_calls, 2u);
@@ -127,7 +127,7 @@ TEST(Simulate, ReconfigurationWritesAreAStallOfTheirOwn) {
   const isa::Program p = add_pipeline(cfg, b);
   const std::vector<std::vector<int8_t>> inputs = {pattern(128, 1), pattern(128, 2)};
   traces::TraceRecorder rec;
-  const SimResult r = simulate(cfg, p, inputs, SimOptions{}, rec);
+  const SimResult r = simulate(cfg, slotted(p, cfg), inputs, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   for (size_t k = 0; k < 2; ++k)
     for (size_t i = 0; i < 128; ++i) ASSERT_EQ(r.outputs[k][i], expect_add(inputs[k][i], b[i], kMa, kMb, kShift));
@@ -155,7 +155,7 @@ TEST(Simulate, EventsOffKeepsStatsOnly) {
   isa::Program p = add_pipeline(cfg, b);
   traces::TraceRecorder rec;
   rec.record_events = false;
-  SimResult r = simulate(cfg, p, {pattern(128, 1)}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {pattern(128, 1)}, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_TRUE(rec.slices().empty());
   EXPECT_TRUE(rec.counters().empty());
@@ -168,13 +168,13 @@ TEST(Simulate, RejectsBadProgramAndInputSize) {
   isa::Program p = add_pipeline(cfg, pattern(128, 7));
   traces::TraceRecorder rec;
   // Wrong input size: rejected before elaboration.
-  SimResult r1 = simulate(cfg, p, {pattern(100, 1)}, SimOptions{}, rec);
+  SimResult r1 = simulate(cfg, slotted(p, cfg), {pattern(100, 1)}, SimOptions{}, rec);
   EXPECT_FALSE(r1.ok);
   EXPECT_EQ(r1.exit_code, 2);
   EXPECT_NE(r1.error.find("input 0 has 100 bytes, expected 128"), std::string::npos) << r1.error;
   // BD id 99 on a compute tile (16 BDs).
   add_bd(p.phases[1], tile(0, 2), bd(99, 0, 16));
-  SimResult r2 = simulate(cfg, p, {pattern(128, 1)}, SimOptions{}, rec);
+  SimResult r2 = simulate(cfg, slotted(p, cfg), {pattern(128, 1)}, SimOptions{}, rec);
   EXPECT_FALSE(r2.ok);
   EXPECT_EQ(r2.exit_code, 2);
   EXPECT_NE(r2.error.find("tile(0,2)"), std::string::npos) << r2.error;
@@ -192,7 +192,7 @@ TEST(Simulate, MaxCyclesExceeded) {
   traces::TraceRecorder rec;
   SimOptions opt;
   opt.max_cycles = 1000;
-  SimResult r = simulate(cfg, p, {{}}, opt, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {{}}, opt, rec);
   EXPECT_FALSE(r.ok);
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_EQ(r.error.rfind("exceeded --max-cycles 1000", 0), 0u) << r.error;
@@ -211,7 +211,7 @@ TEST(Simulate, MaxCyclesNotReachedRunsToCompletion) {
   traces::TraceRecorder rec;
   SimOptions opt;
   opt.max_cycles = 100000;
-  SimResult r = simulate(cfg, p, {{}}, opt, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {{}}, opt, rec);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_LT(r.summary.total_cycles, 1000u);
 }
@@ -282,7 +282,7 @@ TEST(Simulate, BlocksBehindTheBackendInterfacesCanBeSwapped) {
   SimOptions opt;
   opt.backends = &provider;
   traces::TraceRecorder rec;
-  const SimResult r = simulate(cfg, p, {pattern(128, 1)}, opt, rec);
+  const SimResult r = simulate(cfg, slotted(p, cfg), {pattern(128, 1)}, opt, rec);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(provider.ops, 1);  // the one add op, through the swapped compute backend
   // Core (0,2): two acquires by its core (port 0), one release; its DMA channels (port 1) release

@@ -36,7 +36,7 @@ TEST(StreamRoute, BroadcastReachesBothCores) {
 
   auto in = pattern(64, 11);
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, p, {in}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {in}, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   ASSERT_EQ(r.outputs[0].size(), 128u);
   for (size_t i = 0; i < 64; ++i) {
@@ -86,7 +86,7 @@ TEST(StreamRoute, SlowConsumerStallsProducer) {
   p.phases.push_back(ph);
 
   traces::TraceRecorder rec;
-  SimResult r = simulate(cfg, p, {pattern(1024, 5)}, SimOptions{}, rec);
+  SimResult r = simulate(cfg, slotted(p, cfg), {pattern(1024, 5)}, SimOptions{}, rec);
   ASSERT_TRUE(r.ok) << r.error;
   uint64_t add_cyc = add_cycles(ph.cores[0].ops[1].add, cfg.core.costs);
   EXPECT_GE(r.summary.phases[1].cycles, 8 * add_cyc);
