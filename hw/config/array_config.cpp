@@ -117,6 +117,16 @@ std::vector<std::string> split_path(const std::string& path) {
   return parts;
 }
 
+}  // namespace
+
+std::vector<std::string> config_keys() {
+  std::vector<std::string> keys;
+  for (const Field& f : kFields) keys.push_back(f.path);
+  return keys;
+}
+
+namespace {
+
 const std::set<std::string>& leaf_paths() {
   static const std::set<std::string> s = [] {
     std::set<std::string> r;

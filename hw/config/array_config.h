@@ -113,6 +113,9 @@ ArrayConfig parse_config_json(const std::string& text, const std::string& origin
 ArrayConfig load_config(const std::string& name_or_path);
 // Resolved config as JSON text (with units), loadable again by parse_config_json.
 std::string to_json(const ArrayConfig& cfg);
+// Every key path a config file sets ("array.columns", "core.costs.macs_per_cycle", ...), in the
+// schema's order.
+std::vector<std::string> config_keys();
 // Names of the presets in SAIE_CONFIG_DIR (file stems, sorted).
 std::vector<std::string> list_presets();
 
