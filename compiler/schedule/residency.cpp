@@ -107,7 +107,12 @@ bool reads_group_slice(const LayerPlan& p, const LayerPlan& q, int k, const Tens
 // ones). Returns the margins (0: it cannot; 1: left; 2: left and right). columns: the array's;
 // a conv reader's memtiles fill the margins on the MM2S channel after their weights', which
 // must be one of 0..3 (neighbour access) and come before its first WRITE channel, rows + 1.
-uint32_t halo_reader(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuffer& t, uint32_t columns) {
+// memtile_bds: a memtile's BDs; the halo band reads (up to 3 BDs per input-channel chunk of a
+// chunk loop, halo_band_reads) run on MM2S channel 0, whose range is half of them
+// (isa::bd_range), shared with that parity's other chains: too many chunks, no halo.
+uint32_t halo_reader(const LayerPlan& p, const LayerPlan& q, int k, const TensorBuffer& t, uint32_t columns,
+                     uint32_t memtile_bds) {
+  if (3 * (q.chunk_loop ? q.in_chunks : 1) + 6 > memtile_bds / 2) return 0;
   const bool pool = q.op == ir::OpKind::MaxPool, conv = q.op == ir::OpKind::Conv && !q.fused && !q.pixel_rows;
   if (k != 0 || !(pool || conv) || q.kh != 3 || q.kw != 3 || q.sh != q.sw || q.sh > 2 || (pool && q.sh != 2) ||
       q.pieces != 1 || q.col_groups || q.subsample != 1 || q.cols.size() != p.cols.size())
@@ -276,7 +281,8 @@ void assign_residency(std::vector<LayerPlan>& plans, const ir::Graph& g, const D
     }
     // A single reader with a left halo: the slice gets a margin column.
     const uint32_t halo = !ok && rd.size() == 1 && rd[0].first > k
-                              ? halo_reader(p, plans[rd[0].first], static_cast<int>(rd[0].second), t, tm.columns())
+                              ? halo_reader(p, plans[rd[0].first], static_cast<int>(rd[0].second), t, tm.columns(),
+                                            tm.config().memtile.dma.bds)
                               : 0;
     if (!ok && !halo) return;
     const uint32_t y_bytes = p.mem.y_bytes;

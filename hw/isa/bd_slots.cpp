@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -12,6 +13,109 @@
 #include "hw/isa/verify_program.h"
 
 namespace saie::isa {
+namespace {
+
+// A memtile whose even channels' chains need more BDs than their range holds (or the odd ones'):
+// renumber its channels, direction by direction, so that both ranges fit. Which channels become
+// even is searched exhaustively (6 channels a direction: 20 choices each); a channel keeps its
+// number when its parity stays, and one whose BDs address a neighbour memtile keeps a number below
+// kMemtileNeighbourChannels. The choice renaming the fewest channels wins (then the first found).
+// Tasks and routes follow. Channels are interchangeable otherwise (same DMA engine, same stream
+// ports). Leaves the phase alone when the BDs fit, or when no renumbering makes them fit.
+void balance_memtile_channels(Phase& ph, TileId mem, const TileBds& tb, const config::ArrayConfig& cfg) {
+  const uint32_t half = cfg.memtile.dma.bds / 2;
+  std::map<uint16_t, const BufferDescriptor*> by_id;
+  for (const BufferDescriptor& b : tb.bds) by_id[b.id] = &b;
+  struct Chan {
+    uint32_t bds = 0;
+    bool neighbour = false;
+  };
+  std::map<std::pair<int, int>, Chan> chans;  // (dir, channel)
+  for (const DmaTask& t : ph.tasks) {
+    if (t.tile != mem) continue;
+    Chan& c = chans[{static_cast<int>(t.dir), t.channel}];
+    std::set<uint16_t> seen;
+    for (int id = t.start_bd; id >= 0 && by_id.count(static_cast<uint16_t>(id)) && seen.insert(static_cast<uint16_t>(id)).second;) {
+      const BufferDescriptor& b = *by_id[static_cast<uint16_t>(id)];
+      c.neighbour = c.neighbour || b.addr >= cfg.memtile.memory_bytes;
+      id = b.next_bd;
+    }
+    c.bds = static_cast<uint32_t>(seen.size());
+  }
+  uint32_t even = 0, odd = 0;
+  for (const auto& [k, c] : chans) (k.second % 2 ? odd : even) += c.bds;
+  if (even <= half && odd <= half) return;
+  const uint32_t n[2] = {cfg.memtile.dma.mm2s_channels, cfg.memtile.dma.s2mm_channels};
+  // For one direction and a set of channels to be even (bit mask), the renumbering (old -> new)
+  // keeping what it can, and how many it renames; -1 when the neighbour rule cannot be kept.
+  auto plan = [&](int dir, uint32_t even_mask, std::map<int, int>& rename) {
+    rename.clear();
+    std::set<int> free_num[2];
+    for (uint32_t c = 0; c < n[dir]; ++c) free_num[c % 2].insert(static_cast<int>(c));
+    std::vector<int> movers;
+    for (uint32_t c = 0; c < n[dir]; ++c) {
+      const int want = (even_mask >> c) & 1 ? 0 : 1;
+      if (static_cast<int>(c % 2) == want) {
+        rename[static_cast<int>(c)] = static_cast<int>(c);
+        free_num[want].erase(static_cast<int>(c));
+      } else {
+        movers.push_back(static_cast<int>(c));
+      }
+    }
+    // Neighbour channels first, to the lowest free numbers of their parity.
+    std::stable_sort(movers.begin(), movers.end(), [&](int a, int b) {
+      auto na = chans.find({dir, a}), nb = chans.find({dir, b});
+      return (na != chans.end() && na->second.neighbour) > (nb != chans.end() && nb->second.neighbour);
+    });
+    int renamed = 0;
+    for (int c : movers) {
+      const int want = (even_mask >> c) & 1 ? 0 : 1;
+      if (free_num[want].empty()) return -1;
+      const int to = *free_num[want].begin();
+      auto it = chans.find({dir, c});
+      if (it != chans.end() && it->second.neighbour && to >= static_cast<int>(kMemtileNeighbourChannels)) return -1;
+      free_num[want].erase(free_num[want].begin());
+      rename[c] = to;
+      renamed += it != chans.end();
+    }
+    return renamed;
+  };
+  auto parity_load = [&](int dir, uint32_t even_mask, uint32_t& e, uint32_t& o) {
+    for (const auto& [k, c] : chans)
+      if (k.first == dir) (((even_mask >> k.second) & 1) ? e : o) += c.bds;
+  };
+  int best = -1;
+  std::map<int, int> best_rename[2], r0, r1;
+  for (uint32_t m0 = 0; m0 < (1u << n[0]); ++m0) {
+    if (static_cast<uint32_t>(__builtin_popcount(m0)) != (n[0] + 1) / 2) continue;
+    const int c0 = plan(0, m0, r0);
+    if (c0 < 0) continue;
+    for (uint32_t m1 = 0; m1 < (1u << n[1]); ++m1) {
+      if (static_cast<uint32_t>(__builtin_popcount(m1)) != (n[1] + 1) / 2) continue;
+      uint32_t e = 0, o = 0;
+      parity_load(0, m0, e, o);
+      parity_load(1, m1, e, o);
+      if (e > half || o > half) continue;
+      const int c1 = plan(1, m1, r1);
+      if (c1 < 0) continue;
+      if (best < 0 || c0 + c1 < best) {
+        best = c0 + c1;
+        best_rename[0] = r0;
+        best_rename[1] = r1;
+      }
+    }
+  }
+  if (best < 0) return;
+  for (DmaTask& t : ph.tasks)
+    if (t.tile == mem) t.channel = static_cast<uint8_t>(best_rename[static_cast<int>(t.dir)].at(t.channel));
+  for (Route& r : ph.routes) {
+    if (r.src.tile == mem) r.src.channel = static_cast<uint8_t>(best_rename[0].at(r.src.channel));
+    for (StreamEndpoint& d : r.dsts)
+      if (d.tile == mem) d.channel = static_cast<uint8_t>(best_rename[1].at(d.channel));
+  }
+}
+
+}  // namespace
 
 void assign_bd_slots(Program& prog, const config::ArrayConfig& cfg) {
   // Per tile: the slots the phase before uses (the running phase, whose slots cannot be written
@@ -22,6 +126,7 @@ void assign_bd_slots(Program& prog, const config::ArrayConfig& cfg) {
     for (TileBds& tb : ph.bds) {
       if (tb.bds.empty()) continue;
       const TileKind kind = tile_kind(tb.tile, cfg.mem_rows);
+      if (kind == TileKind::Mem) balance_memtile_channels(ph, tb.tile, tb, cfg);
       const std::string where = "phase '" + ph.name + "' " + tile_label(tb.tile);
       std::map<uint16_t, size_t> index;  // BD id -> position in tb.bds
       for (size_t i = 0; i < tb.bds.size(); ++i) index[tb.bds[i].id] = i;

@@ -21,7 +21,9 @@ namespace saie::isa {
 //     reconfiguring writes only BDs that change, and a slot the running phase does not use can be
 //     written while it runs (hw/isa/reconfig.h). Ties go to the one that rewrites fewer BDs, then
 //     to the bottom.
-// Chains (next_bd) and task starts move with their BDs; nothing else changes. Deterministic.
+// A memtile whose chains need more BDs of one range than it holds gets its channels renumbered
+// first (which channels are even; tasks and routes follow; channels reaching neighbour memtiles
+// stay below 4). Chains (next_bd) and task starts move with their BDs. Deterministic.
 // Throws std::runtime_error when a range cannot hold the BDs given to it.
 void assign_bd_slots(Program& prog, const config::ArrayConfig& cfg);
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -94,6 +95,48 @@ TEST(BdSlots, MemtileOddChannelsGetTheUpperHalfAndTheCheckEnforcesIt) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("25 BDs for channels 0/2/4, which reach 24"), std::string::npos) << e.what();
   }
+}
+
+TEST(BdSlots, AMemtileWhoseEvenChannelsNeedTooManyBdsGetsItsChannelsRenumbered) {
+  // MM2S channels 0, 2 and 4 run chains of 10 BDs each (30 > 24), channel 1 one BD; routes go to
+  // core tiles. The pass makes one of the long chains odd; tasks and routes follow.
+  config::ArrayConfig cfg;
+  cfg.columns = 1;
+  cfg.core_rows = 4;
+  const isa::TileId mem{0, 1};
+  isa::Program prog;
+  prog.phases.resize(1);
+  isa::Phase& ph = prog.phases[0];
+  isa::TileBds tb{mem, {}};
+  uint16_t id = 0;
+  for (uint8_t ch : {0, 2, 4, 1}) {
+    const uint16_t n = ch == 1 ? 1 : 10;
+    for (uint16_t k = 0; k < n; ++k, ++id)
+      tb.bds.push_back(bd(id, 64u * id, k + 1 < n ? static_cast<int16_t>(id + 1) : isa::kNoNextBd));
+    ph.tasks.push_back(isa::DmaTask{mem, isa::DmaDir::MM2S, ch, static_cast<uint16_t>(id - n), n});
+    const uint8_t core_row = ch == 1 ? 5 : static_cast<uint8_t>(2 + ch / 2);  // one core each
+    ph.routes.push_back(isa::Route{{mem, ch}, {{isa::TileId{0, core_row}, 0}}});
+  }
+  ph.bds.push_back(tb);
+  isa::assign_bd_slots(prog, cfg);
+  // Every chain now lies in its channel's range.
+  std::map<uint16_t, const isa::BufferDescriptor*> by_id;
+  for (const auto& b : ph.bds[0].bds) by_id[b.id] = &b;
+  std::set<uint8_t> channels;
+  for (const isa::DmaTask& t : ph.tasks) {
+    channels.insert(t.channel);
+    const auto [lo, hi] = isa::bd_range(cfg, isa::TileKind::Mem, t.channel);
+    for (int b = t.start_bd; b >= 0;) {
+      ASSERT_TRUE(by_id.count(static_cast<uint16_t>(b))) << b;
+      EXPECT_GE(b, static_cast<int>(lo));
+      EXPECT_LT(b, static_cast<int>(hi));
+      b = by_id[static_cast<uint16_t>(b)]->next_bd;
+    }
+  }
+  EXPECT_EQ(channels.size(), 4u);  // still four distinct channels
+  // Routes follow their tasks: each route's source channel is a task's channel, to the same core.
+  for (size_t i = 0; i < ph.routes.size(); ++i) EXPECT_EQ(ph.routes[i].src.channel, ph.tasks[i].channel) << i;
+  EXPECT_EQ(ph.tasks[0].channel, 0);  // renaming as few as possible: channel 0 kept
 }
 
 }  // namespace
