@@ -249,13 +249,14 @@ void phases_section(HtmlWriter& h, const SummaryFile& s) {
                      "channels: waiting for a lock, for stream data, for output space.")
       .newline();
   table_head(h, {"#", "phase", "layer", "cycles", "cycles / inference", "share", "core busy", "utilisation", "stall lock",
-                 "stall data", "stall output space"});
+                 "stall data", "stall output space", "reconfiguration"});
   for (size_t i = 0; i < r.phases.size(); ++i) {
     const PhaseSummary& p = r.phases[i];
     table_row(h,
               {u64(i), p.name, u64(p.layer), u64(p.cycles), u64(p.cycles / inf),
                pct(r.total_cycles ? double(p.cycles) / double(r.total_cycles) : 0.0), u64(p.core_busy_cycles),
-               pct(phase_util(p, r.cores)), u64(p.stall_lock_cycles), u64(p.stall_data_cycles), u64(p.stall_space_cycles)},
+               pct(phase_util(p, r.cores)), u64(p.stall_lock_cycles), u64(p.stall_data_cycles), u64(p.stall_space_cycles),
+               u64(p.reconfig_cycles)},
               {1});
   }
   h.close().close().newline();
@@ -715,6 +716,8 @@ void header(HtmlWriter& h, const SummaryFile& s, const fs::path& dir, const std:
   kv("core utilisation", pct(r.core_utilisation));
   kv("stalls (lock / data / output space)",
      u64(r.stall_lock_cycles) + " / " + u64(r.stall_data_cycles) + " / " + u64(r.stall_space_cycles));
+  kv("reconfiguration wait", u64(r.reconfig_cycles) + " cycles (" +
+                                 pct(r.total_cycles ? double(r.reconfig_cycles) / double(r.total_cycles) : 0.0) + ")");
   kv("bytes DDR→mem / mem→DDR / mem→core / core→mem", u64(r.bytes_ddr_to_mem) + " / " + u64(r.bytes_mem_to_ddr) + " / " +
                                                           u64(r.bytes_mem_to_core) + " / " + u64(r.bytes_core_to_mem));
   kv("bit-exact vs reference",

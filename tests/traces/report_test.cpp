@@ -134,6 +134,7 @@ class ReportTest : public ::testing::Test {
       }
       ps.stall_data_cycles = len / 5;
       ps.stall_space_cycles = len / 7;
+      ps.reconfig_cycles = 1000 + p;
       ps.memtile_bytes = 65536u * (p + 1);  // 64 KiB, 128 KiB, ... of the 512 KiB memtile
       s.phases.push_back(ps);
       t += len;
@@ -220,6 +221,8 @@ TEST_F(ReportTest, PageHasEverySectionAsInlineSvg) {
   EXPECT_EQ(count(phases, "<svg"), 1u);
   EXPECT_GE(count(phases, "<rect "), 3u * 2);  // busy + rest per phase, plus stall segments
   EXPECT_NE(phases.find("stall"), std::string::npos);
+  EXPECT_NE(phases.find("<th>reconfiguration</th>"), std::string::npos);
+  EXPECT_NE(phases.find(">1001<"), std::string::npos);  // phase 1's reconfiguration wait
   EXPECT_TRUE(section(html, "dense").empty()) << "no dense section without --dense";
 
   // (2) Timeline: one SVG per phase execution, rows per core and DMA channel grouped by tile.
