@@ -48,6 +48,18 @@ Usage usage_of(const Phase& p) {
 
 }  // namespace
 
+void add_path(std::set<TileId>& switches, TileId a, TileId b) {
+  const int step_c = b.col >= a.col ? 1 : -1, step_r = b.row >= a.row ? 1 : -1;
+  for (int c = a.col;; c += step_c) {
+    switches.insert(TileId{static_cast<uint8_t>(c), a.row});
+    if (c == b.col) break;
+  }
+  for (int r = a.row;; r += step_r) {
+    switches.insert(TileId{b.col, static_cast<uint8_t>(r)});
+    if (r == b.row) break;
+  }
+}
+
 uint32_t bd_register_words(TileKind k) { return k == TileKind::Core ? 6u : 8u; }
 
 ReconfigState::ReconfigState(const config::ArrayConfig& cfg)
@@ -94,18 +106,23 @@ PhaseWrites ReconfigState::plan(const Phase& next, const Phase* running,
         write32(t, busy.locks.count({t, static_cast<int>(id)}) == 0);
       }
     }
-  // Stream connections not already in place: two registers in every switch on the path.
-  for (const Route& r : next.routes)
+  // Stream connections not already in place: two registers in every switch on their paths, each
+  // switch once however many of the route's destinations pass it (a broadcast shares its trunk),
+  // written by the path of the switch's column.
+  for (const Route& r : next.routes) {
+    std::set<TileId> switches;
+    bool early = busy.ports.count({r.src.tile, static_cast<uint8_t>(DmaDir::MM2S), r.src.channel}) == 0;
     for (const StreamEndpoint& d : r.dsts) {
       auto it = routes_.find({d.tile, d.channel});
       if (it != routes_.end() && it->second == std::tuple<TileId, uint8_t>{r.src.tile, r.src.channel}) continue;
-      const uint64_t switches =
-          1 + static_cast<uint64_t>(std::abs(int(d.tile.col) - int(r.src.tile.col)) + std::abs(int(d.tile.row) - int(r.src.tile.row)));
-      const bool early = busy.ports.count({r.src.tile, static_cast<uint8_t>(DmaDir::MM2S), r.src.channel}) == 0 &&
-                         busy.ports.count({d.tile, static_cast<uint8_t>(DmaDir::S2MM), d.channel}) == 0;
-      w.route_writes += 2 * switches;
-      add(d.tile, early, 2 * switches * c.write32_cycles, 2 * switches);
+      early = early && busy.ports.count({d.tile, static_cast<uint8_t>(DmaDir::S2MM), d.channel}) == 0;
+      add_path(switches, r.src.tile, d.tile);
     }
+    for (const TileId& s : switches) {
+      w.route_writes += 2;
+      add(s, early, 2 * uint64_t{c.write32_cycles}, 2);
+    }
+  }
   // Each core's program pointer; each DMA task start (always late: it starts the phase).
   for (const CoreProgram& cp : next.cores) {
     ++w.core_writes;

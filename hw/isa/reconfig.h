@@ -17,9 +17,11 @@
 // blockwrite_base_cycles + n * blockwrite_cycles_per_word. Register words per BD: 6 in a compute
 // tile, 8 in a memtile and a shim tile (AMD aie-rt, xaie_dma_aieml.c: XAIEML_TILEDMA_NUM_BD_WORDS,
 // XAIEML_MEMTILEDMA_NUM_BD_WORDS, XAIEML_SHIMDMA_NUM_BD_WORDS). A circuit connection writes one
-// slave-port and one master-port register in every switch on its path (hops + 1 switches;
-// simplification: a connection whose destination port still listens to the same source is taken
-// as intact, whatever other routes crossed the switches between).
+// slave-port and one master-port register in every switch on its path, each switch once per route
+// however many of its destinations pass it (simplifications: paths go along the source's row to
+// the destination's column, then along that column, add_path; a connection whose destination port
+// still listens to the same source is taken as intact, whatever other routes crossed the switches
+// between).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +38,9 @@ namespace saie::isa {
 
 // Two BDs program the same registers (every field but the slot id).
 bool same_bd_registers(const BufferDescriptor& a, const BufferDescriptor& b);
+
+// Adds the switches a connection from a to b crosses (a's row to b's column, then b's column).
+void add_path(std::set<TileId>& switches, TileId a, TileId b);
 
 // Register words of one BD in a tile of kind k.
 uint32_t bd_register_words(TileKind k);

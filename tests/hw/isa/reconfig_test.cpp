@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 namespace saie::isa {
 namespace {
@@ -119,6 +120,25 @@ TEST(Reconfig, ColumnsOnTheirOwnPathsWriteAtTheSameTime) {
   EXPECT_EQ(per_column.late_cycles[1], 100u);
   EXPECT_EQ(ReconfigState::wait_cycles(per_column, 0, false),
             ReconfigState::wait_cycles(one_path, 0, false) - (160u + 100u));
+}
+
+TEST(Reconfig, ABroadcastWritesEachSwitchOnItsPathsOnce) {
+  config::ArrayConfig cfg = costed(0);  // one write path per column
+  cfg.columns = 3;
+  cfg.core_rows = 2;
+  Locks locks;
+  isa::Phase p;
+  // memtile (0,1) to the cores (1,2) and (2,2): along row 1 to columns 1 and 2, then up to row 2.
+  p.routes.push_back(Route{{kMem0, 1}, {{TileId{1, 2}, 0}, {TileId{2, 2}, 0}}});
+  const PhaseWrites w = ReconfigState(cfg).plan(p, nullptr, locks.fn());
+  EXPECT_EQ(w.route_writes, 10u);  // switches (0,1) (1,1) (1,2) (2,1) (2,2), two registers each
+  ASSERT_EQ(w.early_cycles.size(), 3u);
+  EXPECT_EQ(w.early_cycles[0], 200u);  // column 0: one switch
+  EXPECT_EQ(w.early_cycles[1], 400u);  // column 1: two
+  EXPECT_EQ(w.early_cycles[2], 400u);
+  std::set<TileId> path;
+  add_path(path, TileId{2, 3}, TileId{0, 1});  // west along row 3, then down column 0
+  EXPECT_EQ(path, (std::set<TileId>{{2, 3}, {1, 3}, {0, 3}, {0, 2}, {0, 1}}));
 }
 
 TEST(Reconfig, ZeroCostsChargeNothing) {
