@@ -46,6 +46,7 @@ void balance_memtile_channels(Phase& ph, TileId mem, const TileBds& tb, const co
   for (const auto& [k, c] : chans) (k.second % 2 ? odd : even) += c.bds;
   if (even <= half && odd <= half) return;
   const uint32_t n[2] = {cfg.memtile.dma.mm2s_channels, cfg.memtile.dma.s2mm_channels};
+  if (n[0] > 12 || n[1] > 12) return;  // (the search is 2^channels a direction; AIE-ML has 6)
   // For one direction and a set of channels to be even (bit mask), the renumbering (old -> new)
   // keeping what it can, and how many it renames; -1 when the neighbour rule cannot be kept.
   auto plan = [&](int dir, uint32_t even_mask, std::map<int, int>& rename) {
