@@ -1,16 +1,11 @@
 // target_model.cpp — per-kind resource lookups over the ArrayConfig.
 #include "compiler/target/target_model.h"
 
+#include "hw/isa/verify_program.h"
+
 namespace saie::target {
 
-const config::DmaResources& TargetModel::dma(isa::TileKind k) const {
-  switch (k) {
-    case isa::TileKind::Shim: return cfg_.shim.dma;
-    case isa::TileKind::Mem: return cfg_.memtile.dma;
-    case isa::TileKind::Core: break;
-  }
-  return cfg_.core.dma;
-}
+const config::DmaResources& TargetModel::dma(isa::TileKind k) const { return isa::dma_resources(cfg_, k); }
 
 uint32_t TargetModel::channels(isa::TileKind k, isa::DmaDir d) const {
   const auto& r = dma(k);

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "hw/isa/verify_program.h"
+
 namespace saie::isa {
 bool same_bd_registers(const BufferDescriptor& a, const BufferDescriptor& b) {
   if (a.addr != b.addr || a.ndims != b.ndims || a.iter_count != b.iter_count || a.iter_stride != b.iter_stride ||
@@ -95,9 +97,7 @@ PhaseWrites ReconfigState::plan(const Phase& next, const Phase* running,
   for (uint32_t col = 0; col < cfg_.columns; ++col)
     for (uint32_t row = 0; row < array_rows(cfg_.core_rows, cfg_.mem_rows); ++row) {
       const TileId t{static_cast<uint8_t>(col), static_cast<uint8_t>(row)};
-      const TileKind k = tile_kind(t, cfg_.mem_rows);
-      const uint32_t n = k == TileKind::Shim ? cfg_.shim.dma.locks : k == TileKind::Mem ? cfg_.memtile.dma.locks
-                                                                                        : cfg_.core.dma.locks;
+      const uint32_t n = dma_resources(cfg_, tile_kind(t, cfg_.mem_rows)).locks;
       for (uint32_t id = 0; id < n; ++id) {
         auto it = start.find({t, static_cast<int>(id)});
         const int want = it == start.end() ? 0 : it->second;

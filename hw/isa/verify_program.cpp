@@ -60,9 +60,7 @@ class Checker {
   // Tile kind in this array (rows 1..mem_rows are memtiles; valid once check_geometry passed).
   TileKind kind(const TileId& t) const { return tile_kind(t, c_.mem_rows); }
 
-  const config::DmaResources& dma(TileKind k) const {
-    return k == TileKind::Shim ? c_.shim.dma : k == TileKind::Mem ? c_.memtile.dma : c_.core.dma;
-  }
+  const config::DmaResources& dma(TileKind k) const { return dma_resources(c_, k); }
   uint64_t memory_bytes(TileKind k) const {
     return k == TileKind::Shim ? p_.ddr_bytes_needed : k == TileKind::Mem ? c_.memtile.memory_bytes
                                                                          : c_.core.data_memory_bytes;
@@ -472,10 +470,18 @@ uint64_t task_bytes(const Phase& ph, const DmaTask& t) {
   return static_cast<uint64_t>(std::min(total, kMax));
 }
 
+const config::DmaResources& dma_resources(const config::ArrayConfig& cfg, TileKind k) {
+  switch (k) {
+    case TileKind::Shim: return cfg.shim.dma;
+    case TileKind::Mem: return cfg.memtile.dma;
+    case TileKind::Core: break;
+  }
+  return cfg.core.dma;
+}
+
 std::pair<uint32_t, uint32_t> bd_range(const config::ArrayConfig& cfg, TileKind k, uint8_t channel) {
-  if (k == TileKind::Shim) return {0, cfg.shim.dma.bds};
-  if (k == TileKind::Core) return {0, cfg.core.dma.bds};
-  const uint32_t n = cfg.memtile.dma.bds;
+  const uint32_t n = dma_resources(cfg, k).bds;
+  if (k != TileKind::Mem) return {0, n};
   return channel % 2 == 0 ? std::pair<uint32_t, uint32_t>{0, n / 2} : std::pair<uint32_t, uint32_t>{n / 2, n};
 }
 

@@ -55,6 +55,9 @@ struct MemoryFootprint {
   std::vector<uint64_t> phase_memtile_bytes;  // the memtile footprint of each phase alone
 };
 
+// The DMA resources (channels, BDs, locks) of a tile of kind k.
+const config::DmaResources& dma_resources(const config::ArrayConfig& cfg, TileKind k);
+
 // The BDs [first, last) DMA channel `channel` of a tile of kind k may run: a memtile's channels
 // 0, 2, 4 (either direction) reach BDs [0, bds/2), channels 1, 3, 5 [bds/2, bds) (AM020 and the
 // Vitis tutorial "Buffer Descriptors overview": of 48 BDs, channels 0/2/4 use 0-23, 1/3/5 use
