@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "hw/isa/quant_math.h"
 
@@ -203,14 +204,23 @@ bool avgpool_divides_by_count(const Node& n, const Shape& in) {
                          window_overhang(in.w, n.out.w, n.kw, n.stride_w, n.pad_w) > 0);
 }
 
+namespace {
+// The counted positions of one dimension, [first, second) in input coordinates.
+std::pair<int64_t, int64_t> counted_range(uint32_t pad, uint32_t in, bool count_include_pad) {
+  const int64_t p = count_include_pad ? pad : 0;
+  return {-p, int64_t{in} + p};
+}
+}  // namespace
+
 CountRegion avgpool_count_region(const Node& n, const Shape& in) {
-  const int64_t ph = n.count_include_pad ? n.pad_h : 0, pw = n.count_include_pad ? n.pad_w : 0;
-  return CountRegion{-ph, int64_t{in.h} + ph, -pw, int64_t{in.w} + pw};
+  const auto [y0, y1] = counted_range(n.pad_h, in.h, n.count_include_pad);
+  const auto [x0, x1] = counted_range(n.pad_w, in.w, n.count_include_pad);
+  return CountRegion{y0, y1, x0, x1};
 }
 
 int64_t avgpool_taps(uint32_t o, uint32_t k, uint32_t stride, uint32_t pad, uint32_t in, bool count_include_pad) {
-  const int64_t p = count_include_pad ? pad : 0;
-  return isa::window_taps(int64_t{o} * stride - pad, k, -p, int64_t{in} + p);
+  const auto [lo, hi] = counted_range(pad, in, count_include_pad);
+  return isa::window_taps(int64_t{o} * stride - pad, k, lo, hi);
 }
 
 int64_t avgpool_count(const Node& n, const Shape& in, uint32_t oy, uint32_t ox) {

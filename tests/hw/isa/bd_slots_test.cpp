@@ -57,7 +57,7 @@ TEST(BdSlots, AlternatePhasesUseTheTopOfTheTilesBds) {
   EXPECT_EQ(p1.bds[0].bds[0].addr, 0x1000u);  // nothing else changed
 }
 
-TEST(BdSlots, MemtileOddChannelsGetTheUpperHalfAndTheCheckEnforcesIt) {
+TEST(BdSlots, MemtileOddChannelsGetTheUpperHalfAndOverfullRangesAreErrors) {
   config::ArrayConfig cfg;  // memtile: 48 BDs
   EXPECT_EQ(isa::bd_range(cfg, isa::TileKind::Mem, 0), (std::pair<uint32_t, uint32_t>{0, 24}));
   EXPECT_EQ(isa::bd_range(cfg, isa::TileKind::Mem, 5), (std::pair<uint32_t, uint32_t>{24, 48}));

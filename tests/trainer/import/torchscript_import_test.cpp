@@ -109,6 +109,16 @@ std::string save_with_body(const fs::path& dir, const std::string& file, const s
   return path;
 }
 
+// Options for a quick import of `path`: 2 seeded random calibration inputs of `input`.
+ImportOptions quick_import(const std::string& path, ir::Shape input) {
+  ImportOptions o;
+  o.model_path = path;
+  o.input = input;
+  o.random_calibration = true;
+  o.calib_images = 2;
+  return o;
+}
+
 // HWC float tensor for the float graph, NCHW tensor for torch, from the same values.
 struct Input {
   FloatTensor hwc;
@@ -688,11 +698,7 @@ TEST(TorchScriptImport, CeilModeMaxPoolMatchesTorch) {
   EXPECT_TRUE(g.layers[1].ceil_mode);
   EXPECT_TRUE(g.layers[1].out == (ir::Shape{6, 6, 4}));  // floor mode: 5x5
   EXPECT_LT(float_graph_error(path, g), 1e-6);
-  ImportOptions o;
-  o.model_path = path;
-  o.input = ir::Shape{12, 12, 1};
-  o.random_calibration = true;
-  o.calib_images = 2;
+  ImportOptions o = quick_import(path, ir::Shape{12, 12, 1});
   const ir::Graph q = import_torchscript(o);
   EXPECT_TRUE(q.nodes[2].ceil_mode);
   EXPECT_EQ(q.provenance.notes.find("saturate"), std::string::npos) << q.provenance.notes;
@@ -714,11 +720,7 @@ TEST(TorchScriptImport, AvgPoolCeilModeAndCountIncludePadMatchTorch) {
     EXPECT_EQ(g.layers[1].count_include_pad, include);
     EXPECT_EQ(g.layers[1].out.h, ceil ? 7u : 6u);
     EXPECT_LT(float_graph_error(path, g), 1e-6) << variant;
-    ImportOptions o;
-    o.model_path = path;
-    o.input = ir::Shape{12, 12, 1};
-    o.random_calibration = true;
-    o.calib_images = 2;
+    ImportOptions o = quick_import(path, ir::Shape{12, 12, 1});
     const ir::Graph q = import_torchscript(o);
     EXPECT_EQ(q.nodes[2].ceil_mode, ceil);
     EXPECT_EQ(q.nodes[2].count_include_pad, include);
@@ -747,11 +749,7 @@ def forward(self, x):
 )");
   const std::string path = (dir.path / "vanish.pt").string();
   m.save(path);
-  ImportOptions o;
-  o.model_path = path;
-  o.input = ir::Shape{8, 8, 1};
-  o.random_calibration = true;
-  o.calib_images = 2;
+  ImportOptions o = quick_import(path, ir::Shape{8, 8, 1});
   std::string progress;
   o.progress = [&](const std::string& line) { progress += line + "\n"; };
   const ir::Graph q = import_torchscript(o);
