@@ -91,21 +91,17 @@ PhaseWrites ReconfigState::plan(const Phase& next, const Phase* running,
       add(tb.tile, busy.bds.count({tb.tile, bd.id}) == 0, c.blockwrite_cycles(words), words);
     }
   }
-  // Locks: every lock of every tile starts the phase at its listed value (0 when not listed).
+  // Locks: every lock the phase uses starts it at its listed value (0 when not listed); a lock it
+  // does not use keeps whatever it holds (nothing reads it).
   std::map<std::pair<TileId, int>, int> start;
   for (const LockInit& l : next.locks) start[{l.tile, l.lock}] = l.value;
-  for (uint32_t col = 0; col < cfg_.columns; ++col)
-    for (uint32_t row = 0; row < array_rows(cfg_.core_rows, cfg_.mem_rows); ++row) {
-      const TileId t{static_cast<uint8_t>(col), static_cast<uint8_t>(row)};
-      const uint32_t n = dma_resources(cfg_, tile_kind(t, cfg_.mem_rows)).locks;
-      for (uint32_t id = 0; id < n; ++id) {
-        auto it = start.find({t, static_cast<int>(id)});
-        const int want = it == start.end() ? 0 : it->second;
-        if (lock_value(t, static_cast<int>(id)) == want) continue;
-        ++w.lock_writes;
-        write32(t, busy.locks.count({t, static_cast<int>(id)}) == 0);
-      }
-    }
+  for (const auto& [t, id] : usage_of(next).locks) {
+    auto it = start.find({t, id});
+    const int want = it == start.end() ? 0 : it->second;
+    if (lock_value(t, id) == want) continue;
+    ++w.lock_writes;
+    write32(t, busy.locks.count({t, id}) == 0);
+  }
   // Stream connections not already in place: two registers in every switch on their paths, each
   // switch once however many of the route's destinations pass it (a broadcast shares its trunk),
   // written by the path of the switch's column.

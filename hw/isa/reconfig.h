@@ -4,8 +4,8 @@
 // packets): each buffer descriptor one block write of its register words, each lock whose value
 // must change, each stream-switch connection that is not already in place, each DMA task start and
 // each core's program pointer one 32-bit write. Only what changes is written: a BD slot already
-// holding the same descriptor, a connection already made, a lock already at its start value cost
-// nothing (the state persists in the hardware; the simulator's functional model still starts every
+// holding the same descriptor, a connection already made, a lock already at its start value, a lock
+// the phase does not use cost nothing (the state persists in the hardware; the simulator's functional model still starts every
 // phase from clean state, which gives the same results).
 //
 // Writes to resources the running phase does not use (BD slots, locks, stream ports, idle cores)
